@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { indexCommand } from './cli/index-command.js';
+import { searchCommand } from './cli/search-command.js';
+import { statusCommand } from './cli/status-command.js';
+import { CodeloopError } from './errors.js';
+
+const USAGE = `usage: codeloop <command> [options]
+
+commands:
+  index [DIR] [--rebuild] [--json]        index DIR (default .), or bring its index up to date
+  search [--regex|--symbol|--text] [-i] [--json] [--limit N] [--no-refresh] QUERY [DIR]
+                                          search DIR's index (indexes on first use)
+  status [DIR] [--json] [--check]         show what the index of DIR holds
+`;
+
+class UsageError extends Error {}
+
+function parse(args: string[], options: ParseArgsConfig['options']) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function positiveInteger(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number <= 0) throw new UsageError(`${flag} takes a positive whole number, got ${JSON.stringify(value)}`);
+  return number;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'index': {
+      const { values, positionals } = parse(rest, { rebuild: { type: 'boolean' }, json: { type: 'boolean' } });
+      if (positionals.length > 1) throw new UsageError('index takes at most one directory');
+      return indexCommand(positionals[0] ?? '.', { rebuild: !!values.rebuild, json: !!values.json });
+    }
+    case 'search': {
+      const { values, positionals } = parse(rest, {
+        regex: { type: 'boolean' }, symbol: { type: 'boolean' }, text: { type: 'boolean' },
+        'ignore-case': { type: 'boolean', short: 'i' }, json: { type: 'boolean' }, limit: { type: 'string' },
+        'no-refresh': { type: 'boolean' },
+      });
+      const modes = (['regex', 'symbol', 'text'] as const).filter((mode) => values[mode]);
+      if (modes.length > 1) throw new UsageError(`choose one of --regex, --symbol, --text (got ${modes.map((m) => `--${m}`).join(' ')})`);
+      if (positionals.length < 1 || positionals.length > 2) throw new UsageError('search takes a QUERY and at most one directory');
+      return searchCommand(positionals[0], positionals[1], {
+        mode: modes[0] ?? 'literal',
+        caseInsensitive: !!values['ignore-case'],
+        json: !!values.json,
+        limit: positiveInteger(values.limit as string | undefined, '--limit'),
+        noRefresh: !!values['no-refresh'],
+      });
+    }
+    case 'status': {
+      const { values, positionals } = parse(rest, { json: { type: 'boolean' }, check: { type: 'boolean' } });
+      return statusCommand(positionals[0] ?? '.', { json: !!values.json, check: !!values.check });
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`codeloop: ${error.message}\n${USAGE}`);
+      process.exitCode = 2;
+    } else if (error instanceof CodeloopError) {
+      process.stderr.write(`codeloop: ${error.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`codeloop: internal error: ${error instanceof Error ? error.message : String(error)}\n`
+        + (process.env.CODELOOP_DEBUG ? `${(error as Error).stack}\n` : 'set CODELOOP_DEBUG=1 for a stack trace\n'));
+      process.exitCode = 70;
+    }
+  },
+);

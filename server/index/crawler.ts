@@ -1,0 +1,55 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { IgnoreRules } from './ignore-rules.js';
+
+export interface CrawledFile {
+  /** Root-relative, posix separators. */
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface CrawlResult {
+  files: CrawledFile[];
+  /** Files skipped because they exceed the size limit (reported, not silently lost). */
+  tooLarge: number;
+  /** Directories that could not be read (permissions), root-relative. */
+  unreadable: string[];
+}
+
+/**
+ * Walks the root without following symlinks (like ripgrep, and so nothing outside the workspace is read),
+ * skipping ignored paths and files over the size limit.
+ */
+export async function crawl(root: string, rules: IgnoreRules, maxFileSize: number): Promise<CrawlResult> {
+  const result: CrawlResult = { files: [], tooLarge: 0, unreadable: [] };
+  const pending: string[] = [''];
+  while (pending.length) {
+    const directory = pending.pop()!;
+    let entries;
+    try {
+      entries = await fs.readdir(path.join(root, directory), { withFileTypes: true });
+    } catch {
+      result.unreadable.push(directory || '.');
+      continue;
+    }
+    const files: string[] = [];
+    for (const entry of entries) {
+      const relative = directory ? `${directory}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        if (!rules.isIgnored(relative, true)) pending.push(relative);
+      } else if (entry.isFile() && !rules.isIgnored(relative, false)) {
+        files.push(relative);
+      }
+    }
+    const stats = await Promise.all(files.map((file) => fs.stat(path.join(root, file)).catch(() => null)));
+    files.forEach((file, i) => {
+      const stat = stats[i];
+      if (!stat) return;
+      if (stat.size > maxFileSize) result.tooLarge++;
+      else result.files.push({ path: file, size: stat.size, mtimeMs: stat.mtimeMs });
+    });
+  }
+  result.files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return result;
+}

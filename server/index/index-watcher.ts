@@ -1,0 +1,63 @@
+import path from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import type { IgnoreRules } from './ignore-rules.js';
+
+/** Events arriving within this window are written in one transaction. */
+const BATCH_WINDOW_MS = 15;
+
+/**
+ * Watches the root (not following symlinks, skipping ignored folders) and hands batches of changed
+ * root-relative paths to `onChanges`. Directory removals are reported as the directory's path with a
+ * trailing slash so the caller can drop everything below it.
+ */
+export class IndexWatcher {
+  private watcher: FSWatcher | null = null;
+  private pending = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly root: string,
+    private readonly rules: IgnoreRules,
+    private readonly onChanges: (paths: string[]) => void,
+  ) {}
+
+  start(): Promise<void> {
+    const relative = (absolute: string) => path.relative(this.root, absolute).split(path.sep).join('/');
+    this.watcher = watch(this.root, {
+      ignoreInitial: true,
+      followSymlinks: false,
+      ignored: (absolute, stats) => {
+        const rel = relative(absolute);
+        if (!rel || rel.startsWith('..')) return false;
+        if (!stats) return this.rules.isIgnored(rel, true) && this.rules.isIgnored(rel, false);
+        return this.rules.isIgnored(rel, stats.isDirectory());
+      },
+    });
+    const queue = (rel: string) => {
+      this.pending.add(rel);
+      this.timer ??= setTimeout(() => this.flush(), BATCH_WINDOW_MS);
+    };
+    this.watcher.on('add', (file) => queue(relative(file)));
+    this.watcher.on('change', (file) => queue(relative(file)));
+    this.watcher.on('unlink', (file) => queue(relative(file)));
+    this.watcher.on('unlinkDir', (dir) => queue(`${relative(dir)}/`));
+    return new Promise((resolve, reject) => {
+      this.watcher!.once('ready', resolve);
+      this.watcher!.once('error', reject);
+    });
+  }
+
+  private flush(): void {
+    this.timer = null;
+    const paths = [...this.pending];
+    this.pending.clear();
+    if (paths.length) this.onChanges(paths);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.watcher?.close();
+    this.watcher = null;
+  }
+}

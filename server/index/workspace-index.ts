@@ -1,0 +1,196 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { IndexConfig } from '../../protocol/config.js';
+import type { IndexStatus, RankedFile, SearchParams, SearchResult, SymbolInfo } from '../../protocol/search.js';
+import { workspaceStateDir } from '../config/state-paths.js';
+import { CodeloopError } from '../errors.js';
+import { searchContent, type ContentSearchRequest, type ContentSearchResult } from './content-search.js';
+import { decodeText, isBinary } from './file-analysis.js';
+import { FileStore } from './file-store.js';
+import { IgnoreRules } from './ignore-rules.js';
+import { openIndexDatabase, SCHEMA_VERSION, type SqliteDatabase } from './index-database.js';
+import { IndexWatcher } from './index-watcher.js';
+import { IndexWriter, type SyncProgress, type SyncSummary } from './index-writer.js';
+import { buildRepoMap } from './repo-map.js';
+import { searchSymbols } from './symbol-search.js';
+import { SymbolExtractor } from './symbols/symbol-extractor.js';
+import { rankFiles } from './text-ranking.js';
+
+const DEFAULT_LIMITS = { symbol: 100, text: 20 };
+
+/** Checks that a root exists and is a readable directory; returns its real path. */
+export function resolveWorkspaceRoot(dir: string): string {
+  let real: string;
+  try {
+    real = fs.realpathSync(dir);
+    if (!fs.statSync(real).isDirectory()) throw new Error('not a directory');
+    fs.accessSync(real, fs.constants.R_OK | fs.constants.X_OK);
+  } catch (error) {
+    throw new CodeloopError('unreadableDirectory', `cannot index ${dir}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (error as Error).message}`);
+  }
+  return real;
+}
+
+export function defaultDatabasePath(realRoot: string, config: IndexConfig): string {
+  return path.join(config.stateDir ?? workspaceStateDir(realRoot), 'index.db');
+}
+
+/**
+ * One workspace's index: the database, its single writer (full sync, watcher batches, editor buffers —
+ * serialised on one queue) and the read side (content, symbol and ranked search, repo map).
+ */
+export class WorkspaceIndex {
+  private readonly overlays = new Map<string, string>();
+  private readonly store: FileStore;
+  private readonly writer: IndexWriter;
+  private readonly rules: IgnoreRules;
+  private watcher: IndexWatcher | null = null;
+  private writeQueue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly root: string,
+    readonly databasePath: string,
+    private readonly db: SqliteDatabase,
+    config: IndexConfig,
+  ) {
+    this.store = new FileStore(db);
+    this.rules = new IgnoreRules(root, config);
+    this.writer = new IndexWriter(root, this.store, this.rules, new SymbolExtractor(), config.maxFileSize,
+      (relativePath) => this.overlays.get(relativePath));
+  }
+
+  static open(dir: string, config: IndexConfig, databasePath?: string): WorkspaceIndex {
+    const root = resolveWorkspaceRoot(dir);
+    const file = databasePath ?? defaultDatabasePath(root, config);
+    return new WorkspaceIndex(root, file, openIndexDatabase(file), config);
+  }
+
+  /** Runs writes one at a time; a failed write does not block the ones after it. */
+  private enqueue<T>(write: () => Promise<T>): Promise<T> {
+    const next = this.writeQueue.then(write, write);
+    this.writeQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Brings the index in line with the tree (first index, or re-validation after a restart). */
+  sync(onProgress?: SyncProgress): Promise<SyncSummary> {
+    return this.enqueue(() => this.writer.syncAll(onProgress));
+  }
+
+  /** Resolves when every queued write has landed. */
+  idle(): Promise<void> {
+    return this.writeQueue.then(() => undefined);
+  }
+
+  isEmpty(): boolean {
+    return this.store.getMeta('lastIndexedAt') === null;
+  }
+
+  updatePaths(relativePaths: string[]): Promise<number> {
+    return this.enqueue(() => {
+      const expanded = relativePaths.flatMap((rel) => rel.endsWith('/')
+        ? this.db.prepare("SELECT path FROM files WHERE substr(path, 1, ?) = ?").pluck().all(rel.length, rel) as string[]
+        : [rel]);
+      return this.writer.updatePaths(expanded);
+    });
+  }
+
+  /** An editor's unsaved buffer: searched and indexed in place of the file until the buffer is closed. */
+  setBufferText(relativePath: string, text: string): Promise<number> {
+    this.overlays.set(relativePath, text);
+    return this.updatePaths([relativePath]);
+  }
+
+  closeBuffer(relativePath: string): Promise<number> {
+    if (!this.overlays.delete(relativePath)) return Promise.resolve(0);
+    return this.updatePaths([relativePath]);
+  }
+
+  async watch(): Promise<void> {
+    if (this.watcher) return;
+    this.watcher = new IndexWatcher(this.root, this.rules, (paths) => void this.updatePaths(paths));
+    await this.watcher.start();
+  }
+
+  /** Current text of an indexed file: the unsaved buffer if open, else the disk (null if gone or binary). */
+  readText(relativePath: string): string | null {
+    const overlay = this.overlays.get(relativePath);
+    if (overlay !== undefined) return overlay;
+    try {
+      const bytes = fs.readFileSync(path.join(this.root, relativePath));
+      return isBinary(bytes) ? null : decodeText(bytes);
+    } catch {
+      return null;
+    }
+  }
+
+  searchContent(request: ContentSearchRequest): ContentSearchResult {
+    return searchContent(this.db, (file) => this.readText(file), request);
+  }
+
+  searchSymbols(query: string, limit: number = DEFAULT_LIMITS.symbol): SymbolInfo[] {
+    return searchSymbols(this.db, query, limit);
+  }
+
+  rankFiles(question: string, limit: number = DEFAULT_LIMITS.text): RankedFile[] {
+    return rankFiles(this.db, (file) => this.readText(file), question, limit);
+  }
+
+  repoMap(question: string | undefined, tokenBudget: number): string {
+    return buildRepoMap(this.db, (file) => this.readText(file), { question, tokenBudget });
+  }
+
+  search(params: SearchParams): SearchResult {
+    switch (params.mode) {
+      case 'literal':
+      case 'regex': {
+        const result = this.searchContent({
+          pattern: params.query,
+          regex: params.mode === 'regex',
+          caseInsensitive: params.caseInsensitive,
+          limit: params.limit ?? Number.MAX_SAFE_INTEGER,
+        });
+        return { mode: params.mode, matches: result.matches, truncated: result.truncated };
+      }
+      case 'symbol':
+        return { mode: 'symbol', symbols: this.searchSymbols(params.query, params.limit) };
+      case 'text':
+        return { mode: 'text', files: this.rankFiles(params.query, params.limit) };
+    }
+  }
+
+  status(): IndexStatus {
+    const totals = this.db.prepare('SELECT count(*) AS files, coalesce(sum(size), 0) AS bytes FROM files').get() as { files: number; bytes: number };
+    const symbols = this.db.prepare('SELECT count(*) FROM symbols').pluck().get() as number;
+    const databaseBytes = ['', '-wal'].reduce((sum, suffix) => {
+      try {
+        return sum + fs.statSync(this.databasePath + suffix).size;
+      } catch {
+        return sum;
+      }
+    }, 0);
+    return {
+      root: this.root,
+      databasePath: this.databasePath,
+      files: totals.files,
+      bytes: totals.bytes,
+      symbols,
+      databaseBytes,
+      lastIndexedAt: this.store.getMeta('lastIndexedAt'),
+      schemaVersion: SCHEMA_VERSION,
+    };
+  }
+
+  /** Checks the database's integrity (used after crashes and by `codeloop status --check`). */
+  integrityCheck(): string {
+    return this.db.pragma('integrity_check', { simple: true }) as string;
+  }
+
+  async close(): Promise<void> {
+    await this.watcher?.stop();
+    this.watcher = null;
+    await this.idle();
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.close();
+  }
+}
