@@ -9,8 +9,8 @@ export const IndexConfigSchema = z
     maxFileSize: z.number().int().positive().default(1024 * 1024),
     /** Index dotfiles and dot-directories (ripgrep's `--hidden`). `.git/` stays excluded by `exclude`. */
     includeHidden: z.boolean().default(true),
-    /** Honour .gitignore files even outside a git repository (ripgrep's `--no-require-git`). */
-    gitignoreOutsideGit: z.boolean().default(true),
+    /** Honour .gitignore files outside a git repository too (ripgrep's `--no-require-git`); off like rg and git. */
+    gitignoreOutsideGit: z.boolean().default(false),
     /** Folder that holds the index database; default `$XDG_STATE_HOME/codeloop/<hash of root>/`. */
     stateDir: z.string().optional(),
   })

@@ -16,7 +16,7 @@ commands:
 
 class UsageError extends Error {}
 
-function parse(args: string[], options: ParseArgsConfig['options']) {
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {

@@ -1,19 +1,38 @@
 import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { distinctWords } from './identifier-words.js';
 import { languageOf } from './languages.js';
 import type { ExtractedSymbol, SymbolExtractor } from './symbols/symbol-extractor.js';
+import { trigramDocument } from './trigram-tokens.js';
 
 export interface FileAnalysis {
   hash: string;
   language: string | null;
-  /** Decoded text (UTF-8, BOM dropped) exactly as searches verify it. */
-  text: string;
+  /** Distinct trigram tokens of the text (see trigram-tokens.ts). */
+  trigrams: string;
   symbols: ExtractedSymbol[];
   /** Space-separated distinct words of the path, the symbol names and the body, for ranked retrieval. */
   pathWords: string;
   symbolWords: string;
   bodyWords: string;
 }
+
+export interface AnalysisRequest {
+  root: string;
+  /** Root-relative, posix separators. */
+  path: string;
+  /** The editor's unsaved buffer, indexed instead of the disk. */
+  overlay?: string;
+  /** Hash already indexed: when the content still has it, analysis is skipped. */
+  knownHash?: string;
+}
+
+export type AnalysisOutcome =
+  | { kind: 'analysed'; analysis: FileAnalysis }
+  | { kind: 'unchanged'; hash: string }
+  | { kind: 'binary' }
+  | { kind: 'missing' };
 
 const decoder = new TextDecoder('utf-8');
 
@@ -41,10 +60,33 @@ export async function analyzeText(
   return {
     hash,
     language,
-    text,
+    trigrams: trigramDocument(text),
     symbols,
     pathWords: distinctWords(relativePath).join(' '),
     symbolWords: distinctWords(symbols.map((symbol) => symbol.name).join(' ')).join(' '),
     bodyWords: distinctWords(text).join(' '),
   };
+}
+
+/** Reads a file (or takes its unsaved buffer) and analyses it unless its hash is the one already indexed. */
+export async function readAndAnalyze(request: AnalysisRequest, extractor: SymbolExtractor): Promise<AnalysisOutcome> {
+  let text: string;
+  let hash: string;
+  if (request.overlay !== undefined) {
+    text = request.overlay;
+    hash = hashContent(text);
+  } else {
+    let bytes: Buffer;
+    try {
+      bytes = await fs.readFile(path.join(request.root, request.path));
+    } catch {
+      return { kind: 'missing' };
+    }
+    if (isBinary(bytes)) return { kind: 'binary' };
+    hash = hashContent(bytes);
+    if (hash === request.knownHash) return { kind: 'unchanged', hash };
+    text = decodeText(bytes);
+  }
+  if (hash === request.knownHash) return { kind: 'unchanged', hash };
+  return { kind: 'analysed', analysis: await analyzeText(request.path, text, hash, extractor) };
 }

@@ -24,7 +24,7 @@ export class FileStore {
       updateFile: db.prepare('UPDATE files SET size = ?, mtime_ms = ?, hash = ?, language = ? WHERE id = ?'),
       touchFile: db.prepare('UPDATE files SET size = ?, mtime_ms = ? WHERE id = ?'),
       deleteFile: db.prepare('DELETE FROM files WHERE id = ?'),
-      insertTrigrams: db.prepare('INSERT INTO file_trigrams (rowid, body) VALUES (?, ?)'),
+      insertTrigrams: db.prepare('INSERT INTO file_trigrams (rowid, trigrams) VALUES (?, ?)'),
       deleteTrigrams: db.prepare('DELETE FROM file_trigrams WHERE rowid = ?'),
       insertWords: db.prepare('INSERT INTO file_words (rowid, path, symbols, body) VALUES (?, ?, ?, ?)'),
       deleteWords: db.prepare('DELETE FROM file_words WHERE rowid = ?'),
@@ -57,7 +57,7 @@ export class FileStore {
     } else {
       id = (this.statements.insertFile.get(path, size, mtimeMs, analysis.hash, analysis.language) as { id: number }).id;
     }
-    this.statements.insertTrigrams.run(id, analysis.text);
+    this.statements.insertTrigrams.run(id, analysis.trigrams);
     this.statements.insertWords.run(id, analysis.pathWords, analysis.symbolWords, analysis.bodyWords);
     for (const symbol of analysis.symbols) {
       this.statements.insertSymbol.run(

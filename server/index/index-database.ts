@@ -7,8 +7,8 @@ export type SqliteDatabase = Database.Database;
 
 /**
  * Schema migrations, applied in order inside one transaction each; `PRAGMA user_version` records how many ran.
- * Content is not stored: the trigram table is contentless (detail=none, ≈0.2× the corpus) and candidates are
- * verified against the files themselves (or the editor's unsaved buffers).
+ * Content is not stored: the trigram table is contentless (detail=none, one token per distinct trigram, see
+ * trigram-tokens.ts) and candidates are verified against the files themselves (or the editor's unsaved buffers).
  */
 const MIGRATIONS: string[] = [
   `
@@ -21,7 +21,7 @@ const MIGRATIONS: string[] = [
     language TEXT
   );
   CREATE VIRTUAL TABLE file_trigrams USING fts5(
-    body, tokenize = 'trigram', content = '', contentless_delete = 1, detail = 'none'
+    trigrams, tokenize = 'ascii', content = '', contentless_delete = 1, detail = 'none'
   );
   CREATE VIRTUAL TABLE file_words USING fts5(
     path, symbols, body, tokenize = 'unicode61', content = '', contentless_delete = 1, detail = 'column'

@@ -1,10 +1,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { AnalysisPool } from './analysis-pool.js';
 import { crawl, type CrawledFile } from './crawler.js';
-import { analyzeText, decodeText, hashContent, isBinary, type FileAnalysis } from './file-analysis.js';
+import type { AnalysisOutcome } from './file-analysis.js';
 import type { FileRecord, FileStore } from './file-store.js';
 import type { IgnoreRules } from './ignore-rules.js';
-import type { SymbolExtractor } from './symbols/symbol-extractor.js';
 
 export interface SyncSummary {
   files: number;
@@ -22,17 +22,10 @@ export interface SyncSummary {
 export type SyncProgress = (done: number, total: number) => void;
 
 /** Files analysed per write transaction: large enough to amortise commits, small enough to keep memory flat. */
-const BATCH_SIZE = 200;
+const BATCH_SIZE = 256;
 
 /** mtime recorded for rows whose content came from an unsaved buffer, so the next validation rereads the disk. */
 const OVERLAY_MTIME = -1;
-
-interface PendingWrite {
-  path: string;
-  size: number;
-  mtimeMs: number;
-  analysis: FileAnalysis;
-}
 
 /**
  * Keeps the index equal to the tree: a full validation (crawl, compare size/mtime, then hash) and
@@ -43,10 +36,31 @@ export class IndexWriter {
     private readonly root: string,
     private readonly store: FileStore,
     private readonly rules: IgnoreRules,
-    private readonly extractor: SymbolExtractor,
+    private readonly pool: AnalysisPool,
     private readonly maxFileSize: number,
     private readonly overlayText: (relativePath: string) => string | undefined,
   ) {}
+
+  private analyze(file: CrawledFile, record: FileRecord | undefined): Promise<AnalysisOutcome> {
+    return this.pool.analyze({ root: this.root, path: file.path, overlay: this.overlayText(file.path), knownHash: record?.hash });
+  }
+
+  /** Writes one file's outcome; returns what happened to it. Call inside a transaction. */
+  private apply(file: CrawledFile, record: FileRecord | undefined, outcome: AnalysisOutcome): 'written' | 'unchanged' | 'removed' | 'skipped' {
+    const mtimeMs = this.overlayText(file.path) === undefined ? file.mtimeMs : OVERLAY_MTIME;
+    switch (outcome.kind) {
+      case 'analysed':
+        this.store.write(file.path, file.size, mtimeMs, outcome.analysis);
+        return 'written';
+      case 'unchanged':
+        if (record && (record.mtimeMs !== mtimeMs || record.size !== file.size)) this.store.touch(record.id, file.size, mtimeMs);
+        return 'unchanged';
+      case 'binary':
+      case 'missing':
+        if (record) this.store.remove(record.id);
+        return record ? 'removed' : 'skipped';
+    }
+  }
 
   async syncAll(onProgress?: SyncProgress): Promise<SyncSummary> {
     const started = performance.now();
@@ -74,41 +88,33 @@ export class IndexWriter {
     summary.removed = removed.length;
 
     let done = summary.unchanged;
-    const total = crawled.files.length;
-    onProgress?.(done, total);
-    for (let start = 0; start < stale.length; start += BATCH_SIZE) {
+    onProgress?.(done, crawled.files.length);
+    const analyseBatch = (start: number) => {
       const batch = stale.slice(start, start + BATCH_SIZE);
-      const contents = await Promise.all(batch.map((file) => this.readContent(file)));
-      const writes: PendingWrite[] = [];
-      const touches: { record: FileRecord; size: number; mtimeMs: number }[] = [];
-      const vanished: FileRecord[] = [];
-      for (let i = 0; i < batch.length; i++) {
-        const file = batch[i];
-        const record = existing.get(file.path);
-        const content = contents[i];
-        if (content === 'binary' || content === null) {
-          if (content === 'binary') summary.skippedBinary++;
-          if (record) vanished.push(record);
-          continue;
-        }
-        summary.files++;
-        summary.bytes += file.size;
-        if (record && record.hash === content.hash) {
-          touches.push({ record, size: file.size, mtimeMs: content.mtimeMs });
-          summary.unchanged++;
-          continue;
-        }
-        writes.push({ path: file.path, size: file.size, mtimeMs: content.mtimeMs, analysis: await this.analyze(file.path, content) });
-        if (record) summary.updated++;
-        else summary.added++;
-      }
+      return Promise.all(batch.map((file) => this.analyze(file, existing.get(file.path))))
+        .then((outcomes) => ({ batch, outcomes }));
+    };
+    // Analyse the next batch while this one is written: workers and the writer overlap.
+    let next = stale.length ? analyseBatch(0) : null;
+    for (let start = 0; next; start += BATCH_SIZE) {
+      const { batch, outcomes } = await next;
+      next = start + BATCH_SIZE < stale.length ? analyseBatch(start + BATCH_SIZE) : null;
       this.store.transaction(() => {
-        vanished.forEach((record) => this.store.remove(record.id));
-        touches.forEach(({ record, size, mtimeMs }) => this.store.touch(record.id, size, mtimeMs));
-        writes.forEach((write) => this.store.write(write.path, write.size, write.mtimeMs, write.analysis));
+        batch.forEach((file, i) => {
+          const record = existing.get(file.path);
+          const result = this.apply(file, record, outcomes[i]);
+          if (outcomes[i].kind === 'binary') summary.skippedBinary++;
+          if (result === 'removed') summary.removed++;
+          if (result !== 'written' && result !== 'unchanged') return;
+          summary.files++;
+          summary.bytes += file.size;
+          if (result === 'unchanged') summary.unchanged++;
+          else if (record) summary.updated++;
+          else summary.added++;
+        });
       });
       done += batch.length;
-      onProgress?.(done, total);
+      onProgress?.(done, crawled.files.length);
     }
     summary.durationMs = performance.now() - started;
     this.store.transaction(() => this.store.setMeta('lastIndexedAt', new Date().toISOString()));
@@ -117,33 +123,28 @@ export class IndexWriter {
 
   /**
    * Re-reads the given root-relative paths (watcher events, saves, buffer changes) in one transaction.
-   * A path that vanished, became ignored, too large or binary leaves the index.
+   * A path that vanished, became ignored, too large or binary leaves the index. Returns how many rows changed.
    */
   async updatePaths(relativePaths: Iterable<string>): Promise<number> {
-    const writes: PendingWrite[] = [];
-    const removals: FileRecord[] = [];
+    const work: { file: CrawledFile; record: FileRecord | undefined; outcome: AnalysisOutcome }[] = [];
     for (const relativePath of new Set(relativePaths)) {
       if (this.rules.isIgnoreFile(relativePath)) this.rules.reset();
       const record = this.store.get(relativePath);
       const file = await this.statIndexable(relativePath);
-      const content = file ? await this.readContent(file) : null;
-      if (!file || content === null || content === 'binary') {
-        if (record) removals.push(record);
+      if (!file) {
+        if (record) work.push({ file: { path: relativePath, size: 0, mtimeMs: 0 }, record, outcome: { kind: 'missing' } });
         continue;
       }
-      if (record && record.hash === content.hash) {
-        if (record.mtimeMs !== content.mtimeMs || record.size !== file.size) this.store.touch(record.id, file.size, content.mtimeMs);
-        continue;
+      work.push({ file, record, outcome: await this.analyze(file, record) });
+    }
+    let changed = 0;
+    this.store.transaction(() => {
+      for (const { file, record, outcome } of work) {
+        const result = this.apply(file, record, outcome);
+        if (result === 'written' || result === 'removed') changed++;
       }
-      writes.push({ path: relativePath, size: file.size, mtimeMs: content.mtimeMs, analysis: await this.analyze(relativePath, content) });
-    }
-    if (writes.length || removals.length) {
-      this.store.transaction(() => {
-        removals.forEach((record) => this.store.remove(record.id));
-        writes.forEach((write) => this.store.write(write.path, write.size, write.mtimeMs, write.analysis));
-      });
-    }
-    return writes.length + removals.length;
+    });
+    return changed;
   }
 
   private async statIndexable(relativePath: string): Promise<CrawledFile | null> {
@@ -158,23 +159,5 @@ export class IndexWriter {
       // An unsaved buffer for a file not yet on disk is still searchable.
       return overlay === undefined ? null : { path: relativePath, size: 0, mtimeMs: OVERLAY_MTIME };
     }
-  }
-
-  /** The text to index: the editor's unsaved buffer if there is one, else the file on disk. */
-  private async readContent(file: CrawledFile): Promise<{ text: string; hash: string; mtimeMs: number } | 'binary' | null> {
-    const overlay = this.overlayText(file.path);
-    if (overlay !== undefined) return { text: overlay, hash: hashContent(overlay), mtimeMs: OVERLAY_MTIME };
-    let bytes: Buffer;
-    try {
-      bytes = await fs.readFile(path.join(this.root, file.path));
-    } catch {
-      return null;
-    }
-    if (isBinary(bytes)) return 'binary';
-    return { text: decodeText(bytes), hash: hashContent(bytes), mtimeMs: file.mtimeMs };
-  }
-
-  private analyze(relativePath: string, content: { text: string; hash: string }): Promise<FileAnalysis> {
-    return analyzeText(relativePath, content.text, content.hash, this.extractor);
   }
 }

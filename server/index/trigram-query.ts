@@ -1,3 +1,5 @@
+import { trigramIds, trigramToken } from './trigram-tokens.js';
+
 /**
  * Turns a literal or a regular expression into a boolean query over trigrams that every matching file must
  * satisfy. The query may admit files that do not match (they are verified afterwards) but must never exclude
@@ -163,21 +165,15 @@ export function regexQuery(source: string): TrigramQuery {
 }
 
 /** At most this many trigrams per literal: past it, extra terms cost more than they filter. */
-const MAX_TRIGRAMS_PER_LITERAL = 12;
+const MAX_TRIGRAMS_PER_LITERAL = 16;
 
-function trigramsOf(text: string): string[] {
-  const chars = [...text];
-  const all = new Set<string>();
-  for (let i = 0; i + 3 <= chars.length; i++) all.add(chars.slice(i, i + 3).join(''));
-  const unique = [...all];
-  if (unique.length <= MAX_TRIGRAMS_PER_LITERAL) return unique;
+function literalTokens(text: string): string[] {
+  const ids = trigramIds(text);
   // Spread the kept trigrams over the whole literal.
-  const step = unique.length / MAX_TRIGRAMS_PER_LITERAL;
-  return Array.from({ length: MAX_TRIGRAMS_PER_LITERAL }, (_, i) => unique[Math.floor(i * step)]);
-}
-
-function quote(term: string): string {
-  return `"${term.replaceAll('"', '""')}"`;
+  const step = Math.max(1, ids.length / MAX_TRIGRAMS_PER_LITERAL);
+  const kept = ids.length <= MAX_TRIGRAMS_PER_LITERAL ? ids
+    : Array.from({ length: MAX_TRIGRAMS_PER_LITERAL }, (_, i) => ids[Math.floor(i * step)]);
+  return kept.map(trigramToken);
 }
 
 /** The FTS5 MATCH expression for a query, or null when every file is a candidate. */
@@ -185,11 +181,18 @@ export function toMatchExpression(query: TrigramQuery): string | null {
   switch (query.type) {
     case 'any':
       return null;
-    case 'literal':
-      return trigramsOf(query.text).map(quote).join(' AND ');
-    case 'and':
-      return query.items.map((item) => `(${toMatchExpression(item)})`).join(' AND ');
-    case 'or':
-      return query.items.map((item) => `(${toMatchExpression(item)})`).join(' OR ');
+    case 'literal': {
+      // A literal made only of non-ASCII characters has no indexed trigrams: it constrains nothing.
+      const tokens = literalTokens(query.text);
+      return tokens.length ? tokens.join(' AND ') : null;
+    }
+    case 'and': {
+      const parts = query.items.map(toMatchExpression).filter((part): part is string => part !== null);
+      return parts.length ? parts.map((part) => `(${part})`).join(' AND ') : null;
+    }
+    case 'or': {
+      const parts = query.items.map(toMatchExpression);
+      return parts.includes(null) ? null : parts.map((part) => `(${part})`).join(' OR ');
+    }
   }
 }

@@ -5,6 +5,7 @@ import type { IndexStatus, RankedFile, SearchParams, SearchResult, SymbolInfo } 
 import { workspaceStateDir } from '../config/state-paths.js';
 import { CodeloopError } from '../errors.js';
 import { searchContent, type ContentSearchRequest, type ContentSearchResult } from './content-search.js';
+import { AnalysisPool } from './analysis-pool.js';
 import { decodeText, isBinary } from './file-analysis.js';
 import { FileStore } from './file-store.js';
 import { IgnoreRules } from './ignore-rules.js';
@@ -13,7 +14,6 @@ import { IndexWatcher } from './index-watcher.js';
 import { IndexWriter, type SyncProgress, type SyncSummary } from './index-writer.js';
 import { buildRepoMap } from './repo-map.js';
 import { searchSymbols } from './symbol-search.js';
-import { SymbolExtractor } from './symbols/symbol-extractor.js';
 import { rankFiles } from './text-ranking.js';
 
 const DEFAULT_LIMITS = { symbol: 100, text: 20 };
@@ -44,6 +44,7 @@ export class WorkspaceIndex {
   private readonly store: FileStore;
   private readonly writer: IndexWriter;
   private readonly rules: IgnoreRules;
+  private readonly pool = new AnalysisPool();
   private watcher: IndexWatcher | null = null;
   private writeQueue: Promise<unknown> = Promise.resolve();
 
@@ -55,7 +56,7 @@ export class WorkspaceIndex {
   ) {
     this.store = new FileStore(db);
     this.rules = new IgnoreRules(root, config);
-    this.writer = new IndexWriter(root, this.store, this.rules, new SymbolExtractor(), config.maxFileSize,
+    this.writer = new IndexWriter(root, this.store, this.rules, this.pool, config.maxFileSize,
       (relativePath) => this.overlays.get(relativePath));
   }
 
@@ -190,6 +191,7 @@ export class WorkspaceIndex {
     await this.watcher?.stop();
     this.watcher = null;
     await this.idle();
+    await this.pool.close();
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
   }

@@ -108,13 +108,25 @@ export class SymbolExtractor {
     const grammar = language ? GRAMMAR_RULES[language] : undefined;
     if (!grammar) return fallbackSymbols(text, language);
     const parser = await this.parserFor(grammar.grammar);
-    const tree = parser.parse(text);
+    let tree;
+    try {
+      tree = parser.parse(text);
+    } catch (error) {
+      // Some grammars' external scanners call C library functions the wasm runtime lacks; one file's failure
+      // must not stop indexing, so that file gets the line-pattern symbols instead.
+      if (process.env.CODELOOP_DEBUG) process.stderr.write(`tree-sitter ${grammar.grammar} failed: ${(error as Error).message}\n`);
+      parser.reset();
+      tree = null;
+    }
     if (!tree) return fallbackSymbols(text, language);
+    // Free wasm memory explicitly, cursor before tree: left to finalizers, they can run in the wrong order.
+    const cursor = tree.walk();
     try {
       const symbols: ExtractedSymbol[] = [];
-      walk(tree.walk(), grammar.rules, symbols);
+      walk(cursor, grammar.rules, symbols);
       return symbols;
     } finally {
+      cursor.delete();
       tree.delete();
     }
   }

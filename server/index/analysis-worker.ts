@@ -1,0 +1,14 @@
+import { parentPort } from 'node:worker_threads';
+import { readAndAnalyze, type AnalysisRequest } from './file-analysis.js';
+import { SymbolExtractor } from './symbols/symbol-extractor.js';
+
+/** Runs file analysis (read, hash, trigrams, words, symbols) off the thread that writes SQLite. */
+const extractor = new SymbolExtractor();
+
+parentPort!.on('message', async ({ id, request }: { id: number; request: AnalysisRequest }) => {
+  try {
+    parentPort!.postMessage({ id, outcome: await readAndAnalyze(request, extractor) });
+  } catch (error) {
+    parentPort!.postMessage({ id, error: (error as Error).message });
+  }
+});
