@@ -11,6 +11,7 @@ interface PendingRequest {
 /** Worker threads are only possible from the built JavaScript; from TypeScript sources (tests) analysis runs inline. */
 const WORKER_URL = new URL('./analysis-worker.js', import.meta.url);
 const RUNNING_FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER_HEAP_MB = 256;
 
 export function defaultWorkerCount(): number {
   return RUNNING_FROM_SOURCE ? 0 : Math.min(4, Math.max(1, os.availableParallelism()));
@@ -28,11 +29,18 @@ export class AnalysisPool {
   constructor(private readonly size: number = defaultWorkerCount()) {}
 
   analyze(request: AnalysisRequest): Promise<AnalysisOutcome> {
-    if (this.size === 0) {
-      this.inline ??= new SymbolExtractor();
-      return readAndAnalyze(request, this.inline);
-    }
-    if (this.workers.length === 0) this.start();
+    if (this.size === 0) return this.analyzeInline(request);
+    // A worker that dies (out of memory on a pathological file) is replaced; its request is redone here.
+    return this.analyzeInWorker(request).catch(() => this.analyzeInline(request));
+  }
+
+  private analyzeInline(request: AnalysisRequest): Promise<AnalysisOutcome> {
+    this.inline ??= new SymbolExtractor();
+    return readAndAnalyze(request, this.inline);
+  }
+
+  private analyzeInWorker(request: AnalysisRequest): Promise<AnalysisOutcome> {
+    while (this.workers.length < this.size) this.startWorker();
     const slot = this.workers.reduce((best, candidate) => (candidate.pending.size < best.pending.size ? candidate : best));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -42,25 +50,24 @@ export class AnalysisPool {
     });
   }
 
-  private start(): void {
-    for (let i = 0; i < this.size; i++) {
-      const worker = new Worker(WORKER_URL);
-      const slot = { worker, pending: new Map<number, PendingRequest>() };
-      worker.on('message', (message: { id: number; outcome?: AnalysisOutcome; error?: string }) => {
-        const request = slot.pending.get(message.id);
-        slot.pending.delete(message.id);
-        if (slot.pending.size === 0) worker.unref();
-        if (message.error !== undefined) request?.reject(new Error(message.error));
-        else request?.resolve(message.outcome!);
-      });
-      worker.on('error', (error) => this.failAll(slot.pending, error));
-      worker.on('exit', () => {
-        this.failAll(slot.pending, new Error('an analysis worker stopped unexpectedly'));
-        this.workers = this.workers.filter((other) => other !== slot);
-      });
-      worker.unref();
-      this.workers.push(slot);
-    }
+  private startWorker(): void {
+    // A small old generation makes each worker collect often instead of growing to hundreds of MB.
+    const worker = new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+    const slot = { worker, pending: new Map<number, PendingRequest>() };
+    worker.on('message', (message: { id: number; outcome?: AnalysisOutcome; error?: string }) => {
+      const request = slot.pending.get(message.id);
+      slot.pending.delete(message.id);
+      if (slot.pending.size === 0) worker.unref();
+      if (message.error !== undefined) request?.reject(new Error(message.error));
+      else request?.resolve(message.outcome!);
+    });
+    worker.on('error', (error) => this.failAll(slot.pending, error));
+    worker.on('exit', () => {
+      this.failAll(slot.pending, new Error('an analysis worker stopped unexpectedly'));
+      this.workers = this.workers.filter((other) => other !== slot);
+    });
+    worker.unref();
+    this.workers.push(slot);
   }
 
   private failAll(pending: Map<number, PendingRequest>, error: Error): void {

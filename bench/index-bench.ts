@@ -1,0 +1,132 @@
+/**
+ * Index benchmark: `npm run bench:index -- CORPUS_DIR [--name NAME] [--runs N]`.
+ * Measures, in one run and against ripgrep on the same tree: full index time, index size ÷ corpus size,
+ * peak RSS of the indexing process, literal and regex query latency p50/p95 with the ratio to rg, whether the
+ * hit sets are identical, and save→searchable latency through the file watcher.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { IndexConfigSchema } from '../protocol/config.js';
+import { WorkspaceIndex } from '../server/index/workspace-index.js';
+import { QUERY_SETS } from './queries.js';
+
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../server/cli.js');
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { name: { type: 'string' }, runs: { type: 'string' }, 'keep-state': { type: 'boolean' } },
+});
+const corpus = positionals[0];
+if (!corpus) {
+  process.stderr.write('usage: npm run bench:index -- CORPUS_DIR [--name kernel|node_modules] [--runs N]\n');
+  process.exit(2);
+}
+const name = values.name ?? path.basename(corpus);
+const runs = Number(values.runs ?? 5);
+const queries = QUERY_SETS[name] ?? QUERY_SETS.default;
+// rg's defaults on a tree that is not a git repository: hidden files searched, .gitignore not honoured.
+const RG_ARGS = ['--hidden', '-g', '!.git', '--max-filesize', '1M', '--column', '-n', '--no-heading', '--color', 'never', '--no-messages'];
+const config = IndexConfigSchema.parse({ exclude: ['.git/'] });
+
+function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function timeIt<T>(work: () => T): { ms: number; result: T } {
+  const start = performance.now();
+  const result = work();
+  return { ms: performance.now() - start, result };
+}
+
+const stateHome = fs.mkdtempSync(path.join(os.tmpdir(), 'codeloop-bench-'));
+const configHome = path.join(stateHome, 'config');
+fs.mkdirSync(path.join(configHome, 'codeloop'), { recursive: true });
+fs.writeFileSync(path.join(configHome, 'codeloop', 'config.json'), JSON.stringify({ index: { exclude: ['.git/'] } }));
+const env = { ...process.env, XDG_STATE_HOME: stateHome, XDG_CONFIG_HOME: configHome };
+
+// 1. Full index in a child process, so its peak RSS is the indexer's own.
+const indexRun = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, CLI, 'index', '--json', corpus], { env, encoding: 'utf8' });
+if (indexRun.status !== 0) throw new Error(`indexing failed: ${indexRun.stderr}`);
+const summary = JSON.parse(indexRun.stdout);
+const peakRssMb = Number(indexRun.stderr.trim().split('\n').at(-1)) / 1024;
+const databaseBytes = ['', '-wal'].reduce((sum, suffix) => sum + (fs.existsSync(summary.databasePath + suffix) ? fs.statSync(summary.databasePath + suffix).size : 0), 0);
+const treeBytes = Number(spawnSync('du', ['-sb', corpus], { encoding: 'utf8' }).stdout.split('\t')[0]);
+
+const index = WorkspaceIndex.open(corpus, config, summary.databasePath);
+const report: string[] = [];
+const log = (line: string) => {
+  report.push(line);
+  process.stdout.write(`${line}\n`);
+};
+log(`## ${name}: ${corpus} (${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, node ${process.version})`);
+log('');
+log(`- full index: ${(summary.durationMs / 1000).toFixed(1)} s for ${summary.files} files (${(summary.bytes / 2 ** 20).toFixed(0)} MiB indexed; tree ${(treeBytes / 2 ** 20).toFixed(0)} MiB), ${summary.skippedTooLarge} too large, ${summary.skippedBinary} binary`);
+log(`- index size: ${(databaseBytes / 2 ** 20).toFixed(0)} MiB = ${(databaseBytes / summary.bytes).toFixed(2)}× the indexed bytes, ${(databaseBytes / treeBytes).toFixed(2)}× the tree`);
+log(`- peak RSS while indexing: ${peakRssMb.toFixed(0)} MB; symbols: ${summary.symbols}`);
+log('');
+log('| mode | query | rg p50 ms | codeloop p50 ms | p95 ms | speed-up (p50) | candidates → files | hits | identical |');
+log('|---|---|---|---|---|---|---|---|---|');
+
+const ratios: Record<'literal' | 'regex', number[]> = { literal: [], regex: [] };
+const ourP50: Record<'literal' | 'regex', number[]> = { literal: [], regex: [] };
+let allIdentical = true;
+for (const { mode, pattern } of queries) {
+  const rgArgs = [...RG_ARGS, ...(mode === 'literal' ? ['-F'] : []), '-e', pattern, '.'];
+  const rgTimes: number[] = [];
+  let rgLines: string[] = [];
+  for (let i = 0; i < runs; i++) {
+    const { ms, result } = timeIt(() => spawnSync('rg', rgArgs, { cwd: corpus, encoding: 'utf8', maxBuffer: 1 << 30 }));
+    rgTimes.push(ms);
+    rgLines = result.stdout.split('\n').filter(Boolean).map((line) => line.replace(/^\.\//, ''));
+  }
+  const ourTimes: number[] = [];
+  let ours = index.searchContent({ pattern, regex: mode === 'regex', caseInsensitive: false, limit: Number.MAX_SAFE_INTEGER });
+  for (let i = 0; i < runs; i++) {
+    const { ms, result } = timeIt(() => index.searchContent({ pattern, regex: mode === 'regex', caseInsensitive: false, limit: Number.MAX_SAFE_INTEGER }));
+    ourTimes.push(ms);
+    ours = result;
+  }
+  const ourKeys = new Set(ours.matches.map((match) => `${match.path}:${match.line}`));
+  const rgKeys = new Set(rgLines.map((line) => line.split(':').slice(0, 2).join(':')));
+  const identical = ourKeys.size === rgKeys.size && [...rgKeys].every((key) => ourKeys.has(key));
+  allIdentical &&= identical;
+  const rgP50 = percentile(rgTimes, 50);
+  const p50 = percentile(ourTimes, 50);
+  ratios[mode].push(rgP50 / p50);
+  ourP50[mode].push(p50);
+  log(`| ${mode} | \`${pattern.replaceAll('|', '\\|')}\` | ${rgP50.toFixed(0)} | ${p50.toFixed(1)} | ${percentile(ourTimes, 95).toFixed(1)} | ${(rgP50 / p50).toFixed(1)}× | ${ours.candidates} → ${ours.matchedFiles} | ${ours.matches.length} | ${identical ? 'yes' : `NO (rg ${rgKeys.size})`} |`);
+}
+const median = (values: number[]) => percentile(values, 50);
+log('');
+log(`- literal: median p50 ${median(ourP50.literal).toFixed(1)} ms, median speed-up ${median(ratios.literal).toFixed(1)}× over rg`);
+log(`- regex: median p50 ${median(ourP50.regex).toFixed(1)} ms, median speed-up ${median(ratios.regex).toFixed(1)}× over rg`);
+log(`- hit sets identical to rg: ${allIdentical ? 'all queries' : 'NOT all (see table)'}`);
+
+// 3. Save → searchable through the watcher: write a fresh token into a scratch file, poll until it is found.
+await index.watch();
+const scratch = path.join(corpus, `codeloop-bench-scratch-${process.pid}.txt`);
+const latencies: number[] = [];
+try {
+  for (let i = 0; i < 20; i++) {
+    const token = `codeloopbenchtoken${i}x${Date.now()}`;
+    const start = performance.now();
+    fs.writeFileSync(scratch, `${token}\n`);
+    for (;;) {
+      if (index.searchContent({ pattern: token, regex: false, caseInsensitive: false, limit: 1 }).matches.length) break;
+      if (performance.now() - start > 5000) throw new Error('save never became searchable');
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    latencies.push(performance.now() - start);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+} finally {
+  fs.rmSync(scratch, { force: true });
+}
+log(`- save → searchable (watcher): p50 ${percentile(latencies, 50).toFixed(0)} ms, p95 ${percentile(latencies, 95).toFixed(0)} ms (20 saves)`);
+log(`- bench process RSS after queries: ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
+await index.close();
+if (!values['keep-state']) fs.rmSync(stateHome, { recursive: true, force: true });

@@ -1,0 +1,36 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const CLI_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/server/cli.js');
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built `codeloop` CLI as a user would, with a private state dir. */
+export function runCli(args: string[], options: { cwd?: string; stateHome: string; env?: NodeJS.ProcessEnv }): CliResult {
+  const result = spawnSync(process.execPath, [CLI_PATH, ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, XDG_STATE_HOME: options.stateHome, XDG_CONFIG_HOME: path.join(options.stateHome, 'config'), ...options.env },
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** ripgrep with the semantics codeloop's defaults mirror: hidden files searched, .git skipped. */
+export function runRipgrep(args: string[], cwd: string): string[] {
+  const result = spawnSync('rg', ['--hidden', '-g', '!.git', '--column', '-n', '--no-heading', '--color', 'never', ...args, '.'], {
+    cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024,
+  });
+  if (result.error) throw new Error(`ripgrep (rg) is needed for this test and could not run: ${result.error.message}`);
+  if (result.status !== 0 && result.status !== 1) throw new Error(`rg failed: ${result.stderr}`);
+  return sortedLines(result.stdout);
+}
+
+export function sortedLines(output: string): string[] {
+  return output.split('\n').filter(Boolean).map((line) => line.replace(/^\.\//, '')).sort();
+}

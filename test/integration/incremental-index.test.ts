@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { IndexConfigSchema } from '../../protocol/config.js';
+import { WorkspaceIndex } from '../../server/index/workspace-index.js';
+import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
+import { CLI_PATH, runCli, runRipgrep, sortedLines } from '../helpers/run-cli.js';
+
+const config = IndexConfigSchema.parse({});
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function openIndex(files: Record<string, string>, git = true): { root: string; index: WorkspaceIndex; database: string } {
+  const root = makeTree(files, { git });
+  const state = makeStateHome();
+  const database = path.join(state, 'index.db');
+  const index = WorkspaceIndex.open(root, config, database);
+  cleanups.push(() => removeTree(root, state));
+  cleanups.push(() => index.close());
+  return { root, index, database };
+}
+
+const paths = (index: WorkspaceIndex, pattern: string) =>
+  [...new Set(index.searchContent({ pattern, regex: false, caseInsensitive: false, limit: 1000 }).matches.map((m) => m.path))].sort();
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > 5000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('incremental index', () => {
+  it('follows adds, changes, deletes and renames through the watcher', async () => {
+    const { root, index } = openIndex({ 'a.ts': 'export const alpha = 1;\n', 'dir/b.ts': 'export const beta = 2;\n' });
+    await index.sync();
+    await index.watch();
+    const files = () => index.status().files;
+
+    fs.writeFileSync(path.join(root, 'c.ts'), 'export function gamma() { return alpha; }\n');
+    await until(() => files() === 3 && paths(index, 'gamma').length === 1, 'a new file');
+    expect(index.searchSymbols('gamma')[0]).toMatchObject({ path: 'c.ts', kind: 'function' });
+    fs.writeFileSync(path.join(root, 'a.ts'), 'export const alphaRenamed = 1;\n');
+    await until(() => paths(index, 'alphaRenamed').includes('a.ts'), 'a changed file');
+    fs.renameSync(path.join(root, 'dir'), path.join(root, 'moved'));
+    await until(() => files() === 3 && paths(index, 'beta').join() === 'moved/b.ts', 'a renamed folder');
+    fs.rmSync(path.join(root, 'c.ts'));
+    await until(() => files() === 2 && index.searchSymbols('gamma').length === 0, 'a deleted file');
+    fs.writeFileSync(path.join(root, 'note.log'), 'alphaRenamed in a log\n');
+    await until(() => files() === 3 && paths(index, 'alphaRenamed').includes('note.log'), 'a log file');
+  });
+
+  it('searches unsaved buffers instead of the disk, and the disk again once closed', async () => {
+    const { index } = openIndex({ 'src/main.py': 'def handler():\n    return 1\n' });
+    await index.sync();
+    await index.setBufferText('src/main.py', 'def handler():\n    return unsaved_value\n');
+    expect(index.searchContent({ pattern: 'unsaved_value', regex: false, caseInsensitive: false, limit: 10 }).matches)
+      .toEqual([expect.objectContaining({ path: 'src/main.py', line: 2, column: 12 })]);
+    await index.setBufferText('src/new_file.py', 'def brand_new():\n    pass\n');
+    expect(index.searchSymbols('brand_new')[0]).toMatchObject({ path: 'src/new_file.py', kind: 'function' });
+    await index.closeBuffer('src/main.py');
+    await index.closeBuffer('src/new_file.py');
+    expect(paths(index, 'unsaved_value')).toEqual([]);
+    expect(index.searchSymbols('brand_new')).toEqual([]);
+  });
+
+  it('re-validates after a restart by size, mtime and hash, reading only what changed', async () => {
+    const { root, index, database } = openIndex({ 'one.txt': 'first\n', 'two.txt': 'second\n', 'three.txt': 'third\n' });
+    expect((await index.sync()).added).toBe(3);
+    await index.close();
+    cleanups.pop();
+    fs.writeFileSync(path.join(root, 'one.txt'), 'first, edited\n');
+    const later = new Date(Date.now() + 5000);
+    fs.utimesSync(path.join(root, 'two.txt'), later, later); // touched, same content
+    fs.rmSync(path.join(root, 'three.txt'));
+    const reopened = WorkspaceIndex.open(root, config, database);
+    cleanups.push(() => reopened.close());
+    const summary = await reopened.sync();
+    expect(summary).toMatchObject({ added: 0, updated: 1, removed: 1, unchanged: 1 });
+    expect(paths(reopened, 'edited')).toEqual(['one.txt']);
+  });
+});
+
+describe('crash safety', () => {
+  it('an indexer killed at random moments leaves an index that opens and is exact after re-validation', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 1500; i++) {
+      files[`pkg${i % 20}/file${i}.ts`] = `export function handler${i}(input: string) {\n  return input + "${'payload '.repeat(30)}${i}";\n}\n`;
+    }
+    const root = makeTree(files, { git: true });
+    const stateHome = makeStateHome();
+    cleanups.push(() => removeTree(root, stateHome));
+    const env = { ...process.env, XDG_STATE_HOME: stateHome, XDG_CONFIG_HOME: path.join(stateHome, 'config') };
+    for (const delay of [150, 300, 450, 600]) {
+      const child = spawn(process.execPath, [CLI_PATH, 'index', root], { env, stdio: 'ignore' });
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+      const status = runCli(['status', '--json', '--check', root], { stateHome });
+      expect(JSON.parse(status.stdout).integrity).toBe('ok');
+    }
+    const search = runCli(['search', 'handler1', root], { stateHome });
+    const displayed = sortedLines(search.stdout).map((line) => line.slice(root.length + 1));
+    expect(displayed).toEqual(runRipgrep(['-F', 'handler1'], root));
+  });
+});

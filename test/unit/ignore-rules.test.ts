@@ -1,0 +1,56 @@
+import fs from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { IgnoreRules } from '../../server/index/ignore-rules.js';
+import { makeTree, removeTree } from '../helpers/fixture-tree.js';
+
+const defaults = { exclude: ['node_modules/', '.git/'], includeHidden: true, gitignoreOutsideGit: false };
+const roots: string[] = [];
+const tree = (files: Record<string, string>, git = true) => {
+  const root = makeTree(files, { git });
+  roots.push(root);
+  return root;
+};
+afterEach(() => removeTree(...roots.splice(0)));
+
+describe('ignore rules', () => {
+  it('applies nested .gitignore files relative to their folder, deepest first', () => {
+    const rules = new IgnoreRules(tree({
+      '.gitignore': '*.log\n/top-only.txt\n',
+      'sub/.gitignore': '!important.log\nlocal/\n',
+    }), defaults);
+    expect(rules.isIgnored('debug.log', false)).toBe(true);
+    expect(rules.isIgnored('sub/debug.log', false)).toBe(true);
+    expect(rules.isIgnored('sub/important.log', false)).toBe(false);
+    expect(rules.isIgnored('important.log', false)).toBe(true);
+    expect(rules.isIgnored('top-only.txt', false)).toBe(true);
+    expect(rules.isIgnored('sub/top-only.txt', false)).toBe(false);
+    expect(rules.isIgnored('sub/local', true)).toBe(true);
+    expect(rules.isIgnored('local', true)).toBe(false);
+    expect(rules.isInsideIgnoredDirectory('sub/local/x.ts')).toBe(true);
+  });
+
+  it('reads .git/info/exclude and lets .ignore override .gitignore', () => {
+    const root = tree({ '.gitignore': 'generated/\n', '.ignore': '!generated/\nsecrets.txt\n' });
+    fs.writeFileSync(`${root}/.git/info/exclude`, 'scratch.txt\n');
+    const rules = new IgnoreRules(root, defaults);
+    expect(rules.isIgnored('scratch.txt', false)).toBe(true);
+    expect(rules.isIgnored('generated', true)).toBe(false);
+    expect(rules.isIgnored('secrets.txt', false)).toBe(true);
+  });
+
+  it('ignores .gitignore outside a git repository unless configured, like rg', () => {
+    const root = tree({ '.gitignore': '*.log\n' }, false);
+    expect(new IgnoreRules(root, defaults).isIgnored('a.log', false)).toBe(false);
+    expect(new IgnoreRules(root, { ...defaults, gitignoreOutsideGit: true }).isIgnored('a.log', false)).toBe(true);
+  });
+
+  it('applies configured excludes and the hidden-file switch', () => {
+    const root = tree({});
+    const rules = new IgnoreRules(root, { ...defaults, exclude: ['node_modules/', '*.min.js'], includeHidden: false });
+    expect(rules.isIgnored('node_modules', true)).toBe(true);
+    expect(rules.isIgnored('a/b/node_modules', true)).toBe(true);
+    expect(rules.isIgnored('dist/app.min.js', false)).toBe(true);
+    expect(rules.isIgnored('.env', false)).toBe(true);
+    expect(new IgnoreRules(root, defaults).isIgnored('.env', false)).toBe(false);
+  });
+});

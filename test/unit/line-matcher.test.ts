@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { literalMatcher, regexMatcher } from '../../server/index/line-matcher.js';
+
+const lines = (hits: { line: number; character: number }[]) => hits.map((hit) => [hit.line, hit.character]);
+
+describe('line matcher', () => {
+  it('reports each matching line once, at its first match', () => {
+    expect(lines(literalMatcher('ab', false).matchLines('ab ab\nxx\nxab', 100))).toEqual([[1, 0], [3, 1]]);
+  });
+
+  it('treats an empty file and a final newline like ripgrep', () => {
+    expect(regexMatcher('x*', false).matchLines('', 100)).toEqual([]);
+    expect(lines(regexMatcher('x*', false).matchLines('a\nb\n', 100))).toEqual([[1, 0], [2, 0]]);
+    expect(lines(regexMatcher('^$', false).matchLines('a\n\nb', 100))).toEqual([[2, 0]]);
+  });
+
+  it('never matches across a line break', () => {
+    expect(regexMatcher('a\\sb', false).matchLines('a\nb', 100)).toEqual([]);
+    expect(lines(regexMatcher('a[^x]b', false).matchLines('a\nb\naxb\na-b', 100))).toEqual([[4, 0]]);
+  });
+
+  it('keeps \\r in lines, so $ does not match before it (as rg without --crlf)', () => {
+    expect(regexMatcher('line$', false).matchLines('line\r\n', 100)).toEqual([]);
+  });
+
+  it('folds case when asked, including non-ASCII', () => {
+    expect(lines(literalMatcher('ÜBER', true).matchLines('x\nüber', 100))).toEqual([[2, 0]]);
+    expect(literalMatcher('a.b', true).matchLines('axb', 100)).toEqual([]);
+  });
+
+  it('stops at the limit', () => {
+    expect(literalMatcher('a', false).matchLines('a\na\na\na', 2)).toHaveLength(2);
+  });
+
+  it('rejects invalid regexes and multi-line literals with a clear message', () => {
+    expect(() => regexMatcher('(', false)).toThrow(/invalid regex "\("/);
+    expect(() => literalMatcher('a\nb', false)).toThrow(/line break/);
+  });
+});
