@@ -24,7 +24,7 @@ const MIGRATIONS: string[] = [
     trigrams, tokenize = 'ascii', content = '', contentless_delete = 1, detail = 'none'
   );
   CREATE VIRTUAL TABLE file_words USING fts5(
-    path, symbols, body, tokenize = 'unicode61', content = '', contentless_delete = 1, detail = 'column'
+    path, symbols, body, tokenize = 'unicode61', content = '', contentless_delete = 1
   );
   CREATE VIRTUAL TABLE file_words_vocabulary USING fts5vocab(file_words, 'row');
   CREATE TABLE symbols (
