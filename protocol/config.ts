@@ -18,10 +18,19 @@ export const IndexConfigSchema = z
 
 export type IndexConfig = z.infer<typeof IndexConfigSchema>;
 
+/** The shared daemon (read from the user config only: one daemon serves every workspace). */
+export const DaemonConfigSchema = z
+  .object({
+    /** Stop after this many seconds with no client and no indexing; 0 keeps it running. */
+    idleSeconds: z.number().int().nonnegative().default(900),
+  })
+  .strict();
+
 /** The whole user configuration: `$XDG_CONFIG_HOME/codeloop/config.json` merged with `<root>/.codeloop.json`. */
 export const ConfigSchema = z
   .object({
     index: IndexConfigSchema.default(IndexConfigSchema.parse({})),
+    daemon: DaemonConfigSchema.default(DaemonConfigSchema.parse({})),
   })
   .strict();
 

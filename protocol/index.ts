@@ -1,2 +1,3 @@
 export * from './config.js';
 export * from './search.js';
+export * from './lsp-methods.js';

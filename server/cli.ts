@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { daemonCommand, daemonStopCommand, lspCommand } from './cli/daemon-commands.js';
 import { indexCommand } from './cli/index-command.js';
 import { searchCommand } from './cli/search-command.js';
 import { statusCommand } from './cli/status-command.js';
@@ -11,7 +12,11 @@ commands:
   index [DIR] [--rebuild] [--json]        index DIR (default .), or bring its index up to date
   search [--regex|--symbol|--text] [-i] [--json] [--limit N] [--no-refresh] QUERY [DIR]
                                           search DIR's index (indexes on first use)
-  status [DIR] [--json] [--check]         show what the index of DIR holds
+  status [DIR] [--json] [--check]         show the daemon (clients, workspaces) and what the index of DIR holds
+  lsp [--standalone]                      language server on stdio: bridges to the shared daemon (starting it),
+                                          or runs everything in this process with --standalone
+  daemon [--idle-seconds N]               run the shared daemon in the foreground
+  daemon stop                             stop the running daemon
 `;
 
 class UsageError extends Error {}
@@ -59,6 +64,18 @@ async function run(argv: string[]): Promise<number> {
     case 'status': {
       const { values, positionals } = parse(rest, { json: { type: 'boolean' }, check: { type: 'boolean' } });
       return statusCommand(positionals[0] ?? '.', { json: !!values.json, check: !!values.check });
+    }
+    case 'lsp': {
+      const { values, positionals } = parse(rest, { standalone: { type: 'boolean' }, stdio: { type: 'boolean' } });
+      if (positionals.length) throw new UsageError('lsp takes no arguments');
+      return lspCommand({ standalone: !!values.standalone });
+    }
+    case 'daemon': {
+      const { values, positionals } = parse(rest, { 'idle-seconds': { type: 'string' } });
+      if (positionals[0] === 'stop' && positionals.length === 1) return daemonStopCommand();
+      if (positionals.length) throw new UsageError(`unknown daemon subcommand ${JSON.stringify(positionals[0])}`);
+      const idle = values['idle-seconds'] as string | undefined;
+      return daemonCommand({ idleSeconds: idle === '0' ? 0 : positiveInteger(idle, '--idle-seconds') });
     }
     case undefined:
     case 'help':

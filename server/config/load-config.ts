@@ -47,6 +47,12 @@ export function parseConfig(raw: unknown, source: string): Config {
   return parsed.data;
 }
 
+/** The user config alone (for settings that are not per workspace, like the daemon's). */
+export function loadUserConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const userFile = path.join(configHome(env), 'config.json');
+  return parseConfig(readJsonLayer(userFile) ?? {}, userFile);
+}
+
 /** User config, then the workspace's `.codeloop.json`, then overrides (LSP initializationOptions, CLI flags). */
 export function loadConfig(root: string, overrides?: unknown, env: NodeJS.ProcessEnv = process.env): Config {
   const userFile = path.join(configHome(env), 'config.json');

@@ -123,9 +123,9 @@ export class IndexWriter {
 
   /**
    * Re-reads the given root-relative paths (watcher events, saves, buffer changes) in one transaction.
-   * A path that vanished, became ignored, too large or binary leaves the index. Returns how many rows changed.
+   * A path that vanished, became ignored, too large or binary leaves the index. Returns the paths whose rows changed.
    */
-  async updatePaths(relativePaths: Iterable<string>): Promise<number> {
+  async updatePaths(relativePaths: Iterable<string>): Promise<string[]> {
     const work: { file: CrawledFile; record: FileRecord | undefined; outcome: AnalysisOutcome }[] = [];
     for (const relativePath of new Set(relativePaths)) {
       if (this.rules.isIgnoreFile(relativePath)) this.rules.reset();
@@ -137,11 +137,11 @@ export class IndexWriter {
       }
       work.push({ file, record, outcome: await this.analyze(file, record) });
     }
-    let changed = 0;
+    const changed: string[] = [];
     this.store.transaction(() => {
       for (const { file, record, outcome } of work) {
         const result = this.apply(file, record, outcome);
-        if (result === 'written' || result === 'removed') changed++;
+        if (result === 'written' || result === 'removed') changed.push(file.path);
       }
     });
     return changed;

@@ -17,6 +17,11 @@ import { searchSymbols } from './symbol-search.js';
 import { rankFiles } from './text-ranking.js';
 
 const DEFAULT_LIMITS = { symbol: 100, text: 20 };
+/** Keystrokes in a buffer within this window reach the index in one write. */
+const BUFFER_DEBOUNCE_MS = 25;
+
+/** Called after a write changed the index; `changedPaths` is empty after a full sync. */
+export type IndexUpdateListener = (changedPaths: string[]) => void;
 
 /** Checks that a root exists and is a readable directory; returns its real path. */
 export function resolveWorkspaceRoot(dir: string): string {
@@ -47,6 +52,9 @@ export class WorkspaceIndex {
   private readonly pool = new AnalysisPool();
   private watcher: IndexWatcher | null = null;
   private writeQueue: Promise<unknown> = Promise.resolve();
+  private readonly listeners = new Set<IndexUpdateListener>();
+  private readonly pendingBuffers = new Set<string>();
+  private bufferFlush: Promise<string[]> | null = null;
 
   private constructor(
     readonly root: string,
@@ -75,7 +83,20 @@ export class WorkspaceIndex {
 
   /** Brings the index in line with the tree (first index, or re-validation after a restart). */
   sync(onProgress?: SyncProgress): Promise<SyncSummary> {
-    return this.enqueue(() => this.writer.syncAll(onProgress));
+    return this.enqueue(async () => {
+      const summary = await this.writer.syncAll(onProgress);
+      if (summary.added || summary.updated || summary.removed) this.emit([]);
+      return summary;
+    });
+  }
+
+  onDidUpdate(listener: IndexUpdateListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(changedPaths: string[]): void {
+    for (const listener of this.listeners) listener(changedPaths);
   }
 
   /** Resolves when every queued write has landed. */
@@ -87,24 +108,47 @@ export class WorkspaceIndex {
     return this.store.getMeta('lastIndexedAt') === null;
   }
 
-  updatePaths(relativePaths: string[]): Promise<number> {
-    return this.enqueue(() => {
+  /** Re-reads paths (a trailing `/` means everything indexed below that folder); returns those that changed. */
+  updatePaths(relativePaths: string[]): Promise<string[]> {
+    return this.enqueue(async () => {
       const expanded = relativePaths.flatMap((rel) => rel.endsWith('/')
-        ? this.db.prepare("SELECT path FROM files WHERE substr(path, 1, ?) = ?").pluck().all(rel.length, rel) as string[]
+        ? this.db.prepare('SELECT path FROM files WHERE substr(path, 1, ?) = ?').pluck().all(rel.length, rel) as string[]
         : [rel]);
-      return this.writer.updatePaths(expanded);
+      const changed = await this.writer.updatePaths(expanded);
+      if (changed.length) this.emit(changed);
+      return changed;
     });
   }
 
-  /** An editor's unsaved buffer: searched and indexed in place of the file until the buffer is closed. */
-  setBufferText(relativePath: string, text: string): Promise<number> {
+  /**
+   * An editor's unsaved buffer: searched (at once) and indexed (after a short debounce, so typing costs one
+   * write per burst) in place of the file until the buffer is closed. Resolves once the index has it.
+   */
+  setBufferText(relativePath: string, text: string): Promise<void> {
     this.overlays.set(relativePath, text);
-    return this.updatePaths([relativePath]);
+    this.pendingBuffers.add(relativePath);
+    this.bufferFlush ??= new Promise((resolve) => setTimeout(resolve, BUFFER_DEBOUNCE_MS)).then(() => {
+      const paths = [...this.pendingBuffers];
+      this.pendingBuffers.clear();
+      this.bufferFlush = null;
+      return this.updatePaths(paths);
+    });
+    return this.bufferFlush.then(() => undefined);
   }
 
-  closeBuffer(relativePath: string): Promise<number> {
-    if (!this.overlays.delete(relativePath)) return Promise.resolve(0);
-    return this.updatePaths([relativePath]);
+  async closeBuffer(relativePath: string): Promise<void> {
+    if (!this.overlays.delete(relativePath)) return;
+    this.pendingBuffers.delete(relativePath);
+    await this.updatePaths([relativePath]);
+  }
+
+  /** Definitions in one file, in line order (for code actions on the symbol at the cursor). */
+  symbolsInFile(relativePath: string): SymbolInfo[] {
+    return this.db.prepare(
+      `SELECT s.name, s.kind, s.container, f.path, s.start_line AS startLine, s.start_character AS startCharacter,
+       s.end_line AS endLine, s.end_character AS endCharacter
+       FROM symbols s JOIN files f ON f.id = s.file_id WHERE f.path = ? ORDER BY s.start_line, s.start_character`,
+    ).all(relativePath) as SymbolInfo[];
   }
 
   async watch(): Promise<void> {

@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import { IndexStatusSchema, SearchModeSchema, SearchResultSchema } from './search.js';
+
+/**
+ * Every `codeloop/*` method, notification and command: the single source of truth for the daemon's handlers,
+ * the editor clients and the protocol reference (protocol/REFERENCE.md is checked against these maps).
+ */
+
+const PositionSchema = z.object({ line: z.number().int().nonnegative(), character: z.number().int().nonnegative() });
+export const RangeSchema = z.object({ start: PositionSchema, end: PositionSchema });
+
+export const TaskKindSchema = z.enum(['fixDiagnostic', 'writeTests', 'explain', 'refactor', 'commentTask', 'prompt']);
+export type TaskKind = z.infer<typeof TaskKindSchema>;
+
+export const SessionStateSchema = z.enum([
+  'planning', 'awaitingPlanApproval', 'working', 'testing', 'awaitingApproval', 'applied', 'rejected', 'cancelled', 'failed',
+]);
+export type SessionState = z.infer<typeof SessionStateSchema>;
+
+const SessionIdSchema = z.string().min(1, 'sessionId is empty');
+/** Optional workspace selector: a folder URI the client opened; the first folder when absent. */
+const WorkspaceUriSchema = z.string().min(1).optional();
+
+export const StartTaskParamsSchema = z.object({
+  prompt: z.string().min(1, 'prompt is empty'),
+  kind: TaskKindSchema.default('prompt'),
+  uri: z.string().optional(),
+  range: RangeSchema.optional(),
+  autoApprovePlan: z.boolean().optional(),
+}).strict();
+export const SessionParamsSchema = z.object({ sessionId: SessionIdSchema }).strict();
+export const ApprovePlanParamsSchema = z.object({ sessionId: SessionIdSchema, plan: z.string().optional() }).strict();
+export const RejectParamsSchema = z.object({ sessionId: SessionIdSchema, feedback: z.string().optional() }).strict();
+export const ApplyProposalParamsSchema = z.object({ sessionId: SessionIdSchema, files: z.array(z.string()).optional() }).strict();
+
+export const SessionSummarySchema = z.object({
+  sessionId: z.string(),
+  root: z.string(),
+  state: SessionStateSchema,
+  prompt: z.string(),
+  kind: TaskKindSchema,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  proposal: z.object({ files: z.number().int(), added: z.number().int(), removed: z.number().int() }).nullable(),
+});
+export type SessionSummary = z.infer<typeof SessionSummarySchema>;
+
+export const LspSearchParamsSchema = z.object({
+  query: z.string().min(1, 'the search query is empty'),
+  mode: SearchModeSchema.default('literal'),
+  caseInsensitive: z.boolean().default(false),
+  limit: z.number().int().positive().max(10_000).default(200),
+  workspaceUri: WorkspaceUriSchema,
+}).strict();
+
+export const WorkspaceParamsSchema = z.object({ workspaceUri: WorkspaceUriSchema }).strict();
+
+export const DaemonStatusSchema = z.object({
+  pid: z.number().int(),
+  version: z.string(),
+  mode: z.enum(['daemon', 'standalone']),
+  startedAt: z.string(),
+  socketPath: z.string().nullable(),
+  clients: z.array(z.object({ id: z.number().int(), name: z.string(), workspaces: z.array(z.string()) })),
+  workspaces: z.array(z.object({ root: z.string(), clients: z.number().int(), indexing: z.boolean(), index: IndexStatusSchema })),
+  sessions: z.array(SessionSummarySchema),
+});
+export type DaemonStatus = z.infer<typeof DaemonStatusSchema>;
+
+export const IndexUpdateSchema = z.object({
+  root: z.string(),
+  files: z.number().int(),
+  symbols: z.number().int(),
+  /** Root-relative paths whose index rows changed in this update (capped at 100). */
+  changedPaths: z.array(z.string()),
+});
+export type IndexUpdate = z.infer<typeof IndexUpdateSchema>;
+
+export const SessionUpdateSchema = z.object({
+  sessionId: z.string(),
+  state: SessionStateSchema,
+  event: z.object({
+    type: z.enum(['plan', 'message', 'toolCall', 'toolResult', 'testRun', 'proposal', 'done', 'error']),
+    data: z.unknown(),
+  }),
+});
+
+/** Client → server requests: method → [params schema, result schema]. */
+export const clientRequests = {
+  'codeloop/startTask': [StartTaskParamsSchema, z.object({ sessionId: z.string() })],
+  'codeloop/approvePlan': [ApprovePlanParamsSchema, z.null()],
+  'codeloop/reject': [RejectParamsSchema, z.null()],
+  'codeloop/cancel': [SessionParamsSchema, z.null()],
+  'codeloop/applyProposal': [ApplyProposalParamsSchema, z.object({ applied: z.boolean(), conflicts: z.array(z.string()) })],
+  'codeloop/listSessions': [z.object({}).strict(), z.object({ sessions: z.array(SessionSummarySchema) })],
+  'codeloop/getSession': [SessionParamsSchema, z.unknown()],
+  'codeloop/search': [LspSearchParamsSchema, SearchResultSchema],
+  'codeloop/indexStatus': [WorkspaceParamsSchema, IndexStatusSchema],
+  'codeloop/status': [z.object({}).strict(), DaemonStatusSchema],
+  'codeloop/stopDaemon': [z.object({}).strict(), z.null()],
+} as const;
+
+/** Server → client notifications: method → params schema. */
+export const serverNotifications = {
+  'codeloop/sessionUpdate': SessionUpdateSchema,
+  'codeloop/indexUpdate': IndexUpdateSchema,
+} as const;
+
+/** Command ids for code actions and `workspace/executeCommand`; arguments[0] is the object (or, for Helix, a string). */
+export const commands = {
+  'codeloop.startTask': StartTaskParamsSchema,
+  'codeloop.approvePlan': ApprovePlanParamsSchema,
+  'codeloop.applyProposal': ApplyProposalParamsSchema,
+  'codeloop.showProposal': SessionParamsSchema,
+  'codeloop.rejectProposal': RejectParamsSchema,
+  'codeloop.cancelTask': SessionParamsSchema,
+} as const;
+
+export type ClientRequestMethod = keyof typeof clientRequests;
+export type RequestParams<M extends ClientRequestMethod> = z.infer<(typeof clientRequests)[M][0]>;
+export type RequestResult<M extends ClientRequestMethod> = z.infer<(typeof clientRequests)[M][1]>;
+export type CommandId = keyof typeof commands;
+export type CommandArguments<C extends CommandId> = z.infer<(typeof commands)[C]>;
+
+/** The string shorthand Helix's `:lsp-workspace-command` can send: a prompt for startTask, else a session id. */
+export function commandArgumentsFromString(command: CommandId, value: string): unknown {
+  return command === 'codeloop.startTask' ? { prompt: value } : { sessionId: value };
+}

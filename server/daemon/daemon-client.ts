@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import { stateHome } from '../config/state-paths.js';
+import { CodeloopError } from '../errors.js';
+import { ensurePrivateDirectory, type DaemonPaths } from './daemon-paths.js';
+
+const CLI_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cli.js');
+const START_TIMEOUT_MS = 10_000;
+
+/** Connects to the daemon's socket, or resolves null when no daemon answers. */
+export function connectToDaemon(paths: DaemonPaths): Promise<net.Socket | null> {
+  return new Promise((resolve) => {
+    const socket = net.connect(paths.socket);
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', () => resolve(null));
+  });
+}
+
+/** Where a daemon started by `codeloop lsp` writes its log. */
+export function daemonLogPath(): string {
+  return path.join(stateHome(), 'daemon.log');
+}
+
+/**
+ * Connects to the daemon, starting it first when none answers. Safe when many editors start at once: each may
+ * spawn a daemon, but only one takes the lock and listens; the rest exit and everyone connects to the winner.
+ */
+export async function connectOrStartDaemon(paths: DaemonPaths): Promise<net.Socket> {
+  const existing = await connectToDaemon(paths);
+  if (existing) return existing;
+  ensurePrivateDirectory(paths.directory);
+  const log = daemonLogPath();
+  fs.mkdirSync(path.dirname(log), { recursive: true, mode: 0o700 });
+  const output = fs.openSync(log, 'a', 0o600);
+  const child = spawn(process.execPath, [CLI_PATH, 'daemon'], { detached: true, stdio: ['ignore', output, output], env: process.env });
+  child.unref();
+  fs.closeSync(output);
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    const socket = await connectToDaemon(paths);
+    if (socket) return socket;
+  }
+  throw new CodeloopError('notFound', `the codeloop daemon did not start within ${START_TIMEOUT_MS / 1000}s; see ${log}`);
+}
+
+/** A plain JSON-RPC connection to the daemon for the CLI (`status`, `daemon stop`), or null when none runs. */
+export async function daemonRpc(paths: DaemonPaths): Promise<{ connection: MessageConnection; close(): void } | null> {
+  const socket = await connectToDaemon(paths);
+  if (!socket) return null;
+  const connection = createMessageConnection(new StreamMessageReader(socket), new StreamMessageWriter(socket));
+  connection.listen();
+  return {
+    connection,
+    close: () => {
+      connection.dispose();
+      socket.end();
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import { errorMessage } from '../errors.js';
+import { connectionOverStreams } from '../lsp/lsp-connection.js';
+import { LspClientSession, type ServerContext } from '../lsp/lsp-client-session.js';
+import { WorkspaceRegistry } from '../workspace/workspace-registry.js';
+import { acquireDaemonLock } from './daemon-lock.js';
+import { ensurePrivateDirectory, type DaemonPaths } from './daemon-paths.js';
+import { CODELOOP_VERSION } from '../version.js';
+
+export interface DaemonOptions {
+  paths: DaemonPaths;
+  /** Exit after this long with no clients and no indexing; 0 = never. */
+  idleSeconds: number;
+  log: (line: string) => void;
+}
+
+/**
+ * The per-user daemon: a Unix socket (0600 in a 0700 folder), one LSP session per connection, one registry of
+ * workspaces shared by all. A connection that misbehaves or vanishes takes nothing down with it.
+ */
+export async function runDaemon(options: DaemonOptions): Promise<'stopped' | 'already-running'> {
+  const { paths, log } = options;
+  ensurePrivateDirectory(paths.directory);
+  const lock = acquireDaemonLock(paths.lock);
+  if (!lock.acquired) {
+    log(`a codeloop daemon is already running (pid ${lock.holder})`);
+    return 'already-running';
+  }
+  fs.rmSync(paths.socket, { force: true }); // the lock proves no live daemon owns it
+
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => {
+    stop = resolve;
+  });
+  const registry = new WorkspaceRegistry((root, error) => log(`indexing ${root} failed: ${errorMessage(error)}`));
+  const context: ServerContext = {
+    registry,
+    mode: 'daemon',
+    socketPath: paths.socket,
+    startedAt: new Date().toISOString(),
+    version: CODELOOP_VERSION,
+    clients: new Set(),
+    stopDaemon: () => stop(),
+  };
+
+  let idleTimer: NodeJS.Timeout | null = null;
+  const scheduleIdleExit = () => {
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = null;
+    if (options.idleSeconds <= 0 || context.clients.size > 0) return;
+    idleTimer = setTimeout(() => {
+      if (context.clients.size === 0 && !registry.isBusy()) {
+        log(`no clients for ${options.idleSeconds}s: stopping`);
+        stop();
+      } else {
+        scheduleIdleExit();
+      }
+    }, options.idleSeconds * 1000);
+  };
+
+  const server = net.createServer((socket) => {
+    const session: LspClientSession = new LspClientSession(connectionOverStreams(socket, socket, () => socket.end()), context);
+    context.clients.add(session);
+    scheduleIdleExit();
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      void session.dispose().catch((error) => log(`closing client ${session.id} failed: ${errorMessage(error)}`)).finally(scheduleIdleExit);
+    });
+    session.listen();
+  });
+  const previousMask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(paths.socket, () => resolve());
+    });
+  } finally {
+    process.umask(previousMask);
+  }
+  fs.chmodSync(paths.socket, 0o600);
+  log(`codeloop daemon ${CODELOOP_VERSION} listening on ${paths.socket} (pid ${process.pid})`);
+  scheduleIdleExit();
+
+  const onSignal = () => stop();
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  await stopped;
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  if (idleTimer) clearTimeout(idleTimer);
+  server.close();
+  for (const client of [...context.clients]) await client.dispose();
+  await registry.closeAll();
+  fs.rmSync(paths.socket, { force: true });
+  lock.release();
+  log('codeloop daemon stopped');
+  return 'stopped';
+}

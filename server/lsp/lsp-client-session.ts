@@ -1,0 +1,265 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  DidChangeWorkspaceFoldersNotification, LSPErrorCodes, ResponseError, TextDocuments,
+  type CodeAction, type CodeActionParams, type Connection, type ExecuteCommandParams, type InitializeParams,
+  type InitializeResult, type SymbolInformation, type WorkspaceFolder, type WorkspaceSymbolParams,
+} from 'vscode-languageserver';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { ConfigSchema } from '../../protocol/config.js';
+import {
+  clientRequests, commandArgumentsFromString, commands, type ClientRequestMethod, type CommandId, type DaemonStatus,
+  type RequestParams, type RequestResult,
+} from '../../protocol/lsp-methods.js';
+import { CodeloopError, errorMessage } from '../errors.js';
+import { isUriInside, uriToWorkspacePath, workspacePathToUri } from '../workspace/path-confinement.js';
+import type { AttachedClient, Workspace, WorkspaceRegistry } from '../workspace/workspace-registry.js';
+import { serverCapabilities } from './capabilities.js';
+import { codeActionsFor } from './code-actions.js';
+import { AGENT_MISSING, guarded, parseParams } from './response-errors.js';
+import { LSP_SYMBOL_KIND } from './symbol-kinds.js';
+
+/** What every client connection of one process shares. */
+export interface ServerContext {
+  readonly registry: WorkspaceRegistry;
+  readonly mode: 'daemon' | 'standalone';
+  readonly socketPath: string | null;
+  readonly startedAt: string;
+  readonly version: string;
+  readonly clients: Set<LspClientSession>;
+  /** Stops the daemon (answered first); refused in standalone mode. */
+  stopDaemon(): void;
+}
+
+const WORKSPACE_SYMBOL_LIMIT = 100;
+let nextClientId = 1;
+
+function folderPath(uri: string): string {
+  return fileURLToPath(uri);
+}
+
+/**
+ * One editor (or CLI) connection: the wiring table that binds each LSP and codeloop method to a few lines that
+ * validate, call a service and map the result. State shared with other clients lives in the registry.
+ */
+export class LspClientSession implements AttachedClient {
+  readonly id = nextClientId++;
+  name = 'unknown client';
+  private readonly documents = new TextDocuments(TextDocument);
+  private initializationOptions: unknown;
+  private supportsProgress = false;
+  private disposed = false;
+  /** Folders from `initialize`, attached on `initialized` (when progress may be reported). */
+  private pendingFolders: WorkspaceFolder[] = [];
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly context: ServerContext,
+  ) {}
+
+  listen(): void {
+    const c = this.connection;
+    c.onInitialize((params) => this.initialize(params));
+    c.onInitialized(() => this.attachInitialFolders());
+    c.onShutdown(() => this.detachAll());
+    c.onDidChangeConfiguration((params) => this.changeConfiguration(params.settings));
+    c.onNotification(DidChangeWorkspaceFoldersNotification.type, (params) => this.changeFolders(params.event.added, params.event.removed));
+    c.onWorkspaceSymbol(guarded((params: WorkspaceSymbolParams) => this.workspaceSymbols(params.query)));
+    c.onCodeAction(guarded((params: CodeActionParams) => this.codeActions(params)));
+    c.onExecuteCommand(guarded((params: ExecuteCommandParams) => this.executeCommand(params)));
+    this.documents.onDidChangeContent(({ document }) => this.bufferChanged(document));
+    this.documents.onDidClose(({ document }) => this.bufferClosed(document.uri));
+    this.documents.listen(c);
+    for (const method of Object.keys(clientRequests) as ClientRequestMethod[]) {
+      c.onRequest(method, guarded((params: unknown) => this.handleRequest(method, parseParams(clientRequests[method][0], params, method))));
+    }
+    c.listen();
+  }
+
+  notify(method: string, params: unknown): void {
+    if (!this.disposed) void this.connection.sendNotification(method, params).catch(() => undefined);
+  }
+
+  private initialize(params: InitializeParams): InitializeResult {
+    this.name = params.clientInfo ? `${params.clientInfo.name}${params.clientInfo.version ? ` ${params.clientInfo.version}` : ''}` : 'unknown client';
+    this.initializationOptions = params.initializationOptions;
+    this.supportsProgress = params.capabilities.window?.workDoneProgress === true;
+    const folders: WorkspaceFolder[] = params.workspaceFolders
+      ?? (params.rootUri ? [{ uri: params.rootUri, name: path.basename(folderPath(params.rootUri)) }] : []);
+    this.pendingFolders = folders;
+    return { capabilities: serverCapabilities(), serverInfo: { name: 'codeloop', version: this.context.version } };
+  }
+
+  private attachInitialFolders(): void {
+    this.changeFolders(this.pendingFolders, []);
+    this.pendingFolders = [];
+  }
+
+  private changeFolders(added: WorkspaceFolder[], removed: WorkspaceFolder[]): void {
+    for (const folder of removed) {
+      const workspace = this.workspaces().find((candidate) => candidate.root === folderPath(folder.uri));
+      if (workspace) void this.context.registry.detach(this, workspace.root);
+    }
+    for (const folder of added) void this.attach(folderPath(folder.uri));
+  }
+
+  private async attach(dir: string): Promise<void> {
+    let workspace: Workspace;
+    const progress = this.supportsProgress ? await this.connection.window.createWorkDoneProgress().catch(() => null) : null;
+    try {
+      workspace = this.context.registry.attach(dir, this, this.initializationOptions, (done, total) => {
+        progress?.report(total ? Math.floor((done / total) * 100) : 100, `${done}/${total} files`);
+      });
+    } catch (error) {
+      progress?.done();
+      void this.connection.window.showErrorMessage(`codeloop: ${errorMessage(error)}`);
+      return;
+    }
+    progress?.begin(`codeloop: indexing ${path.basename(workspace.root)}`, 0, undefined, false);
+    await workspace.ready;
+    progress?.done();
+    // Buffers the editor opened before the workspace existed now belong to it.
+    for (const document of this.documents.all()) if (isUriInside(workspace.root, document.uri)) this.bufferChanged(document);
+  }
+
+  private workspaces(): Workspace[] {
+    return this.context.registry.of(this);
+  }
+
+  /** The workspace a document belongs to (deepest root), or an error the user can act on. */
+  private workspaceOf(uri: string): { workspace: Workspace; relativePath: string } {
+    for (const workspace of this.workspaces()) {
+      if (isUriInside(workspace.root, uri)) return { workspace, relativePath: uriToWorkspacePath(workspace.root, uri) };
+    }
+    throw new CodeloopError('pathOutsideWorkspace', `${uri} is not inside any workspace folder this client opened`);
+  }
+
+  private workspaceFor(workspaceUri: string | undefined): Workspace {
+    const workspaces = this.workspaces();
+    if (workspaceUri === undefined) {
+      if (!workspaces.length) throw new CodeloopError('notFound', 'no workspace folder is open in this client');
+      return workspaces[workspaces.length - 1];
+    }
+    const root = folderPath(workspaceUri);
+    const match = workspaces.find((workspace) => workspace.root === root) ?? workspaces.find((workspace) => isUriInside(workspace.root, workspaceUri));
+    if (!match) throw new CodeloopError('notFound', `${workspaceUri} is not a workspace folder of this client`);
+    return match;
+  }
+
+  private bufferChanged(document: TextDocument): void {
+    const owner = this.workspaces().find((workspace) => isUriInside(workspace.root, document.uri));
+    if (owner) void owner.setBuffer(this.id, uriToWorkspacePath(owner.root, document.uri), document.getText());
+  }
+
+  private bufferClosed(uri: string): void {
+    const owner = this.workspaces().find((workspace) => isUriInside(workspace.root, uri));
+    if (owner) void owner.closeBuffer(this.id, uriToWorkspacePath(owner.root, uri));
+  }
+
+  private changeConfiguration(settings: unknown): void {
+    const section = (settings as { codeloop?: unknown } | null)?.codeloop;
+    if (section === undefined) return;
+    const parsed = ConfigSchema.safeParse(section);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      void this.connection.window.showErrorMessage(`codeloop: invalid settings at ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+      return;
+    }
+    // Index settings shape a shared index: they apply when a workspace is next opened by its first client.
+    this.initializationOptions = section;
+  }
+
+  private workspaceSymbols(query: string): SymbolInformation[] {
+    const symbols = this.workspaces().flatMap((workspace) => workspace.index.searchSymbols(query, WORKSPACE_SYMBOL_LIMIT)
+      .map((symbol) => ({ symbol, root: workspace.root })));
+    symbols.sort((a, b) => (b.symbol.score ?? 0) - (a.symbol.score ?? 0));
+    return symbols.slice(0, WORKSPACE_SYMBOL_LIMIT).map(({ symbol, root }) => ({
+      name: symbol.name,
+      kind: LSP_SYMBOL_KIND[symbol.kind],
+      containerName: symbol.container ?? undefined,
+      location: {
+        uri: workspacePathToUri(root, symbol.path),
+        range: { start: { line: symbol.startLine, character: symbol.startCharacter }, end: { line: symbol.endLine, character: symbol.endCharacter } },
+      },
+    }));
+  }
+
+  private codeActions(params: CodeActionParams): CodeAction[] {
+    const { workspace, relativePath } = this.workspaceOf(params.textDocument.uri);
+    const text = this.documents.get(params.textDocument.uri)?.getText() ?? workspace.index.readText(relativePath) ?? '';
+    return codeActionsFor({
+      uri: params.textDocument.uri,
+      text,
+      range: params.range,
+      diagnostics: params.context.diagnostics,
+      only: params.context.only,
+      symbols: workspace.index.symbolsInFile(relativePath),
+      proposals: [],
+    });
+  }
+
+  private executeCommand(params: ExecuteCommandParams): unknown {
+    const command = params.command as CommandId;
+    if (!(command in commands)) throw new ResponseError(LSPErrorCodes.RequestFailed, `codeloop: unknown command ${JSON.stringify(params.command)}`);
+    const [first] = params.arguments ?? [];
+    const args = parseParams(commands[command], typeof first === 'string' ? commandArgumentsFromString(command, first) : first, command);
+    if (command === 'codeloop.startTask') throw new ResponseError(LSPErrorCodes.RequestFailed, AGENT_MISSING);
+    throw new CodeloopError('notFound', `no session ${JSON.stringify((args as { sessionId: string }).sessionId)}: ${AGENT_MISSING}`);
+  }
+
+  private handleRequest<M extends ClientRequestMethod>(method: M, params: RequestParams<M>): RequestResult<M> {
+    const handlers: { [K in ClientRequestMethod]: (params: RequestParams<K>) => RequestResult<K> } = {
+      'codeloop/startTask': () => {
+        throw new ResponseError(LSPErrorCodes.RequestFailed, AGENT_MISSING);
+      },
+      'codeloop/approvePlan': (p) => this.noSession(p.sessionId),
+      'codeloop/reject': (p) => this.noSession(p.sessionId),
+      'codeloop/cancel': (p) => this.noSession(p.sessionId),
+      'codeloop/applyProposal': (p) => this.noSession(p.sessionId),
+      'codeloop/getSession': (p) => this.noSession(p.sessionId),
+      'codeloop/listSessions': () => ({ sessions: [] }),
+      'codeloop/search': (p) => this.workspaceFor(p.workspaceUri).index.search(p),
+      'codeloop/indexStatus': (p) => this.workspaceFor(p.workspaceUri).index.status(),
+      'codeloop/status': () => this.status(),
+      'codeloop/stopDaemon': () => {
+        if (this.context.mode !== 'daemon') throw new CodeloopError('invalidArgument', 'this codeloop runs standalone; there is no daemon to stop');
+        setImmediate(() => this.context.stopDaemon());
+        return null;
+      },
+    };
+    return handlers[method](params);
+  }
+
+  private noSession(sessionId: string): never {
+    throw new CodeloopError('notFound', `no session ${JSON.stringify(sessionId)}: ${AGENT_MISSING}`);
+  }
+
+  private status(): DaemonStatus {
+    const registry = this.context.registry;
+    return {
+      pid: process.pid,
+      version: this.context.version,
+      mode: this.context.mode,
+      startedAt: this.context.startedAt,
+      socketPath: this.context.socketPath,
+      clients: [...this.context.clients].map((client) => ({ id: client.id, name: client.name, workspaces: registry.of(client).map((w) => w.root) })),
+      workspaces: registry.list().map((workspace) => ({
+        root: workspace.root, clients: workspace.clients.size, indexing: workspace.indexing, index: workspace.index.status(),
+      })),
+      sessions: [],
+    };
+  }
+
+  private async detachAll(): Promise<void> {
+    await this.context.registry.detach(this);
+  }
+
+  /** The connection is gone (exit, closed socket, crashed editor): release what this client held. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.context.clients.delete(this);
+    this.connection.dispose();
+    await this.detachAll();
+  }
+}

@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import { WorkDoneProgress } from 'vscode-languageserver';
+import { CLI_PATH } from './run-cli.js';
+
+export interface TestLspClient {
+  connection: MessageConnection;
+  child: ChildProcess;
+  notifications: { method: string; params: unknown }[];
+  progress: unknown[];
+  stderr: () => string;
+  initialize(root: string, name?: string): Promise<any>;
+  waitForNotification(method: string, predicate?: (params: any) => boolean, timeoutMs?: number): Promise<any>;
+  close(): Promise<void>;
+}
+
+/** Spawns `codeloop lsp …` like an editor does and speaks JSON-RPC to it over its stdio. */
+export function startLspClient(args: string[], env: NodeJS.ProcessEnv): TestLspClient {
+  const child = spawn(process.execPath, [CLI_PATH, 'lsp', ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  const notifications: { method: string; params: unknown }[] = [];
+  const progress: unknown[] = [];
+  const waiters: (() => void)[] = [];
+  connection.onNotification((method, params) => {
+    notifications.push({ method, params });
+    waiters.splice(0).forEach((wake) => wake());
+  });
+  // vscode-jsonrpc routes $/progress by token, so subscribe to each token the server creates.
+  connection.onRequest('window/workDoneProgress/create', (params: { token: string | number }) => {
+    connection.onProgress(WorkDoneProgress.type, params.token, (value) => progress.push(value));
+    return null;
+  });
+  connection.onRequest('workspace/configuration', () => []);
+  connection.onRequest('window/showMessageRequest', () => null);
+  connection.listen();
+  return {
+    connection,
+    child,
+    notifications,
+    progress,
+    stderr: () => stderr,
+    initialize(root, name = 'test-client') {
+      return connection.sendRequest('initialize', {
+        processId: process.pid,
+        clientInfo: { name },
+        rootUri: pathToFileURL(root).href,
+        workspaceFolders: [{ uri: pathToFileURL(root).href, name: 'root' }],
+        capabilities: { window: { workDoneProgress: true }, workspace: { workspaceFolders: true } },
+      }).then(async (result) => {
+        await connection.sendNotification('initialized', {});
+        return result;
+      });
+    },
+    async waitForNotification(method, predicate = () => true, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = notifications.find((n) => n.method === method && predicate(n.params));
+        if (found) return found.params;
+        if (Date.now() > deadline) throw new Error(`no ${method} notification within ${timeoutMs} ms; got ${notifications.map((n) => n.method).join(', ')}`);
+        await Promise.race([new Promise<void>((resolve) => waiters.push(resolve)), new Promise((resolve) => setTimeout(resolve, 100))]);
+      }
+    },
+    async close() {
+      try {
+        await Promise.race([connection.sendRequest('shutdown'), new Promise((resolve) => setTimeout(resolve, 2000))]);
+        await connection.sendNotification('exit');
+      } catch {
+        // already gone
+      }
+      connection.dispose();
+      child.stdin!.end();
+      if (child.exitCode === null) await Promise.race([new Promise((resolve) => child.once('exit', resolve)), new Promise((resolve) => setTimeout(resolve, 3000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
