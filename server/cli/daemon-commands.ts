@@ -12,6 +12,8 @@ export async function daemonCommand(options: { idleSeconds?: number }): Promise<
   const idleSeconds = options.idleSeconds ?? loadUserConfig().daemon.idleSeconds;
   // A second daemon finding one already running is not an error: editors may start several at once.
   await runDaemon({ paths: daemonPaths(), idleSeconds, log: (line) => process.stderr.write(`${stamp()} ${line}\n`) });
+  // Sockets of clients that never hung up would keep the process alive after a stop: leave explicitly.
+  process.stderr.write('', () => process.exit(0));
   return 0;
 }
 

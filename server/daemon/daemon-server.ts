@@ -85,9 +85,15 @@ export async function runDaemon(options: DaemonOptions): Promise<'stopped' | 'al
   const onSignal = () => stop();
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // Last line of defence: a bug in one client's handling is logged, and every other client keeps its daemon.
+  const onStray = (error: unknown) => log(`unexpected error (daemon continues): ${error instanceof Error ? error.stack : String(error)}`);
+  process.on('unhandledRejection', onStray);
+  process.on('uncaughtException', onStray);
   await stopped;
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
+  process.off('unhandledRejection', onStray);
+  process.off('uncaughtException', onStray);
   if (idleTimer) clearTimeout(idleTimer);
   server.close();
   for (const client of [...context.clients]) await client.dispose();

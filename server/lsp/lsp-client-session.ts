@@ -104,22 +104,41 @@ export class LspClientSession implements AttachedClient {
   }
 
   private async attach(dir: string): Promise<void> {
-    let workspace: Workspace;
     const progress = this.supportsProgress ? await this.connection.window.createWorkDoneProgress().catch(() => null) : null;
+    // This client may vanish while the shared index builds: reporting to it must never fail the indexing.
+    const tell = (report: (reporter: NonNullable<typeof progress>) => void) => {
+      if (!progress || this.disposed) return;
+      try {
+        report(progress);
+      } catch {
+        // the connection is gone; nothing to tell
+      }
+    };
+    let workspace: Workspace;
     try {
       workspace = this.context.registry.attach(dir, this, this.initializationOptions, (done, total) => {
-        progress?.report(total ? Math.floor((done / total) * 100) : 100, `${done}/${total} files`);
+        tell((reporter) => reporter.report(total ? Math.floor((done / total) * 100) : 100, `${done}/${total} files`));
       });
     } catch (error) {
-      progress?.done();
-      void this.connection.window.showErrorMessage(`codeloop: ${errorMessage(error)}`);
+      tell((reporter) => reporter.done());
+      this.showError(errorMessage(error));
       return;
     }
-    progress?.begin(`codeloop: indexing ${path.basename(workspace.root)}`, 0, undefined, false);
+    tell((reporter) => reporter.begin(`codeloop: indexing ${path.basename(workspace.root)}`, 0, undefined, false));
     await workspace.ready;
-    progress?.done();
+    tell((reporter) => reporter.done());
+    if (this.disposed) return;
     // Buffers the editor opened before the workspace existed now belong to it.
     for (const document of this.documents.all()) if (isUriInside(workspace.root, document.uri)) this.bufferChanged(document);
+  }
+
+  private showError(message: string): void {
+    if (this.disposed) return;
+    try {
+      this.connection.window.showErrorMessage(`codeloop: ${message}`);
+    } catch {
+      // the client is gone
+    }
   }
 
   private workspaces(): Workspace[] {
@@ -162,7 +181,7 @@ export class LspClientSession implements AttachedClient {
     const parsed = ConfigSchema.safeParse(section);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      void this.connection.window.showErrorMessage(`codeloop: invalid settings at ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+      this.showError(`invalid settings at ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
       return;
     }
     // Index settings shape a shared index: they apply when a workspace is next opened by its first client.

@@ -1,0 +1,127 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
+import { startLspClient, type TestLspClient } from '../helpers/lsp-client.js';
+import { runCli } from '../helpers/run-cli.js';
+
+/** A private daemon world per test: its own runtime dir (socket), state and config. */
+function daemonWorld(idleSeconds = 60) {
+  const state = makeStateHome();
+  const runtime = path.join(state, 'runtime');
+  fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
+  fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({ daemon: { idleSeconds } }));
+  const env = { ...process.env, XDG_STATE_HOME: state, XDG_CONFIG_HOME: path.join(state, 'config'), CODELOOP_RUNTIME_DIR: runtime };
+  return { state, runtime, env, socket: path.join(runtime, 'daemon.sock') };
+}
+
+const clients: TestLspClient[] = [];
+const worlds: ReturnType<typeof daemonWorld>[] = [];
+const trees: string[] = [];
+function world(idleSeconds?: number) {
+  const created = daemonWorld(idleSeconds);
+  worlds.push(created);
+  return created;
+}
+function client(env: NodeJS.ProcessEnv): TestLspClient {
+  const created = startLspClient([], env);
+  clients.push(created);
+  return created;
+}
+function tree(files: Record<string, string>): string {
+  const root = makeTree(files, { git: true });
+  trees.push(root);
+  return root;
+}
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  for (const w of worlds.splice(0)) {
+    runCli(['daemon', 'stop'], { stateHome: w.state, env: w.env });
+    await expect.poll(() => fs.existsSync(w.socket), { timeout: 5000 }).toBe(false);
+    removeTree(w.state);
+  }
+});
+afterAll(() => removeTree(...trees));
+
+const status = (c: TestLspClient) => c.connection.sendRequest<any>('codeloop/status', {});
+
+describe('shared daemon over the socket', () => {
+  it('lets two editors share one workspace: same index, same notifications, each other\'s unsaved buffers', async () => {
+    const w = world();
+    const root = tree({ 'lib/shared.ts': 'export function sharedHelper() { return 1; }\n' });
+    const first = client(w.env);
+    await first.initialize(root, 'editor-one');
+    const second = client(w.env);
+    await second.initialize(root, 'editor-two');
+    await expect.poll(async () => (await status(second)).workspaces[0]?.indexing, { timeout: 10_000 }).toBe(false);
+
+    const daemon = await status(second);
+    expect(daemon.mode).toBe('daemon');
+    expect(daemon.clients.map((c: any) => c.name).sort()).toEqual(['editor-one', 'editor-two']);
+    expect(daemon.workspaces).toEqual([expect.objectContaining({ root: fs.realpathSync(root), clients: 2 })]);
+    expect(fs.statSync(w.runtime).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(w.socket).mode & 0o777).toBe(0o600);
+
+    const uri = pathToFileURL(path.join(root, 'lib/shared.ts')).href;
+    await first.connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'typescript', version: 1, text: 'export function sharedHelper() { return typedInEditorOne; }\n' },
+    });
+    const update = await second.waitForNotification('codeloop/indexUpdate', (params) => params.changedPaths.includes('lib/shared.ts'));
+    expect(update.root).toBe(fs.realpathSync(root));
+    const hits = await second.connection.sendRequest<any>('codeloop/search', { query: 'typedInEditorOne' });
+    expect(hits.matches).toEqual([expect.objectContaining({ path: 'lib/shared.ts', line: 1 })]);
+    const symbols = await second.connection.sendRequest<any[]>('workspace/symbol', { query: 'sharedHelper' });
+    expect(symbols[0].location.uri).toBe(pathToFileURL(path.join(fs.realpathSync(root), 'lib/shared.ts')).href);
+
+    const cli = JSON.parse(runCli(['status', '--json', root], { stateHome: w.state, env: w.env }).stdout);
+    expect(cli.daemon.pid).toBe(daemon.pid);
+  });
+
+  it('keeps serving other clients when one is killed mid-request', async () => {
+    const w = world();
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 400; i++) files[`f${i}.txt`] = `line ${i} ${'word '.repeat(200)}\n`;
+    const root = tree(files);
+    const victim = client(w.env);
+    await victim.initialize(root, 'victim');
+    const survivor = client(w.env);
+    await survivor.initialize(root, 'survivor');
+    await expect.poll(async () => (await status(survivor)).workspaces[0]?.indexing, { timeout: 10_000 }).toBe(false);
+
+    void victim.connection.sendRequest('codeloop/search', { query: 'w.r.d', mode: 'regex', limit: 10_000 }).catch(() => 'dropped');
+    victim.child.kill('SIGKILL');
+    await expect.poll(async () => (await status(survivor)).clients.map((c: any) => c.name), { timeout: 5000 }).toEqual(['survivor']);
+    const result = await survivor.connection.sendRequest<any>('codeloop/search', { query: 'line 399' });
+    expect(result.matches).toHaveLength(1);
+  });
+
+  it('starts exactly one daemon when five editors start at once', async () => {
+    const w = world();
+    const root = tree({ 'a.ts': 'export const a = 1;\n' });
+    const editors = Array.from({ length: 5 }, () => client(w.env));
+    await Promise.all(editors.map((editor, i) => editor.initialize(root, `editor-${i}`)));
+    const pids = await Promise.all(editors.map(async (editor) => (await status(editor)).pid));
+    expect(new Set(pids).size).toBe(1);
+    expect(Number(fs.readFileSync(path.join(w.runtime, 'daemon.lock'), 'utf8'))).toBe(pids[0]);
+    expect((await status(editors[0])).clients).toHaveLength(5);
+  });
+
+  it('stops on `codeloop daemon stop`, and after the idle time with no clients', async () => {
+    const w = world(1);
+    const root = tree({ 'a.ts': 'export const a = 1;\n' });
+    const editor = client(w.env);
+    await editor.initialize(root);
+    expect(fs.existsSync(w.socket)).toBe(true);
+    await editor.close();
+    clients.splice(clients.indexOf(editor), 1);
+    await expect.poll(() => fs.existsSync(w.socket), { timeout: 8000, interval: 100 }).toBe(false);
+    expect(runCli(['status', root], { stateHome: w.state, env: w.env }).stdout).toMatch(/^daemon {4}not running/);
+
+    const again = client(w.env);
+    await again.initialize(root);
+    expect(runCli(['daemon', 'stop'], { stateHome: w.state, env: w.env }).stdout).toBe('codeloop daemon stopping\n');
+    await expect.poll(() => fs.existsSync(w.socket), { timeout: 5000 }).toBe(false);
+  });
+});
