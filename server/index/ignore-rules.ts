@@ -24,11 +24,18 @@ export interface IgnoreOptions {
   gitignoreOutsideGit: boolean;
 }
 
-function isInsideGitRepository(root: string): boolean {
+/** The top folder of the git repository holding `root` (the one with `.git`), or null. */
+function gitTopOf(root: string): string | null {
   for (let dir = root; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, '.git'))) return true;
-    if (path.dirname(dir) === dir) return false;
+    if (fs.existsSync(path.join(dir, '.git'))) return dir;
+    if (path.dirname(dir) === dir) return null;
   }
+}
+
+/** Rules from a folder above the root (up to the repository top): they see paths as `prefix/…`, as git does. */
+interface AncestorRules {
+  prefix: string;
+  matcher: Ignore;
 }
 
 /**
@@ -38,23 +45,23 @@ function isInsideGitRepository(root: string): boolean {
 export class IgnoreRules {
   private readonly excluded: Ignore;
   private readonly readGitignore: boolean;
+  private readonly gitTop: string | null;
   private readonly rulesByDirectory = new Map<string, DirectoryRules | null>();
+  private ancestors: AncestorRules[] | null = null;
 
   constructor(
     private readonly root: string,
     private readonly options: IgnoreOptions,
   ) {
     this.excluded = ignore().add(options.exclude);
-    this.readGitignore = options.gitignoreOutsideGit || isInsideGitRepository(root);
+    this.gitTop = gitTopOf(root);
+    this.readGitignore = options.gitignoreOutsideGit || this.gitTop !== null;
   }
 
-  /** Rules defined in one directory (cached), or null when it defines none. */
-  private rulesOf(base: string): DirectoryRules | null {
-    const cached = this.rulesByDirectory.get(base);
-    if (cached !== undefined) return cached;
-    const dir = path.join(this.root, base);
+  /** The ignore rules one folder defines, or null when it defines none. */
+  private readFolderRules(dir: string, isGitTop: boolean): Ignore | null {
     const sources: string[] = [];
-    if (base === '') {
+    if (isGitTop) {
       const exclude = readRules(path.join(dir, '.git', 'info', 'exclude'));
       if (exclude) sources.push(exclude);
     }
@@ -65,14 +72,38 @@ export class IgnoreRules {
     const dotIgnore = readRules(path.join(dir, '.ignore'));
     if (dotIgnore) sources.push(dotIgnore);
     // add() splits a string into lines; an array would be taken as one pattern per element.
-    const rules = sources.length ? { base, matcher: ignore().add(sources.join('\n')) } : null;
+    return sources.length ? ignore().add(sources.join('\n')) : null;
+  }
+
+  /** Rules defined in one directory below the root (cached). */
+  private rulesOf(base: string): DirectoryRules | null {
+    const cached = this.rulesByDirectory.get(base);
+    if (cached !== undefined) return cached;
+    const dir = path.join(this.root, base);
+    const matcher = this.readFolderRules(dir, base === '' && this.gitTop === this.root);
+    const rules = matcher ? { base, matcher } : null;
     this.rulesByDirectory.set(base, rules);
     return rules;
+  }
+
+  /** Rules of the folders between the root and its repository's top, nearest first (as rg reads them). */
+  private ancestorRules(): AncestorRules[] {
+    if (this.ancestors) return this.ancestors;
+    this.ancestors = [];
+    if (this.gitTop && this.gitTop !== this.root) {
+      for (let dir = path.dirname(this.root); ; dir = path.dirname(dir)) {
+        const matcher = this.readFolderRules(dir, dir === this.gitTop);
+        if (matcher) this.ancestors.push({ prefix: path.relative(dir, this.root).split(path.sep).join('/'), matcher });
+        if (dir === this.gitTop || path.dirname(dir) === dir) break;
+      }
+    }
+    return this.ancestors;
   }
 
   /** Forget cached rules, e.g. after a .gitignore changed. */
   reset(): void {
     this.rulesByDirectory.clear();
+    this.ancestors = null;
   }
 
   isIgnoreFile(relativePath: string): boolean {
@@ -94,6 +125,11 @@ export class IgnoreRules {
       if (!rules) continue;
       const local = base ? candidate.slice(base.length + 1) : candidate;
       const verdict = rules.matcher.test(local);
+      if (verdict.ignored) return true;
+      if (verdict.unignored) return false;
+    }
+    for (const ancestor of this.ancestorRules()) {
+      const verdict = ancestor.matcher.test(`${ancestor.prefix}/${candidate}`);
       if (verdict.ignored) return true;
       if (verdict.unignored) return false;
     }

@@ -38,6 +38,16 @@ describe('ignore rules', () => {
     expect(rules.isIgnored('secrets.txt', false)).toBe(true);
   });
 
+  it('applies the .gitignore files of folders above the root, up to the repository top, like rg', () => {
+    const top = tree({ '.gitignore': 'dist/\n/sub/only-here.txt\n', 'sub/.gitignore': '*.tmp\n', 'sub/pkg/x.ts': '' });
+    const rules = new IgnoreRules(`${top}/sub/pkg`, defaults);
+    expect(rules.isIgnored('dist', true)).toBe(true);
+    expect(rules.isIgnored('lib/dist', true)).toBe(true);
+    expect(rules.isIgnored('a.tmp', false)).toBe(true);
+    expect(rules.isIgnored('x.ts', false)).toBe(false);
+    expect(new IgnoreRules(`${top}/sub`, defaults).isIgnored('only-here.txt', false)).toBe(true);
+  });
+
   it('ignores .gitignore outside a git repository unless configured, like rg', () => {
     const root = tree({ '.gitignore': '*.log\n' }, false);
     expect(new IgnoreRules(root, defaults).isIgnored('a.log', false)).toBe(false);
