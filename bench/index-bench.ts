@@ -27,8 +27,9 @@ if (!corpus) {
 const name = values.name ?? path.basename(corpus);
 const runs = Number(values.runs ?? 5);
 const queries = QUERY_SETS[name] ?? QUERY_SETS.default;
-// rg's defaults on a tree that is not a git repository: hidden files searched, .gitignore not honoured.
-const RG_ARGS = ['--hidden', '-g', '!.git', '--max-filesize', '1M', '--column', '-n', '--no-heading', '--color', 'never', '--no-messages'];
+// Flags that give rg codeloop's defaults: hidden files searched, .git skipped, the same size limit; ignore files
+// of folders above the corpus are skipped (a corpus inside an ignored folder, like node_modules, is indexed whole).
+const RG_ARGS = ['--hidden', '-g', '!.git', '--max-filesize', '1M', '--no-ignore-parent', '--column', '-n', '--no-heading', '--color', 'never', '--no-messages'];
 const config = IndexConfigSchema.parse({ exclude: ['.git/'] });
 
 function percentile(samples: number[], p: number): number {

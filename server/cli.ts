@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { daemonCommand, daemonStopCommand, lspCommand } from './cli/daemon-commands.js';
-import { indexCommand } from './cli/index-command.js';
-import { searchCommand } from './cli/search-command.js';
-import { statusCommand } from './cli/status-command.js';
+// Commands load their modules on demand: `codeloop lsp`, which editors start often, then loads only the proxy.
+const commandModules = {
+  index: () => import('./cli/index-command.js'),
+  search: () => import('./cli/search-command.js'),
+  status: () => import('./cli/status-command.js'),
+  daemon: () => import('./cli/daemon-commands.js'),
+};
 import { CodeloopError } from './errors.js';
 
 const USAGE = `usage: codeloop <command> [options]
@@ -42,7 +45,7 @@ async function run(argv: string[]): Promise<number> {
     case 'index': {
       const { values, positionals } = parse(rest, { rebuild: { type: 'boolean' }, json: { type: 'boolean' } });
       if (positionals.length > 1) throw new UsageError('index takes at most one directory');
-      return indexCommand(positionals[0] ?? '.', { rebuild: !!values.rebuild, json: !!values.json });
+      return (await commandModules.index()).indexCommand(positionals[0] ?? '.', { rebuild: !!values.rebuild, json: !!values.json });
     }
     case 'search': {
       const { values, positionals } = parse(rest, {
@@ -53,7 +56,7 @@ async function run(argv: string[]): Promise<number> {
       const modes = (['regex', 'symbol', 'text'] as const).filter((mode) => values[mode]);
       if (modes.length > 1) throw new UsageError(`choose one of --regex, --symbol, --text (got ${modes.map((m) => `--${m}`).join(' ')})`);
       if (positionals.length < 1 || positionals.length > 2) throw new UsageError('search takes a QUERY and at most one directory');
-      return searchCommand(positionals[0], positionals[1], {
+      return (await commandModules.search()).searchCommand(positionals[0], positionals[1], {
         mode: modes[0] ?? 'literal',
         caseInsensitive: !!values['ignore-case'],
         json: !!values.json,
@@ -63,19 +66,19 @@ async function run(argv: string[]): Promise<number> {
     }
     case 'status': {
       const { values, positionals } = parse(rest, { json: { type: 'boolean' }, check: { type: 'boolean' } });
-      return statusCommand(positionals[0] ?? '.', { json: !!values.json, check: !!values.check });
+      return (await commandModules.status()).statusCommand(positionals[0] ?? '.', { json: !!values.json, check: !!values.check });
     }
     case 'lsp': {
       const { values, positionals } = parse(rest, { standalone: { type: 'boolean' }, stdio: { type: 'boolean' } });
       if (positionals.length) throw new UsageError('lsp takes no arguments');
-      return lspCommand({ standalone: !!values.standalone });
+      return (await commandModules.daemon()).lspCommand({ standalone: !!values.standalone });
     }
     case 'daemon': {
       const { values, positionals } = parse(rest, { 'idle-seconds': { type: 'string' } });
-      if (positionals[0] === 'stop' && positionals.length === 1) return daemonStopCommand();
+      if (positionals[0] === 'stop' && positionals.length === 1) return (await commandModules.daemon()).daemonStopCommand();
       if (positionals.length) throw new UsageError(`unknown daemon subcommand ${JSON.stringify(positionals[0])}`);
       const idle = values['idle-seconds'] as string | undefined;
-      return daemonCommand({ idleSeconds: idle === '0' ? 0 : positiveInteger(idle, '--idle-seconds') });
+      return (await commandModules.daemon()).daemonCommand({ idleSeconds: idle === '0' ? 0 : positiveInteger(idle, '--idle-seconds') });
     }
     case undefined:
     case 'help':

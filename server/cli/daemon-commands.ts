@@ -1,9 +1,7 @@
 import { loadUserConfig } from '../config/load-config.js';
 import { daemonRpc } from '../daemon/daemon-client.js';
 import { daemonPaths } from '../daemon/daemon-paths.js';
-import { runDaemon } from '../daemon/daemon-server.js';
 import { runStdioProxy } from '../daemon/stdio-proxy.js';
-import { runStandaloneServer } from '../lsp/standalone-server.js';
 
 const stamp = () => new Date().toISOString();
 
@@ -11,6 +9,7 @@ const stamp = () => new Date().toISOString();
 export async function daemonCommand(options: { idleSeconds?: number }): Promise<number> {
   const idleSeconds = options.idleSeconds ?? loadUserConfig().daemon.idleSeconds;
   // A second daemon finding one already running is not an error: editors may start several at once.
+  const { runDaemon } = await import('../daemon/daemon-server.js');
   await runDaemon({ paths: daemonPaths(), idleSeconds, log: (line) => process.stderr.write(`${stamp()} ${line}\n`) });
   // Sockets of clients that never hung up would keep the process alive after a stop: leave explicitly.
   process.stderr.write('', () => process.exit(0));
@@ -35,7 +34,9 @@ export async function daemonStopCommand(): Promise<number> {
 
 /** `codeloop lsp [--standalone]`: the command editors configure. Exits once the editor is gone. */
 export async function lspCommand(options: { standalone: boolean }): Promise<number> {
-  const code = options.standalone ? await runStandaloneServer() : await runStdioProxy(daemonPaths());
+  const code = options.standalone
+    ? await (await import('../lsp/standalone-server.js')).runStandaloneServer()
+    : await runStdioProxy(daemonPaths());
   // stdin stays referenced by the stream reader even after the editor closed it: leave explicitly.
   process.stdout.write('', () => process.exit(code));
   return code;

@@ -93,7 +93,10 @@ export class IgnoreRules {
     if (this.gitTop && this.gitTop !== this.root) {
       for (let dir = path.dirname(this.root); ; dir = path.dirname(dir)) {
         const matcher = this.readFolderRules(dir, dir === this.gitTop);
-        if (matcher) this.ancestors.push({ prefix: path.relative(dir, this.root).split(path.sep).join('/'), matcher });
+        const prefix = path.relative(dir, this.root).split(path.sep).join('/');
+        // A root the folder above ignores (say node_modules/, opened on purpose) would be empty under its rules:
+        // then that folder's rules are not applied at all (rg would still apply its basename patterns).
+        if (matcher && !matcher.ignores(`${prefix}/`)) this.ancestors.push({ prefix, matcher });
         if (dir === this.gitTop || path.dirname(dir) === dir) break;
       }
     }

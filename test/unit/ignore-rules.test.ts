@@ -48,6 +48,11 @@ describe('ignore rules', () => {
     expect(new IgnoreRules(`${top}/sub`, defaults).isIgnored('only-here.txt', false)).toBe(true);
   });
 
+  it('does not empty a root that a folder above ignores (node_modules opened on purpose)', () => {
+    const top = tree({ '.gitignore': 'node_modules/\n', 'node_modules/pkg/index.js': '' });
+    expect(new IgnoreRules(`${top}/node_modules`, defaults).isIgnored('pkg/index.js', false)).toBe(false);
+  });
+
   it('ignores .gitignore outside a git repository unless configured, like rg', () => {
     const root = tree({ '.gitignore': '*.log\n' }, false);
     expect(new IgnoreRules(root, defaults).isIgnored('a.log', false)).toBe(false);
