@@ -1,0 +1,86 @@
+/**
+ * Applies the model's search/replace blocks to a file's text: exact match first, then a match that ignores
+ * differences in indentation and trailing spaces (re-indenting the replacement to the file's indentation).
+ * A block that matches nowhere or in several places is reported with what went wrong and the closest
+ * candidate, so the model can retry.
+ */
+export interface SearchReplaceBlock {
+  search: string;
+  replace: string;
+}
+
+export type BlockOutcome =
+  | { ok: true; text: string; how: 'exact' | 'whitespace' }
+  | { ok: false; reason: 'notFound' | 'ambiguous'; message: string };
+
+function occurrences(text: string, search: string): number[] {
+  const found: number[] = [];
+  for (let at = text.indexOf(search); at !== -1; at = text.indexOf(search, at + 1)) found.push(at);
+  return found;
+}
+
+const normalise = (line: string) => line.trim();
+
+function leadingWhitespace(line: string): string {
+  return /^\s*/.exec(line)![0];
+}
+
+/** Where the block's lines match the file's lines when each is trimmed; returns start line indexes. */
+function looseMatches(fileLines: string[], searchLines: string[]): number[] {
+  const wanted = searchLines.map(normalise);
+  const starts: number[] = [];
+  for (let start = 0; start + wanted.length <= fileLines.length; start++) {
+    if (wanted.every((line, i) => normalise(fileLines[start + i]) === line)) starts.push(start);
+  }
+  return starts;
+}
+
+/** The file line range most similar to the block (shared trimmed lines), to show the model what is there. */
+function closestCandidate(fileLines: string[], searchLines: string[]): string {
+  const wanted = new Set(searchLines.map(normalise).filter(Boolean));
+  let best = { start: 0, score: -1 };
+  for (let start = 0; start < fileLines.length; start++) {
+    let score = 0;
+    for (let i = 0; i < searchLines.length && start + i < fileLines.length; i++) if (wanted.has(normalise(fileLines[start + i]))) score++;
+    if (score > best.score) best = { start, score };
+  }
+  if (best.score <= 0) return 'no similar lines in the file';
+  const excerpt = fileLines.slice(best.start, best.start + searchLines.length).join('\n');
+  return `closest match at line ${best.start + 1}:\n${excerpt}`;
+}
+
+function splitKeepingFinal(block: string): string[] {
+  const lines = block.split('\n');
+  if (lines.length > 1 && lines.at(-1) === '') lines.pop();
+  return lines;
+}
+
+export function applyBlock(text: string, block: SearchReplaceBlock): BlockOutcome {
+  if (block.search === '') {
+    return { ok: false, reason: 'notFound', message: 'the SEARCH part is empty; to create or replace a whole file, send its full content instead' };
+  }
+  const exact = occurrences(text, block.search);
+  if (exact.length === 1) return { ok: true, text: text.slice(0, exact[0]) + block.replace + text.slice(exact[0] + block.search.length), how: 'exact' };
+  if (exact.length > 1) {
+    return { ok: false, reason: 'ambiguous', message: `the SEARCH text occurs ${exact.length} times; include more surrounding lines so it matches once` };
+  }
+  const fileLines = text.split('\n');
+  const searchLines = splitKeepingFinal(block.search);
+  const loose = looseMatches(fileLines, searchLines);
+  if (loose.length > 1) {
+    return { ok: false, reason: 'ambiguous', message: `the SEARCH lines match ${loose.length} places when indentation is ignored (lines ${loose.map((s) => s + 1).join(', ')}); include more context` };
+  }
+  if (loose.length === 0) {
+    return { ok: false, reason: 'notFound', message: `the SEARCH text was not found, even ignoring indentation; ${closestCandidate(fileLines, searchLines)}` };
+  }
+  // Re-indent: shift the replacement by the difference between the file's and the block's first-line indent.
+  const start = loose[0];
+  const fileIndent = leadingWhitespace(fileLines[start]);
+  const blockIndent = leadingWhitespace(searchLines[0]);
+  const replacement = splitKeepingFinal(block.replace).map((line) => {
+    if (!line.trim()) return line;
+    return line.startsWith(blockIndent) ? fileIndent + line.slice(blockIndent.length) : line;
+  });
+  const result = [...fileLines.slice(0, start), ...replacement, ...fileLines.slice(start + searchLines.length)];
+  return { ok: true, text: result.join('\n'), how: 'whitespace' };
+}

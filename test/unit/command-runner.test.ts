@@ -1,0 +1,51 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { probeIsolation, runCommand, scrubbedEnvironment } from '../../server/sandbox/command-runner.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codeloop-run-'));
+const env = scrubbedEnvironment(dir, { ...process.env, OPENAI_API_KEY: 'sk-secret-value' });
+const limits = { timeoutMs: 3000, outputBytes: 1000, fileSizeBytes: 1024 * 1024, processes: 64 };
+
+describe('sandboxed command runner', () => {
+  it('runs a command and reports its exit code and output', async () => {
+    const result = await runCommand('echo hello; exit 3', dir, env, limits);
+    expect(result).toMatchObject({ exitCode: 3, timedOut: false, output: 'hello\n' });
+  });
+
+  it('kills a command that runs too long, with its children', async () => {
+    const result = await runCommand('(sleep 30 &) ; sleep 30', dir, env, { ...limits, timeoutMs: 300 });
+    expect(result.timedOut).toBe(true);
+    expect(result.durationMs).toBeLessThan(3000);
+  });
+
+  it('caps output, keeping head and tail', async () => {
+    const result = await runCommand('yes line | head -c 10000000; echo END', dir, env, limits);
+    expect(result.droppedBytes).toBeGreaterThan(9_000_000);
+    expect(result.output).toMatch(/^line\n/);
+    expect(result.output).toMatch(/bytes of output cut/);
+    expect(result.output.trimEnd().endsWith('END')).toBe(true);
+  });
+
+  it('does not pass secrets from the environment', async () => {
+    const result = await runCommand('env', dir, env, limits);
+    expect(result.output).not.toContain('sk-secret-value');
+    expect(result.output).toContain(`HOME=${dir}`);
+  });
+
+  it('has no network where the machine allows a network namespace', async () => {
+    const result = await runCommand('node -e "require(\'net\').connect(80, \'1.1.1.1\').on(\'error\', (e) => { console.log(e.code); process.exit(7); })"', dir, env, limits);
+    if (probeIsolation().network) expect(result.exitCode).toBe(7);
+    else expect(probeIsolation().network).toBe(false);
+  });
+
+  it('contains a process storm: the time limit kills the whole group, no orphan survives', async () => {
+    const result = await runCommand('for i in $(seq 50); do (sleep 7.25 &); done; sleep 30', dir, env, { ...limits, timeoutMs: 500 });
+    expect(result.timedOut).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const survivors = spawnSync('pgrep', ['-f', 'sleep 7.25'], { encoding: 'utf8' }).stdout.trim();
+    expect(survivors).toBe('');
+  });
+});
