@@ -26,11 +26,46 @@ export const DaemonConfigSchema = z
   })
   .strict();
 
+/** The OpenAI-compatible endpoint every model call goes to (OpenAI, Ollama, llama.cpp, vLLM, LM Studio…). */
+export const ModelConfigSchema = z
+  .object({
+    baseURL: z.string().url().default('https://api.openai.com/v1'),
+    model: z.string().min(1).default('gpt-4o-mini'),
+    /** Name of the environment variable holding the API key (the key itself never goes in config files). */
+    apiKeyEnv: z.string().min(1).default('OPENAI_API_KEY'),
+    timeoutSeconds: z.number().positive().default(120),
+    /** Retries on 429/5xx/network errors, exponential backoff with jitter, honouring retry-after. */
+    maxRetries: z.number().int().nonnegative().default(4),
+    /** US dollars per million tokens, for the cost budget and reports. */
+    price: z.object({ input: z.number().nonnegative().default(0), output: z.number().nonnegative().default(0) }).strict().default({ input: 0, output: 0 }),
+  })
+  .strict();
+export type ModelConfig = z.infer<typeof ModelConfigSchema>;
+
+/** Budgets and behaviour of agent sessions. */
+export const AgentConfigSchema = z
+  .object({
+    maxTurns: z.number().int().positive().default(30),
+    maxTokens: z.number().int().positive().default(400_000),
+    maxWallSeconds: z.number().positive().default(900),
+    maxCostUsd: z.number().nonnegative().default(2),
+    /** Test → repair rounds before the session stops with its best proposal. */
+    maxRepairs: z.number().int().nonnegative().default(3),
+    autoApprovePlan: z.boolean().default(false),
+    /** Test command; detected from the project (npm test, pytest, go test, cargo test, make test) when absent. */
+    testCommand: z.string().min(1).optional(),
+    commandTimeoutSeconds: z.number().positive().default(300),
+  })
+  .strict();
+export type AgentConfig = z.infer<typeof AgentConfigSchema>;
+
 /** The whole user configuration: `$XDG_CONFIG_HOME/codeloop/config.json` merged with `<root>/.codeloop.json`. */
 export const ConfigSchema = z
   .object({
     index: IndexConfigSchema.default(IndexConfigSchema.parse({})),
     daemon: DaemonConfigSchema.default(DaemonConfigSchema.parse({})),
+    model: ModelConfigSchema.default(ModelConfigSchema.parse({})),
+    agent: AgentConfigSchema.default(AgentConfigSchema.parse({})),
   })
   .strict();
 

@@ -6,6 +6,7 @@ const commandModules = {
   search: () => import('./cli/search-command.js'),
   status: () => import('./cli/status-command.js'),
   daemon: () => import('./cli/daemon-commands.js'),
+  run: () => import('./cli/run-command.js'),
 };
 import { CodeloopError } from './errors.js';
 
@@ -16,6 +17,9 @@ commands:
   search [--regex|--symbol|--text] [-i] [--json] [--limit N] [--no-refresh] QUERY [DIR]
                                           search DIR's index (indexes on first use)
   status [DIR] [--json] [--check]         show the daemon (clients, workspaces) and what the index of DIR holds
+  run [--json] [--yes] [--plan-only] [--max-turns N] "TASK"
+                                          run an agent session on the current directory; shows the diff,
+                                          applies it only with --yes or when you answer yes
   lsp [--standalone]                      language server on stdio: bridges to the shared daemon (starting it),
                                           or runs everything in this process with --standalone
   daemon [--idle-seconds N]               run the shared daemon in the foreground
@@ -67,6 +71,16 @@ async function run(argv: string[]): Promise<number> {
     case 'status': {
       const { values, positionals } = parse(rest, { json: { type: 'boolean' }, check: { type: 'boolean' } });
       return (await commandModules.status()).statusCommand(positionals[0] ?? '.', { json: !!values.json, check: !!values.check });
+    }
+    case 'run': {
+      const { values, positionals } = parse(rest, {
+        json: { type: 'boolean' }, yes: { type: 'boolean', short: 'y' }, 'plan-only': { type: 'boolean' }, 'max-turns': { type: 'string' },
+      });
+      if (positionals.length !== 1) throw new UsageError('run takes one TASK (quote it)');
+      return (await commandModules.run()).runCommandLine(positionals[0], {
+        json: !!values.json, yes: !!values.yes, planOnly: !!values['plan-only'],
+        maxTurns: positiveInteger(values['max-turns'] as string | undefined, '--max-turns'),
+      });
     }
     case 'lsp': {
       const { values, positionals } = parse(rest, { standalone: { type: 'boolean' }, stdio: { type: 'boolean' } });

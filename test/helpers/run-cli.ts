@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,4 +33,24 @@ export function runRipgrep(args: string[], cwd: string): string[] {
 
 export function sortedLines(output: string): string[] {
   return output.split('\n').filter(Boolean).map((line) => line.replace(/^\.\//, '')).sort();
+}
+
+/** The CLI without blocking this process (for tests that serve something to it, like the fake model). */
+export function runCliAsync(args: string[], options: { cwd?: string; stateHome: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI_PATH, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, XDG_STATE_HOME: options.stateHome, XDG_CONFIG_HOME: path.join(options.stateHome, 'config'), ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }

@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { SessionState, SessionSummary, TaskKind } from '../../protocol/lsp-methods.js';
+
+/** One file the proposal changes: its text when the session started and what the agent wants instead. */
+export interface ProposedFile {
+  path: string;
+  before: string | null;
+  after: string | null;
+}
+
+export interface SessionRecord {
+  sessionId: string;
+  root: string;
+  state: SessionState;
+  prompt: string;
+  kind: TaskKind;
+  plan: string | null;
+  summary: string | null;
+  error: string | null;
+  proposal: ProposedFile[] | null;
+  diff: string | null;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SessionEvent {
+  seq: number;
+  type: 'plan' | 'message' | 'toolCall' | 'toolResult' | 'testRun' | 'proposal' | 'done' | 'error';
+  data: unknown;
+  at: string;
+}
+
+/** Transcript entries are capped so one huge tool output cannot bloat the store. */
+const MAX_EVENT_CHARS = 20_000;
+
+/**
+ * Sessions and their transcripts in SQLite (WAL), written before anything is announced, so a restart can
+ * always show what happened and resume or fail each session. No column assumes a single process.
+ */
+export class SessionStore {
+  private readonly db: Database.Database;
+
+  constructor(file: string) {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS sessions (
+        id TEXT PRIMARY KEY, root TEXT NOT NULL, state TEXT NOT NULL, prompt TEXT NOT NULL, kind TEXT NOT NULL,
+        plan TEXT, summary TEXT, error TEXT, proposal TEXT, diff TEXT,
+        prompt_tokens INTEGER NOT NULL DEFAULT 0, completion_tokens INTEGER NOT NULL DEFAULT 0, cost_usd REAL NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS session_events (
+        session_id TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, at TEXT NOT NULL,
+        PRIMARY KEY (session_id, seq)
+      );
+    `);
+  }
+
+  create(root: string, prompt: string, kind: TaskKind): SessionRecord {
+    const now = new Date().toISOString();
+    const sessionId = randomUUID().slice(0, 8);
+    this.db.prepare('INSERT INTO sessions (id, root, state, prompt, kind, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(sessionId, root, 'planning', prompt, kind, now, now);
+    return this.get(sessionId)!;
+  }
+
+  get(sessionId: string): SessionRecord | null {
+    const row = this.db.prepare('SELECT * FROM sessions WHERE id = ?').get(sessionId) as Record<string, unknown> | undefined;
+    return row ? this.toRecord(row) : null;
+  }
+
+  list(root?: string): SessionRecord[] {
+    const rows = (root === undefined
+      ? this.db.prepare('SELECT * FROM sessions ORDER BY created_at DESC').all()
+      : this.db.prepare('SELECT * FROM sessions WHERE root = ? ORDER BY created_at DESC').all(root)) as Record<string, unknown>[];
+    return rows.map((row) => this.toRecord(row));
+  }
+
+  update(sessionId: string, changes: Partial<Omit<SessionRecord, 'sessionId' | 'root' | 'createdAt' | 'updatedAt'>>): SessionRecord {
+    const columns: Record<string, string> = {
+      state: 'state', plan: 'plan', summary: 'summary', error: 'error', proposal: 'proposal', diff: 'diff',
+      promptTokens: 'prompt_tokens', completionTokens: 'completion_tokens', costUsd: 'cost_usd', prompt: 'prompt', kind: 'kind',
+    };
+    const sets: string[] = [];
+    const values: unknown[] = [];
+    for (const [key, value] of Object.entries(changes)) {
+      sets.push(`${columns[key]} = ?`);
+      values.push(key === 'proposal' && value !== null ? JSON.stringify(value) : value);
+    }
+    sets.push('updated_at = ?');
+    values.push(new Date().toISOString(), sessionId);
+    this.db.prepare(`UPDATE sessions SET ${sets.join(', ')} WHERE id = ?`).run(...values);
+    return this.get(sessionId)!;
+  }
+
+  addEvent(sessionId: string, type: SessionEvent['type'], data: unknown): SessionEvent {
+    let text = JSON.stringify(data ?? null);
+    if (text.length > MAX_EVENT_CHARS) text = JSON.stringify({ truncated: true, head: text.slice(0, MAX_EVENT_CHARS) });
+    const at = new Date().toISOString();
+    const seq = this.db.transaction(() => {
+      const next = ((this.db.prepare('SELECT max(seq) FROM session_events WHERE session_id = ?').pluck().get(sessionId) as number | null) ?? 0) + 1;
+      this.db.prepare('INSERT INTO session_events (session_id, seq, type, data, at) VALUES (?, ?, ?, ?, ?)').run(sessionId, next, type, text, at);
+      return next;
+    })();
+    return { seq, type, data: JSON.parse(text), at };
+  }
+
+  events(sessionId: string): SessionEvent[] {
+    return (this.db.prepare('SELECT seq, type, data, at FROM session_events WHERE session_id = ? ORDER BY seq').all(sessionId) as { seq: number; type: SessionEvent['type']; data: string; at: string }[])
+      .map((row) => ({ ...row, data: JSON.parse(row.data) }));
+  }
+
+  summary(record: SessionRecord): SessionSummary {
+    const proposal = record.proposal && record.diff !== null ? diffStats(record.diff, record.proposal.length) : null;
+    return {
+      sessionId: record.sessionId, root: record.root, state: record.state, prompt: record.prompt, kind: record.kind,
+      createdAt: record.createdAt, updatedAt: record.updatedAt, proposal,
+    };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private toRecord(row: Record<string, unknown>): SessionRecord {
+    return {
+      sessionId: row.id as string,
+      root: row.root as string,
+      state: row.state as SessionState,
+      prompt: row.prompt as string,
+      kind: row.kind as TaskKind,
+      plan: row.plan as string | null,
+      summary: row.summary as string | null,
+      error: row.error as string | null,
+      proposal: row.proposal ? JSON.parse(row.proposal as string) as ProposedFile[] : null,
+      diff: row.diff as string | null,
+      promptTokens: row.prompt_tokens as number,
+      completionTokens: row.completion_tokens as number,
+      costUsd: row.cost_usd as number,
+      createdAt: row.created_at as string,
+      updatedAt: row.updated_at as string,
+    };
+  }
+}
+
+/** Lines added and removed in a unified diff. */
+export function diffStats(diff: string, files: number): { files: number; added: number; removed: number } {
+  let added = 0;
+  let removed = 0;
+  for (const line of diff.split('\n')) {
+    if (line.startsWith('+') && !line.startsWith('+++')) added++;
+    else if (line.startsWith('-') && !line.startsWith('---')) removed++;
+  }
+  return { files, added, removed };
+}

@@ -1,0 +1,75 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A local OpenAI-compatible endpoint that tests script: each POST /v1/chat/completions takes the next step.
+ * It stands in for the model only; everything on our side (the openai SDK included) is real.
+ */
+export type FakeStep =
+  | { kind: 'text'; content: string }
+  | { kind: 'tools'; calls: { name: string; arguments: unknown | string }[]; content?: string }
+  | { kind: 'http'; status: number; body?: unknown; headers?: Record<string, string> };
+
+export interface FakeModel {
+  baseURL: string;
+  requests: { messages: { role: string; content?: unknown }[]; tools?: unknown[]; authorization?: string }[];
+  remaining(): number;
+  close(): Promise<void>;
+}
+
+let callCounter = 0;
+
+function completion(step: Exclude<FakeStep, { kind: 'http' }>): unknown {
+  const message = step.kind === 'text'
+    ? { role: 'assistant', content: step.content }
+    : {
+      role: 'assistant',
+      content: step.content ?? null,
+      tool_calls: step.calls.map((call) => ({
+        id: `call_${++callCounter}`,
+        type: 'function',
+        function: { name: call.name, arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments) },
+      })),
+    };
+  return {
+    id: `chatcmpl-${callCounter}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: 'fake-model',
+    choices: [{ index: 0, message, finish_reason: step.kind === 'text' ? 'stop' : 'tool_calls' }],
+    usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
+  };
+}
+
+export async function startFakeModel(steps: FakeStep[]): Promise<FakeModel> {
+  const queue = [...steps];
+  const requests: FakeModel['requests'] = [];
+  const server = http.createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => {
+      body += chunk;
+    });
+    request.on('end', () => {
+      const parsed = body ? JSON.parse(body) : {};
+      requests.push({ messages: parsed.messages ?? [], tools: parsed.tools, authorization: request.headers.authorization });
+      const step = queue.shift();
+      if (!step) {
+        response.writeHead(500, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ error: { message: 'the fake model script ran out of steps' } }));
+        return;
+      }
+      if (step.kind === 'http') {
+        response.writeHead(step.status, { 'content-type': 'application/json', ...step.headers });
+        response.end(JSON.stringify(step.body ?? { error: { message: `scripted ${step.status}` } }));
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(completion(step)));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    requests,
+    remaining: () => queue.length,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

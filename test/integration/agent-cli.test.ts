@@ -1,0 +1,115 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeModel, type FakeModel, type FakeStep } from '../fake-model/fake-model-server.js';
+import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
+import { runCliAsync } from '../helpers/run-cli.js';
+
+const SECRET = 'sk-test-secret-never-logged';
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A small project with a failing test: add() subtracts. */
+function project(): { root: string; state: string } {
+  const root = makeTree({
+    'package.json': JSON.stringify({ name: 'calc', scripts: { test: 'node test.js' } }),
+    'src/math.js': 'exports.add = (a, b) => a - b;\n',
+    'test.js': "const { add } = require('./src/math');\nif (add(2, 3) !== 5) { console.error('add(2, 3) should be 5, got ' + add(2, 3)); process.exit(1); }\nconsole.log('ok');\n",
+  }, { git: true });
+  const state = makeStateHome();
+  cleanups.push(() => removeTree(root, state));
+  return { root, state };
+}
+
+async function model(steps: FakeStep[], state: string, agent: Record<string, unknown> = {}): Promise<FakeModel> {
+  const fake = await startFakeModel(steps);
+  cleanups.push(() => fake.close());
+  fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
+  fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({
+    model: { baseURL: fake.baseURL, model: 'fake-model', maxRetries: 2, price: { input: 1, output: 2 } },
+    agent: { commandTimeoutSeconds: 30, ...agent },
+  }));
+  return fake;
+}
+
+const edit = (search: string, replace: string) => ({ name: 'propose_edit', arguments: { path: 'src/math.js', blocks: [{ search, replace }] } });
+
+describe('codeloop run (agent through the CLI, real openai SDK against a scripted endpoint)', () => {
+  it('plans, edits, runs the failing tests, repairs, and applies with --yes', async () => {
+    const { root, state } = project();
+    const fake = await model([
+      { kind: 'http', status: 429, headers: { 'retry-after': '0' } },
+      { kind: 'text', content: '1. Read src/math.js\n2. Fix add\n3. Run the tests' },
+      { kind: 'tools', calls: [{ name: 'read_file', arguments: { path: 'src/math.js' } }] },
+      { kind: 'tools', calls: [edit('a - b', 'a * b')] },
+      { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'add fixed' } }] },
+      { kind: 'tools', calls: [{ name: 'propose_edit', arguments: '{"path": "src/math.js", "blocks": [' }] },
+      { kind: 'tools', calls: [{ name: 'read_file', arguments: { path: '../../etc/passwd' } }, { name: 'no_such_tool', arguments: {} }] },
+      { kind: 'text', content: 'I think it is fine now.' },
+      { kind: 'tools', calls: [edit('a * b', 'a + b')] },
+      { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'add now adds' } }] },
+    ], state);
+    const result = await runCliAsync(['run', '--json', '--yes', 'make the failing test pass'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: SECRET } });
+    expect(result.status, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({ state: 'applied', testsPassed: true, iterations: 2, applied: ['src/math.js'], conflicts: [], summary: 'add now adds' });
+    expect(report.plan).toContain('Fix add');
+    expect(report.diff).toContain('-exports.add = (a, b) => a - b;');
+    expect(report.diff).toContain('+exports.add = (a, b) => a + b;');
+    expect(report.tokens.prompt).toBeGreaterThan(0);
+    expect(report.costUsd).toBeGreaterThan(0);
+    expect(fs.readFileSync(path.join(root, 'src/math.js'), 'utf8')).toBe('exports.add = (a, b) => a + b;\n');
+    expect(execFileSync('node', ['test.js'], { cwd: root, encoding: 'utf8' })).toBe('ok\n');
+    expect(fake.remaining()).toBe(0);
+
+    // What went back to the model: the test failure, and corrective messages for each bad call.
+    const toolResults = fake.requests.flatMap((request) => request.messages).filter((m) => m.role === 'tool').map((m) => String(m.content));
+    expect(toolResults).toContainEqual(expect.stringContaining('not valid JSON'));
+    expect(toolResults).toContainEqual(expect.stringContaining('outside the workspace'));
+    expect(toolResults).toContainEqual(expect.stringContaining('unknown tool "no_such_tool"'));
+    const userMessages = fake.requests.at(-1)!.messages.filter((m) => m.role === 'user').map((m) => String(m.content));
+    expect(userMessages).toContainEqual(expect.stringContaining('add(2, 3) should be 5, got 6'));
+    expect(userMessages).toContainEqual(expect.stringContaining('Continue with the tools'));
+    expect(fake.requests[1].authorization).toBe(`Bearer ${SECRET}`);
+
+    // The key never reaches the state dir (sessions, transcripts, logs).
+    const grep = spawnSync('grep', ['-rl', SECRET, state], { encoding: 'utf8' });
+    expect(grep.status, grep.stderr).toBe(1); // 1: no file holds it
+    expect(grep.stdout).toBe('');
+  });
+
+  it('leaves the files alone without --yes, and stops at the plan with --plan-only', async () => {
+    const { root, state } = project();
+    await model([
+      { kind: 'text', content: '1. Fix add' },
+      { kind: 'tools', calls: [edit('a - b', 'a + b')] },
+      { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'fixed' } }] },
+      { kind: 'text', content: '1. Only a plan' },
+    ], state);
+    const unapplied = await runCliAsync(['run', 'fix add'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: SECRET } });
+    expect(unapplied.status, unapplied.stderr).toBe(0);
+    expect(unapplied.stdout).toContain('+exports.add = (a, b) => a + b;');
+    expect(unapplied.stderr).toContain('not applied; run again with --yes');
+    expect(fs.readFileSync(path.join(root, 'src/math.js'), 'utf8')).toBe('exports.add = (a, b) => a - b;\n');
+
+    const planOnly = await runCliAsync(['run', '--json', '--plan-only', 'fix add'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: SECRET } });
+    expect(JSON.parse(planOnly.stdout)).toMatchObject({ state: 'cancelled', plan: '1. Only a plan', diff: null });
+  });
+
+  it('stops at the budget and says so, and reports an unreachable endpoint clearly', async () => {
+    const { root, state } = project();
+    await model([
+      { kind: 'text', content: '1. Loop' },
+      ...Array.from({ length: 5 }, () => ({ kind: 'tools' as const, calls: [{ name: 'list_files', arguments: {} }] })),
+    ], state, { maxTurns: 4 });
+    const budget = await runCliAsync(['run', '--json', 'loop forever'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: SECRET } });
+    expect(JSON.parse(budget.stdout)).toMatchObject({ state: 'failed', error: expect.stringContaining('budget is spent (4 turns)') });
+
+    fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({ model: { baseURL: 'http://127.0.0.1:9/v1', maxRetries: 0 } }));
+    const unreachable = await runCliAsync(['run', '--json', 'anything'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: SECRET } });
+    expect(JSON.parse(unreachable.stdout)).toMatchObject({ state: 'failed', error: expect.stringContaining('cannot reach the model endpoint http://127.0.0.1:9/v1') });
+  });
+});
