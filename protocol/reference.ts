@@ -6,7 +6,7 @@ import { clientRequests, commands, serverNotifications } from './lsp-methods.js'
  * checked-in file differs, so the reference cannot drift from what the server validates.
  */
 const REQUEST_NOTES: Record<keyof typeof clientRequests, string> = {
-  'codeloop/startTask': 'Start an agent session for a prompt (optionally tied to a document range). Until the agent lands, answers RequestFailed (-32803) saying so.',
+  'codeloop/startTask': 'Start an agent session for a prompt (optionally tied to a document and range). Answers at once with the session id; progress follows as `$/progress` (to this client) and `codeloop/sessionUpdate` (to every client of the workspace). RequestFailed (-32803) when the model is not configured (no API key for a remote endpoint).',
   'codeloop/approvePlan': 'Approve (or replace) the plan of a session waiting in `awaitingPlanApproval`.',
   'codeloop/reject': 'Reject a proposal, optionally with feedback that restarts the repair loop.',
   'codeloop/cancel': 'Cancel a running session; running commands are killed.',
@@ -68,13 +68,16 @@ requests that cannot be served (unknown session, missing agent); InternalError (
 2. server → \`codeloop/indexUpdate {root, files, symbols, changedPaths: ["src/a.ts"]}\` to every client of the workspace.
 3. editor B → \`codeloop/search\` finds what A typed; A → \`didClose\` restores the file on disk.
 
-**Start a task → progress → proposal → apply** (the agent issue makes the later steps real).
+**Start a task → progress → proposal → apply.**
 1. client → \`textDocument/codeAction\`; server → actions such as *codeloop: Fix this diagnostic*, *Run task in
    comment*, *Write tests for \`f\`*, *Explain \`f\`*, *Refactor selection*, each carrying a \`codeloop.startTask\` command.
 2. client → \`workspace/executeCommand {command: "codeloop.startTask", arguments: [{prompt, kind, uri, range}]}\`
-   → \`{sessionId}\` (today: RequestFailed, "the agent … is not part of this version yet").
-3. server → \`$/progress\` and \`codeloop/sessionUpdate\` (plan, toolCall, testRun, proposal, done).
-4. client → code actions now include *Apply / Show / Reject proposal*; Apply → server → \`workspace/applyEdit\`.
+   → \`{sessionId}\`.
+3. server → \`$/progress\` and \`codeloop/sessionUpdate\` (plan, toolCall, toolResult, testRun, proposal, done). With
+   \`agent.autoApprovePlan\` off, the session stops in \`awaitingPlanApproval\` and the code actions offer *Approve plan*.
+4. client → code actions now include *Apply / Show / Reject proposal*; Apply → server → \`workspace/applyEdit\`
+   (versioned \`documentChanges\`; a file whose text changed since the proposal is returned in \`conflicts\` instead).
+   Show → the diff is written under the state dir and opened with \`window/showDocument\`.
 `;
 
 export function renderReference(): string {

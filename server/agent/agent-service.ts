@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
@@ -62,11 +63,20 @@ export class AgentService {
     private readonly announce: (session: SessionRecord, event: SessionEvent) => void,
   ) {}
 
-  /** Sessions left unfinished by a previous process: failed with the reason, never lost. */
+  /** Sessions whose process died mid-work: failed with the reason, never lost. Proposals stay appliable. */
   recoverAfterRestart(): void {
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return pid !== process.pid;
+      } catch {
+        return false;
+      }
+    };
     for (const session of this.store.list()) {
-      if (FINAL_STATES.has(session.state) || session.state === 'awaitingApproval') continue;
+      if (FINAL_STATES.has(session.state) || session.state === 'awaitingApproval' || alive(session.ownerPid)) continue;
       this.transition(session.sessionId, 'failed', 'error', { message: 'the daemon stopped during this session; start it again' }, { error: 'the daemon stopped during this session' });
+      fs.rmSync(path.join(this.shadowsDir, session.sessionId), { recursive: true, force: true });
     }
   }
 
@@ -105,10 +115,13 @@ export class AgentService {
 
   /** Rejects the proposal; with feedback the session goes back to work on it. */
   reject(sessionId: string, feedback?: string): SessionRecord {
-    const run = this.activeRun(sessionId, 'awaitingApproval');
-    if (!feedback) {
+    const session = this.get(sessionId);
+    if (session.state !== 'awaitingApproval') throw new CodeloopError('invalidArgument', `session ${sessionId} is ${session.state}, not awaitingApproval`);
+    const run = this.runs.get(sessionId);
+    if (!feedback || !run) {
+      if (feedback) throw new CodeloopError('invalidArgument', `session ${sessionId} was started before the daemon restarted and cannot take feedback; reject it and start a new task`);
       this.transition(sessionId, 'rejected', 'done', { rejected: true });
-      this.finish(run);
+      if (run) this.finish(run);
       return this.get(sessionId);
     }
     run.messages.push({ role: 'user', content: feedbackMessage(feedback) });
@@ -129,9 +142,23 @@ export class AgentService {
 
   /** Records that the user applied the proposal (the edit itself is made by the caller: CLI or editor). */
   markApplied(sessionId: string, files: string[]): void {
+    const state = this.get(sessionId).state;
+    if (state !== 'awaitingApproval') throw new CodeloopError('invalidArgument', `session ${sessionId} is ${state}, not awaitingApproval`);
     this.transition(sessionId, 'applied', 'done', { applied: files });
     const run = this.runs.get(sessionId);
     if (run) this.finish(run);
+  }
+
+  list(root?: string): SessionRecord[] {
+    return this.store.list(root);
+  }
+
+  events(sessionId: string): SessionEvent[] {
+    return this.store.events(sessionId);
+  }
+
+  summary(session: SessionRecord) {
+    return this.store.summary(session);
   }
 
   private activeRun(sessionId: string, state: SessionState): Run {

@@ -27,6 +27,8 @@ export interface SessionRecord {
   costUsd: number;
   createdAt: string;
   updatedAt: string;
+  /** The process running the session (several processes — daemon, `codeloop run` — share the store). */
+  ownerPid: number;
 }
 
 export interface SessionEvent {
@@ -56,7 +58,8 @@ export class SessionStore {
         id TEXT PRIMARY KEY, root TEXT NOT NULL, state TEXT NOT NULL, prompt TEXT NOT NULL, kind TEXT NOT NULL,
         plan TEXT, summary TEXT, error TEXT, proposal TEXT, diff TEXT,
         prompt_tokens INTEGER NOT NULL DEFAULT 0, completion_tokens INTEGER NOT NULL DEFAULT 0, cost_usd REAL NOT NULL DEFAULT 0,
-        created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+        owner_pid INTEGER NOT NULL DEFAULT 0
       );
       CREATE TABLE IF NOT EXISTS session_events (
         session_id TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, at TEXT NOT NULL,
@@ -68,8 +71,8 @@ export class SessionStore {
   create(root: string, prompt: string, kind: TaskKind): SessionRecord {
     const now = new Date().toISOString();
     const sessionId = randomUUID().slice(0, 8);
-    this.db.prepare('INSERT INTO sessions (id, root, state, prompt, kind, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(sessionId, root, 'planning', prompt, kind, now, now);
+    this.db.prepare('INSERT INTO sessions (id, root, state, prompt, kind, created_at, updated_at, owner_pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(sessionId, root, 'planning', prompt, kind, now, now, process.pid);
     return this.get(sessionId)!;
   }
 
@@ -85,7 +88,7 @@ export class SessionStore {
     return rows.map((row) => this.toRecord(row));
   }
 
-  update(sessionId: string, changes: Partial<Omit<SessionRecord, 'sessionId' | 'root' | 'createdAt' | 'updatedAt'>>): SessionRecord {
+  update(sessionId: string, changes: Partial<Omit<SessionRecord, 'sessionId' | 'root' | 'createdAt' | 'updatedAt' | 'ownerPid'>>): SessionRecord {
     const columns: Record<string, string> = {
       state: 'state', plan: 'plan', summary: 'summary', error: 'error', proposal: 'proposal', diff: 'diff',
       promptTokens: 'prompt_tokens', completionTokens: 'completion_tokens', costUsd: 'cost_usd', prompt: 'prompt', kind: 'kind',
@@ -148,6 +151,7 @@ export class SessionStore {
       costUsd: row.cost_usd as number,
       createdAt: row.created_at as string,
       updatedAt: row.updated_at as string,
+      ownerPid: row.owner_pid as number,
     };
   }
 }

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { errorMessage } from '../errors.js';
 import { connectionOverStreams } from '../lsp/lsp-connection.js';
-import { LspClientSession, type ServerContext } from '../lsp/lsp-client-session.js';
-import { WorkspaceRegistry } from '../workspace/workspace-registry.js';
+import { LspClientSession } from '../lsp/lsp-client-session.js';
+import { createServerContext } from '../lsp/server-context.js';
 import { acquireDaemonLock } from './daemon-lock.js';
 import { ensurePrivateDirectory, type DaemonPaths } from './daemon-paths.js';
 import { CODELOOP_VERSION } from '../version.js';
@@ -33,16 +33,13 @@ export async function runDaemon(options: DaemonOptions): Promise<'stopped' | 'al
   const stopped = new Promise<void>((resolve) => {
     stop = resolve;
   });
-  const registry = new WorkspaceRegistry((root, error) => log(`indexing ${root} failed: ${errorMessage(error)}`));
-  const context: ServerContext = {
-    registry,
+  const { context, close } = createServerContext({
     mode: 'daemon',
     socketPath: paths.socket,
-    startedAt: new Date().toISOString(),
-    version: CODELOOP_VERSION,
-    clients: new Set(),
     stopDaemon: () => stop(),
-  };
+    onIndexError: (root, error) => log(`indexing ${root} failed: ${errorMessage(error)}`),
+  });
+  const registry = context.registry;
 
   let idleTimer: NodeJS.Timeout | null = null;
   const scheduleIdleExit = () => {
@@ -96,8 +93,7 @@ export async function runDaemon(options: DaemonOptions): Promise<'stopped' | 'al
   process.off('uncaughtException', onStray);
   if (idleTimer) clearTimeout(idleTimer);
   server.close();
-  for (const client of [...context.clients]) await client.dispose();
-  await registry.closeAll();
+  await close();
   fs.rmSync(paths.socket, { force: true });
   lock.release();
   log('codeloop daemon stopped');

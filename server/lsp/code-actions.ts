@@ -12,7 +12,7 @@ export interface CodeActionRequest {
   only?: string[];
   /** Definitions in this document (from the index). */
   symbols: SymbolInfo[];
-  /** Sessions of this workspace that wait for the user to apply or reject their proposal. */
+  /** Sessions of this workspace waiting for the user: a plan to approve, or a proposal to apply or reject. */
   proposals: SessionSummary[];
 }
 
@@ -97,6 +97,11 @@ export function codeActionsFor(request: CodeActionRequest): CodeAction[] {
   }
 
   for (const proposal of request.proposals) {
+    if (proposal.state === 'awaitingPlanApproval') {
+      const title = `codeloop: Approve plan "${truncate(proposal.prompt, 40)}"`;
+      actions.push({ title, kind: CODE_ACTION_KINDS.proposal, command: { title, command: 'codeloop.approvePlan', arguments: [{ sessionId: proposal.sessionId }] } });
+      continue;
+    }
     if (!proposal.proposal) continue;
     const { files, added, removed } = proposal.proposal;
     const what = truncate(proposal.prompt, 40);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   DidChangeWorkspaceFoldersNotification, LSPErrorCodes, ResponseError, TextDocuments,
   type CodeAction, type CodeActionParams, type Connection, type ExecuteCommandParams, type InitializeParams,
@@ -11,12 +11,19 @@ import {
   clientRequests, commandArgumentsFromString, commands, type ClientRequestMethod, type CommandId, type DaemonStatus,
   type RequestParams, type RequestResult,
 } from '../../protocol/lsp-methods.js';
+import fs from 'node:fs';
+import type { AgentService } from '../agent/agent-service.js';
+import type { SessionRecord } from '../agent/session-store.js';
+import { loadConfig } from '../config/load-config.js';
+import { stateHome } from '../config/state-paths.js';
 import { CodeloopError, errorMessage } from '../errors.js';
+import { ModelClient } from '../model/model-client.js';
+import { proposalDocumentChanges } from './proposal-edits.js';
 import { isUriInside, uriToWorkspacePath, workspacePathToUri } from '../workspace/path-confinement.js';
 import type { AttachedClient, Workspace, WorkspaceRegistry } from '../workspace/workspace-registry.js';
 import { serverCapabilities } from './capabilities.js';
 import { codeActionsFor } from './code-actions.js';
-import { AGENT_MISSING, guarded, parseParams } from './response-errors.js';
+import { guarded, parseParams } from './response-errors.js';
 import { LSP_SYMBOL_KIND } from './symbol-kinds.js';
 
 /** What every client connection of one process shares. */
@@ -27,6 +34,7 @@ export interface ServerContext {
   readonly startedAt: string;
   readonly version: string;
   readonly clients: Set<LspClientSession>;
+  readonly agent: AgentService;
   /** Stops the daemon (answered first); refused in standalone mode. */
   stopDaemon(): void;
 }
@@ -213,7 +221,9 @@ export class LspClientSession implements AttachedClient {
       diagnostics: params.context.diagnostics,
       only: params.context.only,
       symbols: workspace.index.symbolsInFile(relativePath),
-      proposals: [],
+      proposals: this.context.agent.list(workspace.root)
+        .filter((session) => session.state === 'awaitingApproval' || session.state === 'awaitingPlanApproval')
+        .map((session) => this.summaryOf(session)),
     });
   }
 
@@ -221,22 +231,137 @@ export class LspClientSession implements AttachedClient {
     const command = params.command as CommandId;
     if (!(command in commands)) throw new ResponseError(LSPErrorCodes.RequestFailed, `codeloop: unknown command ${JSON.stringify(params.command)}`);
     const [first] = params.arguments ?? [];
-    const args = parseParams(commands[command], typeof first === 'string' ? commandArgumentsFromString(command, first) : first, command);
-    if (command === 'codeloop.startTask') throw new ResponseError(LSPErrorCodes.RequestFailed, AGENT_MISSING);
-    throw new CodeloopError('notFound', `no session ${JSON.stringify((args as { sessionId: string }).sessionId)}: ${AGENT_MISSING}`);
+    const raw = typeof first === 'string' ? commandArgumentsFromString(command, first) : first;
+    switch (command) {
+      case 'codeloop.startTask':
+        return this.startTask(parseParams(commands[command], raw, command));
+      case 'codeloop.approvePlan':
+        return this.handleRequest('codeloop/approvePlan', parseParams(commands[command], raw, command));
+      case 'codeloop.applyProposal':
+        return this.applyProposal(parseParams(commands[command], raw, command));
+      case 'codeloop.showProposal':
+        return this.showProposal(parseParams(commands[command], raw, command).sessionId);
+      case 'codeloop.rejectProposal':
+        return this.handleRequest('codeloop/reject', parseParams(commands[command], raw, command));
+      case 'codeloop.cancelTask':
+        return this.handleRequest('codeloop/cancel', parseParams(commands[command], raw, command));
+    }
+  }
+
+  private summaryOf(session: SessionRecord) {
+    return this.context.agent.summary(session);
+  }
+
+  /** Sessions of a workspace this client opened; others' are not its business. */
+  private ownSession(sessionId: string): SessionRecord {
+    const session = this.context.agent.get(sessionId);
+    if (!this.workspaces().some((workspace) => workspace.root === session.root)) {
+      throw new CodeloopError('notFound', `no session ${JSON.stringify(sessionId)} in this client's workspaces`);
+    }
+    return session;
+  }
+
+  private startTask(params: RequestParams<'codeloop/startTask'>): { sessionId: string } {
+    const { workspace, relativePath } = params.uri
+      ? this.workspaceOf(params.uri)
+      : { workspace: this.workspaceFor(undefined), relativePath: undefined };
+    const config = loadConfig(workspace.root, this.initializationOptions);
+    const model = new ModelClient(config.model);
+    const session = this.context.agent.start(
+      { root: workspace.root, index: workspace.index, unsavedBuffers: () => workspace.unsavedBuffers() },
+      config.agent, model,
+      { prompt: params.prompt, kind: params.kind, path: relativePath, range: params.range, autoApprovePlan: params.autoApprovePlan },
+    );
+    void this.followWithProgress(session.sessionId);
+    return { sessionId: session.sessionId };
+  }
+
+  /** `$/progress` for the client that started a session, until it waits for the user or ends. */
+  private async followWithProgress(sessionId: string): Promise<void> {
+    if (!this.supportsProgress || this.disposed) return;
+    const progress = await this.connection.window.createWorkDoneProgress().catch(() => null);
+    if (!progress) return;
+    const safe = (report: () => void) => {
+      try {
+        if (!this.disposed) report();
+      } catch {
+        // the client went away
+      }
+    };
+    safe(() => progress.begin('codeloop: working', undefined, this.context.agent.get(sessionId).prompt.slice(0, 80), true));
+    const settled = await this.context.agent.nextSettle(sessionId);
+    safe(() => progress.done());
+    const what = settled.state === 'awaitingApproval' ? 'proposal ready: use the code action "Apply proposal" or "Show proposal"'
+      : settled.state === 'awaitingPlanApproval' ? `plan ready: use the code action "Approve plan"\n${settled.plan ?? ''}`
+        : `${settled.state}${settled.error ? `: ${settled.error}` : ''}`;
+    safe(() => this.connection.window.showInformationMessage(`codeloop: ${what}`));
+    if (settled.state === 'awaitingPlanApproval') void this.followWithProgress(sessionId);
+  }
+
+  /** Sends the proposal to this client as a versioned WorkspaceEdit; files changed since the proposal are conflicts. */
+  private async applyProposal(params: RequestParams<'codeloop/applyProposal'>): Promise<RequestResult<'codeloop/applyProposal'>> {
+    const session = this.ownSession(params.sessionId);
+    if (session.state !== 'awaitingApproval' || !session.proposal) {
+      throw new CodeloopError('invalidArgument', `session ${session.sessionId} has no proposal waiting (it is ${session.state})`);
+    }
+    const wanted = params.files ? new Set(params.files) : null;
+    const conflicts: string[] = [];
+    const files = session.proposal.filter((file) => !wanted || wanted.has(file.path)).filter((file) => {
+      const uri = workspacePathToUri(session.root, file.path);
+      let current: string | null = this.documents.get(uri)?.getText() ?? null;
+      if (current === null) {
+        try {
+          current = fs.readFileSync(path.join(session.root, file.path), 'utf8');
+        } catch {
+          current = null;
+        }
+      }
+      if (current !== file.before) conflicts.push(file.path);
+      return current === file.before;
+    });
+    if (!files.length) return { applied: false, conflicts };
+    const documentChanges = proposalDocumentChanges(files, (relative) => workspacePathToUri(session.root, relative),
+      (uri) => this.documents.get(uri)?.version ?? null);
+    const result = await this.connection.workspace.applyEdit({ label: `codeloop: ${session.prompt.slice(0, 60)}`, edit: { documentChanges } });
+    if (result.applied && conflicts.length === 0) this.context.agent.markApplied(session.sessionId, files.map((file) => file.path));
+    return { applied: result.applied, conflicts };
+  }
+
+  /** Writes the proposal's diff under the state dir and asks the editor to open it. */
+  private async showProposal(sessionId: string): Promise<{ uri: string }> {
+    const session = this.ownSession(sessionId);
+    if (!session.diff) throw new CodeloopError('invalidArgument', `session ${sessionId} has no proposal (it is ${session.state})`);
+    const file = path.join(stateHome(), 'proposals', `${sessionId}.diff`);
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(file, session.diff);
+    const uri = pathToFileURL(file).href;
+    await this.connection.window.showDocument({ uri, takeFocus: true }).catch(() => undefined);
+    return { uri };
   }
 
   private handleRequest<M extends ClientRequestMethod>(method: M, params: RequestParams<M>): RequestResult<M> {
     const handlers: { [K in ClientRequestMethod]: (params: RequestParams<K>) => RequestResult<K> } = {
-      'codeloop/startTask': () => {
-        throw new ResponseError(LSPErrorCodes.RequestFailed, AGENT_MISSING);
+      'codeloop/startTask': (p) => this.startTask(p),
+      'codeloop/approvePlan': (p) => {
+        this.ownSession(p.sessionId);
+        this.context.agent.approvePlan(p.sessionId, p.plan);
+        return null;
       },
-      'codeloop/approvePlan': (p) => this.noSession(p.sessionId),
-      'codeloop/reject': (p) => this.noSession(p.sessionId),
-      'codeloop/cancel': (p) => this.noSession(p.sessionId),
-      'codeloop/applyProposal': (p) => this.noSession(p.sessionId),
-      'codeloop/getSession': (p) => this.noSession(p.sessionId),
-      'codeloop/listSessions': () => ({ sessions: [] }),
+      'codeloop/reject': (p) => {
+        this.ownSession(p.sessionId);
+        this.context.agent.reject(p.sessionId, p.feedback);
+        return null;
+      },
+      'codeloop/cancel': (p) => {
+        this.ownSession(p.sessionId);
+        this.context.agent.cancel(p.sessionId);
+        return null;
+      },
+      'codeloop/applyProposal': (p) => this.applyProposal(p) as never,
+      'codeloop/getSession': (p) => ({ ...this.ownSession(p.sessionId), events: this.context.agent.events(p.sessionId) }),
+      'codeloop/listSessions': () => ({
+        sessions: this.workspaces().flatMap((workspace) => this.context.agent.list(workspace.root)).map((session) => this.summaryOf(session)),
+      }),
       'codeloop/search': (p) => this.workspaceFor(p.workspaceUri).index.search(p),
       'codeloop/indexStatus': (p) => this.workspaceFor(p.workspaceUri).index.status(),
       'codeloop/status': () => this.status(),
@@ -247,10 +372,6 @@ export class LspClientSession implements AttachedClient {
       },
     };
     return handlers[method](params);
-  }
-
-  private noSession(sessionId: string): never {
-    throw new CodeloopError('notFound', `no session ${JSON.stringify(sessionId)}: ${AGENT_MISSING}`);
   }
 
   private status(): DaemonStatus {
@@ -265,7 +386,7 @@ export class LspClientSession implements AttachedClient {
       workspaces: registry.list().map((workspace) => ({
         root: workspace.root, clients: workspace.clients.size, indexing: workspace.indexing, index: workspace.index.status(),
       })),
-      sessions: [],
+      sessions: registry.list().flatMap((workspace) => this.context.agent.list(workspace.root)).map((session) => this.summaryOf(session)),
     };
   }
 

@@ -31,6 +31,3 @@ export function guarded<P, R>(handler: (params: P) => R | Promise<R>): (params: 
     }
   };
 }
-
-export const AGENT_MISSING = 'codeloop: the agent (plan → edit → test → proposal) is not part of this version yet, so tasks cannot run; '
-  + 'search, workspace/symbol and the index work.';

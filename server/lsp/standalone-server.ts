@@ -1,26 +1,24 @@
 import { errorMessage } from '../errors.js';
-import { CODELOOP_VERSION } from '../version.js';
-import { WorkspaceRegistry } from '../workspace/workspace-registry.js';
 import { connectionOverStreams } from './lsp-connection.js';
-import { LspClientSession, type ServerContext } from './lsp-client-session.js';
+import { LspClientSession } from './lsp-client-session.js';
+import { createServerContext } from './server-context.js';
 
 /** `codeloop lsp --standalone`: the whole server in this process, over stdio, for editors or CI that want no daemon. */
 export function runStandaloneServer(): Promise<number> {
   return new Promise((resolve) => {
-    const registry = new WorkspaceRegistry((root, error) => process.stderr.write(`codeloop: indexing ${root} failed: ${errorMessage(error)}\n`));
-    const context: ServerContext = {
-      registry,
+    const { context, close } = createServerContext({
       mode: 'standalone',
       socketPath: null,
-      startedAt: new Date().toISOString(),
-      version: CODELOOP_VERSION,
-      clients: new Set(),
       stopDaemon: () => undefined,
-    };
+      onIndexError: (root, error) => process.stderr.write(`codeloop: indexing ${root} failed: ${errorMessage(error)}\n`),
+    });
+    let finished = false;
     const finish = (code: number) => {
-      void session.dispose().then(() => registry.closeAll()).finally(() => resolve(code));
+      if (finished) return;
+      finished = true;
+      void close().finally(() => resolve(code));
     };
-    const session: LspClientSession = new LspClientSession(connectionOverStreams(process.stdin, process.stdout, finish), context);
+    const session = new LspClientSession(connectionOverStreams(process.stdin, process.stdout, finish), context);
     context.clients.add(session);
     process.stdin.once('end', () => finish(1));
     session.listen();

@@ -56,6 +56,11 @@ export class Workspace {
     return this.index.setBufferText(relativePath, [...byClient.values()].at(-1)!);
   }
 
+  /** The latest unsaved text of every open buffer (what a new agent session starts from). */
+  unsavedBuffers(): Map<string, string> {
+    return new Map([...this.buffers.entries()].map(([path, byClient]) => [path, [...byClient.values()].at(-1)!]));
+  }
+
   /** Forgets a client's buffers (it disconnected); returns when the index reflects that. */
   async detach(client: AttachedClient): Promise<void> {
     this.clients.delete(client);

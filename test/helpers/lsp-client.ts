@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { pathToFileURL } from 'node:url';
+import fs from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { WorkDoneProgress } from 'vscode-languageserver';
 import { CLI_PATH } from './run-cli.js';
@@ -9,6 +10,8 @@ export interface TestLspClient {
   child: ChildProcess;
   notifications: { method: string; params: unknown }[];
   progress: unknown[];
+  appliedEdits: any[];
+  shownDocuments: any[];
   stderr: () => string;
   initialize(root: string, name?: string): Promise<any>;
   waitForNotification(method: string, predicate?: (params: any) => boolean, timeoutMs?: number): Promise<any>;
@@ -25,6 +28,8 @@ export function startLspClient(args: string[], env: NodeJS.ProcessEnv): TestLspC
   const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
   const notifications: { method: string; params: unknown }[] = [];
   const progress: unknown[] = [];
+  const appliedEdits: unknown[] = [];
+  const shownDocuments: unknown[] = [];
   const waiters: (() => void)[] = [];
   connection.onNotification((method, params) => {
     notifications.push({ method, params });
@@ -36,6 +41,20 @@ export function startLspClient(args: string[], env: NodeJS.ProcessEnv): TestLspC
     return null;
   });
   connection.onRequest('workspace/configuration', () => []);
+  // Apply edits like an editor would (whole-document replacements and file creation), and keep them for asserts.
+  connection.onRequest('workspace/applyEdit', (params: { edit: { documentChanges?: any[] } }) => {
+    appliedEdits.push(params);
+    for (const change of params.edit.documentChanges ?? []) {
+      if (change.kind === 'create' || change.kind === 'rename') continue;
+      if (change.kind === 'delete') fs.rmSync(fileURLToPath(change.uri), { force: true });
+      else fs.writeFileSync(fileURLToPath(change.textDocument.uri), change.edits[0].newText);
+    }
+    return { applied: true };
+  });
+  connection.onRequest('window/showDocument', (params: unknown) => {
+    shownDocuments.push(params);
+    return { success: true };
+  });
   connection.onRequest('window/showMessageRequest', () => null);
   connection.listen();
   return {
@@ -43,6 +62,8 @@ export function startLspClient(args: string[], env: NodeJS.ProcessEnv): TestLspC
     child,
     notifications,
     progress,
+    appliedEdits,
+    shownDocuments,
     stderr: () => stderr,
     initialize(root, name = 'test-client') {
       return connection.sendRequest('initialize', {

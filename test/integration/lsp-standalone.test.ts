@@ -23,7 +23,7 @@ const uri = () => pathToFileURL(path.join(root, 'src/parse.ts')).href;
 beforeAll(async () => {
   root = makeTree({ 'src/parse.ts': SOURCE, 'src/other.py': 'def parse_other():\n    pass\n' }, { git: true });
   state = makeStateHome();
-  client = startLspClient(['--standalone'], { ...process.env, XDG_STATE_HOME: state, XDG_CONFIG_HOME: path.join(state, 'config') });
+  client = startLspClient(['--standalone'], { ...process.env, OPENAI_API_KEY: '', XDG_STATE_HOME: state, XDG_CONFIG_HOME: path.join(state, 'config') });
   const result = await client.initialize(root, 'standalone-test');
   expect(result.serverInfo.name).toBe('codeloop');
   await client.waitForNotification('codeloop/indexUpdate');
@@ -69,11 +69,11 @@ describe('codeloop lsp --standalone over stdio', () => {
     expect(inMethod.map((action) => action.title)).toContain('codeloop: Write tests for `Stream.next`');
   });
 
-  it('says clearly that tasks need the agent, with a proper JSON-RPC error', async () => {
-    await expect(client.connection.sendRequest('workspace/executeCommand', { command: 'codeloop.startTask', arguments: ['add a flag'] }))
-      .rejects.toMatchObject({ code: -32803, message: expect.stringContaining('agent') });
+  it('answers unknown sessions and a missing model key with proper JSON-RPC errors', async () => {
     await expect(client.connection.sendRequest('codeloop/getSession', { sessionId: 'nope' }))
       .rejects.toMatchObject({ code: -32803, message: expect.stringContaining('no session "nope"') });
+    await expect(client.connection.sendRequest('workspace/executeCommand', { command: 'codeloop.startTask', arguments: ['add a flag'] }))
+      .rejects.toMatchObject({ code: -32803, message: expect.stringContaining('no API key: set the environment variable OPENAI_API_KEY') });
     expect(await client.connection.sendRequest('codeloop/listSessions', {})).toEqual({ sessions: [] });
   });
 

@@ -1,0 +1,112 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeModel, type FakeStep } from '../fake-model/fake-model-server.js';
+import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
+import { startLspClient, type TestLspClient } from '../helpers/lsp-client.js';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const MATH = 'exports.add = (a, b) => a - b; // codeloop: make add add\n';
+
+async function setup(steps: FakeStep[], agent: Record<string, unknown> = {}) {
+  const root = makeTree({
+    'package.json': JSON.stringify({ name: 'calc', scripts: { test: 'node test.js' } }),
+    'src/math.js': MATH,
+    'test.js': "const { add } = require('./src/math');\nif (add(2, 3) !== 5) { console.error('add(2, 3) should be 5, got ' + add(2, 3)); process.exit(1); }\n",
+  }, { git: true });
+  const state = makeStateHome();
+  const fake = await startFakeModel(steps);
+  fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
+  fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({
+    model: { baseURL: fake.baseURL, model: 'fake', maxRetries: 0 }, agent: { autoApprovePlan: true, commandTimeoutSeconds: 30, ...agent },
+  }));
+  const client: TestLspClient = startLspClient(['--standalone'], { ...process.env, OPENAI_API_KEY: 'sk-lsp-test', XDG_STATE_HOME: state, XDG_CONFIG_HOME: path.join(state, 'config') });
+  cleanups.push(() => removeTree(root, state), () => fake.close(), () => client.close());
+  await client.initialize(root, 'agent-test');
+  await expect.poll(() => client.progress.some((p: any) => p.kind === 'end')).toBe(true);
+  return { root, client, fake, uri: pathToFileURL(path.join(fs.realpathSync(root), 'src/math.js')).href };
+}
+
+const edit = (search: string, replace: string): FakeStep => ({ kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/math.js', blocks: [{ search, replace }] } }] });
+const done: FakeStep = { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'done' } }] };
+const at = (line: number) => ({ start: { line, character: 0 }, end: { line, character: 0 } });
+
+async function actions(client: TestLspClient, uri: string): Promise<any[]> {
+  return client.connection.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: at(0), context: { diagnostics: [] } });
+}
+
+describe('the agent through LSP', () => {
+  it('comment task → session updates → tests fail → repair → proposal → apply through workspace/applyEdit', async () => {
+    const { root, client, uri } = await setup([
+      { kind: 'text', content: '1. Fix add' },
+      edit('a - b', 'a * b'), done,
+      edit('a * b', 'a + b; // fixed'), done,
+    ]);
+    const task = (await actions(client, uri)).find((action) => action.title.startsWith('codeloop: Run task in comment'));
+    expect(task.command.arguments[0]).toMatchObject({ prompt: 'make add add', kind: 'commentTask' });
+    const { sessionId } = await client.connection.sendRequest<any>('workspace/executeCommand', task.command);
+
+    const proposal = await client.waitForNotification('codeloop/sessionUpdate', (p) => p.sessionId === sessionId && p.state === 'awaitingApproval', 20_000);
+    expect(proposal.event.type).toBe('proposal');
+    const updates = client.notifications.filter((n) => n.method === 'codeloop/sessionUpdate').map((n: any) => n.params.event.type);
+    expect(updates).toEqual(expect.arrayContaining(['plan', 'toolCall', 'toolResult', 'testRun', 'proposal']));
+    const testRuns = client.notifications.filter((n: any) => n.method === 'codeloop/sessionUpdate' && n.params.event.type === 'testRun').map((n: any) => n.params.event.data.exitCode);
+    expect(testRuns).toEqual([1, 0]);
+    expect(fs.readFileSync(path.join(root, 'src/math.js'), 'utf8')).toBe(MATH); // nothing written before approval
+
+    const offered = (await actions(client, uri)).map((action) => action.title);
+    expect(offered).toContain('codeloop: Apply proposal "make add add" (+1 −1 in 1 files)');
+    await client.connection.sendRequest('workspace/executeCommand', { command: 'codeloop.showProposal', arguments: [sessionId] });
+    expect(client.shownDocuments[0].uri).toMatch(/proposals\/.*\.diff$/);
+
+    const result = await client.connection.sendRequest<any>('workspace/executeCommand', { command: 'codeloop.applyProposal', arguments: [{ sessionId }] });
+    expect(result).toEqual({ applied: true, conflicts: [] });
+    expect(client.appliedEdits[0].edit.documentChanges[0]).toMatchObject({ textDocument: { uri, version: null } });
+    expect(fs.readFileSync(path.join(root, 'src/math.js'), 'utf8')).toBe('exports.add = (a, b) => a + b; // fixed; // codeloop: make add add\n');
+    const session = await client.connection.sendRequest<any>('codeloop/getSession', { sessionId });
+    expect(session).toMatchObject({ state: 'applied', plan: '1. Fix add' });
+    expect(session.events.map((event: any) => event.type)).toContain('testRun');
+  });
+
+  it('rejection with feedback sends the session back to work; the user\'s unsaved typing is never clobbered', async () => {
+    const { client, uri, fake } = await setup([
+      { kind: 'text', content: '1. Fix add' },
+      edit('a - b', 'a + b'), done,
+      edit('a + b', 'b + a'), done,
+    ]);
+    const { sessionId } = await client.connection.sendRequest<any>('codeloop/startTask', { prompt: 'fix add', uri, range: at(0) });
+    await client.waitForNotification('codeloop/sessionUpdate', (p) => p.sessionId === sessionId && p.state === 'awaitingApproval', 20_000);
+    await client.connection.sendRequest('codeloop/reject', { sessionId, feedback: 'write it as b + a' });
+    await client.waitForNotification('codeloop/sessionUpdate', (p) => p.sessionId === sessionId && p.event.type === 'proposal' && p.event.data.diff.includes('b + a'), 20_000);
+    expect(JSON.stringify(fake.requests.at(-2)!.messages)).toContain('write it as b + a');
+
+    // The user types in the buffer meanwhile: applying must report a conflict, not overwrite the typing.
+    await client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'javascript', version: 1, text: MATH } });
+    await client.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: `// typed by the user\n${MATH}` }] });
+    const result = await client.connection.sendRequest<any>('codeloop/applyProposal', { sessionId });
+    expect(result).toEqual({ applied: false, conflicts: ['src/math.js'] });
+    expect(client.appliedEdits).toHaveLength(0);
+    const listed = await client.connection.sendRequest<any>('codeloop/listSessions', {});
+    expect(listed.sessions).toEqual([expect.objectContaining({ sessionId, state: 'awaitingApproval' })]);
+  });
+
+  it('waits for plan approval unless auto-approved, and offers the approval as a code action', async () => {
+    const { client, uri } = await setup([
+      { kind: 'text', content: '1. Fix add\n2. Test' },
+      edit('a - b', 'a + b'), done,
+    ], { autoApprovePlan: false });
+    const { sessionId } = await client.connection.sendRequest<any>('codeloop/startTask', { prompt: 'fix add' });
+    await client.waitForNotification('codeloop/sessionUpdate', (p) => p.sessionId === sessionId && p.state === 'awaitingPlanApproval');
+    const approve = (await actions(client, uri)).find((action) => action.command?.command === 'codeloop.approvePlan');
+    expect(approve.title).toBe('codeloop: Approve plan "fix add"');
+    await client.connection.sendRequest('workspace/executeCommand', approve.command);
+    await client.waitForNotification('codeloop/sessionUpdate', (p) => p.sessionId === sessionId && p.state === 'awaitingApproval', 20_000);
+    await client.connection.sendRequest('codeloop/cancel', { sessionId });
+    expect((await client.connection.sendRequest<any>('codeloop/getSession', { sessionId })).state).toBe('cancelled');
+  });
+});
