@@ -28,7 +28,9 @@ export interface CommandResult {
 }
 
 export interface IsolationReport {
-  /** `unshare -rn` works: commands get a private network namespace with only loopback. */
+  /** bubblewrap works: everything outside the command's folder is read-only, /tmp is private, no network. */
+  filesystem: boolean;
+  /** A private network namespace (bubblewrap or `unshare -rn`): only loopback. */
   network: boolean;
   /** `prlimit` is present: process and file-size limits apply. */
   limits: boolean;
@@ -38,11 +40,25 @@ let cachedIsolation: IsolationReport | null = null;
 
 /** What this machine allows, probed once; `codeloop doctor` and sessions say when isolation is weaker. */
 export function probeIsolation(): IsolationReport {
-  cachedIsolation ??= {
-    network: spawnSync('unshare', ['-rn', 'true'], { stdio: 'ignore' }).status === 0,
-    limits: spawnSync('prlimit', ['--version'], { stdio: 'ignore' }).status === 0,
-  };
+  if (!cachedIsolation) {
+    const filesystem = spawnSync('bwrap', ['--ro-bind', '/', '/', '--dev', '/dev', '--unshare-net', 'true'], { stdio: 'ignore' }).status === 0;
+    cachedIsolation = {
+      filesystem,
+      network: filesystem || spawnSync('unshare', ['-rn', 'true'], { stdio: 'ignore' }).status === 0,
+      limits: spawnSync('prlimit', ['--version'], { stdio: 'ignore' }).status === 0,
+    };
+  }
   return cachedIsolation;
+}
+
+/** One line for `codeloop doctor` and session transcripts: what the sandbox does on this machine. */
+export function describeIsolation(report: IsolationReport = probeIsolation()): string {
+  const parts = [
+    report.filesystem ? 'read-only system, private /tmp (bubblewrap)' : 'NO filesystem isolation (install bubblewrap): commands can write anywhere the user can',
+    report.network ? 'no network' : 'NETWORK AVAILABLE (no user namespaces)',
+    report.limits ? 'file-size limit (prlimit)' : 'no prlimit',
+  ];
+  return parts.join('; ');
 }
 
 /** Only what builds and tests need: no API keys, tokens or the user's other secrets. */
@@ -54,7 +70,8 @@ export function scrubbedEnvironment(home: string, source: NodeJS.ProcessEnv = pr
 
 /**
  * Runs a shell command in `cwd` with a wall-time limit (the whole process group is killed), an output cap,
- * process and file-size limits, and no network where the machine allows it.
+ * process and file-size limits, and — where the machine allows it — no network and nothing writable but `cwd`
+ * and a private /tmp.
  */
 export function runCommand(command: string, cwd: string, env: NodeJS.ProcessEnv, limits: CommandLimits = DEFAULT_LIMITS, signal?: AbortSignal): Promise<CommandResult> {
   const isolation = probeIsolation();
@@ -62,7 +79,13 @@ export function runCommand(command: string, cwd: string, env: NodeJS.ProcessEnv,
   if (isolation.limits) {
     argv.push('prlimit', `--nproc=${limits.processes}`, `--fsize=${limits.fileSizeBytes}`, '--core=0', '--');
   }
-  if (isolation.network) argv.push('unshare', '-rn', '--');
+  if (isolation.filesystem) {
+    // /tmp first: the folder may itself live under /tmp, and its bind must land on top of the private /tmp.
+    argv.push('bwrap', '--ro-bind', '/', '/', '--tmpfs', '/tmp', '--bind', cwd, cwd, '--dev', '/dev', '--proc', '/proc',
+      '--unshare-net', '--die-with-parent', '--chdir', cwd, '--');
+  } else if (isolation.network) {
+    argv.push('unshare', '-rn', '--');
+  }
   argv.push('bash', '-c', command);
   const started = performance.now();
   return new Promise((resolve) => {

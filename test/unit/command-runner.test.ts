@@ -41,6 +41,19 @@ describe('sandboxed command runner', () => {
     else expect(probeIsolation().network).toBe(false);
   });
 
+  it('cannot write outside its folder where bubblewrap works', async () => {
+    const outside = fs.mkdtempSync(path.join(os.homedir(), '.codeloop-outside-'));
+    try {
+      const result = await runCommand(`echo inside > ok.txt && echo escaped > ${outside}/escaped.txt; echo status $?`, dir, env, limits);
+      if (!probeIsolation().filesystem) return expect(probeIsolation().filesystem).toBe(false);
+      expect(fs.readFileSync(path.join(dir, 'ok.txt'), 'utf8')).toBe('inside\n');
+      expect(fs.existsSync(path.join(outside, 'escaped.txt'))).toBe(false);
+      expect(result.output).toMatch(/Read-only file system/);
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
   it('contains a process storm: the time limit kills the whole group, no orphan survives', async () => {
     const result = await runCommand('for i in $(seq 50); do (sleep 7.25 &); done; sleep 30', dir, env, { ...limits, timeoutMs: 500 });
     expect(result.timedOut).toBe(true);
