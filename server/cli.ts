@@ -7,6 +7,7 @@ const commandModules = {
   status: () => import('./cli/status-command.js'),
   daemon: () => import('./cli/daemon-commands.js'),
   run: () => import('./cli/run-command.js'),
+  doctor: () => import('./cli/doctor-command.js'),
 };
 import { CodeloopError } from './errors.js';
 
@@ -20,6 +21,7 @@ commands:
   run [--json] [--yes] [--plan-only] [--max-turns N] "TASK"
                                           run an agent session on the current directory; shows the diff,
                                           applies it only with --yes or when you answer yes
+  doctor [DIR] [--json]                   check config, model endpoint and key, sandbox, index, daemon
   lsp [--standalone]                      language server on stdio: bridges to the shared daemon (starting it),
                                           or runs everything in this process with --standalone
   daemon [--idle-seconds N]               run the shared daemon in the foreground
@@ -81,6 +83,10 @@ async function run(argv: string[]): Promise<number> {
         json: !!values.json, yes: !!values.yes, planOnly: !!values['plan-only'],
         maxTurns: positiveInteger(values['max-turns'] as string | undefined, '--max-turns'),
       });
+    }
+    case 'doctor': {
+      const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
+      return (await commandModules.doctor()).doctorCommand(positionals[0] ?? '.', { json: !!values.json });
     }
     case 'lsp': {
       const { values, positionals } = parse(rest, { standalone: { type: 'boolean' }, stdio: { type: 'boolean' } });

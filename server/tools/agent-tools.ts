@@ -98,6 +98,21 @@ export const TOOLS = {
       }
     },
   }),
+  find_symbol: tool({
+    description: 'Find definitions by name (exact, prefix, camelCase humps, fuzzy), best first.',
+    schema: z.object({ name: z.string().min(1) }).strict(),
+    run({ name }, { index }) {
+      const symbols = index.searchSymbols(name, 30);
+      return { output: symbols.map((s) => `${s.path}:${s.startLine + 1}-${s.endLine + 1}: ${s.kind} ${s.container ? `${s.container}.` : ''}${s.name}`).join('\n') || 'no symbols' };
+    },
+  }),
+  repo_map: tool({
+    description: 'An outline of the most relevant files and their definitions for a question (or the whole repository).',
+    schema: z.object({ question: z.string().optional(), tokens: z.number().int().positive().max(8000).default(1500) }).strict(),
+    run({ question, tokens }, { index }) {
+      return { output: index.repoMap(question, tokens) || '(empty repository)' };
+    },
+  }),
   propose_edit: tool({
     description: 'Change one file. Either `blocks` (each: exact `search` text from the file and its `replace`ment), or `content` (the whole new file; creates it if missing), or `delete: true`.',
     schema: z.object({ path: z.string(), blocks: z.array(BlockSchema).optional(), content: z.string().optional(), delete: z.boolean().optional() }).strict(),

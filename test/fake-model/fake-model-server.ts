@@ -47,6 +47,11 @@ export async function startFakeModel(steps: FakeStep[]): Promise<FakeModel> {
       body += chunk;
     });
     request.on('end', () => {
+      if (request.method === 'GET') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ object: 'list', data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'tests' }] }));
+        return;
+      }
       const parsed = body ? JSON.parse(body) : {};
       requests.push({ messages: parsed.messages ?? [], tools: parsed.tools, authorization: request.headers.authorization });
       const step = queue.shift();

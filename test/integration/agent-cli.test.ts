@@ -112,4 +112,19 @@ describe('codeloop run (agent through the CLI, real openai SDK against a scripte
     const unreachable = await runCliAsync(['run', '--json', 'anything'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: SECRET } });
     expect(JSON.parse(unreachable.stdout)).toMatchObject({ state: 'failed', error: expect.stringContaining('cannot reach the model endpoint http://127.0.0.1:9/v1') });
   });
+
+  it('codeloop doctor reports the endpoint, the key, the sandbox and the index', async () => {
+    const { root, state } = project();
+    await model([], state);
+    const healthy = await runCliAsync(['doctor', '--json'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: SECRET } });
+    const checks = Object.fromEntries(JSON.parse(healthy.stdout).checks.map((c: any) => [c.name, c]));
+    expect(checks['model endpoint']).toMatchObject({ ok: true, detail: expect.stringContaining('model fake-model is listed') });
+    expect(checks['model key']).toMatchObject({ ok: true });
+    expect(checks.sandbox.detail).toMatch(/bubblewrap|NO filesystem isolation/);
+    fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({ model: { baseURL: 'https://api.example.invalid/v1' } }));
+    const broken = await runCliAsync(['doctor'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: '' } });
+    expect(broken.status).toBe(1);
+    expect(broken.stdout).toMatch(/FAIL model key +set OPENAI_API_KEY/);
+    expect(broken.stdout).not.toContain(SECRET);
+  });
 });
