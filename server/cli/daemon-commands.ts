@@ -24,7 +24,8 @@ export async function daemonStopCommand(): Promise<number> {
     return 0;
   }
   try {
-    await rpc.connection.sendRequest('codeloop/stopDaemon', {});
+    // The daemon may hang up before its answer arrives: either way it is stopping.
+    await Promise.race([rpc.connection.sendRequest('codeloop/stopDaemon', {}), rpc.closed]);
     process.stdout.write('codeloop daemon stopping\n');
     return 0;
   } finally {

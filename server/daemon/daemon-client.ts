@@ -49,13 +49,16 @@ export async function connectOrStartDaemon(paths: DaemonPaths): Promise<net.Sock
 }
 
 /** A plain JSON-RPC connection to the daemon for the CLI (`status`, `daemon stop`), or null when none runs. */
-export async function daemonRpc(paths: DaemonPaths): Promise<{ connection: MessageConnection; close(): void } | null> {
+export async function daemonRpc(paths: DaemonPaths): Promise<{ connection: MessageConnection; closed: Promise<void>; close(): void } | null> {
   const socket = await connectToDaemon(paths);
   if (!socket) return null;
   const connection = createMessageConnection(new StreamMessageReader(socket), new StreamMessageWriter(socket));
   connection.listen();
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   return {
     connection,
+    /** Resolves when the daemon hangs up (a pending request then never gets its answer). */
+    closed,
     close: () => {
       connection.dispose();
       socket.end();

@@ -56,7 +56,10 @@ export async function runDaemon(options: DaemonOptions): Promise<'stopped' | 'al
     }, options.idleSeconds * 1000);
   };
 
+  const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     const session: LspClientSession = new LspClientSession(connectionOverStreams(socket, socket, () => socket.end()), context);
     context.clients.add(session);
     scheduleIdleExit();
@@ -94,6 +97,15 @@ export async function runDaemon(options: DaemonOptions): Promise<'stopped' | 'al
   if (idleTimer) clearTimeout(idleTimer);
   server.close();
   await close();
+  // Let answers already written (to `codeloop/stopDaemon` above all) reach their clients before the process ends.
+  await Promise.all([...sockets].map((socket) => new Promise<void>((resolve) => {
+    socket.once('close', () => resolve());
+    socket.end();
+    setTimeout(() => {
+      socket.destroy();
+      resolve();
+    }, 1000).unref();
+  })));
   fs.rmSync(paths.socket, { force: true });
   lock.release();
   log('codeloop daemon stopped');

@@ -111,13 +111,15 @@ export class LspClientSession implements AttachedClient {
     for (const folder of added) void this.attach(folderPath(folder.uri));
   }
 
+  /** Joins (or opens) a workspace at once, so requests right after `initialized` find it; progress follows. */
   private async attach(dir: string): Promise<void> {
-    const progress = this.supportsProgress ? await this.connection.window.createWorkDoneProgress().catch(() => null) : null;
+    type Reporter = Awaited<ReturnType<Connection['window']['createWorkDoneProgress']>>;
+    let reporter: Reporter | null = null;
     // This client may vanish while the shared index builds: reporting to it must never fail the indexing.
-    const tell = (report: (reporter: NonNullable<typeof progress>) => void) => {
-      if (!progress || this.disposed) return;
+    const tell = (report: (progress: Reporter) => void) => {
+      if (!reporter || this.disposed) return;
       try {
-        report(progress);
+        report(reporter);
       } catch {
         // the connection is gone; nothing to tell
       }
@@ -125,16 +127,18 @@ export class LspClientSession implements AttachedClient {
     let workspace: Workspace;
     try {
       workspace = this.context.registry.attach(dir, this, this.initializationOptions, (done, total) => {
-        tell((reporter) => reporter.report(total ? Math.floor((done / total) * 100) : 100, `${done}/${total} files`));
+        tell((progress) => progress.report(total ? Math.floor((done / total) * 100) : 100, `${done}/${total} files`));
       });
     } catch (error) {
-      tell((reporter) => reporter.done());
       this.showError(errorMessage(error));
       return;
     }
-    tell((reporter) => reporter.begin(`codeloop: indexing ${path.basename(workspace.root)}`, 0, undefined, false));
+    if (this.supportsProgress && workspace.indexing) {
+      reporter = await this.connection.window.createWorkDoneProgress().catch(() => null);
+      tell((progress) => progress.begin(`codeloop: indexing ${path.basename(workspace.root)}`, 0, undefined, false));
+    }
     await workspace.ready;
-    tell((reporter) => reporter.done());
+    tell((progress) => progress.done());
     if (this.disposed) return;
     // Buffers the editor opened before the workspace existed now belong to it.
     for (const document of this.documents.all()) if (isUriInside(workspace.root, document.uri)) this.bufferChanged(document);

@@ -8,7 +8,9 @@ import type { AddressInfo } from 'node:net';
 export type FakeStep =
   | { kind: 'text'; content: string }
   | { kind: 'tools'; calls: { name: string; arguments: unknown | string }[]; content?: string }
-  | { kind: 'http'; status: number; body?: unknown; headers?: Record<string, string> };
+  | { kind: 'http'; status: number; body?: unknown; headers?: Record<string, string> }
+  /** Never answers: the caller is mid-request when the test kills it. */
+  | { kind: 'hang' };
 
 export interface FakeModel {
   baseURL: string;
@@ -19,7 +21,7 @@ export interface FakeModel {
 
 let callCounter = 0;
 
-function completion(step: Exclude<FakeStep, { kind: 'http' }>): unknown {
+function completion(step: Extract<FakeStep, { kind: 'text' | 'tools' }>): unknown {
   const message = step.kind === 'text'
     ? { role: 'assistant', content: step.content }
     : {
@@ -60,6 +62,7 @@ export async function startFakeModel(steps: FakeStep[]): Promise<FakeModel> {
         response.end(JSON.stringify({ error: { message: 'the fake model script ran out of steps' } }));
         return;
       }
+      if (step.kind === 'hang') return;
       if (step.kind === 'http') {
         response.writeHead(step.status, { 'content-type': 'application/json', ...step.headers });
         response.end(JSON.stringify(step.body ?? { error: { message: `scripted ${step.status}` } }));
@@ -75,6 +78,9 @@ export async function startFakeModel(steps: FakeStep[]): Promise<FakeModel> {
     baseURL: `http://127.0.0.1:${port}/v1`,
     requests,
     remaining: () => queue.length,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
   };
 }

@@ -8,6 +8,7 @@ import { CLI_PATH } from './run-cli.js';
 export interface TestLspClient {
   connection: MessageConnection;
   child: ChildProcess;
+  env: NodeJS.ProcessEnv;
   notifications: { method: string; params: unknown }[];
   progress: unknown[];
   appliedEdits: any[];
@@ -60,6 +61,7 @@ export function startLspClient(args: string[], env: NodeJS.ProcessEnv): TestLspC
   return {
     connection,
     child,
+    env,
     notifications,
     progress,
     appliedEdits,

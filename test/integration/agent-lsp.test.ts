@@ -109,4 +109,22 @@ describe('the agent through LSP', () => {
     await client.connection.sendRequest('codeloop/cancel', { sessionId });
     expect((await client.connection.sendRequest<any>('codeloop/getSession', { sessionId })).state).toBe('cancelled');
   });
+
+  it('a server killed mid-session leaves the session failed with the reason, never lost, and its shadow reclaimed', async () => {
+    const { root, client, uri } = await setup([{ kind: 'text', content: '1. Fix add' }, { kind: 'hang' }]);
+    const { sessionId } = await client.connection.sendRequest<any>('codeloop/startTask', { prompt: 'fix add', uri });
+    await client.waitForNotification('codeloop/sessionUpdate', (p) => p.sessionId === sessionId && p.state === 'working');
+    const env = client.env;
+    client.child.kill('SIGKILL');
+    const shadows = path.join(env.XDG_STATE_HOME!, 'codeloop', 'shadows');
+    expect(fs.readdirSync(shadows)).toEqual([sessionId]);
+
+    const restarted = startLspClient(['--standalone'], env);
+    cleanups.push(() => restarted.close());
+    await restarted.initialize(root, 'after-restart');
+    const session = await restarted.connection.sendRequest<any>('codeloop/getSession', { sessionId });
+    expect(session).toMatchObject({ state: 'failed', plan: '1. Fix add', error: expect.stringContaining('stopped during this session') });
+    expect(session.events.map((event: any) => event.type)).toEqual(expect.arrayContaining(['plan', 'error']));
+    expect(fs.readdirSync(shadows)).toEqual([]);
+  });
 });

@@ -121,7 +121,8 @@ describe('shared daemon over the socket', () => {
 
     const again = client(w.env);
     await again.initialize(root);
-    expect(runCli(['daemon', 'stop'], { stateHome: w.state, env: w.env }).stdout).toBe('codeloop daemon stopping\n');
+    const stopped = runCli(['daemon', 'stop'], { stateHome: w.state, env: w.env });
+    expect(stopped.stdout, stopped.stderr).toBe('codeloop daemon stopping\n');
     await expect.poll(() => fs.existsSync(w.socket), { timeout: 5000 }).toBe(false);
   });
 });
