@@ -55,6 +55,13 @@ export const AgentConfigSchema = z
     /** Test command; detected from the project (npm test, pytest, go test, cargo test, make test) when absent. */
     testCommand: z.string().min(1).optional(),
     commandTimeoutSeconds: z.number().positive().default(300),
+    /** Commands run_command may run: a command must be one of these or start with one and a space. */
+    allowedCommands: z.array(z.string().min(1)).default([]),
+    /** Proposals the user need not approve: small diffs touching no protected file. 0 lines = always ask. */
+    autoApply: z.object({
+      maxChangedLines: z.number().int().nonnegative().default(0),
+      protectedGlobs: z.array(z.string()).default(['.github/**', '**/auth/**', '**/*lock*', '**/.env*', '**/*.pem', '**/*.key']),
+    }).strict().default({ maxChangedLines: 0, protectedGlobs: ['.github/**', '**/auth/**', '**/*lock*', '**/.env*', '**/*.pem', '**/*.key'] }),
   })
   .strict();
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;

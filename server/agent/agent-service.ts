@@ -11,6 +11,7 @@ import { runCommand, scrubbedEnvironment, type CommandResult } from '../sandbox/
 import { ShadowWorkspace } from '../sandbox/shadow-workspace.js';
 import { detectTestCommand } from '../sandbox/test-command.js';
 import { runToolCall, toolSpecifications, type ToolContext } from '../tools/agent-tools.js';
+import { isAllowedCommand, mayAutoApply } from './auto-apply.js';
 import { feedbackMessage, KEEP_GOING, PLAN_REQUEST, SYSTEM_PROMPT, taskMessage, testFailureMessage } from './prompts.js';
 import type { ProposedFile, SessionEvent, SessionRecord, SessionStore } from './session-store.js';
 
@@ -149,6 +150,15 @@ export class AgentService {
     if (run) this.finish(run);
   }
 
+  /** Whether the session's proposal may be applied without asking (agent.autoApply in its config). */
+  autoApplyVerdict(sessionId: string): { allowed: boolean; reason: string } {
+    const session = this.get(sessionId);
+    const run = this.runs.get(sessionId);
+    if (!run || session.state !== 'awaitingApproval' || !session.proposal || session.diff === null) return { allowed: false, reason: 'no proposal waiting in this process' };
+    if (session.error) return { allowed: false, reason: session.error };
+    return mayAutoApply(session.proposal, session.diff, run.config.autoApply);
+  }
+
   list(root?: string): SessionRecord[] {
     return this.store.list(root);
   }
@@ -261,7 +271,14 @@ export class AgentService {
       shadow: run.shadow,
       index: run.workspace.index,
       runTests: async () => (testCommand ? runCommand(testCommand, run.shadow.dir, env, limits, run.abort.signal) : null),
-      runCommand: async () => 'run_command is not enabled: no commands are allow-listed in this version; use run_tests',
+      runCommand: async (command) => {
+        if (!isAllowedCommand(command, run.config.allowedCommands)) {
+          return run.config.allowedCommands.length
+            ? `not allowed: run_command runs only ${run.config.allowedCommands.map((c) => JSON.stringify(c)).join(', ')} (with arguments, no ; & | $ or redirections)`
+            : 'not allowed: no commands are allow-listed (agent.allowedCommands in the config); use run_tests';
+        }
+        return runCommand(command, run.shadow.dir, env, limits, run.abort.signal);
+      },
     };
   }
 

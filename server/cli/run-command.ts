@@ -58,7 +58,9 @@ export async function runCommandLine(task: string, options: RunOptions): Promise
     let outcome = { applied: [] as string[], conflicts: [] as string[] };
     if (settled.state === 'awaitingApproval' && settled.proposal) {
       if (!options.json) process.stdout.write(settled.diff ?? '');
-      if (options.yes || (!options.json && await confirm('apply this change? [y/N] '))) {
+      const auto = agent.autoApplyVerdict(session.sessionId);
+      if (auto.allowed && !options.json) process.stderr.write(`auto-applying (${auto.reason})\n`);
+      if (options.yes || auto.allowed || (!options.json && await confirm('apply this change? [y/N] '))) {
         outcome = applyProposalToDisk(root, settled.proposal);
         if (outcome.conflicts.length === 0) agent.markApplied(session.sessionId, outcome.applied);
       }

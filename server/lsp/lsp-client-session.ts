@@ -280,11 +280,13 @@ export class LspClientSession implements AttachedClient {
     return { sessionId: session.sessionId };
   }
 
-  /** `$/progress` for the client that started a session, until it waits for the user or ends. */
+  /**
+   * Follows a session for the client that started it: `$/progress` while it works, a message when it waits for
+   * the user, and the auto-apply rules when its proposal qualifies.
+   */
   private async followWithProgress(sessionId: string): Promise<void> {
-    if (!this.supportsProgress || this.disposed) return;
-    const progress = await this.connection.window.createWorkDoneProgress().catch(() => null);
-    if (!progress) return;
+    if (this.disposed) return;
+    const progress = this.supportsProgress ? await this.connection.window.createWorkDoneProgress().catch(() => null) : null;
     const safe = (report: () => void) => {
       try {
         if (!this.disposed) report();
@@ -292,9 +294,15 @@ export class LspClientSession implements AttachedClient {
         // the client went away
       }
     };
-    safe(() => progress.begin('codeloop: working', undefined, this.context.agent.get(sessionId).prompt.slice(0, 80), true));
+    safe(() => progress?.begin('codeloop: working', undefined, this.context.agent.get(sessionId).prompt.slice(0, 80), true));
     const settled = await this.context.agent.nextSettle(sessionId);
-    safe(() => progress.done());
+    safe(() => progress?.done());
+    const auto = this.context.agent.autoApplyVerdict(sessionId);
+    if (auto.allowed && !this.disposed) {
+      const result = await this.applyProposal({ sessionId }).catch((error) => ({ applied: false, conflicts: [errorMessage(error)] }));
+      safe(() => this.connection.window.showInformationMessage(`codeloop: ${result.applied ? `applied without asking (${auto.reason})` : `could not auto-apply: ${result.conflicts.join(', ')}`}`));
+      return;
+    }
     const what = settled.state === 'awaitingApproval' ? 'proposal ready: use the code action "Apply proposal" or "Show proposal"'
       : settled.state === 'awaitingPlanApproval' ? `plan ready: use the code action "Approve plan"\n${settled.plan ?? ''}`
         : `${settled.state}${settled.error ? `: ${settled.error}` : ''}`;

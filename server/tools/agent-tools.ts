@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { applyPatch } from 'diff';
 import { z } from 'zod';
 import type { ChatCompletionTool } from 'openai/resources/chat/completions';
 import { applyBlock } from '../edits/search-replace.js';
@@ -114,12 +115,21 @@ export const TOOLS = {
     },
   }),
   propose_edit: tool({
-    description: 'Change one file. Either `blocks` (each: exact `search` text from the file and its `replace`ment), or `content` (the whole new file; creates it if missing), or `delete: true`.',
-    schema: z.object({ path: z.string(), blocks: z.array(BlockSchema).optional(), content: z.string().optional(), delete: z.boolean().optional() }).strict(),
-    run({ path: file, blocks, content, delete: remove }, { shadow }) {
+    description: 'Change one file. Either `blocks` (each: exact `search` text from the file and its `replace`ment), or `patch` (a unified diff of this file), or `content` (the whole new file; creates it if missing), or `delete: true`.',
+    schema: z.object({ path: z.string(), blocks: z.array(BlockSchema).optional(), patch: z.string().optional(), content: z.string().optional(), delete: z.boolean().optional() }).strict(),
+    run({ path: file, blocks, patch, content, delete: remove }, { shadow }) {
       if (remove) return { output: `deleted ${shadow.write(file, null)}` };
       if (content !== undefined) return { output: `wrote ${shadow.write(file, content)} (${content.split('\n').length} lines)` };
-      if (!blocks?.length) return { output: 'give `blocks`, `content` or `delete`' };
+      if (patch !== undefined) {
+        const current = shadow.read(file);
+        if (current === null) return { output: `no file ${file}; to create it, send \`content\`` };
+        // A little fuzz: models often get a context line's whitespace slightly wrong.
+        const patched = applyPatch(current, patch, { fuzzFactor: 2 });
+        if (patched === false) return { output: `the patch does not apply to ${file}: its context lines do not match the file; read the file again or use blocks` };
+        shadow.write(file, patched);
+        return { output: `${file}: patch applied` };
+      }
+      if (!blocks?.length) return { output: 'give `blocks`, `patch`, `content` or `delete`' };
       let text = shadow.read(file);
       if (text === null) return { output: `no file ${file}; to create it, send \`content\`` };
       const report: string[] = [];

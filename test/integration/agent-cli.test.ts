@@ -127,4 +127,19 @@ describe('codeloop run (agent through the CLI, real openai SDK against a scripte
     expect(broken.stdout).toMatch(/FAIL model key +set OPENAI_API_KEY/);
     expect(broken.stdout).not.toContain(SECRET);
   });
+
+  it('auto-applies a small proposal under the configured rules, and takes unified-diff edits', async () => {
+    const { root, state } = project();
+    await model([
+      { kind: 'text', content: '1. Patch add' },
+      { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/math.js', patch: '--- a/src/math.js\n+++ b/src/math.js\n@@ -1 +1 @@\n-exports.add = (a, b) => a - b;\n+exports.add = (a, b) => a + b;\n' } }] },
+      { kind: 'tools', calls: [{ name: 'run_command', arguments: { command: 'curl http://example.com' } }] },
+      { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'patched' } }] },
+    ], state, { autoApply: { maxChangedLines: 5, protectedGlobs: [] }, allowedCommands: ['npm run lint'] });
+    const result = await runCliAsync(['run', 'fix add'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: SECRET } });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toContain('auto-applying (2 changed lines, no protected file)');
+    expect(result.stderr).toMatch(/session \w+: applied/);
+    expect(fs.readFileSync(path.join(root, 'src/math.js'), 'utf8')).toBe('exports.add = (a, b) => a + b;\n');
+  });
 });
