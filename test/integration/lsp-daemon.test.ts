@@ -103,9 +103,10 @@ describe('shared daemon over the socket', () => {
     const editors = Array.from({ length: 5 }, () => client(w.env));
     await Promise.all(editors.map((editor, i) => editor.initialize(root, `editor-${i}`)));
     const pids = await Promise.all(editors.map(async (editor) => (await status(editor)).pid));
-    expect(new Set(pids).size).toBe(1);
-    expect(Number(fs.readFileSync(path.join(w.runtime, 'daemon.lock'), 'utf8'))).toBe(pids[0]);
-    expect((await status(editors[0])).clients).toHaveLength(5);
+    const log = () => `pids ${pids.join(',')}; daemon log:\n${fs.readFileSync(path.join(w.state, 'codeloop', 'daemon.log'), 'utf8')}\nclients' stderr:\n${editors.map((e) => e.stderr()).join('\n')}`;
+    expect(new Set(pids).size, log()).toBe(1);
+    expect(Number(fs.readFileSync(path.join(w.runtime, 'daemon.lock'), 'utf8')), log()).toBe(pids[0]);
+    expect((await status(editors[0])).clients, log()).toHaveLength(5);
   });
 
   it('stops on `codeloop daemon stop`, and after the idle time with no clients', async () => {
