@@ -308,6 +308,13 @@ export class LspClientSession implements AttachedClient {
         : `${settled.state}${settled.error ? `: ${settled.error}` : ''}`;
     safe(() => this.connection.window.showInformationMessage(`codeloop: ${what}`));
     if (settled.state === 'awaitingPlanApproval') void this.followWithProgress(sessionId);
+    // An explanation is the session's answer, not an edit: show it as a document.
+    if (settled.kind === 'explain' && settled.summary) {
+      const file = path.join(stateHome(), 'explanations', `${sessionId}.md`);
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      fs.writeFileSync(file, `# ${settled.prompt}\n\n${settled.summary}\n`);
+      await this.connection.window.showDocument({ uri: pathToFileURL(file).href, takeFocus: true }).catch(() => undefined);
+    }
   }
 
   /** Sends the proposal to this client as a versioned WorkspaceEdit; files changed since the proposal are conflicts. */

@@ -127,4 +127,19 @@ describe('the agent through LSP', () => {
     expect(session.events.map((event: any) => event.type)).toEqual(expect.arrayContaining(['plan', 'error']));
     expect(fs.readdirSync(shadows)).toEqual([]);
   });
+
+  it('shows an explanation as a document instead of proposing edits', async () => {
+    const { client, uri } = await setup([
+      { kind: 'text', content: '1. Read add' },
+      { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'add subtracts its second argument from the first.' } }] },
+    ]);
+    const explain = (await actions(client, uri)).find((action) => action.title.startsWith('codeloop: Explain'));
+    const { sessionId } = explain
+      ? await client.connection.sendRequest<any>('workspace/executeCommand', explain.command)
+      : await client.connection.sendRequest<any>('codeloop/startTask', { prompt: 'explain add', kind: 'explain', uri });
+    await expect.poll(() => client.shownDocuments.length, { timeout: 20_000 }).toBe(1);
+    const shown = client.shownDocuments[0].uri as string;
+    expect(shown).toMatch(new RegExp(`explanations/${sessionId}\\.md$`));
+    expect(fs.readFileSync(new URL(shown), 'utf8')).toContain('add subtracts its second argument');
+  });
 });
