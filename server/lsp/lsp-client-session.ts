@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  DidChangeWorkspaceFoldersNotification, LSPErrorCodes, ResponseError, TextDocuments,
+  DidChangeWorkspaceFoldersNotification, LSPErrorCodes, MessageType, ResponseError, ShowMessageNotification, TextDocuments,
   type CodeAction, type CodeActionParams, type Connection, type ExecuteCommandParams, type InitializeParams,
   type InitializeResult, type SymbolInformation, type WorkspaceFolder, type WorkspaceSymbolParams,
 } from 'vscode-languageserver';
@@ -144,13 +144,17 @@ export class LspClientSession implements AttachedClient {
     for (const document of this.documents.all()) if (isUriInside(workspace.root, document.uri)) this.bufferChanged(document);
   }
 
-  private showError(message: string): void {
+  /**
+   * `window/showMessage`, a notification: the library's showXMessage helpers send `showMessageRequest`, which
+   * Helix lacks and Neovim turns into a blocking prompt.
+   */
+  private tell(type: MessageType, message: string): void {
     if (this.disposed) return;
-    try {
-      this.connection.window.showErrorMessage(`codeloop: ${message}`);
-    } catch {
-      // the client is gone
-    }
+    void this.connection.sendNotification(ShowMessageNotification.type, { type, message: `codeloop: ${message}` }).catch(() => undefined);
+  }
+
+  private showError(message: string): void {
+    this.tell(MessageType.Error, message);
   }
 
   private workspaces(): Workspace[] {
@@ -300,13 +304,13 @@ export class LspClientSession implements AttachedClient {
     const auto = this.context.agent.autoApplyVerdict(sessionId);
     if (auto.allowed && !this.disposed) {
       const result = await this.applyProposal({ sessionId }).catch((error) => ({ applied: false, conflicts: [errorMessage(error)] }));
-      safe(() => this.connection.window.showInformationMessage(`codeloop: ${result.applied ? `applied without asking (${auto.reason})` : `could not auto-apply: ${result.conflicts.join(', ')}`}`));
+      this.tell(MessageType.Info, result.applied ? `applied without asking (${auto.reason})` : `could not auto-apply: ${result.conflicts.join(', ')}`);
       return;
     }
     const what = settled.state === 'awaitingApproval' ? 'proposal ready: use the code action "Apply proposal" or "Show proposal"'
       : settled.state === 'awaitingPlanApproval' ? `plan ready: use the code action "Approve plan"\n${settled.plan ?? ''}`
         : `${settled.state}${settled.error ? `: ${settled.error}` : ''}`;
-    safe(() => this.connection.window.showInformationMessage(`codeloop: ${what}`));
+    this.tell(MessageType.Info, what);
     if (settled.state === 'awaitingPlanApproval') void this.followWithProgress(sessionId);
     // An explanation is the session's answer, not an edit: show it as a document.
     if (settled.kind === 'explain' && settled.summary) {
