@@ -1,0 +1,33 @@
+-- Drives the codeloop Neovim plugin: :Codeloop with a free-text task, then :CodeloopReview and `A` in the diff.
+local out = {}
+local function finish(status)
+  out.status = status
+  local f = io.open(os.getenv('E2E_OUT'), 'w')
+  f:write(vim.fn.json_encode(out))
+  f:close()
+  vim.cmd('qa!')
+end
+
+local ok, err = pcall(function()
+  vim.opt.runtimepath:prepend(os.getenv('E2E_PLUGIN'))
+  local codeloop = require('codeloop')
+  codeloop.setup({ cmd = { os.getenv('E2E_NODE'), os.getenv('E2E_CLI'), 'lsp', '--standalone' } })
+  vim.cmd('edit ' .. vim.fn.fnameescape(os.getenv('E2E_FILE')))
+  local source = vim.api.nvim_get_current_buf()
+  assert(vim.wait(20000, function()
+    local client = codeloop.client(source)
+    return client ~= nil and client.server_capabilities ~= nil and next(client.server_capabilities) ~= nil
+  end), 'the plugin did not start the server')
+  vim.cmd('Codeloop make add add')
+  assert(vim.wait(30000, function()
+    for _, s in pairs(codeloop._sessions) do if s.state == 'awaitingApproval' then return true end end
+  end), 'no proposal')
+  out.status_line = codeloop.status()
+  vim.cmd('CodeloopReview')
+  assert(vim.wait(10000, function() return vim.bo.filetype == 'diff' end), 'no review buffer')
+  out.review = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+  vim.cmd('normal A')
+  assert(vim.wait(10000, function() return vim.bo[source].modified end), 'the proposal was not applied to the buffer')
+  vim.cmd('wall')
+end)
+if ok then finish('ok') else out.error = tostring(err); finish('error') end
