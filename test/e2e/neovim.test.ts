@@ -72,7 +72,7 @@ describe.skipIf(!hasNeovim)('Neovim', () => {
 
   it('the plugin: :Codeloop task → statusline → :CodeloopReview diff → A applies → saved file passes its test', async () => {
     const { root, result, output } = await runNeovim(PLUGIN_DRIVER);
-    expect(result, output).toMatchObject({ status: 'ok' });
+    expect(result.status, `${result.error}\n${output}`).toBe('ok');
     expect(result.status_line).toMatch(/^codeloop \w+:awaitingApproval$/);
     expect(result.review).toContain('+exports.add = (a, b) => a + b;');
     expectFixed(root);
