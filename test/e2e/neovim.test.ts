@@ -11,8 +11,17 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const STOCK_DRIVER = path.join(HERE, 'neovim-stock-driver.lua');
 const PLUGIN_DRIVER = path.join(HERE, 'neovim-plugin-driver.lua');
 const PLUGIN = path.resolve(HERE, '../../clients/neovim');
-const hasNeovim = spawnSync('nvim', ['--version'], { stdio: 'ignore' }).status === 0;
-if (!hasNeovim && process.env.CI) throw new Error('Neovim (nvim) is required for the end-to-end tests in CI: apt-get install neovim');
+/** The system Neovim (Debian 12: 0.7.2) and the current one (0.10, from test/e2e/install-current-editors.sh). */
+const EDITORS_DIR = process.env.CODELOOP_EDITORS_DIR ?? path.resolve(HERE, '../../.editors');
+const NEOVIMS = [
+  { name: 'system', command: 'nvim' },
+  { name: 'current', command: path.join(EDITORS_DIR, 'bin', 'nvim-current') },
+].map((nvim) => ({ ...nvim, version: spawnSync(nvim.command, ['--version'], { encoding: 'utf8' }).stdout?.split('\n')[0] ?? '' }));
+for (const nvim of NEOVIMS) {
+  if (!nvim.version && process.env.CI) {
+    throw new Error(`Neovim (${nvim.command}) is required for the end-to-end tests in CI: apt-get install neovim; bash test/e2e/install-current-editors.sh .editors`);
+  }
+}
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -20,7 +29,7 @@ afterEach(async () => {
 });
 
 /** A project with a failing test and a `codeloop:` comment; Neovim runs `driver`; returns its JSON result. */
-async function runNeovim(driver: string): Promise<{ root: string; result: any; output: string }> {
+async function runNeovim(nvimCommand: string, driver: string): Promise<{ root: string; result: any; output: string }> {
   const root = makeTree({
     'package.json': JSON.stringify({ name: 'calc', scripts: { test: 'node test.js' } }),
     'src/math.js': '// codeloop: make add add\nexports.add = (a, b) => a - b;\n',
@@ -38,7 +47,7 @@ async function runNeovim(driver: string): Promise<{ root: string; result: any; o
     model: { baseURL: fake.baseURL, model: 'fake', maxRetries: 0 }, agent: { autoApprovePlan: true },
   }));
   const out = path.join(state, 'nvim-result.json');
-  const nvim = spawn('nvim', ['--headless', '--clean', '-c', `luafile ${driver}`], {
+  const nvim = spawn(nvimCommand, ['--headless', '--clean', '-c', `luafile ${driver}`], {
     cwd: root,
     env: {
       ...process.env, XDG_STATE_HOME: state, XDG_CONFIG_HOME: path.join(state, 'config'), OPENAI_API_KEY: 'sk-e2e',
@@ -62,19 +71,21 @@ function expectFixed(root: string): void {
   expect(spawnSync('node', ['test.js'], { cwd: root }).status).toBe(0);
 }
 
-describe.skipIf(!hasNeovim)('Neovim', () => {
-  it('stock LSP client: code action → proposal → apply through Neovim\'s own machinery → saved file passes its test', async () => {
-    const { root, result, output } = await runNeovim(STOCK_DRIVER);
-    expect(result, output).toMatchObject({ status: 'ok', task: 'codeloop: Run task in comment (make add add)', applied: { applied: true, conflicts: [] } });
-    expect(result.apply).toMatch(/^codeloop: Apply proposal "make add add" \(\+1 −2 in 1 files\)/);
-    expectFixed(root);
-  });
+for (const nvim of NEOVIMS) {
+  describe.skipIf(!nvim.version)(`Neovim (${nvim.name}: ${nvim.version})`, () => {
+    it('stock LSP client: code action → proposal → apply through Neovim\'s own machinery → saved file passes its test', async () => {
+      const { root, result, output } = await runNeovim(nvim.command, STOCK_DRIVER);
+      expect(result, output).toMatchObject({ status: 'ok', task: 'codeloop: Run task in comment (make add add)', applied: { applied: true, conflicts: [] } });
+      expect(result.apply).toMatch(/^codeloop: Apply proposal "make add add" \(\+1 −2 in 1 files\)/);
+      expectFixed(root);
+    });
 
-  it('the plugin: :Codeloop task → statusline → :CodeloopReview diff → A applies → saved file passes its test', async () => {
-    const { root, result, output } = await runNeovim(PLUGIN_DRIVER);
-    expect(result.status, `${result.error}\n${output}`).toBe('ok');
-    expect(result.status_line).toMatch(/^codeloop \w+:awaitingApproval$/);
-    expect(result.review).toContain('+exports.add = (a, b) => a + b;');
-    expectFixed(root);
+    it('the plugin: :Codeloop task → statusline → :CodeloopReview diff → A applies → saved file passes its test', async () => {
+      const { root, result, output } = await runNeovim(nvim.command, PLUGIN_DRIVER);
+      expect(result.status, `${result.error}\n${output}`).toBe('ok');
+      expect(result.status_line).toMatch(/^codeloop \w+:awaitingApproval$/);
+      expect(result.review).toContain('+exports.add = (a, b) => a + b;');
+      expectFixed(root);
+    });
   });
-});
+}
