@@ -47,8 +47,9 @@ function truncate(text: string, length: number): string {
   return oneLine.length > length ? `${oneLine.slice(0, length - 1)}…` : oneLine;
 }
 
-function isEmpty(range: Range): boolean {
-  return range.start.line === range.end.line && range.start.character === range.end.character;
+/** A cursor, not a selection: empty, or one character (Helix's cursor is always a one-character selection). */
+function isCursor(range: Range): boolean {
+  return range.start.line === range.end.line && range.end.character - range.start.character <= 1;
 }
 
 function task(title: string, kind: string, taskKind: TaskKind, prompt: string, uri: string, range: Range, diagnostics?: Diagnostic[]): CodeAction {
@@ -91,7 +92,7 @@ export function codeActionsFor(request: CodeActionRequest): CodeAction[] {
       `Explain what the ${symbol.kind} \`${name}\` in ${symbol.path} does and how it is used.`, uri, symbolRange));
   }
 
-  if (!isEmpty(range)) {
+  if (!isCursor(range)) {
     actions.push(task('codeloop: Refactor selection', CODE_ACTION_KINDS.refactor, 'refactor',
       `Refactor the selected code (lines ${range.start.line + 1}-${range.end.line + 1}) for clarity, keeping its behaviour.`, uri, range));
   }

@@ -41,8 +41,9 @@ describe('code actions', () => {
     expect(actions[0].command?.arguments).toEqual([{ sessionId: 's1' }]);
   });
 
-  it('offers nothing on a plain line with no selection', () => {
+  it('offers nothing on a plain line with no selection (a one-character selection is a Helix cursor)', () => {
     expect(codeActionsFor(base)).toEqual([]);
+    expect(codeActionsFor({ ...base, range: { start: { line: 0, character: 2 }, end: { line: 0, character: 3 } } })).toEqual([]);
   });
 
   it('filters by the kinds the client asked for', () => {

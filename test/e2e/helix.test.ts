@@ -1,0 +1,96 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeModel } from '../fake-model/fake-model-server.js';
+import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
+import { CLI_PATH } from '../helpers/run-cli.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const HX = path.join(process.env.CODELOOP_EDITORS_DIR ?? path.resolve(HERE, '../../.editors'), 'bin', 'hx');
+const hxVersion = spawnSync(HX, ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? '';
+const hasTmux = spawnSync('tmux', ['-V'], { stdio: 'ignore' }).status === 0;
+if ((!hxVersion || !hasTmux) && process.env.CI) {
+  throw new Error('Helix and tmux are required for the end-to-end tests in CI: apt-get install tmux; bash test/e2e/install-current-editors.sh .editors');
+}
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+
+describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP`, () => {
+  it('Space a → Run task in comment → proposal → Space a → Apply proposal → :w → the test passes', async () => {
+    const root = fs.realpathSync(makeTree({
+      'package.json': JSON.stringify({ name: 'calc', scripts: { test: 'node test.js' } }),
+      'src/math.js': '// codeloop: make add add\nexports.add = (a, b) => a - b;\n',
+      'test.js': "const { add } = require('./src/math');\nif (add(2, 3) !== 5) { console.error('expected 5, got ' + add(2, 3)); process.exit(1); }\n",
+    }, { git: true }));
+    const state = makeStateHome();
+    const fake = await startFakeModel([
+      { kind: 'text', content: '1. Fix add' },
+      { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/math.js', blocks: [{ search: '// codeloop: make add add\nexports.add = (a, b) => a - b;', replace: 'exports.add = (a, b) => a + b;' }] } }] },
+      { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'add adds' } }] },
+    ]);
+    const session = `codeloop-e2e-${process.pid}`;
+    cleanups.push(() => removeTree(root, state), () => fake.close(), () => spawnSync('tmux', ['kill-session', '-t', session]));
+    const config = path.join(state, 'config');
+    fs.mkdirSync(path.join(config, 'codeloop'), { recursive: true });
+    fs.mkdirSync(path.join(config, 'helix'), { recursive: true });
+    fs.writeFileSync(path.join(config, 'codeloop', 'config.json'), JSON.stringify({
+      model: { baseURL: fake.baseURL, model: 'fake', maxRetries: 0 }, agent: { autoApprovePlan: true },
+    }));
+    // The server command Helix runs: codeloop with this test's private state (Helix passes its environment on).
+    const server = path.join(state, 'codeloop-server.sh');
+    fs.writeFileSync(server, `#!/bin/sh\nexport XDG_STATE_HOME='${state}' XDG_CONFIG_HOME='${config}' OPENAI_API_KEY=sk-e2e\nexec '${process.execPath}' '${CLI_PATH}' lsp --standalone\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(config, 'helix', 'languages.toml'),
+      `[language-server.codeloop]\ncommand = "${server}"\n\n[[language]]\nname = "javascript"\nlanguage-servers = ["codeloop"]\n`);
+
+    tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '40', '-c', root, '-e', `XDG_CONFIG_HOME=${config}`, '-e', `HOME=${state}`, `${HX} src/math.js`);
+    tmux('set-option', '-s', 'escape-time', '0');
+    const screen = () => tmux('capture-pane', '-p', '-t', session);
+    const until = async (what: string, condition: () => boolean, timeoutMs = 20_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!condition()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; screen:\n${screen()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    const keys = (...k: string[]) => tmux('send-keys', '-t', session, ...k);
+    // Escape and then Space must not merge into Alt-Space.
+    const openCodeActions = () => {
+      keys('Escape');
+      spawnSync('sleep', ['0.3']);
+      keys('Space');
+      keys('a');
+      spawnSync('sleep', ['0.5']);
+    };
+
+    await until('Helix to start', () => screen().includes('math.js'));
+    // The server is ready once the menu offers our action.
+    /** Opens Space a until `title` is offered, moves down to it in the menu as shown, and picks it. */
+    const pickAction = async (title: string) => {
+      let menu: string[] = [];
+      await until(`the code action ${title}`, () => {
+        openCodeActions();
+        menu = screen().split('\n').filter((line) => /codeloop: [A-Z]/.test(line) && !line.includes('//'));
+        return menu.some((line) => line.includes(title));
+      });
+      for (let i = 0; i < menu.findIndex((line) => line.includes(title)); i++) keys('Down');
+      keys('Enter');
+      return menu;
+    };
+
+    await pickAction('codeloop: Run task in comment');
+    await until('the proposal', () => screen().includes('proposal ready'));
+    const menu = await pickAction('codeloop: Apply proposal');
+    await until(`the edit in the buffer (menu was:\n${menu.join('\n')})`, () => screen().includes('exports.add = (a, b) => a + b;'));
+    keys(':w', 'Enter');
+    await until('the save', () => fs.readFileSync(path.join(root, 'src/math.js'), 'utf8') === 'exports.add = (a, b) => a + b;\n');
+    expect(spawnSync('node', ['test.js'], { cwd: root }).status).toBe(0);
+    keys(':q!', 'Enter');
+  });
+});
