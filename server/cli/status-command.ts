@@ -21,7 +21,10 @@ function formatDaemon(daemon: DaemonStatus | null): string {
   for (const workspace of daemon.workspaces) {
     lines.push(`workspace ${workspace.root}: ${workspace.clients} clients, ${workspace.index.files} files${workspace.indexing ? ', indexing' : ''}`);
   }
-  lines.push(`sessions  ${daemon.sessions.length}`);
+  for (const session of daemon.sessions.slice(0, 10)) {
+    lines.push(`session   ${session.sessionId} ${session.state.padEnd(20)} ${session.prompt.slice(0, 60)}  (${session.root})`);
+  }
+  if (daemon.sessions.length === 0) lines.push('sessions  none');
   return `${lines.join('\n')}\n`;
 }
 

@@ -40,6 +40,7 @@ export interface ServerContext {
 }
 
 const WORKSPACE_SYMBOL_LIMIT = 100;
+const STATUS_SESSION_LIMIT = 50;
 let nextClientId = 1;
 
 function folderPath(uri: string): string {
@@ -409,7 +410,8 @@ export class LspClientSession implements AttachedClient {
       workspaces: registry.list().map((workspace) => ({
         root: workspace.root, clients: workspace.clients.size, indexing: workspace.indexing, index: workspace.index.status(),
       })),
-      sessions: registry.list().flatMap((workspace) => this.context.agent.list(workspace.root)).map((session) => this.summaryOf(session)),
+      // Every workspace's recent sessions, open or not: what `codeloop status` shows the user.
+      sessions: this.context.agent.list().slice(0, STATUS_SESSION_LIMIT).map((session) => this.summaryOf(session)),
     };
   }
 
