@@ -27,6 +27,10 @@
       (let* ((source (current-buffer))
              (id (codeloop-task "make add add")))
         (e2e-wait (lambda () (equal (gethash id codeloop--sessions) "awaitingApproval")) "the proposal")
+        ;; Reject with feedback: the session goes back to work and proposes again.
+        (codeloop-reject id "write it as b + a")
+        (e2e-wait (lambda () (not (equal (gethash id codeloop--sessions) "awaitingApproval"))) "the rejection")
+        (e2e-wait (lambda () (equal (gethash id codeloop--sessions) "awaitingApproval")) "the revised proposal")
         (let ((status (codeloop-status)))
           (codeloop-review id)
           (let ((review (buffer-string)))

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeModel } from '../fake-model/fake-model-server.js';
+import { startFakeModel, type FakeStep } from '../fake-model/fake-model-server.js';
 import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
 import { CLI_PATH } from '../helpers/run-cli.js';
 
@@ -20,18 +20,25 @@ afterEach(async () => {
 });
 
 /** A project with a failing test and a `codeloop:` comment; Emacs loads `driver`; returns its JSON result. */
-async function runEmacs(driver: string): Promise<{ root: string; result: any; output: string }> {
+const FIRST_FIX: FakeStep[] = [
+  { kind: 'text', content: '1. Fix add' },
+  { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/math.js', blocks: [{ search: '// codeloop: make add add\nexports.add = (a, b) => a - b;', replace: 'exports.add = (a, b) => a + b;' }] } }] },
+  { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'add adds' } }] },
+];
+/** After the user rejects with "write it as b + a". */
+const REVISION: FakeStep[] = [
+  { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/math.js', blocks: [{ search: 'a + b', replace: 'b + a' }] } }] },
+  { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'b + a as asked' } }] },
+];
+
+async function runEmacs(driver: string, steps: FakeStep[]): Promise<{ root: string; result: any; output: string }> {
   const root = makeTree({
     'package.json': JSON.stringify({ name: 'calc', scripts: { test: 'node test.js' } }),
     'src/math.js': '// codeloop: make add add\nexports.add = (a, b) => a - b;\n',
     'test.js': "const { add } = require('./src/math');\nif (add(2, 3) !== 5) { console.error('expected 5, got ' + add(2, 3)); process.exit(1); }\n",
   }, { git: true });
   const state = makeStateHome();
-  const fake = await startFakeModel([
-    { kind: 'text', content: '1. Fix add' },
-    { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/math.js', blocks: [{ search: '// codeloop: make add add\nexports.add = (a, b) => a - b;', replace: 'exports.add = (a, b) => a + b;' }] } }] },
-    { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'add adds' } }] },
-  ]);
+  const fake = await startFakeModel(steps);
   cleanups.push(() => removeTree(root, state), () => fake.close());
   fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
   fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({
@@ -56,24 +63,24 @@ async function runEmacs(driver: string): Promise<{ root: string; result: any; ou
   return { root, result: JSON.parse(fs.readFileSync(out, 'utf8')), output };
 }
 
-function expectFixed(root: string): void {
-  expect(fs.readFileSync(path.join(root, 'src/math.js'), 'utf8')).toBe('exports.add = (a, b) => a + b;\n');
+function expectFixed(root: string, body = 'a + b'): void {
+  expect(fs.readFileSync(path.join(root, 'src/math.js'), 'utf8')).toBe(`exports.add = (a, b) => ${body};\n`);
   expect(spawnSync('node', ['test.js'], { cwd: root }).status).toBe(0);
 }
 
 describe.skipIf(!hasEmacs)('Emacs', () => {
   it('stock eglot: code action → proposal → apply through eglot → saved file passes its test', async () => {
-    const { root, result, output } = await runEmacs(STOCK_DRIVER);
+    const { root, result, output } = await runEmacs(STOCK_DRIVER, FIRST_FIX);
     expect(result, output).toMatchObject({ status: 'ok', task: 'codeloop: Run task in comment (make add add)', applied: true });
     expectFixed(root);
   });
 
-  it('codeloop.el: codeloop-task → mode line → codeloop-review → apply all → saved file passes its test', async () => {
-    const { root, result, output } = await runEmacs(CLIENT_DRIVER);
+  it('codeloop.el: codeloop-task → reject with feedback → revised proposal → codeloop-review → apply all → saved file passes', async () => {
+    const { root, result, output } = await runEmacs(CLIENT_DRIVER, [...FIRST_FIX, ...REVISION]);
     expect(result.status, `${result.error}\n${output}`).toBe('ok');
     expect(result.modeline).toMatch(/^ codeloop\[\w+:awaitingApproval\]$/);
-    expect(result.review).toContain('+exports.add = (a, b) => a + b;');
-    expectFixed(root);
+    expect(result.review).toContain('+exports.add = (a, b) => b + a;');
+    expectFixed(root, 'b + a');
   });
 
   it('codeloop.el byte-compiles without warnings', () => {

@@ -19,9 +19,15 @@ local ok, err = pcall(function()
     return client ~= nil and client.server_capabilities ~= nil and next(client.server_capabilities) ~= nil
   end), 'the plugin did not start the server')
   vim.cmd('Codeloop make add add')
-  assert(vim.wait(30000, function()
-    for _, s in pairs(codeloop._sessions) do if s.state == 'awaitingApproval' then return true end end
-  end), 'no proposal')
+  local session_id
+  local function proposal_waiting()
+    for id, s in pairs(codeloop._sessions) do if s.state == 'awaitingApproval' then session_id = id; return true end end
+  end
+  assert(vim.wait(30000, proposal_waiting), 'no proposal')
+  -- Reject the first proposal with feedback: the session goes back to work and proposes again.
+  codeloop.reject(session_id, 'write it as b + a')
+  assert(vim.wait(10000, function() return codeloop._sessions[session_id].state ~= 'awaitingApproval' end), 'the rejection was not taken')
+  assert(vim.wait(30000, proposal_waiting), 'no revised proposal')
   out.status_line = codeloop.status()
   vim.cmd('CodeloopReview')
   assert(vim.wait(10000, function() return vim.bo.filetype == 'diff' end), 'no review buffer')
