@@ -1,7 +1,7 @@
 ;;; codeloop.el --- Coding-agent sessions from codeloop, through eglot  -*- lexical-binding: t; -*-
 
 ;; Version: 0.1.0
-;; Package-Requires: ((emacs "28.1") (eglot "1.9"))
+;; Package-Requires: ((emacs "29.1") (eglot "1.9"))
 ;; Keywords: tools, languages
 ;; URL: https://github.com/codeloop/codeloop
 
@@ -68,6 +68,12 @@
   "The index changed; nothing to show."
   nil)
 
+(defun codeloop--uri (file)
+  "FILE as a URI, with the eglot of this Emacs (1.16 renamed the function)."
+  (if (fboundp 'eglot-path-to-uri)
+      (eglot-path-to-uri file)
+    (with-no-warnings (eglot--path-to-uri file))))
+
 (defun codeloop--server ()
   "The eglot server of this buffer, or an error saying how to start one."
   (or (eglot-current-server) (user-error "No codeloop server here: M-x eglot first")))
@@ -85,7 +91,7 @@
          (result (codeloop--request
                   :codeloop/startTask
                   (list :prompt prompt
-                        :uri (eglot--path-to-uri (buffer-file-name))
+                        :uri (codeloop--uri (buffer-file-name))
                         :range (list :start (eglot--pos-to-lsp-position beg)
                                      :end (eglot--pos-to-lsp-position end)))))
          (id (plist-get result :sessionId)))

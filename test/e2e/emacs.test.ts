@@ -12,7 +12,7 @@ const STOCK_DRIVER = path.join(HERE, 'emacs-eglot-driver.el');
 const CLIENT_DRIVER = path.join(HERE, 'emacs-client-driver.el');
 const PLUGIN = path.resolve(HERE, '../../clients/emacs');
 const hasEmacs = spawnSync('emacs', ['--batch', '--eval', '(progn (package-initialize) (require (quote eglot)))'], { stdio: 'ignore' }).status === 0;
-if (!hasEmacs && process.env.CI) throw new Error('Emacs with eglot is required for the end-to-end tests in CI: apt-get install emacs-nox elpa-eglot');
+if (!hasEmacs && process.env.CI) throw new Error('Emacs 29+ (eglot built in) is required for the end-to-end tests in CI: apt-get install -t bookworm-backports emacs-nox');
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
