@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeModel } from '../fake-model/fake-model-server.js';
 import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
@@ -23,7 +24,8 @@ afterEach(async () => {
 const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
 
 describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP`, () => {
-  it('Space a → Run task in comment → proposal → Space a → Apply proposal → :w → the test passes', async () => {
+  /** Helix in tmux on a project with a failing test and a `codeloop:` comment, with helpers to drive it. */
+  async function helix() {
     const root = fs.realpathSync(makeTree({
       'package.json': JSON.stringify({ name: 'calc', scripts: { test: 'node test.js' } }),
       'src/math.js': '// codeloop: make add add\nexports.add = (a, b) => a - b;\n',
@@ -35,7 +37,7 @@ describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP
       { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/math.js', blocks: [{ search: '// codeloop: make add add\nexports.add = (a, b) => a - b;', replace: 'exports.add = (a, b) => a + b;' }] } }] },
       { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'add adds' } }] },
     ]);
-    const session = `codeloop-e2e-${process.pid}`;
+    const session = `codeloop-e2e-${process.pid}-${Date.now()}`;
     cleanups.push(() => removeTree(root, state), () => fake.close(), () => spawnSync('tmux', ['kill-session', '-t', session]));
     const config = path.join(state, 'config');
     fs.mkdirSync(path.join(config, 'codeloop'), { recursive: true });
@@ -68,9 +70,6 @@ describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP
       keys('a');
       spawnSync('sleep', ['0.5']);
     };
-
-    await until('Helix to start', () => screen().includes('math.js'));
-    // The server is ready once the menu offers our action.
     /** Opens Space a until `title` is offered, moves down to it in the menu as shown, and picks it. */
     const pickAction = async (title: string) => {
       let menu: string[] = [];
@@ -83,14 +82,30 @@ describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP
       keys('Enter');
       return menu;
     };
-
+    await until('Helix to start', () => screen().includes('math.js'));
     await pickAction('codeloop: Run task in comment');
     await until('the proposal', () => screen().includes('proposal ready'));
+    return { root, state, screen, until, keys, pickAction };
+  }
+
+  it('Space a → Run task in comment → proposal → Space a → Apply proposal → :w → the test passes', async () => {
+    const { root, screen, until, keys, pickAction } = await helix();
     const menu = await pickAction('codeloop: Apply proposal');
     await until(`the edit in the buffer (menu was:\n${menu.join('\n')})`, () => screen().includes('exports.add = (a, b) => a + b;'));
     keys(':w', 'Enter');
     await until('the save', () => fs.readFileSync(path.join(root, 'src/math.js'), 'utf8') === 'exports.add = (a, b) => a + b;\n');
     expect(spawnSync('node', ['test.js'], { cwd: root }).status).toBe(0);
+    keys(':q!', 'Enter');
+  });
+
+  it('Space a → Reject proposal leaves the file alone and the session rejected', async () => {
+    const { root, state, until, keys, pickAction } = await helix();
+    await pickAction('codeloop: Reject proposal');
+    // Standalone server, no daemon to ask: the session store says what happened.
+    const store = new Database(path.join(state, 'codeloop', 'sessions.db'), { readonly: true });
+    cleanups.push(() => store.close());
+    await until('the rejection', () => store.prepare('SELECT state FROM sessions').pluck().get() === 'rejected');
+    expect(fs.readFileSync(path.join(root, 'src/math.js'), 'utf8')).toBe('// codeloop: make add add\nexports.add = (a, b) => a - b;\n');
     keys(':q!', 'Enter');
   });
 });
