@@ -36,6 +36,8 @@ export const ModelConfigSchema = z
     timeoutSeconds: z.number().positive().default(120),
     /** Retries on 429/5xx/network errors, exponential backoff with jitter, honouring retry-after. */
     maxRetries: z.number().int().nonnegative().default(4),
+    /** Stream answers (server-sent events), so progress shows the model working; off for endpoints that cannot. */
+    stream: z.boolean().default(true),
     /** US dollars per million tokens, for the cost budget and reports. */
     price: z.object({ input: z.number().nonnegative().default(0), output: z.number().nonnegative().default(0) }).strict().default({ input: 0, output: 0 }),
   })
@@ -52,6 +54,8 @@ export const AgentConfigSchema = z
     /** Test → repair rounds before the session stops with its best proposal. */
     maxRepairs: z.number().int().nonnegative().default(3),
     autoApprovePlan: z.boolean().default(false),
+    /** A reviewer pass: before the tests run, the model reviews the diff and its findings go back to work. */
+    review: z.boolean().default(false),
     /** Test command; detected from the project (npm test, pytest, go test, cargo test, make test) when absent. */
     testCommand: z.string().min(1).optional(),
     commandTimeoutSeconds: z.number().positive().default(300),

@@ -12,7 +12,7 @@ import { ShadowWorkspace } from '../sandbox/shadow-workspace.js';
 import { detectTestCommand } from '../sandbox/test-command.js';
 import { runToolCall, toolSpecifications, type ToolContext } from '../tools/agent-tools.js';
 import { isAllowedCommand, mayAutoApply } from './auto-apply.js';
-import { feedbackMessage, KEEP_GOING, PLAN_REQUEST, SYSTEM_PROMPT, taskMessage, testFailureMessage } from './prompts.js';
+import { feedbackMessage, KEEP_GOING, PLAN_REQUEST, reviewFindingsMessage, reviewRequest, SYSTEM_PROMPT, taskMessage, testFailureMessage } from './prompts.js';
 import type { ProposedFile, SessionEvent, SessionRecord, SessionStore } from './session-store.js';
 
 /** What a session needs from the workspace it works on. */
@@ -48,6 +48,7 @@ interface Run {
   turns: number;
   repairs: number;
   planApproved: (() => void) | null;
+  reviewed: boolean;
 }
 
 /**
@@ -57,6 +58,8 @@ interface Run {
 export class AgentService {
   private readonly runs = new Map<string, Run>();
   private readonly settleWaiters = new Map<string, (() => void)[]>();
+  /** Transient, not stored: how much of the current model answer has arrived (streaming). */
+  private readonly modelProgressListeners = new Map<string, (characters: number) => void>();
 
   constructor(
     private readonly store: SessionStore,
@@ -86,7 +89,7 @@ export class AgentService {
     const shadow = ShadowWorkspace.create(workspace.root, path.join(this.shadowsDir, session.sessionId), workspace.unsavedBuffers());
     const run: Run = {
       session, workspace, config, model, shadow, messages: [], abort: new AbortController(),
-      startedAt: Date.now(), turns: 0, repairs: 0, planApproved: null,
+      startedAt: Date.now(), turns: 0, repairs: 0, planApproved: null, reviewed: false,
     };
     this.runs.set(session.sessionId, run);
     void this.plan(run, request).catch((error) => this.fail(run, error));
@@ -97,6 +100,12 @@ export class AgentService {
     const session = this.store.get(sessionId);
     if (!session) throw new CodeloopError('notFound', `no session ${JSON.stringify(sessionId)}`);
     return session;
+  }
+
+  /** Hears how much of each streamed model answer has arrived, until removed. */
+  onModelProgress(sessionId: string, listener: (characters: number) => void): () => void {
+    this.modelProgressListeners.set(sessionId, listener);
+    return () => this.modelProgressListeners.delete(sessionId);
   }
 
   /** Resolves at the session's next move into a state where it waits for the user or has ended. */
@@ -127,6 +136,7 @@ export class AgentService {
     }
     run.messages.push({ role: 'user', content: feedbackMessage(feedback) });
     run.repairs = 0;
+    run.reviewed = false;
     this.transition(sessionId, 'working', 'message', { feedback });
     void this.work(run).catch((error) => this.fail(run, error));
     return this.get(sessionId);
@@ -210,10 +220,12 @@ export class AgentService {
     return parts.join('\n\n');
   }
 
-  private async ask(run: Run, withTools: boolean) {
+  /** One model call within the session's budget, its tokens and cost added to the session. */
+  private async ask(run: Run, withTools: boolean, messages: ChatCompletionMessageParam[] = run.messages) {
     this.checkBudget(run);
     run.turns++;
-    const reply = await run.model.complete(run.messages, withTools ? toolSpecifications() : [], run.abort.signal);
+    const listener = this.modelProgressListeners.get(run.session.sessionId);
+    const reply = await run.model.complete(messages, withTools ? toolSpecifications() : [], run.abort.signal, listener);
     const session = this.store.update(run.session.sessionId, {
       promptTokens: run.session.promptTokens + reply.promptTokens,
       completionTokens: run.session.completionTokens + reply.completionTokens,
@@ -307,6 +319,7 @@ export class AgentService {
         }
         if (summary === null) continue;
         this.store.update(id, { summary });
+        if (run.config.review && !run.reviewed && await this.reviewFindsProblems(run)) continue;
         const tests = await this.test(run, context);
         if (!tests || (tests.exitCode === 0 && !tests.timedOut)) return this.propose(run, null);
         if (run.repairs >= run.config.maxRepairs) return this.propose(run, `the tests still fail after ${run.repairs} repairs`);
@@ -318,6 +331,19 @@ export class AgentService {
       if (error instanceof BudgetExhausted) return this.propose(run, error.message);
       throw error;
     }
+  }
+
+  /** The optional reviewer pass (once per work phase): its findings go back to the model. */
+  private async reviewFindsProblems(run: Run): Promise<boolean> {
+    run.reviewed = true;
+    const files = run.shadow.changes((relative) => run.workspace.index.readText(relative));
+    if (!files.length) return false;
+    const review = await this.ask(run, false, [{ role: 'system', content: SYSTEM_PROMPT }, { role: 'user', content: reviewRequest(unifiedDiff(files)) }]);
+    const verdict = review.content?.trim() ?? '';
+    this.record(run, 'message', { review: verdict });
+    if (/^APPROVE\b/i.test(verdict)) return false;
+    run.messages.push({ role: 'user', content: reviewFindingsMessage(verdict) });
+    return true;
   }
 
   private async test(run: Run, context: ToolContext): Promise<CommandResult | null> {

@@ -30,3 +30,12 @@ export function testFailureMessage(output: string): string {
 export function feedbackMessage(feedback: string): string {
   return `The user rejected the proposal with this feedback:\n\n${feedback}\n\nRevise the change accordingly and call done.`;
 }
+
+export function reviewRequest(diff: string): string {
+  return `Review this change as a strict code reviewer: correctness, edge cases, style of the surrounding code.\n\n${diff}\n\n`
+    + 'Answer APPROVE on the first line if it is ready; otherwise list the problems to fix.';
+}
+
+export function reviewFindingsMessage(findings: string): string {
+  return `A review of your change found problems:\n\n${findings}\n\nFix them with propose_edit and call done again.`;
+}

@@ -300,7 +300,11 @@ export class LspClientSession implements AttachedClient {
       }
     };
     safe(() => progress?.begin('codeloop: working', undefined, this.context.agent.get(sessionId).prompt.slice(0, 80), true));
+    const stopListening = this.context.agent.onModelProgress(sessionId, (characters) => {
+      safe(() => progress?.report(`model writing… ${characters} characters`));
+    });
     const settled = await this.context.agent.nextSettle(sessionId);
+    stopListening();
     safe(() => progress?.done());
     const auto = this.context.agent.autoApplyVerdict(sessionId);
     if (auto.allowed && !this.disposed) {

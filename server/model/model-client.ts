@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import type { ChatCompletionMessageParam, ChatCompletionTool, ChatCompletionMessage } from 'openai/resources/chat/completions';
+import type { ChatCompletionChunk, ChatCompletionMessage, ChatCompletionMessageParam, ChatCompletionMessageToolCall, ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { ModelConfig } from '../../protocol/config.js';
 import { CodeloopError } from '../errors.js';
 
@@ -41,13 +41,16 @@ export class ModelClient {
     });
   }
 
-  async complete(messages: ChatCompletionMessageParam[], tools: ChatCompletionTool[], signal?: AbortSignal): Promise<ModelReply> {
-    let completion;
+  /**
+   * One model turn. With `stream`, deltas are assembled into the same message a non-streaming call returns and
+   * `onProgress` hears how many characters have arrived.
+   */
+  async complete(messages: ChatCompletionMessageParam[], tools: ChatCompletionTool[], signal?: AbortSignal, onProgress?: (characters: number) => void): Promise<ModelReply> {
     try {
-      completion = await this.client.chat.completions.create(
-        { model: this.config.model, messages, ...(tools.length ? { tools, tool_choice: 'auto' as const } : {}) },
-        { signal },
-      );
+      const body = { model: this.config.model, messages, ...(tools.length ? { tools, tool_choice: 'auto' as const } : {}) };
+      if (!this.config.stream) return this.account(messages, await this.client.chat.completions.create(body, { signal }));
+      const stream = await this.client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal });
+      return this.account(messages, await assemble(stream, onProgress));
     } catch (error) {
       if (error instanceof OpenAI.APIConnectionTimeoutError) throw new CodeloopError('notFound', `the model endpoint ${this.config.baseURL} did not answer within ${this.config.timeoutSeconds}s`);
       if (error instanceof OpenAI.APIConnectionError) throw new CodeloopError('notFound', `cannot reach the model endpoint ${this.config.baseURL}: ${error.message}`);
@@ -55,6 +58,9 @@ export class ModelClient {
       if (error instanceof OpenAI.APIError) throw new CodeloopError('notFound', `the model endpoint answered ${error.status ?? 'an error'}: ${error.message}`);
       throw error;
     }
+  }
+
+  private account(messages: ChatCompletionMessageParam[], completion: { choices: { message: ChatCompletionMessage }[]; usage?: { prompt_tokens: number; completion_tokens: number } | null }): ModelReply {
     const message = completion.choices?.[0]?.message;
     if (!message) throw new CodeloopError('notFound', 'the model endpoint returned no choices');
     const promptTokens = completion.usage?.prompt_tokens ?? estimateTokens(messages);
@@ -62,4 +68,38 @@ export class ModelClient {
     const costUsd = (promptTokens * this.config.price.input + completionTokens * this.config.price.output) / 1_000_000;
     return { message, promptTokens, completionTokens, costUsd };
   }
+}
+
+/** Builds the final message from streamed deltas: content appended, tool calls assembled by index. */
+async function assemble(stream: AsyncIterable<ChatCompletionChunk>, onProgress?: (characters: number) => void) {
+  let content = '';
+  let characters = 0;
+  const calls: ChatCompletionMessageToolCall[] = [];
+  let usage: ChatCompletionChunk['usage'] = null;
+  for await (const chunk of stream) {
+    if (chunk.usage) usage = chunk.usage;
+    const delta = chunk.choices?.[0]?.delta;
+    if (!delta) continue;
+    if (delta.content) {
+      content += delta.content;
+      characters += delta.content.length;
+    }
+    for (const part of delta.tool_calls ?? []) {
+      const call = calls[part.index] ??= { id: '', type: 'function', function: { name: '', arguments: '' } };
+      if (part.id) call.id = part.id;
+      if (call.type === 'function') {
+        if (part.function?.name) call.function.name += part.function.name;
+        if (part.function?.arguments) {
+          call.function.arguments += part.function.arguments;
+          characters += part.function.arguments.length;
+        }
+      }
+    }
+    onProgress?.(characters);
+  }
+  const message: ChatCompletionMessage = {
+    role: 'assistant', content: content || null, refusal: null,
+    ...(calls.length ? { tool_calls: calls.filter(Boolean) } : {}),
+  };
+  return { choices: [{ message }], usage };
 }

@@ -77,7 +77,9 @@ export function runCommand(command: string, cwd: string, env: NodeJS.ProcessEnv,
   const isolation = probeIsolation();
   const argv: string[] = [];
   if (isolation.limits) {
-    argv.push('prlimit', `--nproc=${limits.processes}`, `--fsize=${limits.fileSizeBytes}`, '--core=0', '--');
+    // CPU seconds as a second line of defence behind the wall-clock limit (a busy loop that ignores signals).
+    const cpuSeconds = Math.max(1, Math.ceil(limits.timeoutMs / 1000));
+    argv.push('prlimit', `--nproc=${limits.processes}`, `--fsize=${limits.fileSizeBytes}`, `--cpu=${cpuSeconds}`, '--core=0', '--');
   }
   if (isolation.filesystem) {
     // /tmp first: the folder may itself live under /tmp, and its bind must land on top of the private /tmp.

@@ -14,7 +14,7 @@ export type FakeStep =
 
 export interface FakeModel {
   baseURL: string;
-  requests: { messages: { role: string; content?: unknown }[]; tools?: unknown[]; authorization?: string }[];
+  requests: { messages: { role: string; content?: unknown }[]; tools?: unknown[]; authorization?: string; stream: boolean }[];
   remaining(): number;
   close(): Promise<void>;
 }
@@ -40,6 +40,33 @@ function completion(step: Extract<FakeStep, { kind: 'text' | 'tools' }>): unknow
   };
 }
 
+interface Completion {
+  id: string;
+  created: number;
+  model: string;
+  choices: { message: { content: string | null; tool_calls?: { id: string; function: { name: string; arguments: string } }[] }; finish_reason: string }[];
+  usage: unknown;
+}
+
+/** The same answer as server-sent chunks, split mid-text and mid-arguments the way real servers do. */
+function streamChunks(full: Completion): unknown[] {
+  const base = { id: full.id, object: 'chat.completion.chunk', created: full.created, model: full.model };
+  const { message, finish_reason: finishReason } = full.choices[0];
+  const halves = (text: string) => [text.slice(0, Math.ceil(text.length / 2)), text.slice(Math.ceil(text.length / 2))];
+  const chunks: unknown[] = [{ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] }];
+  if (message.content) {
+    for (const part of halves(message.content)) chunks.push({ ...base, choices: [{ index: 0, delta: { content: part }, finish_reason: null }] });
+  }
+  (message.tool_calls ?? []).forEach((call, index) => {
+    const [first, second] = halves(call.function.arguments);
+    chunks.push({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.function.name, arguments: first } }] }, finish_reason: null }] });
+    chunks.push({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index, function: { arguments: second } }] }, finish_reason: null }] });
+  });
+  chunks.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: finishReason }] });
+  chunks.push({ ...base, choices: [], usage: full.usage });
+  return chunks;
+}
+
 export async function startFakeModel(steps: FakeStep[]): Promise<FakeModel> {
   const queue = [...steps];
   const requests: FakeModel['requests'] = [];
@@ -55,7 +82,7 @@ export async function startFakeModel(steps: FakeStep[]): Promise<FakeModel> {
         return;
       }
       const parsed = body ? JSON.parse(body) : {};
-      requests.push({ messages: parsed.messages ?? [], tools: parsed.tools, authorization: request.headers.authorization });
+      requests.push({ messages: parsed.messages ?? [], tools: parsed.tools, authorization: request.headers.authorization, stream: parsed.stream === true });
       const step = queue.shift();
       if (!step) {
         response.writeHead(500, { 'content-type': 'application/json' });
@@ -66,6 +93,12 @@ export async function startFakeModel(steps: FakeStep[]): Promise<FakeModel> {
       if (step.kind === 'http') {
         response.writeHead(step.status, { 'content-type': 'application/json', ...step.headers });
         response.end(JSON.stringify(step.body ?? { error: { message: `scripted ${step.status}` } }));
+        return;
+      }
+      if (parsed.stream) {
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        for (const chunk of streamChunks(completion(step) as Completion)) response.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        response.end('data: [DONE]\n\n');
         return;
       }
       response.writeHead(200, { 'content-type': 'application/json' });

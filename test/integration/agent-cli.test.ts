@@ -24,12 +24,12 @@ function project(): { root: string; state: string } {
   return { root, state };
 }
 
-async function model(steps: FakeStep[], state: string, agent: Record<string, unknown> = {}): Promise<FakeModel> {
+async function model(steps: FakeStep[], state: string, agent: Record<string, unknown> = {}, stream = true): Promise<FakeModel> {
   const fake = await startFakeModel(steps);
   cleanups.push(() => fake.close());
   fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
   fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({
-    model: { baseURL: fake.baseURL, model: 'fake-model', maxRetries: 2, price: { input: 1, output: 2 } },
+    model: { baseURL: fake.baseURL, model: 'fake-model', maxRetries: 2, price: { input: 1, output: 2 }, stream },
     agent: { commandTimeoutSeconds: 30, ...agent },
   }));
   return fake;
@@ -74,6 +74,7 @@ describe('codeloop run (agent through the CLI, real openai SDK against a scripte
     expect(userMessages).toContainEqual(expect.stringContaining('add(2, 3) should be 5, got 6'));
     expect(userMessages).toContainEqual(expect.stringContaining('Continue with the tools'));
     expect(fake.requests[1].authorization).toBe(`Bearer ${SECRET}`);
+    expect(fake.requests.every((request) => request.stream)).toBe(true); // answers assembled from SSE deltas
 
     // The key never reaches the state dir (sessions, transcripts, logs).
     const grep = spawnSync('grep', ['-rl', SECRET, state], { encoding: 'utf8' });
@@ -128,18 +129,37 @@ describe('codeloop run (agent through the CLI, real openai SDK against a scripte
     expect(broken.stdout).not.toContain(SECRET);
   });
 
-  it('auto-applies a small proposal under the configured rules, and takes unified-diff edits', async () => {
+  it('auto-applies a small proposal under the configured rules, and takes unified-diff edits (no streaming)', async () => {
     const { root, state } = project();
-    await model([
+    const fake = await model([
       { kind: 'text', content: '1. Patch add' },
       { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/math.js', patch: '--- a/src/math.js\n+++ b/src/math.js\n@@ -1 +1 @@\n-exports.add = (a, b) => a - b;\n+exports.add = (a, b) => a + b;\n' } }] },
       { kind: 'tools', calls: [{ name: 'run_command', arguments: { command: 'curl http://example.com' } }] },
       { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'patched' } }] },
-    ], state, { autoApply: { maxChangedLines: 5, protectedGlobs: [] }, allowedCommands: ['npm run lint'] });
+    ], state, { autoApply: { maxChangedLines: 5, protectedGlobs: [] }, allowedCommands: ['npm run lint'] }, false);
     const result = await runCliAsync(['run', 'fix add'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: SECRET } });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stderr).toContain('auto-applying (2 changed lines, no protected file)');
     expect(result.stderr).toMatch(/session \w+: applied/);
     expect(fs.readFileSync(path.join(root, 'src/math.js'), 'utf8')).toBe('exports.add = (a, b) => a + b;\n');
+    expect(fake.requests.some((request) => request.stream)).toBe(false);
+  });
+
+  it('runs the reviewer pass when configured: its findings go back to work before the tests', async () => {
+    const { root, state } = project();
+    const fake = await model([
+      { kind: 'text', content: '1. Fix add' },
+      { kind: 'tools', calls: [edit('a - b', 'a+b')] },
+      { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'fixed' } }] },
+      { kind: 'text', content: 'Spacing: write `a + b` like the rest of the file.' },
+      { kind: 'tools', calls: [edit('a+b', 'a + b')] },
+      { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'fixed, spaced' } }] },
+    ], state, { review: true });
+    const result = await runCliAsync(['run', '--json', '--yes', 'fix add'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: SECRET } });
+    expect(JSON.parse(result.stdout)).toMatchObject({ state: 'applied', testsPassed: true, iterations: 1, summary: 'fixed, spaced' });
+    expect(fs.readFileSync(path.join(root, 'src/math.js'), 'utf8')).toBe('exports.add = (a, b) => a + b;\n');
+    const reviewRequest = fake.requests[3].messages.at(-1)!;
+    expect(String(reviewRequest.content)).toContain('-exports.add = (a, b) => a - b;');
+    expect(JSON.stringify(fake.requests[4].messages)).toContain('A review of your change found problems');
   });
 });

@@ -58,6 +58,7 @@ describe('the agent through LSP', () => {
     const testRuns = client.notifications.filter((n: any) => n.method === 'codeloop/sessionUpdate' && n.params.event.type === 'testRun').map((n: any) => n.params.event.data.exitCode);
     expect(testRuns).toEqual([1, 0]);
     expect(fs.readFileSync(path.join(root, 'src/math.js'), 'utf8')).toBe(MATH); // nothing written before approval
+    expect(client.progress).toContainEqual(expect.objectContaining({ kind: 'report', message: expect.stringMatching(/^model writing… \d+ characters$/) }));
 
     const offered = (await actions(client, uri)).map((action) => action.title);
     expect(offered).toContain('codeloop: Apply proposal "make add add" (+1 −1 in 1 files)');
