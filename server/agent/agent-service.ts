@@ -272,7 +272,22 @@ export class AgentService {
     const plan = this.get(run.session.sessionId).plan;
     run.messages.push({ role: 'user', content: `The plan is approved:\n${plan}\n\nCarry it out now with the tools.` });
     this.transition(run.session.sessionId, 'working', 'message', { text: 'plan approved' });
+    if (run.session.kind === 'refactor') await this.baselineTests(run);
     await this.work(run);
+  }
+
+  /** A refactoring must keep behaviour: the tests run before any edit, and the model hears how they stand. */
+  private async baselineTests(run: Run): Promise<void> {
+    const result = await this.toolContext(run).runTests();
+    if (!result) return;
+    const passing = result.exitCode === 0 && !result.timedOut;
+    this.record(run, 'testRun', { baseline: true, exitCode: result.exitCode, timedOut: result.timedOut, output: result.output });
+    run.messages.push({
+      role: 'user',
+      content: passing
+        ? 'The tests pass before your change; they must still pass after it.'
+        : `The tests already fail before any change, so they cannot show that behaviour is kept; do not change what they test:\n${result.output}`,
+    });
   }
 
   private toolContext(run: Run): ToolContext {

@@ -67,7 +67,8 @@ export async function runCommandLine(task: string, options: RunOptions): Promise
     }
     const final = agent.get(session.sessionId);
     const events = store.events(session.sessionId);
-    const testRuns = events.filter((event) => event.type === 'testRun').map((event) => event.data as { exitCode?: number; timedOut?: boolean; skipped?: string });
+    const testRuns = events.filter((event) => event.type === 'testRun' && !(event.data as { baseline?: boolean }).baseline)
+      .map((event) => event.data as { exitCode?: number; timedOut?: boolean; skipped?: string });
     const lastTest = testRuns.at(-1);
     const report = {
       sessionId: final.sessionId,

@@ -143,4 +143,16 @@ describe('the agent through LSP', () => {
     expect(shown).toMatch(new RegExp(`explanations/${sessionId}\\.md$`));
     expect(fs.readFileSync(new URL(shown), 'utf8')).toContain('add subtracts its second argument');
   });
+
+  it('a refactoring runs the tests before any edit and tells the model how they stand', async () => {
+    const { client, uri, fake } = await setup([
+      { kind: 'text', content: '1. Rename' },
+      { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'nothing to change' } }] },
+    ]);
+    const { sessionId } = await client.connection.sendRequest<any>('codeloop/startTask', { prompt: 'tidy add', kind: 'refactor', uri });
+    const baseline = await client.waitForNotification('codeloop/sessionUpdate', (p) => p.sessionId === sessionId && p.event.type === 'testRun' && p.event.data.baseline, 20_000);
+    expect(baseline.event.data.exitCode).toBe(1);
+    await expect.poll(() => fake.requests.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    expect(JSON.stringify(fake.requests[1].messages)).toContain('The tests already fail before any change');
+  });
 });
