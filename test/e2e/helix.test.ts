@@ -4,9 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeModel } from '../fake-model/fake-model-server.js';
-import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
 import { CLI_PATH } from '../helpers/run-cli.js';
+import { BROKEN_MATH, calcProject, FIRST_FIX } from './calc-project.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const HX = path.join(process.env.CODELOOP_EDITORS_DIR ?? path.resolve(HERE, '../../.editors'), 'bin', 'hx');
@@ -23,31 +22,19 @@ afterEach(async () => {
 
 const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
 
-describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP`, () => {
+// A terminal UI driven by keystrokes under a loaded machine: a rare timing miss is retried rather than failing the run.
+describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP`, { retry: 2 }, () => {
   /** Helix in tmux on a project with a failing test and a `codeloop:` comment, with helpers to drive it. */
   async function helix() {
-    const root = fs.realpathSync(makeTree({
-      'package.json': JSON.stringify({ name: 'calc', scripts: { test: 'node test.js' } }),
-      'src/math.js': '// codeloop: make add add\nexports.add = (a, b) => a - b;\n',
-      'test.js': "const { add } = require('./src/math');\nif (add(2, 3) !== 5) { console.error('expected 5, got ' + add(2, 3)); process.exit(1); }\n",
-    }, { git: true }));
-    const state = makeStateHome();
-    const fake = await startFakeModel([
-      { kind: 'text', content: '1. Fix add' },
-      { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/math.js', blocks: [{ search: '// codeloop: make add add\nexports.add = (a, b) => a - b;', replace: 'exports.add = (a, b) => a + b;' }] } }] },
-      { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'add adds' } }] },
-    ]);
+    const project = await calcProject(FIRST_FIX, cleanups);
+    const { root, state, env } = project;
     const session = `codeloop-e2e-${process.pid}-${Date.now()}`;
-    cleanups.push(() => removeTree(root, state), () => fake.close(), () => spawnSync('tmux', ['kill-session', '-t', session]));
+    cleanups.push(() => spawnSync('tmux', ['kill-session', '-t', session]));
     const config = path.join(state, 'config');
-    fs.mkdirSync(path.join(config, 'codeloop'), { recursive: true });
     fs.mkdirSync(path.join(config, 'helix'), { recursive: true });
-    fs.writeFileSync(path.join(config, 'codeloop', 'config.json'), JSON.stringify({
-      model: { baseURL: fake.baseURL, model: 'fake', maxRetries: 0 }, agent: { autoApprovePlan: true },
-    }));
-    // The server command Helix runs: codeloop with this test's private state (Helix passes its environment on).
+    // The server command Helix runs: codeloop with this test's private state.
     const server = path.join(state, 'codeloop-server.sh');
-    fs.writeFileSync(server, `#!/bin/sh\nexport XDG_STATE_HOME='${state}' XDG_CONFIG_HOME='${config}' OPENAI_API_KEY=sk-e2e\nexec '${process.execPath}' '${CLI_PATH}' lsp --standalone\n`, { mode: 0o755 });
+    fs.writeFileSync(server, `#!/bin/sh\nexport XDG_STATE_HOME='${env.XDG_STATE_HOME}' XDG_CONFIG_HOME='${config}' OPENAI_API_KEY=sk-e2e\nexec '${process.execPath}' '${CLI_PATH}' lsp --standalone\n`, { mode: 0o755 });
     fs.writeFileSync(path.join(config, 'helix', 'languages.toml'),
       `[language-server.codeloop]\ncommand = "${server}"\n\n[[language]]\nname = "javascript"\nlanguage-servers = ["codeloop"]\n`);
 
@@ -105,7 +92,7 @@ describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP
     const store = new Database(path.join(state, 'codeloop', 'sessions.db'), { readonly: true });
     cleanups.push(() => store.close());
     await until('the rejection', () => store.prepare('SELECT state FROM sessions').pluck().get() === 'rejected');
-    expect(fs.readFileSync(path.join(root, 'src/math.js'), 'utf8')).toBe('// codeloop: make add add\nexports.add = (a, b) => a - b;\n');
+    expect(fs.readFileSync(path.join(root, 'src/math.js'), 'utf8')).toBe(BROKEN_MATH);
     keys(':q!', 'Enter');
   });
 });

@@ -1,14 +1,7 @@
 -- Drives the codeloop Neovim plugin: :Codeloop with a free-text task, then :CodeloopReview and `A` in the diff.
-local out = {}
-local function finish(status)
-  out.status = status
-  local f = io.open(os.getenv('E2E_OUT'), 'w')
-  f:write(vim.fn.json_encode(out))
-  f:close()
-  vim.cmd('qa!')
-end
+local run = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':h') .. '/e2e-result.lua')
 
-local ok, err = pcall(function()
+run(function(out)
   vim.opt.runtimepath:prepend(os.getenv('E2E_PLUGIN'))
   local codeloop = require('codeloop')
   codeloop.setup({ cmd = { os.getenv('E2E_NODE'), os.getenv('E2E_CLI'), 'lsp', '--standalone' } })
@@ -36,4 +29,3 @@ local ok, err = pcall(function()
   assert(vim.wait(10000, function() return vim.bo[source].modified end), 'the proposal was not applied to the buffer')
   vim.cmd('wall')
 end)
-if ok then finish('ok') else out.error = tostring(err); finish('error') end

@@ -1,16 +1,9 @@
 -- Drives stock Neovim (0.7+, no plugin) through codeloop's whole flow as a user would with the built-in LSP client:
 -- open a file, pick the "Run task in comment" code action, wait for the proposal, pick "Apply proposal", save.
 -- Inputs come from the environment; the outcome is written as JSON to E2E_OUT.
-local out = {}
-local function finish(status)
-  out.status = status
-  local f = io.open(os.getenv('E2E_OUT'), 'w')
-  f:write(vim.fn.json_encode(out))
-  f:close()
-  vim.cmd('qa!')
-end
+local run = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':h') .. '/e2e-result.lua')
 
-local ok, err = pcall(function()
+run(function(out)
   vim.cmd('edit ' .. vim.fn.fnameescape(os.getenv('E2E_FILE')))
   local states = {}
   local client_id = vim.lsp.start_client({
@@ -62,4 +55,3 @@ local ok, err = pcall(function()
   vim.cmd('write')
   out.states = states
 end)
-if ok then finish('ok') else out.error = tostring(err); finish('error') end

@@ -1,11 +1,8 @@
-import { spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeModel, type FakeStep } from '../fake-model/fake-model-server.js';
-import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
-import { CLI_PATH } from '../helpers/run-cli.js';
+import { calcProject, FIRST_FIX, mathFile, REVISION, runEditor } from './calc-project.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const STOCK_DRIVER = path.join(HERE, 'neovim-stock-driver.lua');
@@ -28,71 +25,26 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A project with a failing test and a `codeloop:` comment; Neovim runs `driver`; returns its JSON result. */
-const FIRST_FIX: FakeStep[] = [
-  { kind: 'text', content: '1. Fix add' },
-  { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/math.js', blocks: [{ search: '// codeloop: make add add\nexports.add = (a, b) => a - b;', replace: 'exports.add = (a, b) => a + b;' }] } }] },
-  { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'add adds' } }] },
-];
-/** After the user rejects with "write it as b + a". */
-const REVISION: FakeStep[] = [
-  { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/math.js', blocks: [{ search: 'a + b', replace: 'b + a' }] } }] },
-  { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'b + a as asked' } }] },
-];
-
-async function runNeovim(nvimCommand: string, driver: string, steps: FakeStep[]): Promise<{ root: string; result: any; output: string }> {
-  const root = makeTree({
-    'package.json': JSON.stringify({ name: 'calc', scripts: { test: 'node test.js' } }),
-    'src/math.js': '// codeloop: make add add\nexports.add = (a, b) => a - b;\n',
-    'test.js': "const { add } = require('./src/math');\nif (add(2, 3) !== 5) { console.error('expected 5, got ' + add(2, 3)); process.exit(1); }\n",
-  }, { git: true });
-  const state = makeStateHome();
-  const fake = await startFakeModel(steps);
-  cleanups.push(() => removeTree(root, state), () => fake.close());
-  fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
-  fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({
-    model: { baseURL: fake.baseURL, model: 'fake', maxRetries: 0 }, agent: { autoApprovePlan: true },
-  }));
-  const out = path.join(state, 'nvim-result.json');
-  const nvim = spawn(nvimCommand, ['--headless', '--clean', '-c', `luafile ${driver}`], {
-    cwd: root,
-    env: {
-      ...process.env, XDG_STATE_HOME: state, XDG_CONFIG_HOME: path.join(state, 'config'), OPENAI_API_KEY: 'sk-e2e',
-      E2E_ROOT: fs.realpathSync(root), E2E_FILE: path.join(fs.realpathSync(root), 'src/math.js'), E2E_NODE: process.execPath,
-      E2E_CLI: CLI_PATH, E2E_OUT: out, E2E_PLUGIN: PLUGIN,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  nvim.stdout.on('data', (chunk) => { output += chunk; });
-  nvim.stderr.on('data', (chunk) => { output += chunk; });
-  const timer = setTimeout(() => nvim.kill('SIGKILL'), 45_000);
-  const code = await new Promise((resolve) => nvim.on('close', resolve));
-  clearTimeout(timer);
-  if (!fs.existsSync(out)) throw new Error(`nvim exited ${code} without a result:\n${output}`);
-  return { root, result: JSON.parse(fs.readFileSync(out, 'utf8')), output };
-}
-
-function expectFixed(root: string, body = 'a + b'): void {
-  expect(fs.readFileSync(path.join(root, 'src/math.js'), 'utf8')).toBe(`exports.add = (a, b) => ${body};\n`);
-  expect(spawnSync('node', ['test.js'], { cwd: root }).status).toBe(0);
-}
-
 for (const nvim of NEOVIMS) {
-  describe.skipIf(!nvim.version)(`Neovim (${nvim.name}: ${nvim.version})`, () => {
+  // Real editors under a loaded machine: a rare timing miss is retried rather than failing the run.
+  describe.skipIf(!nvim.version)(`Neovim (${nvim.name}: ${nvim.version})`, { retry: 2 }, () => {
     it('stock LSP client: code action → proposal → apply through Neovim\'s own machinery → saved file passes its test', async () => {
-      const { root, result, output } = await runNeovim(nvim.command, STOCK_DRIVER, FIRST_FIX);
+      const project = await calcProject(FIRST_FIX, cleanups);
+      const { result, output } = await runEditor(nvim.command, ['--headless', '--clean', '-c', `luafile ${STOCK_DRIVER}`], project);
       expect(result, output).toMatchObject({ status: 'ok', task: 'codeloop: Run task in comment (make add add)', applied: { applied: true, conflicts: [] } });
       expect(result.apply).toMatch(/^codeloop: Apply proposal "make add add" \(\+1 −2 in 1 files\)/);
-      expectFixed(root);
+      expect(mathFile(project)).toBe('exports.add = (a, b) => a + b;\n');
+      expect(spawnSync('node', ['test.js'], { cwd: project.root }).status).toBe(0);
     });
 
     it('the plugin: :Codeloop task → reject with feedback → revised proposal → :CodeloopReview → A → saved file passes', async () => {
-      const { root, result, output } = await runNeovim(nvim.command, PLUGIN_DRIVER, [...FIRST_FIX, ...REVISION]);
+      const project = await calcProject([...FIRST_FIX, ...REVISION], cleanups);
+      const { result, output } = await runEditor(nvim.command, ['--headless', '--clean', '-c', `luafile ${PLUGIN_DRIVER}`], project, { E2E_PLUGIN: PLUGIN });
       expect(result.status, `${result.error}\n${output}`).toBe('ok');
       expect(result.status_line).toMatch(/^codeloop \w+:awaitingApproval$/);
       expect(result.review).toContain('+exports.add = (a, b) => b + a;');
-      expectFixed(root, 'b + a');
+      expect(mathFile(project)).toBe('exports.add = (a, b) => b + a;\n');
+      expect(spawnSync('node', ['test.js'], { cwd: project.root }).status).toBe(0);
     });
   });
 }

