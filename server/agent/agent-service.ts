@@ -67,12 +67,16 @@ export class AgentService {
     private readonly announce: (session: SessionRecord, event: SessionEvent) => void,
   ) {}
 
-  /** Sessions whose process died mid-work: failed with the reason, never lost. Proposals stay appliable. */
+  /**
+   * After a crash: sessions whose process died mid-work become `failed` with the reason (never lost; proposals
+   * stay appliable from the store), and every shadow no live process owns is removed.
+   */
   recoverAfterRestart(): void {
     const alive = (pid: number) => {
+      if (pid === process.pid) return true;
       try {
         process.kill(pid, 0);
-        return pid !== process.pid;
+        return true;
       } catch {
         return false;
       }
@@ -80,7 +84,16 @@ export class AgentService {
     for (const session of this.store.list()) {
       if (FINAL_STATES.has(session.state) || session.state === 'awaitingApproval' || alive(session.ownerPid)) continue;
       this.transition(session.sessionId, 'failed', 'error', { message: 'the daemon stopped during this session; start it again' }, { error: 'the daemon stopped during this session' });
-      fs.rmSync(path.join(this.shadowsDir, session.sessionId), { recursive: true, force: true });
+    }
+    let shadows: string[] = [];
+    try {
+      shadows = fs.readdirSync(this.shadowsDir);
+    } catch {
+      return;
+    }
+    for (const name of shadows) {
+      const owner = this.store.get(name)?.ownerPid;
+      if (owner === undefined || !alive(owner) || owner === process.pid) fs.rmSync(path.join(this.shadowsDir, name), { recursive: true, force: true });
     }
   }
 

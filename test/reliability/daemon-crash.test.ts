@@ -1,0 +1,114 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startFakeModel, type FakeStep } from '../fake-model/fake-model-server.js';
+import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
+import { CLI_PATH, runCli } from '../helpers/run-cli.js';
+
+/**
+ * Crash consistency of the daemon: SIGKILL it at random moments — while indexing, while files change, mid-session,
+ * between proposal and apply — CRASH_KILLS times (default 3 in `npm test`; the reliability run uses 100). After each
+ * restart: the index passes SQLite's integrity check and matches the tree, every session started is still there
+ * exactly once and none is left "running", and no shadow workspace is left behind.
+ */
+const KILLS = Number(process.env.CRASH_KILLS ?? 3);
+const FILES = 1500;
+
+const cleanups: (() => unknown)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+let seed = 99;
+const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+
+describe('daemon crash consistency', () => {
+  it(`survives ${KILLS} SIGKILLs at random moments with its index and sessions intact`, async () => {
+    const files: Record<string, string> = { 'package.json': JSON.stringify({ name: 'crash', scripts: { test: 'node -e "process.exit(0)"' } }) };
+    for (let i = 0; i < FILES; i++) files[`src/part${i % 30}/file${i}.ts`] = `export const marker${i} = "crashmarker";\n${'// filler line\n'.repeat(40)}`;
+    const root = fs.realpathSync(makeTree(files, { git: true }));
+    const state = makeStateHome();
+    const steps: FakeStep[] = [];
+    for (let i = 0; i < KILLS * 4; i++) {
+      steps.push({ kind: 'text', content: '1. Edit' },
+        { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: `src/new${i}.ts`, content: `export const created${i} = 1;\n` } }] },
+        { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'created' } }] });
+    }
+    const fake = await startFakeModel(steps);
+    const env = { ...process.env, XDG_STATE_HOME: state, XDG_CONFIG_HOME: path.join(state, 'config'), CODELOOP_RUNTIME_DIR: path.join(state, 'runtime'), OPENAI_API_KEY: '' };
+    fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
+    fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({
+      model: { baseURL: fake.baseURL, model: 'fake', maxRetries: 0 }, agent: { autoApprovePlan: true },
+    }));
+    let daemon: ChildProcess | null = null;
+    cleanups.push(() => removeTree(root, state), () => fake.close(), () => daemon?.kill('SIGKILL'));
+
+    const startDaemon = async () => {
+      daemon = spawn(process.execPath, [CLI_PATH, 'daemon', '--idle-seconds', '0'], { env, stdio: 'ignore' });
+      for (let waited = 0; ; waited += 25) {
+        const socket = await new Promise<net.Socket | null>((resolve) => {
+          const candidate = net.connect(path.join(state, 'runtime', 'daemon.sock'));
+          candidate.once('connect', () => resolve(candidate)).once('error', () => resolve(null));
+        });
+        if (socket) return socket;
+        if (waited > 10_000) throw new Error('the daemon did not start');
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    };
+    const attach = async (socket: net.Socket): Promise<MessageConnection> => {
+      const connection = createMessageConnection(new StreamMessageReader(socket), new StreamMessageWriter(socket));
+      connection.onRequest('window/workDoneProgress/create', () => null);
+      connection.onRequest('workspace/applyEdit', () => ({ applied: true }));
+      connection.onNotification(() => undefined);
+      connection.onError(() => undefined);
+      connection.listen();
+      const folder = pathToFileURL(root).href;
+      await connection.sendRequest('initialize', { processId: null, rootUri: folder, workspaceFolders: [{ uri: folder, name: 'crash' }], capabilities: {} });
+      await connection.sendNotification('initialized', {});
+      return connection;
+    };
+    const started = new Set<string>();
+
+    for (let kill = 0; kill < KILLS; kill++) {
+      const connection = await attach(await startDaemon());
+      // Work to interrupt: file changes for the watcher, and a session or two.
+      fs.writeFileSync(path.join(root, `src/part0/file${kill}.ts`), `export const marker${kill} = "crashmarker"; // edited ${kill}\n`);
+      const sessions = Math.floor(random() * 3);
+      for (let s = 0; s < sessions; s++) {
+        const result = await connection.sendRequest<any>('codeloop/startTask', { prompt: `create file ${kill}.${s}` }).catch(() => null);
+        if (result) started.add(result.sessionId);
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 700)));
+      daemon!.kill('SIGKILL');
+      await new Promise((resolve) => daemon!.once('exit', resolve));
+      connection.dispose();
+
+      // Restart and check every invariant.
+      const check = await attach(await startDaemon());
+      for (let waited = 0; (await check.sendRequest<any>('codeloop/status', {})).workspaces[0]?.indexing !== false; waited += 50) {
+        if (waited > 30_000) throw new Error('re-validation did not finish');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const status = JSON.parse(runCli(['status', '--json', '--check', root], { stateHome: state, env }).stdout);
+      expect(status.integrity, `kill ${kill}`).toBe('ok');
+      const onDisk = fs.readdirSync(path.join(root, 'src'), { recursive: true }).filter((file) => String(file).endsWith('.ts')
+        && fs.readFileSync(path.join(root, 'src', String(file)), 'utf8').includes('crashmarker')).length;
+      const hits = await check.sendRequest<any>('codeloop/search', { query: 'crashmarker', limit: 10_000 });
+      expect(new Set(hits.matches.map((m: any) => m.path)).size, `kill ${kill}: index matches the tree`).toBe(onDisk);
+      const listed = (await check.sendRequest<any>('codeloop/listSessions', {})).sessions as { sessionId: string; state: string }[];
+      const ids = listed.map((s) => s.sessionId);
+      expect(new Set(ids).size, `kill ${kill}: no duplicated session`).toBe(ids.length);
+      for (const id of started) expect(ids, `kill ${kill}: session ${id} lost`).toContain(id);
+      expect(listed.filter((s) => ['planning', 'working', 'testing'].includes(s.state)), `kill ${kill}: sessions left running`).toEqual([]);
+      const shadows = path.join(state, 'codeloop', 'shadows');
+      expect(fs.existsSync(shadows) ? fs.readdirSync(shadows) : [], `kill ${kill}: stray shadows`).toEqual([]);
+      check.dispose();
+      daemon!.kill('SIGKILL');
+      await new Promise((resolve) => daemon!.once('exit', resolve));
+    }
+  });
+});
