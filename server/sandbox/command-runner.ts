@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import os from 'node:os';
 
 export interface CommandLimits {
   timeoutMs: number;
@@ -28,7 +29,7 @@ export interface CommandResult {
 }
 
 export interface IsolationReport {
-  /** bubblewrap works: everything outside the command's folder is read-only, /tmp is private, no network. */
+  /** bubblewrap works: everything outside the command's folder is read-only, home and /tmp hidden, no network. */
   filesystem: boolean;
   /** A private network namespace (bubblewrap or `unshare -rn`): only loopback. */
   network: boolean;
@@ -54,7 +55,7 @@ export function probeIsolation(): IsolationReport {
 /** One line for `codeloop doctor` and session transcripts: what the sandbox does on this machine. */
 export function describeIsolation(report: IsolationReport = probeIsolation()): string {
   const parts = [
-    report.filesystem ? 'read-only system, private /tmp (bubblewrap)' : 'NO filesystem isolation (install bubblewrap): commands can write anywhere the user can',
+    report.filesystem ? 'read-only system, home and /tmp hidden (bubblewrap)' : 'NO filesystem isolation (install bubblewrap): commands can write anywhere the user can',
     report.network ? 'no network' : 'NETWORK AVAILABLE (no user namespaces)',
     report.limits ? 'file-size limit (prlimit)' : 'no prlimit',
   ];
@@ -82,8 +83,11 @@ export function runCommand(command: string, cwd: string, env: NodeJS.ProcessEnv,
     argv.push('prlimit', `--nproc=${limits.processes}`, `--fsize=${limits.fileSizeBytes}`, `--cpu=${cpuSeconds}`, '--core=0', '--');
   }
   if (isolation.filesystem) {
-    // /tmp first: the folder may itself live under /tmp, and its bind must land on top of the private /tmp.
-    argv.push('bwrap', '--ro-bind', '/', '/', '--tmpfs', '/tmp', '--bind', cwd, cwd, '--dev', '/dev', '--proc', '/proc',
+    // The user's home (keys, tokens, shell history) is hidden behind an empty tmpfs, and so is /tmp. Both come
+    // first: the folder itself may live under either, and its bind must land on top.
+    const home = os.homedir();
+    const hideHome = home !== '/' && !home.startsWith('/tmp') ? ['--tmpfs', home] : [];
+    argv.push('bwrap', '--ro-bind', '/', '/', '--tmpfs', '/tmp', ...hideHome, '--bind', cwd, cwd, '--dev', '/dev', '--proc', '/proc',
       '--unshare-net', '--die-with-parent', '--chdir', cwd, '--');
   } else if (isolation.network) {
     argv.push('unshare', '-rn', '--');

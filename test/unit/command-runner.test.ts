@@ -48,9 +48,22 @@ describe('sandboxed command runner', () => {
       if (!probeIsolation().filesystem) return expect(probeIsolation().filesystem).toBe(false);
       expect(fs.readFileSync(path.join(dir, 'ok.txt'), 'utf8')).toBe('inside\n');
       expect(fs.existsSync(path.join(outside, 'escaped.txt'))).toBe(false);
-      expect(result.output).toMatch(/Read-only file system/);
+      expect(result.output).toMatch(/Read-only file system|No such file/);
     } finally {
       fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('cannot read the user\'s home where bubblewrap works', async () => {
+    const secret = path.join(os.homedir(), `.codeloop-secret-${process.pid}`);
+    fs.writeFileSync(secret, 'TOP SECRET');
+    try {
+      const result = await runCommand(`cat ${secret}`, dir, env, limits);
+      if (!probeIsolation().filesystem) return expect(probeIsolation().filesystem).toBe(false);
+      expect(result.output).not.toContain('TOP SECRET');
+      expect(result.output).toMatch(/No such file/);
+    } finally {
+      fs.rmSync(secret, { force: true });
     }
   });
 
