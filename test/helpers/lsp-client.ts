@@ -102,3 +102,13 @@ export function startLspClient(args: string[], env: NodeJS.ProcessEnv): TestLspC
     },
   };
 }
+
+/** Waits until every workspace the connection's daemon holds has finished (re-)indexing. */
+export async function waitUntilIndexed(connection: { sendRequest<R>(method: string, params: unknown): Promise<R> }, timeoutMs = 30_000): Promise<void> {
+  for (let waited = 0; ; waited += 50) {
+    const status = await connection.sendRequest<{ workspaces: { indexing: boolean }[] }>('codeloop/status', {});
+    if (status.workspaces.length && status.workspaces.every((workspace) => !workspace.indexing)) return;
+    if (waited > timeoutMs) throw new Error(`the workspace was not indexed within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

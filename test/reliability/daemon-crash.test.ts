@@ -7,6 +7,7 @@ import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type
 import { afterAll, describe, expect, it } from 'vitest';
 import { startFakeModel, type FakeStep } from '../fake-model/fake-model-server.js';
 import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
+import { waitUntilIndexed } from '../helpers/lsp-client.js';
 import { CLI_PATH, runCli } from '../helpers/run-cli.js';
 
 /**
@@ -89,10 +90,7 @@ describe('daemon crash consistency', () => {
 
       // Restart and check every invariant.
       const check = await attach(await startDaemon());
-      for (let waited = 0; (await check.sendRequest<any>('codeloop/status', {})).workspaces[0]?.indexing !== false; waited += 50) {
-        if (waited > 30_000) throw new Error('re-validation did not finish');
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await waitUntilIndexed(check);
       const status = JSON.parse(runCli(['status', '--json', '--check', root], { stateHome: state, env }).stdout);
       expect(status.integrity, `kill ${kill}`).toBe('ok');
       const onDisk = fs.readdirSync(path.join(root, 'src'), { recursive: true }).filter((file) => String(file).endsWith('.ts')

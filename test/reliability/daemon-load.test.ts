@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
-import { startLspClient, type TestLspClient } from '../helpers/lsp-client.js';
+import { startLspClient, waitUntilIndexed, type TestLspClient } from '../helpers/lsp-client.js';
 import { runCli } from '../helpers/run-cli.js';
 
 /**
@@ -28,10 +28,7 @@ beforeAll(async () => {
   env = { ...process.env, XDG_STATE_HOME: state, XDG_CONFIG_HOME: path.join(state, 'config'), CODELOOP_RUNTIME_DIR: path.join(state, 'runtime') };
   starter = startLspClient([], env); // starts the daemon like an editor would
   await starter.initialize(root, 'starter');
-  for (let waited = 0; (await starter.connection.sendRequest<any>('codeloop/status', {})).workspaces[0]?.indexing !== false; waited += 50) {
-    if (waited > 20_000) throw new Error('the workspace was not indexed within 20 s');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitUntilIndexed(starter.connection);
 });
 
 afterAll(async () => {

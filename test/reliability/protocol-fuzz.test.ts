@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
-import { startLspClient, type TestLspClient } from '../helpers/lsp-client.js';
+import { startLspClient, waitUntilIndexed, type TestLspClient } from '../helpers/lsp-client.js';
 import { runCli } from '../helpers/run-cli.js';
 
 /**
@@ -68,10 +68,7 @@ beforeAll(async () => {
   env = { ...process.env, XDG_STATE_HOME: state, XDG_CONFIG_HOME: path.join(state, 'config'), CODELOOP_RUNTIME_DIR: path.join(state, 'runtime'), OPENAI_API_KEY: '' };
   editor = startLspClient([], env);
   await editor.initialize(root, 'well-behaved');
-  for (let waited = 0; (await editor.connection.sendRequest<any>('codeloop/status', {})).workspaces[0]?.indexing !== false; waited += 50) {
-    if (waited > 10_000) throw new Error('the workspace was not indexed within 10 s');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitUntilIndexed(editor.connection);
 });
 
 afterAll(async () => {
