@@ -70,7 +70,6 @@ export type DaemonStatus = z.infer<typeof DaemonStatusSchema>;
 export const IndexUpdateSchema = z.object({
   root: z.string(),
   files: z.number().int(),
-  symbols: z.number().int(),
   /** Root-relative paths whose index rows changed in this update (capped at 100). */
   changedPaths: z.array(z.string()),
 });

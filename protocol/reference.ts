@@ -65,7 +65,7 @@ requests that cannot be served (unknown session, missing agent); InternalError (
 
 **Unsaved buffers, shared by every editor on the daemon.**
 1. editor A → \`textDocument/didOpen\` / \`didChange\`; the text overlays the index (debounced ≈25 ms).
-2. server → \`codeloop/indexUpdate {root, files, symbols, changedPaths: ["src/a.ts"]}\` to every client of the workspace.
+2. server → \`codeloop/indexUpdate {root, files, changedPaths: ["src/a.ts"]}\` to every client of the workspace.
 3. editor B → \`codeloop/search\` finds what A typed; A → \`didClose\` restores the file on disk.
 
 **Start a task → progress → proposal → apply.**

@@ -204,6 +204,10 @@ export class WorkspaceIndex {
     }
   }
 
+  fileCount(): number {
+    return this.db.prepare('SELECT count(*) FROM files').pluck().get() as number;
+  }
+
   status(): IndexStatus {
     const totals = this.db.prepare('SELECT count(*) AS files, coalesce(sum(size), 0) AS bytes FROM files').get() as { files: number; bytes: number };
     const symbols = this.db.prepare('SELECT count(*) FROM symbols').pluck().get() as number;

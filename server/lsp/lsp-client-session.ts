@@ -367,8 +367,8 @@ export class LspClientSession implements AttachedClient {
     return { uri };
   }
 
-  private handleRequest<M extends ClientRequestMethod>(method: M, params: RequestParams<M>): RequestResult<M> {
-    const handlers: { [K in ClientRequestMethod]: (params: RequestParams<K>) => RequestResult<K> } = {
+  private handleRequest<M extends ClientRequestMethod>(method: M, params: RequestParams<M>): RequestResult<M> | Promise<RequestResult<M>> {
+    const handlers: { [K in ClientRequestMethod]: (params: RequestParams<K>) => RequestResult<K> | Promise<RequestResult<K>> } = {
       'codeloop/startTask': (p) => this.startTask(p),
       'codeloop/approvePlan': (p) => {
         this.ownSession(p.sessionId);
@@ -385,7 +385,7 @@ export class LspClientSession implements AttachedClient {
         this.context.agent.cancel(p.sessionId);
         return null;
       },
-      'codeloop/applyProposal': (p) => this.applyProposal(p) as never,
+      'codeloop/applyProposal': (p) => this.applyProposal(p),
       'codeloop/getSession': (p) => ({ ...this.ownSession(p.sessionId), events: this.context.agent.events(p.sessionId) }),
       'codeloop/listSessions': () => ({
         sessions: this.workspaces().flatMap((workspace) => this.context.agent.list(workspace.root)).map((session) => this.summaryOf(session)),

@@ -28,13 +28,6 @@ export class ShadowWorkspace {
     return new ShadowWorkspace(userRoot, dir);
   }
 
-  /** Attaches to an existing shadow (after a restart) with what the session recorded as touched. */
-  static reopen(userRoot: string, dir: string, touched: string[]): ShadowWorkspace {
-    const shadow = new ShadowWorkspace(userRoot, dir);
-    touched.forEach((file) => shadow.touched.add(file));
-    return shadow;
-  }
-
   /** Confines an agent-named path to the shadow; returns it root-relative. */
   resolve(candidate: string): string {
     return confinePath(fs.realpathSync(this.dir), candidate);

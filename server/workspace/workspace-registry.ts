@@ -83,9 +83,9 @@ export class WorkspaceRegistry {
       const config = loadConfig(root, overrides);
       const index = WorkspaceIndex.open(root, config.index);
       const created: Workspace = new Workspace(root, index, onProgress, (error) => this.onIndexError(root, error));
+      // Sent after every write (each burst of typing): only cheap facts, no table-wide counts.
       index.onDidUpdate((changedPaths) => {
-        const status = index.status();
-        created.broadcast('codeloop/indexUpdate', { root, files: status.files, symbols: status.symbols, changedPaths: changedPaths.slice(0, 100) });
+        created.broadcast('codeloop/indexUpdate', { root, files: index.fileCount(), changedPaths: changedPaths.slice(0, 100) });
       });
       workspace = created;
       this.workspaces.set(root, workspace);

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startFakeModel, type FakeModel, type FakeStep } from '../fake-model/fake-model-server.js';
@@ -67,4 +67,14 @@ export async function runEditor(command: string, args: string[], project: CalcPr
 
 export function mathFile(project: CalcProject): string {
   return fs.readFileSync(path.join(project.root, 'src/math.js'), 'utf8');
+}
+
+/** Whether Emacs with eglot can run here (29+ has it built in). */
+export function hasEmacsWithEglot(): boolean {
+  return spawnSync('emacs', ['--batch', '--eval', '(progn (package-initialize) (require (quote eglot)))'], { stdio: 'ignore' }).status === 0;
+}
+
+/** The first line of `COMMAND --version` ('' when it cannot run). */
+export function versionOf(command: string): string {
+  return spawnSync(command, ['--version'], { encoding: 'utf8' }).stdout?.split('\n')[0] ?? '';
 }

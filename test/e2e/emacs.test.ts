@@ -4,13 +4,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeStateHome } from '../helpers/fixture-tree.js';
-import { calcProject, FIRST_FIX, mathFile, REVISION, runEditor } from './calc-project.js';
+import { calcProject, FIRST_FIX, hasEmacsWithEglot, mathFile, REVISION, runEditor } from './calc-project.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const STOCK_DRIVER = path.join(HERE, 'emacs-eglot-driver.el');
 const CLIENT_DRIVER = path.join(HERE, 'emacs-client-driver.el');
 const PLUGIN = path.resolve(HERE, '../../clients/emacs');
-const hasEmacs = spawnSync('emacs', ['--batch', '--eval', '(progn (package-initialize) (require (quote eglot)))'], { stdio: 'ignore' }).status === 0;
+const hasEmacs = hasEmacsWithEglot();
 if (!hasEmacs && process.env.CI) throw new Error('Emacs 29+ (eglot built in) is required for the end-to-end tests in CI: apt-get install -t bookworm-backports emacs-nox');
 
 const cleanups: (() => unknown)[] = [];

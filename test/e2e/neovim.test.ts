@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { calcProject, FIRST_FIX, mathFile, REVISION, runEditor } from './calc-project.js';
+import { calcProject, FIRST_FIX, mathFile, REVISION, runEditor, versionOf } from './calc-project.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const STOCK_DRIVER = path.join(HERE, 'neovim-stock-driver.lua');
@@ -13,7 +13,7 @@ const EDITORS_DIR = process.env.CODELOOP_EDITORS_DIR ?? path.resolve(HERE, '../.
 const NEOVIMS = [
   { name: 'system', command: 'nvim' },
   { name: 'current', command: path.join(EDITORS_DIR, 'bin', 'nvim-current') },
-].map((nvim) => ({ ...nvim, version: spawnSync(nvim.command, ['--version'], { encoding: 'utf8' }).stdout?.split('\n')[0] ?? '' }));
+].map((nvim) => ({ ...nvim, version: versionOf(nvim.command) }));
 for (const nvim of NEOVIMS) {
   if (!nvim.version && process.env.CI) {
     throw new Error(`Neovim (${nvim.command}) is required for the end-to-end tests in CI: apt-get install neovim; bash test/e2e/install-current-editors.sh .editors`);

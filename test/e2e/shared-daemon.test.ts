@@ -1,15 +1,13 @@
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/run-cli.js';
-import { calcProject, FIRST_FIX, mathFile, runEditor } from './calc-project.js';
+import { calcProject, FIRST_FIX, hasEmacsWithEglot, mathFile, runEditor, versionOf } from './calc-project.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const NVIM_DRIVER = path.join(HERE, 'shared-daemon-nvim-start.lua');
 const EMACS_DRIVER = path.join(HERE, 'shared-daemon-emacs-apply.el');
-const hasBoth = spawnSync('nvim', ['--version'], { stdio: 'ignore' }).status === 0
-  && spawnSync('emacs', ['--batch', '--eval', '(progn (package-initialize) (require (quote eglot)))'], { stdio: 'ignore' }).status === 0;
+const hasBoth = versionOf('nvim') !== '' && hasEmacsWithEglot();
 if (!hasBoth && process.env.CI) throw new Error('Neovim and Emacs with eglot are required for the end-to-end tests in CI');
 
 const cleanups: (() => unknown)[] = [];

@@ -38,7 +38,9 @@ export function startLspClient(args: string[], env: NodeJS.ProcessEnv): TestLspC
   });
   // vscode-jsonrpc routes $/progress by token, so subscribe to each token the server creates.
   connection.onRequest('window/workDoneProgress/create', (params: { token: string | number }) => {
-    connection.onProgress(WorkDoneProgress.type, params.token, (value) => progress.push(value));
+    connection.onProgress(WorkDoneProgress.type, params.token, (value) => {
+      progress.push(value);
+    });
     return null;
   });
   connection.onRequest('workspace/configuration', () => []);

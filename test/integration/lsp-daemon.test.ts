@@ -2,25 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
+import { daemonWorld, type DaemonWorld } from '../helpers/daemon-world.js';
+import { makeTree, removeTree } from '../helpers/fixture-tree.js';
 import { startLspClient, type TestLspClient } from '../helpers/lsp-client.js';
 import { runCli } from '../helpers/run-cli.js';
 
-/** A private daemon world per test: its own runtime dir (socket), state and config. */
-function daemonWorld(idleSeconds = 60) {
-  const state = makeStateHome();
-  const runtime = path.join(state, 'runtime');
-  fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
-  fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({ daemon: { idleSeconds } }));
-  const env = { ...process.env, XDG_STATE_HOME: state, XDG_CONFIG_HOME: path.join(state, 'config'), CODELOOP_RUNTIME_DIR: runtime };
-  return { state, runtime, env, socket: path.join(runtime, 'daemon.sock') };
-}
-
 const clients: TestLspClient[] = [];
-const worlds: ReturnType<typeof daemonWorld>[] = [];
+const worlds: DaemonWorld[] = [];
 const trees: string[] = [];
-function world(idleSeconds?: number) {
-  const created = daemonWorld(idleSeconds);
+function world(idleSeconds = 60) {
+  const created = daemonWorld({ daemon: { idleSeconds } });
   worlds.push(created);
   return created;
 }

@@ -3,9 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
-import { startLspClient, waitUntilIndexed, type TestLspClient } from '../helpers/lsp-client.js';
-import { runCli } from '../helpers/run-cli.js';
+import { editorOnDaemon } from '../helpers/daemon-world.js';
 
 /**
  * Load on one daemon: LOAD_CLIENTS clients (default 5; the reliability run uses 20) each send LOAD_REQUESTS
@@ -15,36 +13,22 @@ import { runCli } from '../helpers/run-cli.js';
 const CLIENTS = Number(process.env.LOAD_CLIENTS ?? 5);
 const REQUESTS = Number(process.env.LOAD_REQUESTS ?? 100);
 
-let root: string;
-let state: string;
-let env: NodeJS.ProcessEnv;
-let starter: TestLspClient;
-
+let world: Awaited<ReturnType<typeof editorOnDaemon>>;
 beforeAll(async () => {
   const files: Record<string, string> = {};
   for (let i = 0; i < 200; i++) files[`src/module${i}.ts`] = `export function handler${i}(input: string) { return input.length + ${i}; }\n`;
-  root = makeTree(files, { git: true });
-  state = makeStateHome();
-  env = { ...process.env, XDG_STATE_HOME: state, XDG_CONFIG_HOME: path.join(state, 'config'), CODELOOP_RUNTIME_DIR: path.join(state, 'runtime') };
-  starter = startLspClient([], env); // starts the daemon like an editor would
-  await starter.initialize(root, 'starter');
-  await waitUntilIndexed(starter.connection);
+  world = await editorOnDaemon(files, 'starter'); // starts the daemon like an editor would
 });
-
-afterAll(async () => {
-  await starter.close();
-  runCli(['daemon', 'stop'], { stateHome: state, env });
-  removeTree(root, state);
-});
+afterAll(() => world.close());
 
 async function connect(name: string): Promise<MessageConnection> {
-  const socket = net.connect(path.join(state, 'runtime', 'daemon.sock'));
+  const socket = net.connect(world.socket);
   await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   const connection = createMessageConnection(new StreamMessageReader(socket), new StreamMessageWriter(socket));
   connection.onRequest('window/workDoneProgress/create', () => null);
   connection.onNotification(() => undefined);
   connection.listen();
-  const folder = pathToFileURL(root).href;
+  const folder = pathToFileURL(world.root).href;
   await connection.sendRequest('initialize', { processId: null, clientInfo: { name }, rootUri: folder, workspaceFolders: [{ uri: folder, name: 'load' }], capabilities: {} });
   await connection.sendNotification('initialized', {});
   return connection;
@@ -59,7 +43,7 @@ describe('daemon under load', () => {
     const results = await Promise.all(Array.from({ length: CLIENTS }, async (_, clientIndex) => {
       const connection = await connect(`load-${clientIndex}`);
       const token = `privateToken${clientIndex}x`;
-      const uri = pathToFileURL(path.join(root, `src/client${clientIndex}.ts`)).href;
+      const uri = pathToFileURL(path.join(world.root, `src/client${clientIndex}.ts`)).href;
       await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'typescript', version: 1, text: `const ${token} = 0;\n` } });
       let answered = 0;
       for (let i = 0; i < REQUESTS; i++) {
@@ -78,7 +62,7 @@ describe('daemon under load', () => {
           }
           case 2:
             await connection.sendRequest('textDocument/codeAction', {
-              textDocument: { uri: pathToFileURL(path.join(root, `src/module${i % 200}.ts`)).href },
+              textDocument: { uri: pathToFileURL(path.join(world.root, `src/module${i % 200}.ts`)).href },
               range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, context: { diagnostics: [] },
             });
             break;

@@ -2,9 +2,7 @@ import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
-import { startLspClient, waitUntilIndexed, type TestLspClient } from '../helpers/lsp-client.js';
-import { runCli } from '../helpers/run-cli.js';
+import { editorOnDaemon } from '../helpers/daemon-world.js';
 
 /**
  * Protocol fuzzing against the shared daemon: random, truncated, oversized, non-UTF-8, wrong-typed and out-of-order
@@ -57,29 +55,15 @@ function hostileFrame(id: number): Buffer {
   }
 }
 
-let root: string;
-let state: string;
-let env: NodeJS.ProcessEnv;
-let editor: TestLspClient;
-
+let world: Awaited<ReturnType<typeof editorOnDaemon>>;
 beforeAll(async () => {
-  root = makeTree({ 'src/app.ts': 'export function survivor() { return 1; }\n' }, { git: true });
-  state = makeStateHome();
-  env = { ...process.env, XDG_STATE_HOME: state, XDG_CONFIG_HOME: path.join(state, 'config'), CODELOOP_RUNTIME_DIR: path.join(state, 'runtime'), OPENAI_API_KEY: '' };
-  editor = startLspClient([], env);
-  await editor.initialize(root, 'well-behaved');
-  await waitUntilIndexed(editor.connection);
+  world = await editorOnDaemon({ 'src/app.ts': 'export function survivor() { return 1; }\n' }, 'well-behaved');
 });
-
-afterAll(async () => {
-  await editor.close();
-  runCli(['daemon', 'stop'], { stateHome: state, env });
-  removeTree(root, state);
-});
+afterAll(() => world.close());
 
 describe('protocol fuzzing on the daemon socket', () => {
   it(`answers or drops ${FRAMES} hostile frames without crashing, and keeps serving the well-behaved editor`, async () => {
-    const socketPath = path.join(state, 'runtime', 'daemon.sock');
+    const { editor, socket: socketPath, state } = world;
     const pidBefore = (await editor.connection.sendRequest<any>('codeloop/status', {})).pid;
     const perConnection = 50;
     let sent = 0;
