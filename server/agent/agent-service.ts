@@ -99,7 +99,7 @@ export class AgentService {
 
   start(workspace: AgentWorkspace, config: AgentConfig, model: ModelClient, request: TaskRequest): SessionRecord {
     const session = this.store.create(workspace.root, request.prompt, request.kind);
-    const shadow = ShadowWorkspace.create(workspace.root, path.join(this.shadowsDir, session.sessionId), workspace.unsavedBuffers());
+    const shadow = new ShadowWorkspace(workspace.root, path.join(this.shadowsDir, session.sessionId), workspace.unsavedBuffers());
     const run: Run = {
       session, workspace, config, model, shadow, messages: [], abort: new AbortController(),
       startedAt: Date.now(), turns: 0, repairs: 0, planApproved: null, reviewed: false,
@@ -260,6 +260,7 @@ export class AgentService {
   }
 
   private async plan(run: Run, request: TaskRequest): Promise<void> {
+    await run.shadow.ready;
     run.messages.push({ role: 'system', content: SYSTEM_PROMPT }, { role: 'user', content: taskMessage(request.kind, request.prompt, this.context(run, request)) });
     run.messages.push({ role: 'user', content: PLAN_REQUEST });
     const planMessage = await this.ask(run, false);
@@ -404,7 +405,8 @@ export class AgentService {
   }
 
   private finish(run: Run): void {
-    run.shadow.remove();
+    // A copy that cannot be removed now is reclaimed when the daemon next starts (recoverAfterRestart).
+    void run.shadow.remove().catch(() => undefined);
     this.runs.delete(run.session.sessionId);
   }
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ProposedFile } from '../agent/session-store.js';
+import { errorMessage } from '../errors.js';
 import { confinePath } from '../workspace/path-confinement.js';
 
 /**
@@ -9,23 +10,35 @@ import { confinePath } from '../workspace/path-confinement.js';
  */
 export class ShadowWorkspace {
   private readonly touched = new Set<string>();
+  /**
+   * Settles when the copy is complete. The copy is asynchronous: a synchronous one froze the whole daemon
+   * (every editor attached to it) for as long as copying a large workspace takes.
+   */
+  readonly ready: Promise<void>;
 
-  private constructor(
+  constructor(
     readonly userRoot: string,
     readonly dir: string,
-  ) {}
+    unsavedBuffers: Map<string, string>,
+  ) {
+    this.ready = this.copy(new Map(unsavedBuffers));
+    this.ready.catch(() => undefined); // whoever awaits it hears the failure; nobody may be waiting yet
+  }
 
-  static create(userRoot: string, dir: string, unsavedBuffers: Map<string, string>): ShadowWorkspace {
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o700 });
-    // Symlinks are copied as links (never followed), so nothing outside the workspace is read or copied in.
-    fs.cpSync(userRoot, dir, { recursive: true, verbatimSymlinks: true, filter: (source) => path.basename(source) !== '.git' });
-    for (const [relative, text] of unsavedBuffers) {
-      const target = path.join(dir, relative);
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.writeFileSync(target, text);
+  private async copy(unsavedBuffers: Map<string, string>): Promise<void> {
+    try {
+      await fs.promises.rm(this.dir, { recursive: true, force: true });
+      await fs.promises.mkdir(path.dirname(this.dir), { recursive: true, mode: 0o700 });
+      // Symlinks are copied as links (never followed), so nothing outside the workspace is read or copied in.
+      await fs.promises.cp(this.userRoot, this.dir, { recursive: true, verbatimSymlinks: true, filter: (source) => path.basename(source) !== '.git' });
+      for (const [relative, text] of unsavedBuffers) {
+        const target = path.join(this.dir, relative);
+        await fs.promises.mkdir(path.dirname(target), { recursive: true });
+        await fs.promises.writeFile(target, text);
+      }
+    } catch (error) {
+      throw new Error(`could not copy the workspace for the session into ${this.dir}: ${errorMessage(error)}`);
     }
-    return new ShadowWorkspace(userRoot, dir);
   }
 
   /** Confines an agent-named path to the shadow; returns it root-relative. */
@@ -70,7 +83,9 @@ export class ShadowWorkspace {
     return files;
   }
 
-  remove(): void {
-    fs.rmSync(this.dir, { recursive: true, force: true });
+  /** Removes the copy (after any copying still under way has stopped, so nothing is left behind). */
+  async remove(): Promise<void> {
+    await this.ready.catch(() => undefined);
+    await fs.promises.rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -12,9 +12,13 @@ export type FakeStep =
   /** Never answers: the caller is mid-request when the test kills it. */
   | { kind: 'hang' };
 
+/** Picks the answer from the conversation itself (for concurrent sessions, whose requests interleave). */
+export type FakeResponder = (messages: { role: string; content?: unknown }[]) => FakeStep | undefined;
+
 export interface FakeModel {
   baseURL: string;
   requests: { messages: { role: string; content?: unknown }[]; tools?: unknown[]; authorization?: string; stream: boolean }[];
+  /** Steps left of a scripted list (always 0 with a responder). */
   remaining(): number;
   close(): Promise<void>;
 }
@@ -67,8 +71,8 @@ function streamChunks(full: Completion): unknown[] {
   return chunks;
 }
 
-export async function startFakeModel(steps: FakeStep[]): Promise<FakeModel> {
-  const queue = [...steps];
+export async function startFakeModel(script: FakeStep[] | FakeResponder): Promise<FakeModel> {
+  const queue = typeof script === 'function' ? [] : [...script];
   const requests: FakeModel['requests'] = [];
   const server = http.createServer((request, response) => {
     let body = '';
@@ -83,7 +87,7 @@ export async function startFakeModel(steps: FakeStep[]): Promise<FakeModel> {
       }
       const parsed = body ? JSON.parse(body) : {};
       requests.push({ messages: parsed.messages ?? [], tools: parsed.tools, authorization: request.headers.authorization, stream: parsed.stream === true });
-      const step = queue.shift();
+      const step = typeof script === 'function' ? script(parsed.messages ?? []) : queue.shift();
       if (!step) {
         response.writeHead(500, { 'content-type': 'application/json' });
         response.end(JSON.stringify({ error: { message: 'the fake model script ran out of steps' } }));

@@ -25,9 +25,9 @@ export function daemonWorld(config: Record<string, unknown> = {}): DaemonWorld {
  * A workspace of `files` opened by one editor through `codeloop lsp` (which starts the world's daemon), indexed
  * and ready; `close` stops the editor and the daemon and removes everything.
  */
-export async function editorOnDaemon(files: Record<string, string>, name: string): Promise<DaemonWorld & { root: string; editor: TestLspClient; close(): Promise<void> }> {
+export async function editorOnDaemon(files: Record<string, string>, name: string, config: Record<string, unknown> = {}): Promise<DaemonWorld & { root: string; editor: TestLspClient; close(): Promise<void> }> {
   const root = makeTree(files, { git: true });
-  const world = daemonWorld();
+  const world = daemonWorld(config);
   const editor = startLspClient([], world.env);
   await editor.initialize(root, name);
   await waitUntilIndexed(editor.connection);
