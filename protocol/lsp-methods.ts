@@ -61,6 +61,8 @@ export const DaemonStatusSchema = z.object({
   mode: z.enum(['daemon', 'standalone']),
   startedAt: z.string(),
   socketPath: z.string().nullable(),
+  /** The serving process's memory: resident set and V8 heap in use. */
+  memory: z.object({ rssBytes: z.number().int(), heapUsedBytes: z.number().int() }),
   clients: z.array(z.object({ id: z.number().int(), name: z.string(), workspaces: z.array(z.string()) })),
   workspaces: z.array(z.object({ root: z.string(), clients: z.number().int(), indexing: z.boolean(), index: IndexStatusSchema })),
   sessions: z.array(SessionSummarySchema),

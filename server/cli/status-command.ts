@@ -16,7 +16,10 @@ async function daemonStatus(): Promise<DaemonStatus | null> {
 
 function formatDaemon(daemon: DaemonStatus | null): string {
   if (!daemon) return 'daemon    not running (editors start it with `codeloop lsp`)\n';
-  const lines = [`daemon    pid ${daemon.pid}, v${daemon.version}, since ${daemon.startedAt}, ${daemon.socketPath}`];
+  const lines = [
+    `daemon    pid ${daemon.pid}, v${daemon.version}, since ${daemon.startedAt}, ${daemon.socketPath}`,
+    `memory    ${formatBytes(daemon.memory.rssBytes)} resident, ${formatBytes(daemon.memory.heapUsedBytes)} JavaScript heap`,
+  ];
   for (const client of daemon.clients) lines.push(`client    #${client.id} ${client.name}: ${client.workspaces.join(', ') || '(no workspace)'}`);
   for (const workspace of daemon.workspaces) {
     lines.push(`workspace ${workspace.root}: ${workspace.clients} clients, ${workspace.index.files} files${workspace.indexing ? ', indexing' : ''}`);

@@ -404,12 +404,14 @@ export class LspClientSession implements AttachedClient {
 
   private status(): DaemonStatus {
     const registry = this.context.registry;
+    const memory = process.memoryUsage();
     return {
       pid: process.pid,
       version: this.context.version,
       mode: this.context.mode,
       startedAt: this.context.startedAt,
       socketPath: this.context.socketPath,
+      memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
       clients: [...this.context.clients].map((client) => ({ id: client.id, name: client.name, workspaces: registry.of(client).map((w) => w.root) })),
       workspaces: registry.list().map((workspace) => ({
         root: workspace.root, clients: workspace.clients.size, indexing: workspace.indexing, index: workspace.index.status(),

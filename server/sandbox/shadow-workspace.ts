@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ProposedFile } from '../agent/session-store.js';
 import { errorMessage } from '../errors.js';
 import { confinePath } from '../workspace/path-confinement.js';
+import { copyTree } from './copy-tree.js';
 
 /**
  * A private copy of the workspace (without `.git`) at its current state, unsaved editor buffers included,
@@ -29,8 +30,7 @@ export class ShadowWorkspace {
     try {
       await fs.promises.rm(this.dir, { recursive: true, force: true });
       await fs.promises.mkdir(path.dirname(this.dir), { recursive: true, mode: 0o700 });
-      // Symlinks are copied as links (never followed), so nothing outside the workspace is read or copied in.
-      await fs.promises.cp(this.userRoot, this.dir, { recursive: true, verbatimSymlinks: true, filter: (source) => path.basename(source) !== '.git' });
+      await copyTree(this.userRoot, this.dir, new Set(['.git']));
       for (const [relative, text] of unsavedBuffers) {
         const target = path.join(this.dir, relative);
         await fs.promises.mkdir(path.dirname(target), { recursive: true });

@@ -68,6 +68,8 @@ describe('shared daemon over the socket', () => {
 
     const cli = JSON.parse(runCli(['status', '--json', root], { stateHome: w.state, env: w.env }).stdout);
     expect(cli.daemon.pid).toBe(daemon.pid);
+    expect(cli.daemon.memory.rssBytes).toBeGreaterThan(cli.daemon.memory.heapUsedBytes);
+    expect(runCli(['status', root], { stateHome: w.state, env: w.env }).stdout).toMatch(/^memory {4}[\d.]+ MB resident, [\d.]+ MB JavaScript heap$/m);
   });
 
   it('keeps serving other clients when one is killed mid-request', async () => {

@@ -2,13 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startFakeModel, type FakeStep } from '../fake-model/fake-model-server.js';
 import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
 import { waitUntilIndexed } from '../helpers/lsp-client.js';
 import { CLI_PATH, runCli } from '../helpers/run-cli.js';
+import { socketEditor } from '../helpers/socket-editor.js';
 
 /**
  * Crash consistency of the daemon: SIGKILL it at random moments — while indexing, while files change, mid-session,
@@ -60,18 +59,7 @@ describe('daemon crash consistency', () => {
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     };
-    const attach = async (socket: net.Socket): Promise<MessageConnection> => {
-      const connection = createMessageConnection(new StreamMessageReader(socket), new StreamMessageWriter(socket));
-      connection.onRequest('window/workDoneProgress/create', () => null);
-      connection.onRequest('workspace/applyEdit', () => ({ applied: true }));
-      connection.onNotification(() => undefined);
-      connection.onError(() => undefined);
-      connection.listen();
-      const folder = pathToFileURL(root).href;
-      await connection.sendRequest('initialize', { processId: null, rootUri: folder, workspaceFolders: [{ uri: folder, name: 'crash' }], capabilities: {} });
-      await connection.sendNotification('initialized', {});
-      return connection;
-    };
+    const attach = (socket: net.Socket) => socketEditor(socket, root, 'crash');
     const started = new Set<string>();
 
     for (let kill = 0; kill < KILLS; kill++) {

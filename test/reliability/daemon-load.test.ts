@@ -1,10 +1,10 @@
-import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import type { MessageConnection } from 'vscode-jsonrpc/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeModel, type FakeModel, type FakeStep } from '../fake-model/fake-model-server.js';
 import { editorOnDaemon } from '../helpers/daemon-world.js';
+import { connectSocket, socketEditor, type Received } from '../helpers/socket-editor.js';
 
 /**
  * Load on one daemon: LOAD_CLIENTS clients (default 5; the reliability run uses 20) each send LOAD_REQUESTS
@@ -47,29 +47,7 @@ afterAll(async () => {
   await fake.close();
 });
 
-interface Received {
-  notifications: { method: string; params: any }[];
-  appliedEdits: any[];
-}
-
-async function connect(name: string, received?: Received): Promise<MessageConnection> {
-  const socket = net.connect(world.socket);
-  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  const connection = createMessageConnection(new StreamMessageReader(socket), new StreamMessageWriter(socket));
-  connection.onRequest('window/workDoneProgress/create', () => null);
-  connection.onRequest('workspace/applyEdit', (params: any) => {
-    received?.appliedEdits.push(params.edit);
-    return { applied: true };
-  });
-  connection.onNotification((method, params) => {
-    received?.notifications.push({ method, params });
-  });
-  connection.listen();
-  const folder = pathToFileURL(world.root).href;
-  await connection.sendRequest('initialize', { processId: null, clientInfo: { name }, rootUri: folder, workspaceFolders: [{ uri: folder, name: 'load' }], capabilities: {} });
-  await connection.sendNotification('initialized', {});
-  return connection;
-}
+const connect = async (name: string, received?: Received) => socketEditor(await connectSocket(world.socket), world.root, name, received);
 
 const percentile = (samples: number[], p: number) => [...samples].sort((a, b) => a - b)[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))];
 
