@@ -11,6 +11,8 @@ export const IndexConfigSchema = z
     includeHidden: z.boolean().default(true),
     /** Honour .gitignore files outside a git repository too (ripgrep's `--no-require-git`); off like rg and git. */
     gitignoreOutsideGit: z.boolean().default(false),
+    /** When the file watcher cannot run (the system's watch limit), the tree is rescanned this often instead. */
+    rescanSeconds: z.number().int().positive().default(300),
     /** Folder that holds the index database; default `$XDG_STATE_HOME/codeloop/<hash of root>/`. */
     stateDir: z.string().optional(),
   })

@@ -64,7 +64,14 @@ export const DaemonStatusSchema = z.object({
   /** The serving process's memory: resident set and V8 heap in use. */
   memory: z.object({ rssBytes: z.number().int(), heapUsedBytes: z.number().int() }),
   clients: z.array(z.object({ id: z.number().int(), name: z.string(), workspaces: z.array(z.string()) })),
-  workspaces: z.array(z.object({ root: z.string(), clients: z.number().int(), indexing: z.boolean(), index: IndexStatusSchema })),
+  workspaces: z.array(z.object({
+    root: z.string(),
+    clients: z.number().int(),
+    indexing: z.boolean(),
+    index: IndexStatusSchema,
+    /** What the user should know about this index: watching stopped, files left out (and what to do). */
+    problems: z.array(z.object({ severity: z.enum(['warning', 'note']), message: z.string() })),
+  })),
   sessions: z.array(SessionSummarySchema),
 });
 export type DaemonStatus = z.infer<typeof DaemonStatusSchema>;

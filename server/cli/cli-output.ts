@@ -1,15 +1,3 @@
-/** Terminal output helpers shared by the CLI commands. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
-
 /** A one-line progress bar on stderr when it is a terminal; silent otherwise (pipes, CI, editors). */
 export function progressBar(label: string): { update(done: number, total: number): void; finish(): void } {
   const tty = process.stderr.isTTY;

@@ -1,4 +1,4 @@
-import { formatBytes } from './cli-output.js';
+import { formatBytes } from '../format-bytes.js';
 import { openIndexForCli, syncWithProgress } from './open-index.js';
 
 /** `codeloop index [DIR] [--rebuild] [--json]`: index (or re-validate) a tree and report what it holds. */
@@ -14,9 +14,9 @@ export async function indexCommand(dir: string, options: { rebuild: boolean; jso
       process.stdout.write(
         `indexed ${summary.files} files (${formatBytes(summary.bytes)}) in ${seconds}s: `
         + `${summary.added} added, ${summary.updated} updated, ${summary.removed} removed, ${summary.unchanged} unchanged\n`
-        + `skipped ${summary.skippedTooLarge} too large, ${summary.skippedBinary} binary`
-        + `${summary.unreadable.length ? `, ${summary.unreadable.length} unreadable folders (${summary.unreadable.slice(0, 3).join(', ')})` : ''}\n`
-        + `${status.symbols} symbols; database ${formatBytes(status.databaseBytes)} at ${status.databasePath}\n`,
+        + `skipped ${summary.skippedTooLarge} too large, ${summary.skippedBinary} binary, ${summary.unreadable.length} unreadable folders\n`
+        + `${status.symbols} symbols; database ${formatBytes(status.databaseBytes)} at ${status.databasePath}\n`
+        + index.problems().map((problem) => `${problem.severity}: ${problem.message}\n`).join(''),
       );
     }
   } finally {

@@ -1,7 +1,7 @@
 import type { DaemonStatus } from '../../protocol/lsp-methods.js';
 import { daemonRpc } from '../daemon/daemon-client.js';
 import { daemonPaths } from '../daemon/daemon-paths.js';
-import { formatBytes } from './cli-output.js';
+import { formatBytes } from '../format-bytes.js';
 import { openIndexForCli } from './open-index.js';
 
 async function daemonStatus(): Promise<DaemonStatus | null> {
@@ -23,6 +23,7 @@ function formatDaemon(daemon: DaemonStatus | null): string {
   for (const client of daemon.clients) lines.push(`client    #${client.id} ${client.name}: ${client.workspaces.join(', ') || '(no workspace)'}`);
   for (const workspace of daemon.workspaces) {
     lines.push(`workspace ${workspace.root}: ${workspace.clients} clients, ${workspace.index.files} files${workspace.indexing ? ', indexing' : ''}`);
+    for (const problem of workspace.problems) lines.push(`${problem.severity.padEnd(9)} ${problem.message}`);
   }
   for (const session of daemon.sessions.slice(0, 10)) {
     lines.push(`session   ${session.sessionId} ${session.state.padEnd(20)} ${session.prompt.slice(0, 60)}  (${session.root})`);

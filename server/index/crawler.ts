@@ -11,8 +11,8 @@ export interface CrawledFile {
 
 export interface CrawlResult {
   files: CrawledFile[];
-  /** Files skipped because they exceed the size limit (reported, not silently lost). */
-  tooLarge: number;
+  /** Files skipped because they exceed the size limit (reported, not silently lost), root-relative. */
+  tooLarge: string[];
   /** Directories that could not be read (permissions), root-relative. */
   unreadable: string[];
 }
@@ -22,7 +22,7 @@ export interface CrawlResult {
  * skipping ignored paths and files over the size limit.
  */
 export async function crawl(root: string, rules: IgnoreRules, maxFileSize: number): Promise<CrawlResult> {
-  const result: CrawlResult = { files: [], tooLarge: 0, unreadable: [] };
+  const result: CrawlResult = { files: [], tooLarge: [], unreadable: [] };
   const pending: string[] = [''];
   while (pending.length) {
     const directory = pending.pop()!;
@@ -46,7 +46,7 @@ export async function crawl(root: string, rules: IgnoreRules, maxFileSize: numbe
     files.forEach((file, i) => {
       const stat = stats[i];
       if (!stat) return;
-      if (stat.size > maxFileSize) result.tooLarge++;
+      if (stat.size > maxFileSize) result.tooLarge.push(file);
       else result.files.push({ path: file, size: stat.size, mtimeMs: stat.mtimeMs });
     });
   }

@@ -32,6 +32,8 @@ export type AnalysisOutcome =
   | { kind: 'analysed'; analysis: FileAnalysis }
   | { kind: 'unchanged'; hash: string }
   | { kind: 'binary' }
+  /** An unsaved buffer over the size limit (files on disk over it never reach analysis). */
+  | { kind: 'tooLarge' }
   | { kind: 'missing' };
 
 const decoder = new TextDecoder('utf-8');

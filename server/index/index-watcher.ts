@@ -4,6 +4,8 @@ import type { IgnoreRules } from './ignore-rules.js';
 
 /** Events arriving within this window are written in one transaction. */
 const BATCH_WINDOW_MS = 15;
+/** Errors that mean the system will not let us watch this tree at all (too many watches or open files). */
+const LIMIT_ERRORS = new Set(['ENOSPC', 'EMFILE', 'ENFILE']);
 
 /**
  * Watches the root (not following symlinks, skipping ignored folders) and hands batches of changed
@@ -15,12 +17,17 @@ export class IndexWatcher {
   private pending = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
 
+  private stoppedBy: string | null = null;
+
   constructor(
     private readonly root: string,
     private readonly rules: IgnoreRules,
     private readonly onChanges: (paths: string[]) => void,
+    /** Called once if a system limit stops the watcher (it has closed itself by then); `code` is the errno. */
+    private readonly onLimit: (code: string) => void,
   ) {}
 
+  /** Resolves once watching, or once a system limit has stopped it (see `onLimit`). */
   start(): Promise<void> {
     const relative = (absolute: string) => path.relative(this.root, absolute).split(path.sep).join('/');
     this.watcher = watch(this.root, {
@@ -41,9 +48,18 @@ export class IndexWatcher {
     this.watcher.on('change', (file) => queue(relative(file)));
     this.watcher.on('unlink', (file) => queue(relative(file)));
     this.watcher.on('unlinkDir', (dir) => queue(`${relative(dir)}/`));
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve) => {
       this.watcher!.once('ready', resolve);
-      this.watcher!.once('error', reject);
+      this.watcher!.on('error', (error) => {
+        const code = (error as NodeJS.ErrnoException).code ?? '';
+        // Other errors concern one path (a folder we may not read, say); the rest of the tree is still watched.
+        if (!LIMIT_ERRORS.has(code) || this.stoppedBy) return;
+        this.stoppedBy = code;
+        void this.stop().finally(() => {
+          this.onLimit(code);
+          resolve();
+        });
+      });
     });
   }
 

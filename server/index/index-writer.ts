@@ -14,6 +14,8 @@ export interface SyncSummary {
   removed: number;
   unchanged: number;
   skippedTooLarge: number;
+  /** The first few of them, by path (what a message to the user names). */
+  tooLargeExamples: string[];
   skippedBinary: number;
   unreadable: string[];
   durationMs: number;
@@ -42,7 +44,9 @@ export class IndexWriter {
   ) {}
 
   private analyze(file: CrawledFile, record: FileRecord | undefined): Promise<AnalysisOutcome> {
-    return this.pool.analyze({ root: this.root, path: file.path, overlay: this.overlayText(file.path), knownHash: record?.hash });
+    const overlay = this.overlayText(file.path);
+    if (overlay !== undefined && Buffer.byteLength(overlay) > this.maxFileSize) return Promise.resolve({ kind: 'tooLarge' });
+    return this.pool.analyze({ root: this.root, path: file.path, overlay, knownHash: record?.hash });
   }
 
   /** Writes one file's outcome; returns what happened to it. Call inside a transaction. */
@@ -56,6 +60,7 @@ export class IndexWriter {
         if (record && (record.mtimeMs !== mtimeMs || record.size !== file.size)) this.store.touch(record.id, file.size, mtimeMs);
         return 'unchanged';
       case 'binary':
+      case 'tooLarge':
       case 'missing':
         if (record) this.store.remove(record.id);
         return record ? 'removed' : 'skipped';
@@ -69,7 +74,7 @@ export class IndexWriter {
     const existing = new Map(this.store.all().map((record) => [record.path, record]));
     const summary: SyncSummary = {
       files: 0, bytes: 0, added: 0, updated: 0, removed: 0, unchanged: 0,
-      skippedTooLarge: crawled.tooLarge, skippedBinary: 0, unreadable: crawled.unreadable, durationMs: 0,
+      skippedTooLarge: crawled.tooLarge.length, tooLargeExamples: crawled.tooLarge.sort().slice(0, 5), skippedBinary: 0, unreadable: crawled.unreadable, durationMs: 0,
     };
     const stale = crawled.files.filter((file) => {
       const record = existing.get(file.path);
@@ -104,6 +109,7 @@ export class IndexWriter {
           const record = existing.get(file.path);
           const result = this.apply(file, record, outcomes[i]);
           if (outcomes[i].kind === 'binary') summary.skippedBinary++;
+          if (outcomes[i].kind === 'tooLarge') summary.skippedTooLarge++;
           if (result === 'removed') summary.removed++;
           if (result !== 'written' && result !== 'unchanged') return;
           summary.files++;

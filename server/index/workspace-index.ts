@@ -10,6 +10,7 @@ import { decodeText, isBinary } from './file-analysis.js';
 import { FileStore } from './file-store.js';
 import { IgnoreRules } from './ignore-rules.js';
 import { openIndexDatabase, SCHEMA_VERSION, type SqliteDatabase } from './index-database.js';
+import { syncProblems, watchStoppedProblem, type IndexProblem } from './index-problems.js';
 import { IndexWatcher } from './index-watcher.js';
 import { IndexWriter, type SyncProgress, type SyncSummary } from './index-writer.js';
 import { buildRepoMap } from './repo-map.js';
@@ -55,12 +56,16 @@ export class WorkspaceIndex {
   private readonly listeners = new Set<IndexUpdateListener>();
   private readonly pendingBuffers = new Set<string>();
   private bufferFlush: Promise<string[]> | null = null;
+  private lastSync: SyncSummary | null = null;
+  private watchProblem: IndexProblem | null = null;
+  private rescanTimer: NodeJS.Timeout | null = null;
+  private readonly problemListeners = new Set<(problem: IndexProblem) => void>();
 
   private constructor(
     readonly root: string,
     readonly databasePath: string,
     private readonly db: SqliteDatabase,
-    config: IndexConfig,
+    private readonly config: IndexConfig,
   ) {
     this.store = new FileStore(db);
     this.rules = new IgnoreRules(root, config);
@@ -85,6 +90,7 @@ export class WorkspaceIndex {
   sync(onProgress?: SyncProgress): Promise<SyncSummary> {
     return this.enqueue(async () => {
       const summary = await this.writer.syncAll(onProgress);
+      this.lastSync = summary;
       if (summary.added || summary.updated || summary.removed) this.emit([]);
       return summary;
     });
@@ -151,10 +157,45 @@ export class WorkspaceIndex {
     ).all(relativePath) as SymbolInfo[];
   }
 
+  /**
+   * Follows the tree's changes. Where the system will not let us watch it (too many files for the inotify limit,
+   * too many open files), the index degrades to a periodic rescan that retries watching, and says so.
+   */
   async watch(): Promise<void> {
     if (this.watcher) return;
-    this.watcher = new IndexWatcher(this.root, this.rules, (paths) => void this.updatePaths(paths));
+    this.watcher = new IndexWatcher(this.root, this.rules, (paths) => void this.updatePaths(paths), (code) => this.watchingStopped(code));
     await this.watcher.start();
+    if (this.watcher) {
+      this.watchProblem = null;
+      if (this.rescanTimer) clearInterval(this.rescanTimer);
+      this.rescanTimer = null;
+    }
+  }
+
+  private watchingStopped(code: string): void {
+    this.watcher = null;
+    const first = this.watchProblem === null;
+    this.watchProblem = watchStoppedProblem(code, this.config.rescanSeconds);
+    this.rescanTimer ??= setInterval(() => {
+      void this.sync().then(() => this.watch()).catch(() => undefined); // a failed rescan is retried at the next tick
+    }, this.config.rescanSeconds * 1000).unref();
+    if (first) for (const listener of this.problemListeners) listener(this.watchProblem);
+  }
+
+  /** Hears of problems that arise while the index runs (the watcher stopping); `problems()` has the current ones. */
+  onProblem(listener: (problem: IndexProblem) => void): () => void {
+    this.problemListeners.add(listener);
+    return () => this.problemListeners.delete(listener);
+  }
+
+  /** What the user should know about this index now: watching stopped, files left out. */
+  problems(): IndexProblem[] {
+    return [...(this.watchProblem ? [this.watchProblem] : []), ...(this.lastSync ? syncProblems(this.lastSync, this.config.maxFileSize) : [])];
+  }
+
+  /** Whether an editor buffer of this text is too large to index (it is then left out, like such a file). */
+  isTooLarge(text: string): boolean {
+    return Buffer.byteLength(text) > this.config.maxFileSize;
   }
 
   /** Current text of an indexed file: the unsaved buffer if open, else the disk (null if gone or binary). */
@@ -236,6 +277,8 @@ export class WorkspaceIndex {
   }
 
   async close(): Promise<void> {
+    if (this.rescanTimer) clearInterval(this.rescanTimer);
+    this.rescanTimer = null;
     await this.watcher?.stop();
     this.watcher = null;
     await this.idle();

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  DidChangeWorkspaceFoldersNotification, LSPErrorCodes, MessageType, ResponseError, ShowMessageNotification, TextDocuments,
+  DidChangeWorkspaceFoldersNotification, LogMessageNotification, LSPErrorCodes, MessageType, ResponseError, ShowMessageNotification, TextDocuments,
   type CodeAction, type CodeActionParams, type Connection, type ExecuteCommandParams, type InitializeParams,
   type InitializeResult, type SymbolInformation, type WorkspaceFolder, type WorkspaceSymbolParams,
 } from 'vscode-languageserver';
@@ -17,6 +17,8 @@ import type { SessionRecord } from '../agent/session-store.js';
 import { loadConfig } from '../config/load-config.js';
 import { stateHome } from '../config/state-paths.js';
 import { CodeloopError, errorMessage } from '../errors.js';
+import { formatBytes } from '../format-bytes.js';
+import type { IndexProblem } from '../index/index-problems.js';
 import { ModelClient } from '../model/model-client.js';
 import { proposalDocumentChanges } from './proposal-edits.js';
 import { isUriInside, uriToWorkspacePath, workspacePathToUri } from '../workspace/path-confinement.js';
@@ -58,6 +60,8 @@ export class LspClientSession implements AttachedClient {
   private initializationOptions: unknown;
   private supportsProgress = false;
   private disposed = false;
+  /** Documents already reported as too large to index (said once, not at every keystroke). */
+  private readonly toldTooLarge = new Set<string>();
   /** Folders from `initialize`, attached on `initialized` (when progress may be reported). */
   private pendingFolders: WorkspaceFolder[] = [];
 
@@ -141,6 +145,7 @@ export class LspClientSession implements AttachedClient {
     await workspace.ready;
     tell((progress) => progress.done());
     if (this.disposed) return;
+    for (const problem of workspace.index.problems()) this.showIndexProblem(workspace.root, problem);
     // Buffers the editor opened before the workspace existed now belong to it.
     for (const document of this.documents.all()) if (isUriInside(workspace.root, document.uri)) this.bufferChanged(document);
   }
@@ -152,6 +157,12 @@ export class LspClientSession implements AttachedClient {
   private tell(type: MessageType, message: string): void {
     if (this.disposed) return;
     void this.connection.sendNotification(ShowMessageNotification.type, { type, message: `codeloop: ${message}` }).catch(() => undefined);
+  }
+
+  showIndexProblem(root: string, problem: IndexProblem): void {
+    const message = `${path.basename(root)}: ${problem.message}`;
+    if (problem.severity === 'warning') this.tell(MessageType.Warning, message);
+    else if (!this.disposed) void this.connection.sendNotification(LogMessageNotification.type, { type: MessageType.Info, message: `codeloop: ${message}` }).catch(() => undefined);
   }
 
   private showError(message: string): void {
@@ -184,7 +195,14 @@ export class LspClientSession implements AttachedClient {
 
   private bufferChanged(document: TextDocument): void {
     const owner = this.workspaces().find((workspace) => isUriInside(workspace.root, document.uri));
-    if (owner) void owner.setBuffer(this.id, uriToWorkspacePath(owner.root, document.uri), document.getText());
+    if (!owner) return;
+    const relativePath = uriToWorkspacePath(owner.root, document.uri);
+    const text = document.getText();
+    if (owner.index.isTooLarge(text) && !this.toldTooLarge.has(document.uri)) {
+      this.toldTooLarge.add(document.uri);
+      this.showIndexProblem(owner.root, { severity: 'note', message: `${relativePath} (${formatBytes(Buffer.byteLength(text))}) is over index.maxFileSize: it is not indexed, so search and the agent do not see it.` });
+    }
+    void owner.setBuffer(this.id, relativePath, text);
   }
 
   private bufferClosed(uri: string): void {
@@ -414,7 +432,7 @@ export class LspClientSession implements AttachedClient {
       memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
       clients: [...this.context.clients].map((client) => ({ id: client.id, name: client.name, workspaces: registry.of(client).map((w) => w.root) })),
       workspaces: registry.list().map((workspace) => ({
-        root: workspace.root, clients: workspace.clients.size, indexing: workspace.indexing, index: workspace.index.status(),
+        root: workspace.root, clients: workspace.clients.size, indexing: workspace.indexing, index: workspace.index.status(), problems: workspace.index.problems(),
       })),
       // Every workspace's recent sessions, open or not: what `codeloop status` shows the user.
       sessions: this.context.agent.list().slice(0, STATUS_SESSION_LIMIT).map((session) => this.summaryOf(session)),

@@ -1,4 +1,5 @@
 import { loadConfig } from '../config/load-config.js';
+import type { IndexProblem } from '../index/index-problems.js';
 import type { SyncProgress } from '../index/index-writer.js';
 import { resolveWorkspaceRoot, WorkspaceIndex } from '../index/workspace-index.js';
 
@@ -7,6 +8,8 @@ export interface AttachedClient {
   readonly id: number;
   readonly name: string;
   notify(method: string, params: unknown): void;
+  /** Tells the user of a problem with a workspace's index (shown or logged by its severity). */
+  showIndexProblem(root: string, problem: IndexProblem): void;
 }
 
 /**
@@ -32,6 +35,10 @@ export class Workspace {
       .finally(() => {
         this.indexing = false;
       });
+    // Problems found while indexing reach each client once it is ready (see `problems`); later ones go out now.
+    index.onProblem((problem) => {
+      if (!this.indexing) for (const client of this.clients) client.showIndexProblem(root, problem);
+    });
   }
 
   broadcast(method: string, params: unknown): void {

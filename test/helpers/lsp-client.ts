@@ -19,9 +19,13 @@ export interface TestLspClient {
   close(): Promise<void>;
 }
 
-/** Spawns `codeloop lsp …` like an editor does and speaks JSON-RPC to it over its stdio. */
-export function startLspClient(args: string[], env: NodeJS.ProcessEnv): TestLspClient {
-  const child = spawn(process.execPath, [CLI_PATH, 'lsp', ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+/**
+ * Spawns `codeloop lsp …` like an editor does and speaks JSON-RPC to it over its stdio. `wrapper` is a command
+ * the server is started through (it gets the server's command line as its last arguments).
+ */
+export function startLspClient(args: string[], env: NodeJS.ProcessEnv, wrapper: string[] = []): TestLspClient {
+  const command = [...wrapper, process.execPath, CLI_PATH, 'lsp', ...args];
+  const child = spawn(command[0], command.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk) => {
     stderr += chunk;

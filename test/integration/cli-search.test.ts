@@ -58,8 +58,14 @@ describe('codeloop index', () => {
     const result = runCli(['index', '--json', '.'], { cwd: root, stateHome });
     const summary = JSON.parse(result.stdout);
     expect(summary.skippedTooLarge).toBe(1);
+    expect(summary.tooLargeExamples).toEqual(['huge.txt']);
     expect(summary.skippedBinary).toBe(1);
     expect(summary.unchanged).toBe(summary.files);
+  });
+
+  it('names the files it left out for size, and the setting that lets them in', () => {
+    const result = runCli(['index', '.'], { cwd: root, stateHome });
+    expect(result.stdout).toContain('note: Not indexed, being over index.maxFileSize (1.0 MB): 1 file (huge.txt). Search and the agent do not see it; raise index.maxFileSize in the config to include it.');
   });
 });
 

@@ -1,0 +1,43 @@
+import { formatBytes } from '../format-bytes.js';
+import type { SyncSummary } from './index-writer.js';
+
+/** Something about a workspace's index the user should know: warnings are shown, notes are logged. */
+export interface IndexProblem {
+  severity: 'warning' | 'note';
+  message: string;
+}
+
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+/** Paths in messages keep their start and end (a folder too deep to read can be thousands of characters long). */
+const shorten = (relative: string) => (relative.length > 100 ? `${relative.slice(0, 40)}…${relative.slice(-55)}` : relative);
+const list = (paths: string[], total: number) => `${paths.map(shorten).join(', ')}${total > paths.length ? ', …' : ''}`;
+
+/** What the last full sync left out, worded for the user with what to do about it. */
+export function syncProblems(summary: SyncSummary, maxFileSize: number): IndexProblem[] {
+  const problems: IndexProblem[] = [];
+  if (summary.skippedTooLarge) {
+    const them = summary.skippedTooLarge === 1 ? 'it' : 'them';
+    problems.push({
+      severity: 'note',
+      message: `Not indexed, being over index.maxFileSize (${formatBytes(maxFileSize)}): ${count(summary.skippedTooLarge, 'file')} (${list(summary.tooLargeExamples, summary.skippedTooLarge)}). `
+        + `Search and the agent do not see ${them}; raise index.maxFileSize in the config to include ${them}.`,
+    });
+  }
+  if (summary.unreadable.length) {
+    const names = list(summary.unreadable.slice(0, 5), summary.unreadable.length);
+    problems.push({ severity: 'note', message: `Not indexed, being unreadable: ${count(summary.unreadable.length, 'folder')} (${names}).` });
+  }
+  return problems;
+}
+
+/** Why the watcher had to stop, what the index does instead, and how to lift the limit. */
+export function watchStoppedProblem(code: string, rescanSeconds: number): IndexProblem {
+  const cause = code === 'ENOSPC'
+    ? "the system's limit on watched files is reached (raise it, e.g. `sudo sysctl fs.inotify.max_user_watches=1048576`)"
+    : `too many open files (${code}; raise the limit, e.g. \`ulimit -n 65536\` before starting the editor)`;
+  return {
+    severity: 'warning',
+    message: `File watching stopped: ${cause}. Meanwhile changes made outside the editor reach the index by a rescan every ${rescanSeconds} s `
+      + '(or at once with `codeloop index`), and each rescan tries watching again.',
+  };
+}
