@@ -93,6 +93,28 @@ export const SessionUpdateSchema = z.object({
   }),
 });
 
+const DiagnosticSchema = z.looseObject({
+  range: RangeSchema,
+  message: z.union([z.string(), z.object({ kind: z.enum(['plaintext', 'markdown']), value: z.string() })]),
+  source: z.string().optional(),
+});
+export type LspDiagnostic = z.infer<typeof DiagnosticSchema>;
+
+/**
+ * The standard LSP requests codeloop answers, as far as it reads their params: validated before use, so a
+ * malformed request is InvalidParams, never an internal error. Fields codeloop does not read pass through.
+ */
+export const lspRequests = {
+  'workspace/symbol': z.looseObject({ query: z.string() }),
+  'textDocument/codeAction': z.looseObject({
+    textDocument: z.looseObject({ uri: z.string() }),
+    range: RangeSchema,
+    context: z.looseObject({ diagnostics: z.array(DiagnosticSchema), only: z.array(z.string()).optional() }),
+  }),
+  'workspace/executeCommand': z.looseObject({ command: z.string(), arguments: z.array(z.unknown()).optional() }),
+};
+export type LspRequestParams<M extends keyof typeof lspRequests> = z.infer<(typeof lspRequests)[M]>;
+
 /** Client → server requests: method → [params schema, result schema]. */
 export const clientRequests = {
   'codeloop/startTask': [StartTaskParamsSchema, z.object({ sessionId: z.string() })],

@@ -1,5 +1,5 @@
 import type { CodeAction, Diagnostic, Range } from 'vscode-languageserver';
-import type { SessionSummary, TaskKind } from '../../protocol/lsp-methods.js';
+import type { LspDiagnostic, SessionSummary, TaskKind } from '../../protocol/lsp-methods.js';
 import type { SymbolInfo } from '../../protocol/search.js';
 
 export interface CodeActionRequest {
@@ -7,7 +7,7 @@ export interface CodeActionRequest {
   /** The document's current text. */
   text: string;
   range: Range;
-  diagnostics: Diagnostic[];
+  diagnostics: LspDiagnostic[];
   /** `context.only` from the client: kinds it wants (prefix match). */
   only?: string[];
   /** Definitions in this document (from the index). */

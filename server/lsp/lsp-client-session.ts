@@ -2,14 +2,14 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   DidChangeWorkspaceFoldersNotification, LogMessageNotification, LSPErrorCodes, MessageType, ResponseError, ShowMessageNotification, TextDocuments,
-  type CodeAction, type CodeActionParams, type Connection, type ExecuteCommandParams, type InitializeParams,
-  type InitializeResult, type SymbolInformation, type WorkspaceFolder, type WorkspaceSymbolParams,
+  type CodeAction, type Connection, type InitializeParams,
+  type InitializeResult, type SymbolInformation, type WorkspaceFolder,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { ConfigSchema } from '../../protocol/config.js';
 import {
-  clientRequests, commandArgumentsFromString, commands, type ClientRequestMethod, type CommandId, type DaemonStatus,
-  type RequestParams, type RequestResult,
+  clientRequests, commandArgumentsFromString, commands, lspRequests, type ClientRequestMethod, type CommandId, type DaemonStatus,
+  type LspRequestParams, type RequestParams, type RequestResult,
 } from '../../protocol/lsp-methods.js';
 import fs from 'node:fs';
 import type { AgentService } from '../agent/agent-service.js';
@@ -77,9 +77,14 @@ export class LspClientSession implements AttachedClient {
     c.onShutdown(() => this.detachAll());
     c.onDidChangeConfiguration((params) => this.changeConfiguration(params.settings));
     c.onNotification(DidChangeWorkspaceFoldersNotification.type, (params) => this.changeFolders(params.event.added, params.event.removed));
-    c.onWorkspaceSymbol(guarded((params: WorkspaceSymbolParams) => this.workspaceSymbols(params.query)));
-    c.onCodeAction(guarded((params: CodeActionParams) => this.codeActions(params)));
-    c.onExecuteCommand(guarded((params: ExecuteCommandParams) => this.executeCommand(params)));
+    // Registered by name, not through the library's typed helpers: those read `params.workDoneToken` before any
+    // validation, so a malformed request became an internal error instead of InvalidParams.
+    const standard = <M extends keyof typeof lspRequests>(method: M, handler: (params: LspRequestParams<M>) => unknown) => {
+      c.onRequest(method, guarded((params: unknown) => handler(parseParams(lspRequests[method], params, method) as LspRequestParams<M>)));
+    };
+    standard('workspace/symbol', (params) => this.workspaceSymbols(params.query));
+    standard('textDocument/codeAction', (params) => this.codeActions(params));
+    standard('workspace/executeCommand', (params) => this.executeCommand(params));
     this.documents.onDidChangeContent(({ document }) => this.bufferChanged(document));
     this.documents.onDidClose(({ document }) => this.bufferClosed(document.uri));
     this.documents.listen(c);
@@ -238,7 +243,7 @@ export class LspClientSession implements AttachedClient {
     }));
   }
 
-  private codeActions(params: CodeActionParams): CodeAction[] {
+  private codeActions(params: LspRequestParams<'textDocument/codeAction'>): CodeAction[] {
     const { workspace, relativePath } = this.workspaceOf(params.textDocument.uri);
     const text = this.documents.get(params.textDocument.uri)?.getText() ?? workspace.index.readText(relativePath) ?? '';
     return codeActionsFor({
@@ -254,7 +259,7 @@ export class LspClientSession implements AttachedClient {
     });
   }
 
-  private executeCommand(params: ExecuteCommandParams): unknown {
+  private executeCommand(params: LspRequestParams<'workspace/executeCommand'>): unknown {
     const command = params.command as CommandId;
     if (!(command in commands)) throw new ResponseError(LSPErrorCodes.RequestFailed, `codeloop: unknown command ${JSON.stringify(params.command)}`);
     const [first] = params.arguments ?? [];

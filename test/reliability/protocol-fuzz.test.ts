@@ -1,13 +1,18 @@
 import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { StreamMessageReader } from 'vscode-jsonrpc/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { editorOnDaemon } from '../helpers/daemon-world.js';
+import { startLspClient } from '../helpers/lsp-client.js';
 
 /**
  * Protocol fuzzing against the shared daemon: random, truncated, oversized, non-UTF-8, wrong-typed and out-of-order
- * frames on their own socket connections, while a well-behaved editor keeps working. FUZZ_FRAMES sets how many
- * (default 2,000 in `npm test`; the reliability run uses 100,000).
+ * frames on their own socket connections, while a well-behaved editor keeps working; and well-framed hostile
+ * messages over one editor's stdio, each of which must get a proper error (never an internal one) while that same
+ * session keeps working. FUZZ_FRAMES sets how many socket frames (default 2,000 in `npm test`; the reliability
+ * run uses 100,000); the stdio run sends a quarter as many.
  */
 const FRAMES = Number(process.env.FUZZ_FRAMES ?? 2000);
 const METHODS = ['initialize', 'initialized', 'shutdown', 'exit', 'textDocument/didOpen', 'textDocument/didChange', 'textDocument/didClose',
@@ -92,4 +97,40 @@ describe('protocol fuzzing on the daemon socket', () => {
     // The daemon's last line of defence must not have been needed: every failure was handled where it happened.
     expect(log.split('\n').filter((line) => line.includes('unexpected error')), log).toEqual([]);
   });
+
+  it(`answers ${Math.floor(FRAMES / 4)} hostile messages over one editor's stdio with proper errors, and that editor keeps working`, { timeout: 60_000 + FRAMES * 5 }, async () => {
+    const count = Math.floor(FRAMES / 4);
+    // The server's own stdio, read and written raw: the test speaks for a buggy editor.
+    const client = startLspClient(['--standalone'], world.env);
+    try {
+      await client.initialize(world.root, 'stdio-fuzz');
+      client.connection.dispose();
+      const answers = new Map<number, { error?: { code: number; message: string } }>();
+      new StreamMessageReader(client.child.stdout!).listen((message: any) => {
+        if (typeof message.id === 'number' && !('method' in message)) answers.set(message.id, message);
+      });
+      // Lifecycle methods end a session by design; everything else, with hostile params, must be answered.
+      const methods = METHODS.filter((method) => !['shutdown', 'exit', 'initialize'].includes(method));
+      const requests: number[] = [];
+      for (let id = 1; id <= count; id++) {
+        const method = pick(methods);
+        const asNotification = random() < 0.3;
+        const message = asNotification ? { jsonrpc: '2.0', method, params: randomValue() } : { jsonrpc: '2.0', id, method, params: randomValue() };
+        if (!asNotification) requests.push(id);
+        client.child.stdin!.write(frame(JSON.stringify(message)));
+        if (id % 200 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      const probeId = count + 1;
+      client.child.stdin!.write(frame(JSON.stringify({ jsonrpc: '2.0', id: probeId, method: 'workspace/symbol', params: { query: 'survivor' } })));
+      await expect.poll(() => answers.has(probeId), { timeout: 30_000 }).toBe(true);
+      expect((answers.get(probeId) as any).result[0]).toMatchObject({ name: 'survivor', location: { uri: pathToFileURL(path.join(fs.realpathSync(world.root), 'src/app.ts')).href } });
+      expect(requests.filter((id) => !answers.has(id)), 'requests left unanswered').toEqual([]);
+      const internal = [...answers.values()].filter((answer) => answer.error?.code === -32603).map((answer) => answer.error!.message);
+      expect(internal, 'hostile input must be refused as such, not fail inside').toEqual([]);
+      expect(client.child.exitCode).toBe(null);
+    } finally {
+      await client.close();
+    }
+  });
 });
+
