@@ -15,7 +15,7 @@ const REQUEST_NOTES: Record<keyof typeof clientRequests, string> = {
   'codeloop/getSession': 'Everything about one session: plan, transcript, test runs, proposal diff, tokens, cost.',
   'codeloop/search': 'Search a workspace index: literal, regex, symbol or ranked text. Same result shapes as `codeloop search --json`.',
   'codeloop/indexStatus': 'Files, bytes, symbols and database size of a workspace index.',
-  'codeloop/status': 'The serving process: pid, mode, clients, workspaces (with index status), sessions. `codeloop status` prints it.',
+  'codeloop/status': 'The serving process: pid, mode, memory, clients, workspaces (with index status and problems: watching stopped, files left out), sessions. `codeloop status` prints it.',
   'codeloop/stopDaemon': 'Stop the shared daemon cleanly (`codeloop daemon stop`). Refused in standalone mode.',
 };
 
@@ -49,10 +49,12 @@ daemon, starting it when needed) or to \`codeloop lsp --standalone\`. Standard m
 \`textDocument/didOpen|didChange|didClose|didSave\` (incremental sync; open buffers overlay the index),
 \`workspace/didChangeWorkspaceFolders\`, \`workspace/didChangeConfiguration\` (settings under \`codeloop\`),
 \`workspace/symbol\` (answered from the index), \`textDocument/codeAction\`, \`workspace/executeCommand\`,
-\`window/workDoneProgress/create\` + \`$/progress\` (indexing), \`window/showMessage\`.
+\`window/workDoneProgress/create\` + \`$/progress\` (indexing), \`window/showMessage\` (errors, and warnings such
+as file watching stopped by the system's limit), \`window/logMessage\` (notes: files left out of the index and why).
 
 Errors are JSON-RPC errors: InvalidParams (-32602) for params that do not match the schemas below (the message
-names the field), for paths or URIs outside the workspace and for invalid regexes; RequestFailed (-32803) for
+names the field; the params codeloop reads of \`workspace/symbol\`, \`textDocument/codeAction\` and
+\`workspace/executeCommand\` are checked too, by \`lspRequests\`), for paths or URIs outside the workspace and for invalid regexes; RequestFailed (-32803) for
 requests that cannot be served (unknown session, missing agent); InternalError (-32603) for bugs.
 
 ## Flows
