@@ -61,17 +61,30 @@ describe('daemon crash consistency', () => {
     };
     const attach = (socket: net.Socket) => socketEditor(socket, root, 'crash');
     const started = new Set<string>();
+    const proposed = new Map<string, unknown>();
+    let appliedAfterRestart = 0;
 
     for (let kill = 0; kill < KILLS; kill++) {
       const connection = await attach(await startDaemon());
       // Work to interrupt: file changes for the watcher, and a session or two.
       fs.writeFileSync(path.join(root, `src/part0/file${kill}.ts`), `export const marker${kill} = "crashmarker"; // edited ${kill}\n`);
-      const sessions = Math.floor(random() * 3);
+      // Every third round kills between proposal and apply: it waits for a session of its own to propose.
+      const betweenProposalAndApply = kill % 3 === 1;
+      const sessions = Math.max(betweenProposalAndApply ? 1 : 0, Math.floor(random() * 3));
+      const startedNow: string[] = [];
       for (let s = 0; s < sessions; s++) {
         const result = await connection.sendRequest<any>('codeloop/startTask', { prompt: `create file ${kill}.${s}` }).catch(() => null);
-        if (result) started.add(result.sessionId);
+        if (result) startedNow.push(result.sessionId);
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 700)));
+      startedNow.forEach((id) => started.add(id));
+      if (betweenProposalAndApply) {
+        await expect.poll(async () => (await connection.sendRequest<any>('codeloop/listSessions', {})).sessions
+          .some((session: any) => startedNow.includes(session.sessionId) && session.state === 'awaitingApproval'), { timeout: 30_000, interval: 20 }).toBe(true);
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * (betweenProposalAndApply ? 50 : 700))));
+      // Proposals waiting just before the kill must all be waiting, whole and appliable, after it.
+      const listedBefore = await connection.sendRequest<any>('codeloop/listSessions', {}).catch(() => ({ sessions: [] }));
+      for (const session of listedBefore.sessions) if (session.state === 'awaitingApproval') proposed.set(session.sessionId, session.proposal);
       daemon!.kill('SIGKILL');
       await new Promise((resolve) => daemon!.once('exit', resolve));
       connection.dispose();
@@ -90,11 +103,22 @@ describe('daemon crash consistency', () => {
       expect(new Set(ids).size, `kill ${kill}: no duplicated session`).toBe(ids.length);
       for (const id of started) expect(ids, `kill ${kill}: session ${id} lost`).toContain(id);
       expect(listed.filter((s) => ['planning', 'working', 'testing'].includes(s.state)), `kill ${kill}: sessions left running`).toEqual([]);
+      for (const [id, proposal] of proposed) {
+        expect(listed.find((s) => s.sessionId === id), `kill ${kill}: proposal of ${id}`).toMatchObject({ state: 'awaitingApproval', proposal });
+      }
+      // One of them is applied now (the editor answers the edit): it must still apply after the crash.
+      const toApply = [...proposed.keys()].at(-1);
+      if (toApply) {
+        expect(await check.sendRequest('codeloop/applyProposal', { sessionId: toApply }), `kill ${kill}: apply after restart`).toEqual({ applied: true, conflicts: [] });
+        proposed.delete(toApply);
+        appliedAfterRestart++;
+      }
       const shadows = path.join(state, 'codeloop', 'shadows');
       expect(fs.existsSync(shadows) ? fs.readdirSync(shadows) : [], `kill ${kill}: stray shadows`).toEqual([]);
       check.dispose();
       daemon!.kill('SIGKILL');
       await new Promise((resolve) => daemon!.once('exit', resolve));
     }
+    process.stdout.write(`crash: ${KILLS} kills survived; ${started.size} sessions started, ${appliedAfterRestart} proposals applied after a restart, ${proposed.size} more kept waiting\n`);
   });
 });
