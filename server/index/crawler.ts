@@ -15,6 +15,8 @@ export interface CrawlResult {
   tooLarge: string[];
   /** Directories that could not be read (permissions), root-relative. */
   unreadable: string[];
+  /** Directories walked (what watching the tree costs, with the files). */
+  directories: number;
 }
 
 /**
@@ -22,10 +24,11 @@ export interface CrawlResult {
  * skipping ignored paths and files over the size limit.
  */
 export async function crawl(root: string, rules: IgnoreRules, maxFileSize: number): Promise<CrawlResult> {
-  const result: CrawlResult = { files: [], tooLarge: [], unreadable: [] };
+  const result: CrawlResult = { files: [], tooLarge: [], unreadable: [], directories: 0 };
   const pending: string[] = [''];
   while (pending.length) {
     const directory = pending.pop()!;
+    result.directories++;
     let entries;
     try {
       entries = await fs.readdir(path.join(root, directory), { withFileTypes: true });

@@ -31,10 +31,10 @@ export function syncProblems(summary: SyncSummary, maxFileSize: number): IndexPr
 }
 
 /** Why the watcher had to stop, what the index does instead, and how to lift the limit. */
-export function watchStoppedProblem(code: string, rescanSeconds: number): IndexProblem {
+export function watchStoppedProblem(code: string, rescanSeconds: number, detail?: string): IndexProblem {
   const cause = code === 'ENOSPC'
-    ? "the system's limit on watched files is reached (raise it, e.g. `sudo sysctl fs.inotify.max_user_watches=1048576`)"
-    : `too many open files (${code}; raise the limit, e.g. \`ulimit -n 65536\` before starting the editor)`;
+    ? `the system's limit on watched files is reached${detail ? ` (${detail})` : ''}; raise it, e.g. \`sudo sysctl fs.inotify.max_user_watches=1048576\``
+    : `too many open files (${code}); raise the limit, e.g. \`ulimit -n 65536\` before starting the editor`;
   return {
     severity: 'warning',
     message: `File watching stopped: ${cause}. Meanwhile changes made outside the editor reach the index by a rescan every ${rescanSeconds} s `

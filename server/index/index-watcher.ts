@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { IgnoreRules } from './ignore-rules.js';
@@ -6,6 +7,21 @@ import type { IgnoreRules } from './ignore-rules.js';
 const BATCH_WINDOW_MS = 15;
 /** Errors that mean the system will not let us watch this tree at all (too many watches or open files). */
 const LIMIT_ERRORS = new Set(['ENOSPC', 'EMFILE', 'ENFILE']);
+
+/**
+ * How many inotify watches this user may hold (Linux; the lower of the system's and the user namespace's
+ * limits), or null where that is not known. Other programs of the user hold some of them too.
+ */
+export function inotifyWatchLimit(): number | null {
+  const limits = ['/proc/sys/fs/inotify/max_user_watches', '/proc/sys/user/max_inotify_watches'].map((file) => {
+    try {
+      return Number(fs.readFileSync(file, 'utf8').trim());
+    } catch {
+      return Number.NaN;
+    }
+  }).filter((limit) => Number.isFinite(limit));
+  return limits.length ? Math.min(...limits) : null;
+}
 
 /**
  * Watches the root (not following symlinks, skipping ignored folders) and hands batches of changed

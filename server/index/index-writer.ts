@@ -18,6 +18,8 @@ export interface SyncSummary {
   tooLargeExamples: string[];
   skippedBinary: number;
   unreadable: string[];
+  /** Files and folders a watcher of this tree would watch (indexed or not). */
+  watchTargets: number;
   durationMs: number;
 }
 
@@ -75,6 +77,7 @@ export class IndexWriter {
     const summary: SyncSummary = {
       files: 0, bytes: 0, added: 0, updated: 0, removed: 0, unchanged: 0,
       skippedTooLarge: crawled.tooLarge.length, tooLargeExamples: crawled.tooLarge.sort().slice(0, 5), skippedBinary: 0, unreadable: crawled.unreadable, durationMs: 0,
+      watchTargets: crawled.files.length + crawled.tooLarge.length + crawled.directories,
     };
     const stale = crawled.files.filter((file) => {
       const record = existing.get(file.path);

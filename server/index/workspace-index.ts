@@ -11,7 +11,7 @@ import { FileStore } from './file-store.js';
 import { IgnoreRules } from './ignore-rules.js';
 import { openIndexDatabase, SCHEMA_VERSION, type SqliteDatabase } from './index-database.js';
 import { syncProblems, watchStoppedProblem, type IndexProblem } from './index-problems.js';
-import { IndexWatcher } from './index-watcher.js';
+import { IndexWatcher, inotifyWatchLimit } from './index-watcher.js';
 import { IndexWriter, type SyncProgress, type SyncSummary } from './index-writer.js';
 import { buildRepoMap } from './repo-map.js';
 import { searchSymbols } from './symbol-search.js';
@@ -163,6 +163,11 @@ export class WorkspaceIndex {
    */
   async watch(): Promise<void> {
     if (this.watcher) return;
+    // A tree that needs more watches than the system allows is not tried: chokidar would hold every file of it
+    // in memory (gigabytes for a million files) before failing.
+    const limit = inotifyWatchLimit();
+    const needed = this.lastSync?.watchTargets ?? 0;
+    if (limit !== null && needed > limit) return this.watchingStopped('ENOSPC', `this tree needs about ${needed} watches, the limit is ${limit}`);
     this.watcher = new IndexWatcher(this.root, this.rules, (paths) => void this.updatePaths(paths), (code) => this.watchingStopped(code));
     await this.watcher.start();
     if (this.watcher) {
@@ -172,10 +177,10 @@ export class WorkspaceIndex {
     }
   }
 
-  private watchingStopped(code: string): void {
+  private watchingStopped(code: string, detail?: string): void {
     this.watcher = null;
     const first = this.watchProblem === null;
-    this.watchProblem = watchStoppedProblem(code, this.config.rescanSeconds);
+    this.watchProblem = watchStoppedProblem(code, this.config.rescanSeconds, detail);
     this.rescanTimer ??= setInterval(() => {
       void this.sync().then(() => this.watch()).catch(() => undefined); // a failed rescan is retried at the next tick
     }, this.config.rescanSeconds * 1000).unref();
