@@ -17,7 +17,7 @@ export class FileStore {
   constructor(readonly db: SqliteDatabase) {
     this.statements = {
       byPath: db.prepare('SELECT id, path, size, mtime_ms AS mtimeMs, hash, language FROM files WHERE path = ?'),
-      all: db.prepare('SELECT id, path, size, mtime_ms AS mtimeMs, hash, language FROM files'),
+      stamps: db.prepare('SELECT path, id, size, mtime_ms FROM files').raw(),
       insertFile: db.prepare(
         'INSERT INTO files (path, size, mtime_ms, hash, language) VALUES (?, ?, ?, ?, ?) RETURNING id',
       ),
@@ -42,8 +42,11 @@ export class FileStore {
     return this.statements.byPath.get(path) as FileRecord | undefined;
   }
 
-  all(): FileRecord[] {
-    return this.statements.all.all() as FileRecord[];
+  /** Every indexed path with what re-validation compares (read row by row, no full records: this can be millions). */
+  stamps(): Map<string, { id: number; size: number; mtimeMs: number }> {
+    const stamps = new Map<string, { id: number; size: number; mtimeMs: number }>();
+    for (const [path, id, size, mtimeMs] of this.statements.stamps.iterate() as Iterable<[string, number, number, number]>) stamps.set(path, { id, size, mtimeMs });
+    return stamps;
   }
 
   /** Inserts or replaces a file's rows. Call inside a transaction. */

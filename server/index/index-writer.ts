@@ -69,47 +69,59 @@ export class IndexWriter {
     }
   }
 
-  async syncAll(onProgress?: SyncProgress): Promise<SyncSummary> {
-    const started = performance.now();
-    this.rules.reset();
+  /**
+   * Crawls and compares with the index by size and mtime. Only what is needed afterwards is kept (the stale
+   * files and the ids that left the tree): on a million-file tree the full listings are hundreds of megabytes.
+   */
+  private async compareWithTree(summary: SyncSummary): Promise<{ stale: CrawledFile[]; removedIds: number[]; total: number }> {
     const crawled = await crawl(this.root, this.rules, this.maxFileSize);
-    const existing = new Map(this.store.all().map((record) => [record.path, record]));
-    const summary: SyncSummary = {
-      files: 0, bytes: 0, added: 0, updated: 0, removed: 0, unchanged: 0,
-      skippedTooLarge: crawled.tooLarge.length, tooLargeExamples: crawled.tooLarge.sort().slice(0, 5), skippedBinary: 0, unreadable: crawled.unreadable, durationMs: 0,
-      watchTargets: crawled.files.length + crawled.tooLarge.length + crawled.directories,
-    };
-    const stale = crawled.files.filter((file) => {
-      const record = existing.get(file.path);
-      const unchanged = record && record.size === file.size && record.mtimeMs === file.mtimeMs
-        && this.overlayText(file.path) === undefined;
-      if (unchanged) {
+    summary.skippedTooLarge = crawled.tooLarge.length;
+    summary.tooLargeExamples = crawled.tooLarge.sort().slice(0, 5);
+    summary.unreadable = crawled.unreadable;
+    summary.watchTargets = crawled.files.length + crawled.tooLarge.length + crawled.directories;
+    const indexed = this.store.stamps();
+    const stale: CrawledFile[] = [];
+    for (const file of crawled.files) {
+      const stamp = indexed.get(file.path);
+      indexed.delete(file.path); // what is left at the end has gone from the tree
+      if (stamp && stamp.size === file.size && stamp.mtimeMs === file.mtimeMs && this.overlayText(file.path) === undefined) {
         summary.unchanged++;
         summary.files++;
         summary.bytes += file.size;
+      } else {
+        stale.push(file);
       }
-      return !unchanged;
-    });
-    const seen = new Set(crawled.files.map((file) => file.path));
-    const removed = [...existing.values()].filter((record) => !seen.has(record.path));
-    this.store.transaction(() => removed.forEach((record) => this.store.remove(record.id)));
-    summary.removed = removed.length;
+    }
+    return { stale, removedIds: [...indexed.values()].map((stamp) => stamp.id), total: crawled.files.length };
+  }
+
+  async syncAll(onProgress?: SyncProgress): Promise<SyncSummary> {
+    const started = performance.now();
+    this.rules.reset();
+    const summary: SyncSummary = {
+      files: 0, bytes: 0, added: 0, updated: 0, removed: 0, unchanged: 0,
+      skippedTooLarge: 0, tooLargeExamples: [], skippedBinary: 0, unreadable: [], durationMs: 0, watchTargets: 0,
+    };
+    const { stale, removedIds, total } = await this.compareWithTree(summary);
+    this.store.transaction(() => removedIds.forEach((id) => this.store.remove(id)));
+    summary.removed = removedIds.length;
 
     let done = summary.unchanged;
-    onProgress?.(done, crawled.files.length);
+    onProgress?.(done, total);
     const analyseBatch = (start: number) => {
       const batch = stale.slice(start, start + BATCH_SIZE);
-      return Promise.all(batch.map((file) => this.analyze(file, existing.get(file.path))))
-        .then((outcomes) => ({ batch, outcomes }));
+      const records = batch.map((file) => this.store.get(file.path));
+      return Promise.all(batch.map((file, i) => this.analyze(file, records[i])))
+        .then((outcomes) => ({ batch, records, outcomes }));
     };
     // Analyse the next batch while this one is written: workers and the writer overlap.
     let next = stale.length ? analyseBatch(0) : null;
     for (let start = 0; next; start += BATCH_SIZE) {
-      const { batch, outcomes } = await next;
+      const { batch, records, outcomes } = await next;
       next = start + BATCH_SIZE < stale.length ? analyseBatch(start + BATCH_SIZE) : null;
       this.store.transaction(() => {
         batch.forEach((file, i) => {
-          const record = existing.get(file.path);
+          const record = records[i];
           const result = this.apply(file, record, outcomes[i]);
           if (outcomes[i].kind === 'binary') summary.skippedBinary++;
           if (outcomes[i].kind === 'tooLarge') summary.skippedTooLarge++;
@@ -123,7 +135,7 @@ export class IndexWriter {
         });
       });
       done += batch.length;
-      onProgress?.(done, crawled.files.length);
+      onProgress?.(done, total);
     }
     summary.durationMs = performance.now() - started;
     this.store.transaction(() => this.store.setMeta('lastIndexedAt', new Date().toISOString()));
