@@ -30,6 +30,8 @@ export async function socketEditor(socket: net.Socket, root: string, name: strin
     received?.notifications.push({ method, params });
   });
   connection.onError(() => undefined);
+  // Disposing the connection is the editor going away: its socket closes too (else the daemon rightly keeps it).
+  connection.onDispose(() => socket.end());
   connection.listen();
   const folder = pathToFileURL(root).href;
   await connection.sendRequest('initialize', { processId: null, clientInfo: { name }, rootUri: folder, workspaceFolders: [{ uri: folder, name }], capabilities: {} });

@@ -120,6 +120,8 @@ describe('memory soak', () => {
     }
     clearInterval(sampler);
     await sample();
+    // Editors that left are gone from the daemon: only the starter, the session editor and the current ones remain.
+    expect((await world.editor.connection.sendRequest<any>('codeloop/status', {})).clients).toHaveLength(EDITORS + 2);
     const applied = await Promise.all(applies);
     for (const connection of [...editors, sessionEditor]) connection.dispose();
 
