@@ -32,7 +32,7 @@ export class IndexWatcher {
   private watcher: FSWatcher | null = null;
   private pending = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
-
+  /** The errno of the system limit that stopped this watcher, if one did. */
   private stoppedBy: string | null = null;
 
   constructor(

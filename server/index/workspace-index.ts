@@ -59,6 +59,7 @@ export class WorkspaceIndex {
   private lastSync: SyncSummary | null = null;
   private watchProblem: IndexProblem | null = null;
   private rescanTimer: NodeJS.Timeout | null = null;
+  private closed = false;
   private readonly problemListeners = new Set<(problem: IndexProblem) => void>();
 
   private constructor(
@@ -162,7 +163,7 @@ export class WorkspaceIndex {
    * too many open files), the index degrades to a periodic rescan that retries watching, and says so.
    */
   async watch(): Promise<void> {
-    if (this.watcher) return;
+    if (this.watcher || this.closed) return;
     // A tree that needs more watches than the system allows is not tried: chokidar would hold every file of it
     // in memory (gigabytes for a million files) before failing.
     const limit = inotifyWatchLimit();
@@ -282,6 +283,7 @@ export class WorkspaceIndex {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     if (this.rescanTimer) clearInterval(this.rescanTimer);
     this.rescanTimer = null;
     await this.watcher?.stop();
