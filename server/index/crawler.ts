@@ -21,12 +21,13 @@ export interface CrawlResult {
 
 /**
  * Walks the root without following symlinks (like ripgrep, and so nothing outside the workspace is read),
- * skipping ignored paths and files over the size limit.
+ * skipping ignored paths and files over the size limit. Null when `shouldStop` ended the walk early.
  */
-export async function crawl(root: string, rules: IgnoreRules, maxFileSize: number): Promise<CrawlResult> {
+export async function crawl(root: string, rules: IgnoreRules, maxFileSize: number, shouldStop: () => boolean = () => false): Promise<CrawlResult | null> {
   const result: CrawlResult = { files: [], tooLarge: [], unreadable: [], directories: 0 };
   const pending: string[] = [''];
   while (pending.length) {
+    if (shouldStop()) return null;
     const directory = pending.pop()!;
     result.directories++;
     let entries;

@@ -36,6 +36,8 @@ const OVERLAY_MTIME = -1;
  * per-path updates for watcher events and editor buffers. The only writer of the index.
  */
 export class IndexWriter {
+  private stopping = false;
+
   constructor(
     private readonly root: string,
     private readonly store: FileStore,
@@ -73,8 +75,9 @@ export class IndexWriter {
    * Crawls and compares with the index by size and mtime. Only what is needed afterwards is kept (the stale
    * files and the ids that left the tree): on a million-file tree the full listings are hundreds of megabytes.
    */
-  private async compareWithTree(summary: SyncSummary): Promise<{ stale: CrawledFile[]; removedIds: number[]; total: number }> {
-    const crawled = await crawl(this.root, this.rules, this.maxFileSize);
+  private async compareWithTree(summary: SyncSummary): Promise<{ stale: CrawledFile[]; removedIds: number[]; total: number } | null> {
+    const crawled = await crawl(this.root, this.rules, this.maxFileSize, () => this.stopping);
+    if (!crawled) return null; // a partial walk must not read as files removed
     summary.skippedTooLarge = crawled.tooLarge.length;
     summary.tooLargeExamples = crawled.tooLarge.sort().slice(0, 5);
     summary.unreadable = crawled.unreadable;
@@ -102,7 +105,9 @@ export class IndexWriter {
       files: 0, bytes: 0, added: 0, updated: 0, removed: 0, unchanged: 0,
       skippedTooLarge: 0, tooLargeExamples: [], skippedBinary: 0, unreadable: [], durationMs: 0, watchTargets: 0,
     };
-    const { stale, removedIds, total } = await this.compareWithTree(summary);
+    const compared = await this.compareWithTree(summary);
+    if (!compared) return summary;
+    const { stale, removedIds, total } = compared;
     this.store.transaction(() => removedIds.forEach((id) => this.store.remove(id)));
     summary.removed = removedIds.length;
 
@@ -118,7 +123,7 @@ export class IndexWriter {
     let next = stale.length ? analyseBatch(0) : null;
     for (let start = 0; next; start += BATCH_SIZE) {
       const { batch, records, outcomes } = await next;
-      next = start + BATCH_SIZE < stale.length ? analyseBatch(start + BATCH_SIZE) : null;
+      next = start + BATCH_SIZE < stale.length && !this.stopping ? analyseBatch(start + BATCH_SIZE) : null;
       this.store.transaction(() => {
         batch.forEach((file, i) => {
           const record = records[i];
@@ -138,8 +143,14 @@ export class IndexWriter {
       onProgress?.(done, total);
     }
     summary.durationMs = performance.now() - started;
-    this.store.transaction(() => this.store.setMeta('lastIndexedAt', new Date().toISOString()));
+    // A sync cut short leaves every batch it wrote in place; the next one re-validates and finishes the rest.
+    if (!this.stopping) this.store.transaction(() => this.store.setMeta('lastIndexedAt', new Date().toISOString()));
     return summary;
+  }
+
+  /** Ends a full sync in progress at its next batch (the process is shutting down). */
+  stop(): void {
+    this.stopping = true;
   }
 
   /**

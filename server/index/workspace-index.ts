@@ -282,8 +282,10 @@ export class WorkspaceIndex {
     return this.db.pragma('integrity_check', { simple: true }) as string;
   }
 
+  /** Closes the index; a full sync in progress stops at its next batch rather than running to the end. */
   async close(): Promise<void> {
     this.closed = true;
+    this.writer.stop();
     if (this.rescanTimer) clearInterval(this.rescanTimer);
     this.rescanTimer = null;
     await this.watcher?.stop();

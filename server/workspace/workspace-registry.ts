@@ -109,8 +109,8 @@ export class WorkspaceRegistry {
       await workspace.detach(client);
       if (workspace.clients.size === 0) {
         this.workspaces.delete(workspace.root);
-        await workspace.ready;
         await workspace.index.close();
+        await workspace.ready;
       }
     }
   }
@@ -132,8 +132,8 @@ export class WorkspaceRegistry {
     const all = this.list();
     this.workspaces.clear();
     for (const workspace of all) {
-      await workspace.ready;
       await workspace.index.close();
+      await workspace.ready;
     }
   }
 }

@@ -119,4 +119,30 @@ describe('shared daemon over the socket', () => {
     expect(stopped.stdout, stopped.stderr).toBe('codeloop daemon stopping\n');
     await expect.poll(() => fs.existsSync(w.socket), { timeout: 5000 }).toBe(false);
   });
+
+  it('stops promptly in the middle of a long first index, and the next start finishes it', { timeout: 120_000 }, async () => {
+    const w = world();
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 30_000; i++) files[`src/d${i % 300}/f${i}.ts`] = `export const value${i} = ${i}; // stopmarker\n`;
+    const root = tree(files);
+    const editor = client(w.env);
+    await editor.initialize(root);
+    await expect.poll(async () => (await status(editor)).workspaces[0]?.indexing, { timeout: 10_000 }).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = performance.now();
+    runCli(['daemon', 'stop'], { stateHome: w.state, env: w.env });
+    await expect.poll(() => fs.existsSync(w.socket), { timeout: 20_000, interval: 50 }).toBe(false);
+    // Indexing 30,000 files takes several seconds here; stopping may not wait for it.
+    expect(performance.now() - started).toBeLessThan(2500);
+    const partial = JSON.parse(runCli(['status', '--json', '--check', root], { stateHome: w.state, env: w.env }).stdout);
+    expect(partial.integrity).toBe('ok');
+    expect(partial.files).toBeLessThan(30_000);
+
+    const again = client(w.env);
+    await again.initialize(root);
+    await expect.poll(async () => (await status(again)).workspaces[0]?.indexing, { timeout: 60_000, interval: 200 }).toBe(false);
+    const hits = await again.connection.sendRequest<any>('codeloop/search', { query: 'stopmarker', limit: 10_000 });
+    expect(hits.matches).toHaveLength(10_000);
+    expect((await status(again)).workspaces[0].index.files).toBe(30_000);
+  });
 });
