@@ -18,7 +18,7 @@ export interface SyncSummary {
   tooLargeExamples: string[];
   skippedBinary: number;
   unreadable: string[];
-  /** Files and folders a watcher of this tree would watch (indexed or not). */
+  /** Folders a watcher of this tree would watch (one watch each). */
   watchTargets: number;
   durationMs: number;
 }
@@ -81,7 +81,7 @@ export class IndexWriter {
     summary.skippedTooLarge = crawled.tooLarge.length;
     summary.tooLargeExamples = crawled.tooLarge.sort().slice(0, 5);
     summary.unreadable = crawled.unreadable;
-    summary.watchTargets = crawled.files.length + crawled.tooLarge.length + crawled.directories;
+    summary.watchTargets = crawled.directories;
     const indexed = this.store.stamps();
     const stale: CrawledFile[] = [];
     for (const file of crawled.files) {

@@ -164,8 +164,7 @@ export class WorkspaceIndex {
    */
   async watch(): Promise<void> {
     if (this.watcher || this.closed) return;
-    // A tree that needs more watches than the system allows is not tried: chokidar would hold every file of it
-    // in memory (gigabytes for a million files) before failing.
+    // A tree that needs more watches than the system allows is not tried: it would fail part-way anyway.
     const limit = inotifyWatchLimit();
     const needed = this.lastSync?.watchTargets ?? 0;
     if (limit !== null && needed > limit) return this.watchingStopped('ENOSPC', `this tree needs about ${needed} watches, the limit is ${limit}`);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IndexConfigSchema } from '../../protocol/config.js';
@@ -52,6 +53,22 @@ describe('incremental index', () => {
     await until(() => files() === 2 && index.searchSymbols('gamma').length === 0, 'a deleted file');
     fs.writeFileSync(path.join(root, 'note.log'), 'alphaRenamed in a log\n');
     await until(() => files() === 3 && paths(index, 'alphaRenamed').includes('note.log'), 'a log file');
+    // Folders made at once with files inside, then changed, then removed whole.
+    fs.mkdirSync(path.join(root, 'deep/er/still'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'deep/er/still/d.ts'), 'export const delta = 4;\n');
+    fs.writeFileSync(path.join(root, 'deep/e.ts'), 'export const epsilon = 5;\n');
+    await until(() => files() === 5 && paths(index, 'delta').join() === 'deep/er/still/d.ts', 'files in new folders');
+    fs.writeFileSync(path.join(root, 'deep/er/still/d.ts'), 'export const deltaChanged = 4;\n');
+    await until(() => paths(index, 'deltaChanged').length === 1, 'a change in a new folder');
+    fs.rmSync(path.join(root, 'deep'), { recursive: true });
+    await until(() => files() === 3 && paths(index, 'epsilon').length === 0 && paths(index, 'deltaChanged').length === 0, 'a removed folder');
+    // A folder moved in from outside the tree brings its files.
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'codeloop-outside-'));
+    fs.mkdirSync(path.join(outside, 'pkg'));
+    fs.writeFileSync(path.join(outside, 'pkg/z.ts'), 'export const zeta = 6;\n');
+    fs.renameSync(path.join(outside, 'pkg'), path.join(root, 'pkg'));
+    fs.rmSync(outside, { recursive: true });
+    await until(() => files() === 4 && paths(index, 'zeta').join() === 'pkg/z.ts', 'a folder moved in');
   });
 
   it('searches unsaved buffers instead of the disk, and the disk again once closed', async () => {
