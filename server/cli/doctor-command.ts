@@ -3,6 +3,7 @@ import { loadConfig } from '../config/load-config.js';
 import { daemonLogPath, connectToDaemon } from '../daemon/daemon-client.js';
 import { daemonPaths } from '../daemon/daemon-paths.js';
 import { errorMessage } from '../errors.js';
+import { inotifyWatchLimit } from '../index/index-watcher.js';
 import { defaultDatabasePath, resolveWorkspaceRoot, WorkspaceIndex } from '../index/workspace-index.js';
 import { describeIsolation, probeIsolation } from '../sandbox/command-runner.js';
 import fs from 'node:fs';
@@ -41,6 +42,17 @@ export async function doctorCommand(dir: string, options: { json: boolean }): Pr
         const status = index.status();
         const integrity = index.integrityCheck();
         checks.push({ name: 'index', ok: integrity === 'ok', detail: `${status.files} files, ${status.symbols} symbols, integrity ${integrity}` });
+        const limit = inotifyWatchLimit();
+        if (limit !== null) {
+          const folders = index.folderCount();
+          checks.push({
+            name: 'file watching',
+            ok: folders <= limit,
+            detail: folders <= limit
+              ? `${folders} folders to watch, the system allows ${limit} watches`
+              : `${folders} folders to watch but the system allows ${limit} watches: raise it (sudo sysctl fs.inotify.max_user_watches=${2 ** Math.ceil(Math.log2(folders * 2))}), or editors get a rescan every index.rescanSeconds instead of watching`,
+          });
+        }
       } finally {
         await index.close();
       }

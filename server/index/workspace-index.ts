@@ -250,6 +250,17 @@ export class WorkspaceIndex {
     }
   }
 
+  /** Folders holding indexed files, with their parents: what watching this tree costs (one watch each). */
+  folderCount(): number {
+    const folders = new Set<string>(['']);
+    for (const file of this.db.prepare('SELECT path FROM files').pluck().iterate() as Iterable<string>) {
+      for (let slash = file.lastIndexOf('/'); slash > 0 && !folders.has(file.slice(0, slash)); slash = file.lastIndexOf('/', slash - 1)) {
+        folders.add(file.slice(0, slash));
+      }
+    }
+    return folders.size;
+  }
+
   fileCount(): number {
     return this.db.prepare('SELECT count(*) FROM files').pluck().get() as number;
   }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeModel, type FakeModel, type FakeStep } from '../fake-model/fake-model-server.js';
 import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
-import { runCliAsync } from '../helpers/run-cli.js';
+import { runCli, runCliAsync } from '../helpers/run-cli.js';
 
 const SECRET = 'sk-test-secret-never-logged';
 const cleanups: (() => unknown)[] = [];
@@ -122,6 +122,10 @@ describe('codeloop run (agent through the CLI, real openai SDK against a scripte
     expect(checks['model endpoint']).toMatchObject({ ok: true, detail: expect.stringContaining('model fake-model is listed') });
     expect(checks['model key']).toMatchObject({ ok: true });
     expect(checks.sandbox.detail).toMatch(/bubblewrap|NO filesystem isolation/);
+    expect(runCli(['index', root], { stateHome: state }).status).toBe(0);
+    const indexed = await runCliAsync(['doctor', '--json'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: SECRET } });
+    const watching = JSON.parse(indexed.stdout).checks.find((c: any) => c.name === 'file watching');
+    expect(watching).toMatchObject({ ok: true, detail: expect.stringMatching(/^\d+ folders to watch, the system allows \d+ watches$/) });
     fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({ model: { baseURL: 'https://api.example.invalid/v1' } }));
     const broken = await runCliAsync(['doctor'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: '' } });
     expect(broken.status).toBe(1);
