@@ -1,3 +1,4 @@
+import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
@@ -26,7 +27,8 @@ export async function copyTree(source: string, target: string, skip: ReadonlySet
     const to = path.join(target, entry.name);
     try {
       if (entry.isDirectory()) await copyTree(from, to, skip);
-      else if (entry.isFile()) await fs.copyFile(from, to);
+      // A copy-on-write clone where the file system has them (btrfs, XFS): instant and free until written.
+      else if (entry.isFile()) await fs.copyFile(from, to, fsConstants.COPYFILE_FICLONE);
       else if (entry.isSymbolicLink()) await fs.symlink(await fs.readlink(from), to);
       // Sockets, pipes and devices are not workspace content.
     } catch (error) {
