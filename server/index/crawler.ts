@@ -15,7 +15,7 @@ export interface CrawlResult {
   tooLarge: string[];
   /** Directories that could not be read (permissions), root-relative. */
   unreadable: string[];
-  /** Directories walked (what watching the tree costs, with the files). */
+  /** Directories walked (what watching the tree costs: one watch each). */
   directories: number;
 }
 

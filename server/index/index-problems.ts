@@ -30,6 +30,11 @@ export function syncProblems(summary: SyncSummary, maxFileSize: number): IndexPr
   return problems;
 }
 
+/** An editor buffer over the size limit (left out of the index until it shrinks). */
+export function tooLargeBufferProblem(relativePath: string, bytes: number): IndexProblem {
+  return { severity: 'note', message: `${relativePath} (${formatBytes(bytes)}) is over index.maxFileSize: it is not indexed, so search and the agent do not see it.` };
+}
+
 /** Why the watcher had to stop, what the index does instead, and how to lift the limit. */
 export function watchStoppedProblem(code: string, rescanSeconds: number, detail?: string): IndexProblem {
   const cause = code === 'ENOSPC'

@@ -17,8 +17,7 @@ import type { SessionRecord } from '../agent/session-store.js';
 import { loadConfig } from '../config/load-config.js';
 import { stateHome } from '../config/state-paths.js';
 import { CodeloopError, errorMessage } from '../errors.js';
-import { formatBytes } from '../format-bytes.js';
-import type { IndexProblem } from '../index/index-problems.js';
+import { tooLargeBufferProblem, type IndexProblem } from '../index/index-problems.js';
 import { ModelClient } from '../model/model-client.js';
 import { proposalDocumentChanges } from './proposal-edits.js';
 import { isUriInside, uriToWorkspacePath, workspacePathToUri } from '../workspace/path-confinement.js';
@@ -156,18 +155,20 @@ export class LspClientSession implements AttachedClient {
   }
 
   /**
-   * `window/showMessage`, a notification: the library's showXMessage helpers send `showMessageRequest`, which
-   * Helix lacks and Neovim turns into a blocking prompt.
+   * `window/showMessage` (or, for what only belongs in the log, `window/logMessage`), as notifications: the
+   * library's showXMessage helpers send `showMessageRequest`, which Helix lacks and Neovim turns into a prompt.
    */
-  private tell(type: MessageType, message: string): void {
+  private tell(type: MessageType, message: string, logOnly = false): void {
     if (this.disposed) return;
-    void this.connection.sendNotification(ShowMessageNotification.type, { type, message: `codeloop: ${message}` }).catch(() => undefined);
+    const params = { type, message: `codeloop: ${message}` };
+    const sent = logOnly ? this.connection.sendNotification(LogMessageNotification.type, params) : this.connection.sendNotification(ShowMessageNotification.type, params);
+    void sent.catch(() => undefined);
   }
 
   showIndexProblem(root: string, problem: IndexProblem): void {
     const message = `${path.basename(root)}: ${problem.message}`;
     if (problem.severity === 'warning') this.tell(MessageType.Warning, message);
-    else if (!this.disposed) void this.connection.sendNotification(LogMessageNotification.type, { type: MessageType.Info, message: `codeloop: ${message}` }).catch(() => undefined);
+    else this.tell(MessageType.Info, message, true);
   }
 
   private showError(message: string): void {
@@ -205,7 +206,7 @@ export class LspClientSession implements AttachedClient {
     const text = document.getText();
     if (owner.index.isTooLarge(text) && !this.toldTooLarge.has(document.uri)) {
       this.toldTooLarge.add(document.uri);
-      this.showIndexProblem(owner.root, { severity: 'note', message: `${relativePath} (${formatBytes(Buffer.byteLength(text))}) is over index.maxFileSize: it is not indexed, so search and the agent do not see it.` });
+      this.showIndexProblem(owner.root, tooLargeBufferProblem(relativePath, Buffer.byteLength(text)));
     }
     void owner.setBuffer(this.id, relativePath, text);
   }
