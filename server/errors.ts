@@ -9,7 +9,8 @@ export type CodeloopErrorCode =
   | 'corruptIndex'
   | 'invalidConfig'
   | 'pathOutsideWorkspace'
-  | 'notFound';
+  | 'notFound'
+  | 'modelEndpoint';
 
 export class CodeloopError extends Error {
   constructor(
