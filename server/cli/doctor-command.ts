@@ -5,6 +5,7 @@ import { daemonPaths } from '../daemon/daemon-paths.js';
 import { errorMessage } from '../errors.js';
 import { inotifyWatchLimit } from '../index/index-watcher.js';
 import { defaultDatabasePath, resolveWorkspaceRoot, WorkspaceIndex } from '../index/workspace-index.js';
+import { isLocalEndpoint, resolveBaseURL } from '../model/model-endpoint.js';
 import { describeIsolation, probeIsolation } from '../sandbox/command-runner.js';
 import fs from 'node:fs';
 
@@ -22,9 +23,10 @@ export async function doctorCommand(dir: string, options: { json: boolean }): Pr
     checks.push({ name: 'config', ok: false, detail: errorMessage(error) });
   }
   if (config) {
-    const { baseURL, model, apiKeyEnv } = config.model;
+    const { model, apiKeyEnv } = config.model;
+    const { baseURL } = resolveBaseURL(config.model);
     const key = process.env[apiKeyEnv];
-    const local = ['localhost', '127.0.0.1', '[::1]'].includes(new URL(baseURL).hostname);
+    const local = isLocalEndpoint(baseURL);
     checks.push({ name: 'model key', ok: Boolean(key) || local, detail: key ? `${apiKeyEnv} is set` : local ? 'not needed for a local endpoint' : `set ${apiKeyEnv} (or model.apiKeyEnv)` });
     try {
       const client = new OpenAI({ baseURL, apiKey: key || 'no-key', timeout: 5000, maxRetries: 0 });

@@ -2,15 +2,32 @@ import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessage, ChatCompletionMessageParam, ChatCompletionMessageToolCall, ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { ModelConfig } from '../../protocol/config.js';
 import { CodeloopError } from '../errors.js';
+import { isLocalEndpoint, resolveBaseURL } from './model-endpoint.js';
+import { TokenCounter } from './token-count.js';
 
+/** One model turn as the agent uses it: tool calls are always in `message.tool_calls`, whatever the endpoint. */
 export interface ModelReply {
   message: ChatCompletionMessage;
   promptTokens: number;
   completionTokens: number;
   costUsd: number;
+  /** What the user should know about the endpoint's behaviour (e.g. it cut the prompt), for the session's events. */
+  warnings: string[];
+  /**
+   * Tool calls written in the answer's text that could not be run, each a specific correction to send back to
+   * the model (instead of a generic "keep going").
+   */
+  toolCallProblems: string[];
 }
 
-const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+/** The model's context window in tokens, and how it was found (config, endpoint discovery, default). */
+export interface ContextWindow {
+  tokens: number;
+  source: string;
+}
+
+/** Assumed when neither the config nor the endpoint says: small enough for most local models. */
+export const DEFAULT_CONTEXT_WINDOW = 8192;
 
 /** A rough count (≈4 characters a token) for endpoints that do not report `usage`. */
 function estimateTokens(value: unknown): number {
@@ -23,22 +40,32 @@ function estimateTokens(value: unknown): number {
  */
 export class ModelClient {
   private readonly client: OpenAI;
+  /** The endpoint in use (config, else OPENAI_BASE_URL, else OpenAI's). */
+  readonly baseURL: string;
+  /** Counts prompt tokens in this endpoint's tokens; calibrated from every reply's `usage`. */
+  readonly tokens = new TokenCounter();
 
   constructor(
     private readonly config: ModelConfig,
     env: NodeJS.ProcessEnv = process.env,
   ) {
+    this.baseURL = resolveBaseURL(config, env).baseURL;
     const key = env[config.apiKeyEnv];
-    const local = LOCAL_HOSTS.has(new URL(config.baseURL).hostname);
-    if (!key && !local) {
-      throw new CodeloopError('invalidConfig', `no API key: set the environment variable ${config.apiKeyEnv} (or model.apiKeyEnv in the config) for ${config.baseURL}`);
+    if (!key && !isLocalEndpoint(this.baseURL)) {
+      throw new CodeloopError('invalidConfig', `no API key: set the environment variable ${config.apiKeyEnv} (or model.apiKeyEnv in the config) for ${this.baseURL}`);
     }
     this.client = new OpenAI({
-      baseURL: config.baseURL,
+      baseURL: this.baseURL,
       apiKey: key || 'no-key-needed-for-local-endpoints',
       timeout: config.timeoutSeconds * 1000,
       maxRetries: config.maxRetries,
     });
+  }
+
+  /** The model's context window: `model.contextWindow` from the config, else the default. */
+  async contextWindow(): Promise<ContextWindow> {
+    if (this.config.contextWindow) return { tokens: this.config.contextWindow, source: 'model.contextWindow in the config' };
+    return { tokens: DEFAULT_CONTEXT_WINDOW, source: 'the default' };
   }
 
   /**
@@ -52,8 +79,8 @@ export class ModelClient {
       const stream = await this.client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal });
       return this.account(messages, await assemble(stream, onProgress));
     } catch (error) {
-      if (error instanceof OpenAI.APIConnectionTimeoutError) throw new CodeloopError('notFound', `the model endpoint ${this.config.baseURL} did not answer within ${this.config.timeoutSeconds}s`);
-      if (error instanceof OpenAI.APIConnectionError) throw new CodeloopError('notFound', `cannot reach the model endpoint ${this.config.baseURL}: ${error.message}`);
+      if (error instanceof OpenAI.APIConnectionTimeoutError) throw new CodeloopError('notFound', `the model endpoint ${this.baseURL} did not answer within ${this.config.timeoutSeconds}s`);
+      if (error instanceof OpenAI.APIConnectionError) throw new CodeloopError('notFound', `cannot reach the model endpoint ${this.baseURL}: ${error.message}`);
       if (error instanceof OpenAI.AuthenticationError) throw new CodeloopError('invalidConfig', `the model endpoint refused the API key from ${this.config.apiKeyEnv} (401)`);
       if (error instanceof OpenAI.APIError) throw new CodeloopError('notFound', `the model endpoint answered ${error.status ?? 'an error'}: ${error.message}`);
       throw error;
@@ -66,7 +93,7 @@ export class ModelClient {
     const promptTokens = completion.usage?.prompt_tokens ?? estimateTokens(messages);
     const completionTokens = completion.usage?.completion_tokens ?? estimateTokens(message);
     const costUsd = (promptTokens * this.config.price.input + completionTokens * this.config.price.output) / 1_000_000;
-    return { message, promptTokens, completionTokens, costUsd };
+    return { message, promptTokens, completionTokens, costUsd, warnings: [], toolCallProblems: [] };
   }
 }
 
