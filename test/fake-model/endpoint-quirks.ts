@@ -113,6 +113,8 @@ export function answerByQuirk(quirks: EndpointQuirks, request: http.IncomingMess
     });
   }
   if (route !== 'POST /v1/chat/completions') return json(response, 404, { error: { message: `no route ${route}` } });
+  const probe = isProbe(parsed);
+  if (probe) probes.push(parsed);
   if (parsed.tools && typeof quirks.tools === 'object') {
     const { status, body } = PROVIDER_ERRORS[quirks.tools.reject].noTools;
     return json(response, status, body);
@@ -121,8 +123,7 @@ export function answerByQuirk(quirks: EndpointQuirks, request: http.IncomingMess
     const { status, body } = PROVIDER_ERRORS[quirks.rejectStreamOptions].unknownField;
     return json(response, status, body);
   }
-  if (isProbe(parsed)) {
-    probes.push(parsed);
+  if (probe) {
     const usage = { prompt_tokens: promptTokens(parsed, quirks), completion_tokens: 10, total_tokens: 0 };
     const call = { id: 'call_probe', type: 'function', function: { name: PROBE_TOOL.function.name, arguments: quirks.argumentsAsObject ? { status: 'ready' } : '{"status":"ready"}' } };
     const message = quirks.tools === 'ignore'
