@@ -28,7 +28,7 @@ async function setup(steps: FakeStep[], agent: Record<string, unknown> = {}) {
   const client: TestLspClient = startLspClient(['--standalone'], { ...process.env, OPENAI_API_KEY: 'sk-lsp-test', XDG_STATE_HOME: state, XDG_CONFIG_HOME: path.join(state, 'config') });
   cleanups.push(() => removeTree(root, state), () => fake.close(), () => client.close());
   await client.initialize(root, 'agent-test');
-  await expect.poll(() => client.progress.some((p: any) => p.kind === 'end')).toBe(true);
+  await expect.poll(() => client.progress.some((p: any) => p.kind === 'end'), { timeout: 30_000 }).toBe(true);
   return { root, client, fake, uri: pathToFileURL(path.join(fs.realpathSync(root), 'src/math.js')).href };
 }
 
