@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import type { FileEncoding } from '../workspace/file-encoding.js';
 import type { SessionState, SessionSummary, TaskKind } from '../../protocol/lsp-methods.js';
 
 /** One file the proposal changes: its text when the session started and what the agent wants instead. */
@@ -9,6 +10,8 @@ export interface ProposedFile {
   path: string;
   before: string | null;
   after: string | null;
+  /** How `after` is written to disk (the file's own encoding, see file-encoding.ts); absent means UTF-8. */
+  encoding?: FileEncoding;
 }
 
 export interface SessionRecord {
