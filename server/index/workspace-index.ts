@@ -4,9 +4,9 @@ import type { IndexConfig } from '../../protocol/config.js';
 import type { IndexStatus, RankedFile, SearchParams, SearchResult, SymbolInfo } from '../../protocol/search.js';
 import { workspaceStateDir } from '../config/state-paths.js';
 import { CodeloopError } from '../errors.js';
+import { readTextFile } from '../workspace/confined-files.js';
 import { searchContent, type ContentSearchRequest, type ContentSearchResult } from './content-search.js';
 import { AnalysisPool } from './analysis-pool.js';
-import { decodeText, isBinary } from './file-analysis.js';
 import { FileStore } from './file-store.js';
 import { IgnoreRules } from './ignore-rules.js';
 import { openIndexDatabase, SCHEMA_VERSION, type SqliteDatabase } from './index-database.js';
@@ -203,13 +203,15 @@ export class WorkspaceIndex {
     return Buffer.byteLength(text) > this.config.maxFileSize;
   }
 
-  /** Current text of an indexed file: the unsaved buffer if open, else the disk (null if gone or binary). */
+  /**
+   * Current text of an indexed file: the unsaved buffer if open, else the disk decoded as the shadow and Apply
+   * decode it (file-encoding.ts); null if gone, not text, or reached through a link out of the workspace.
+   */
   readText(relativePath: string): string | null {
     const overlay = this.overlays.get(relativePath);
     if (overlay !== undefined) return overlay;
     try {
-      const bytes = fs.readFileSync(path.join(this.root, relativePath));
-      return isBinary(bytes) ? null : decodeText(bytes);
+      return readTextFile(this.root, relativePath)?.text ?? null;
     } catch {
       return null;
     }
