@@ -6,7 +6,6 @@ import { workspaceStateDir } from '../config/state-paths.js';
 import { CodeloopError } from '../errors.js';
 import { searchContent, type ContentSearchRequest, type ContentSearchResult } from './content-search.js';
 import { AnalysisPool } from './analysis-pool.js';
-import { decodeText, isBinary } from './file-analysis.js';
 import { FileStore } from './file-store.js';
 import { IgnoreRules } from './ignore-rules.js';
 import { openIndexDatabase, SCHEMA_VERSION, type SqliteDatabase } from './index-database.js';
@@ -15,6 +14,7 @@ import { IndexWatcher, inotifyWatchLimit } from './index-watcher.js';
 import { IndexWriter, type SyncProgress, type SyncSummary } from './index-writer.js';
 import { buildRepoMap } from './repo-map.js';
 import { searchSymbols } from './symbol-search.js';
+import { decodeSearchText } from './search-text.js';
 import { rankFiles } from './text-ranking.js';
 
 const DEFAULT_LIMITS = { symbol: 100, text: 20 };
@@ -209,7 +209,7 @@ export class WorkspaceIndex {
     if (overlay !== undefined) return overlay;
     try {
       const bytes = fs.readFileSync(path.join(this.root, relativePath));
-      return isBinary(bytes) ? null : decodeText(bytes);
+      return decodeSearchText(bytes);
     } catch {
       return null;
     }
