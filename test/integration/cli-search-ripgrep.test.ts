@@ -123,7 +123,7 @@ describe('regex dialect as in rg', () => {
     regex('foo(?-i)_BAR', true), regex('x*'), regex('\\Bar'),
   ];
 
-  it('matches the same lines on CRLF, lone CR and Unicode text', () => {
+  it('matches the same lines on CRLF, lone CR and Unicode text', { timeout: 300_000 }, () => {
     const { root, stateHome } = tree(files, false);
     expectSameAsRipgrep(root, stateHome, searches);
   });
@@ -163,7 +163,7 @@ describe('encodings as in rg', () => {
     regex('\\W+run'), regex('run$'), regex('^.'), regex('^run'), regex('\\S+ run'), literal('\ufffd'), regex('na.ve'),
   ];
 
-  it('searches UTF-16 and BOM files transcoded, and bytes that are not UTF-8 as they are', () => {
+  it('searches UTF-16 and BOM files transcoded, and bytes that are not UTF-8 as they are', { timeout: 300_000 }, () => {
     const { root, stateHome } = tree(files, false);
     expectSameAsRipgrep(root, stateHome, searches);
   });
