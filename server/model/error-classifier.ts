@@ -225,16 +225,22 @@ export class ErrorBodies {
   }
 }
 
+/** The ModelError for a classified failure: the user's message, the endpoint's words, and the facts its body gave. */
+export function modelError({ kind, body, parameter }: Classification, status: number | undefined, endpoint: EndpointContext): ModelError {
+  return new ModelError(kind, describeFailure(kind, body, status, endpoint, parameter), body.message, status, {
+    ...(parameter ? { parameter } : {}),
+    ...(body.promptTokens ? { promptTokens: body.promptTokens } : {}),
+    ...(body.contextTokens ? { contextTokens: body.contextTokens } : {}),
+  });
+}
+
 /**
  * Turns whatever a model call threw into a ModelError (an abort is passed through untouched: the session was
  * cancelled). `bodies` supplies the raw error body the SDK dropped.
  */
 export function toModelError(error: unknown, endpoint: EndpointContext, bodies?: ErrorBodies): unknown {
   if (error instanceof ModelError || error instanceof OpenAI.APIUserAbortError) return error;
-  const make = (kind: ModelErrorKind, body: ErrorBody, status?: number, parameter?: string) => new ModelError(
-    kind, describeFailure(kind, body, status, endpoint, parameter), body.message, status,
-    { ...(parameter ? { parameter } : {}), ...(body.promptTokens ? { promptTokens: body.promptTokens } : {}), ...(body.contextTokens ? { contextTokens: body.contextTokens } : {}) },
-  );
+  const make = (kind: ModelErrorKind, body: ErrorBody, status?: number, parameter?: string) => modelError({ kind, body, parameter }, status, endpoint);
   if (error instanceof OpenAI.APIConnectionTimeoutError) return make('timeout', { message: error.message });
   if (error instanceof OpenAI.APIConnectionError) {
     const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';

@@ -4,7 +4,7 @@ import type { ModelConfig } from '../../protocol/config.js';
 import { CodeloopError } from '../errors.js';
 import { DEFAULT_CONTEXT_WINDOW, discoverContextWindow, type ContextWindow } from './context-window.js';
 import { EndpointCache } from './endpoint-cache.js';
-import { classifyErrorBody, describeFailure, ErrorBodies, toModelError, type EndpointContext } from './error-classifier.js';
+import { classifyErrorBody, ErrorBodies, modelError, toModelError, type EndpointContext } from './error-classifier.js';
 import { isLocalEndpoint, resolveBaseURL } from './model-endpoint.js';
 import { ModelError } from './model-errors.js';
 import { TokenCounter } from './token-count.js';
@@ -254,8 +254,7 @@ async function assemble(stream: AsyncIterable<ChatCompletionChunk>, endpoint: En
     chunks++;
     // vLLM reports a failure inside a stream as a chunk with its error fields at the top level.
     if ((chunk as { object?: string }).object === 'error') {
-      const { kind, body, parameter } = classifyErrorBody(undefined, chunk);
-      throw new ModelError(kind, describeFailure(kind, body, undefined, endpoint, parameter), body.message);
+      throw modelError(classifyErrorBody(undefined, chunk), undefined, endpoint);
     }
     if (chunk.usage) usage = chunk.usage;
     const delta = chunk.choices?.[0]?.delta;

@@ -49,6 +49,13 @@ describe('ModelClient.complete throws ModelError for every endpoint failure', ()
     expect(error.endpointMessage.length).toBeGreaterThan(20);
   });
 
+  it.each(['lmstudio', 'vllm'] as const)('%s overflow inside a 200 stream → contextOverflow', async (provider) => {
+    const { model } = await client([], { overflowInStream: provider });
+    const error = await failure(model.complete(question('hi'), []));
+    expect(error).toMatchObject({ kind: 'contextOverflow', status: undefined, details: { contextTokens: 8192 } });
+    expect(error.endpointMessage).toMatch(provider === 'lmstudio' ? /^Trying to keep the first 9013 tokens when context the overflows/ : /^This model's maximum context length is 8192 tokens/);
+  });
+
   it('learns the window an overflow error reveals (llama.cpp n_ctx)', async () => {
     const { status, body } = PROVIDER_ERRORS.llamacpp.contextOverflow;
     const { model, config, env } = await client([{ kind: 'http', status, body }]);
