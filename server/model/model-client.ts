@@ -163,9 +163,9 @@ export class ModelClient {
     const warnings: string[] = [];
     const reported = answer.usage?.prompt_tokens;
     if (reported && estimate >= TRUNCATION_MIN_TOKENS && reported < estimate * TRUNCATION_RATIO) {
-      warnings.push(`${this.baseURL} counted ${reported} prompt tokens for a prompt of about ${estimate}: it cut the prompt to fit its context window, so the model did not see all of it. `
-        + 'On Ollama raise the window: OLLAMA_CONTEXT_LENGTH=32768 ollama serve, or PARAMETER num_ctx 32768 in a Modelfile, then set model.contextWindow to match. '
-        + `codeloop now assumes a window of ${reported} tokens.`);
+      // The actionable part first: progress lines show only the start of a message.
+      warnings.push(`the endpoint cut a prompt of about ${estimate} tokens to ${reported} (its context window): raise it (Ollama: OLLAMA_CONTEXT_LENGTH=32768, or num_ctx in a Modelfile) and set model.contextWindow. `
+        + `Until then codeloop assumes ${reported} tokens for ${this.config.model} at ${this.baseURL}.`);
       this.learnWindow({ tokens: reported, source: `the endpoint, which cut a prompt of about ${estimate} tokens to ${reported} (Ollama's num_ctx)` });
     } else if (reported) {
       this.tokens.calibrate(estimate, reported);

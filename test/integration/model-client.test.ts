@@ -118,8 +118,8 @@ describe('tokens and the window in use', () => {
     const cut = await model.complete(question(bigFile), []);
     expect(cut.promptTokens).toBe(2048);
     expect(cut.warnings).toHaveLength(1);
-    expect(cut.warnings[0]).toMatch(/counted 2048 prompt tokens for a prompt of about \d{4}: it cut the prompt/);
-    expect(cut.warnings[0]).toContain('OLLAMA_CONTEXT_LENGTH=32768 ollama serve, or PARAMETER num_ctx 32768');
+    expect(cut.warnings[0]).toMatch(/^the endpoint cut a prompt of about \d{4} tokens to 2048 \(its context window\): raise it \(Ollama: OLLAMA_CONTEXT_LENGTH=32768, or num_ctx in a Modelfile\) and set model.contextWindow/);
+    expect(cut.warnings[0].indexOf('num_ctx')).toBeLessThan(200); // what to do fits the one-line progress view
     expect(await model.contextWindow()).toEqual({ tokens: 2048, source: expect.stringContaining("cut a prompt of about") });
   });
 
@@ -139,6 +139,16 @@ describe('tokens and the window in use', () => {
     const session = new AbortController();
     for (let i = 0; i < 15; i++) await model.complete(question(`turn ${i}`), [], session.signal);
     expect(getEventListeners(session.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('model.toolCalls "prompted" skips the probe and never sends tools', async () => {
+    const { model, fake } = await client([{ kind: 'text', content: '<tool_call>{"name": "list_files", "arguments": {}}</tool_call>' }], {}, { toolCalls: 'prompted' });
+    expect(await model.toolMode()).toEqual({ mode: 'prompted', reason: 'model.toolCalls is "prompted"', source: 'config' });
+    const reply = await model.complete(question('list the files'), tools);
+    expect(reply.message.tool_calls?.map((call) => call.type === 'function' && call.function.name)).toEqual(['list_files']);
+    expect(fake.probes).toEqual([]);
+    expect(fake.requests[0].tools).toBeUndefined();
+    expect(String(fake.requests[0].messages[0].content)).toContain('You can call tools.');
   });
 
   it('the cache file is keyed by endpoint and model', async () => {
