@@ -56,6 +56,17 @@ describe('ModelClient.complete throws ModelError for every endpoint failure', ()
     expect(error.endpointMessage).toMatch(provider === 'lmstudio' ? /^Trying to keep the first 9013 tokens when context the overflows/ : /^This model's maximum context length is 8192 tokens/);
   });
 
+  it('does not retry a 5xx that retrying cannot cure (llama.cpp\'s older overflow), but does retry a plain 500', async () => {
+    const overflow = { kind: 'http' as const, status: 500, body: { error: { code: 500, message: 'the request exceeds the available context size, try increasing the context size or enable context shift', type: 'server_error' } } };
+    const once = await client([overflow, overflow, overflow], {}, { maxRetries: 2 });
+    expect(await failure(once.model.complete(question('hi'), []))).toMatchObject({ kind: 'contextOverflow', status: 500 });
+    expect(once.fake.requests).toHaveLength(1);
+    const crash = { kind: 'http' as const, status: 500, headers: { 'retry-after': '0' }, body: { error: { message: 'CUDA error: out of memory' } } };
+    const retried = await client([crash, crash, crash], {}, { maxRetries: 2 });
+    expect(await failure(retried.model.complete(question('hi'), []))).toMatchObject({ kind: 'server', message: expect.stringContaining('failed (500) after 2 retries: "CUDA error: out of memory"') });
+    expect(retried.fake.requests).toHaveLength(3);
+  });
+
   it('learns the window an overflow error reveals (llama.cpp n_ctx)', async () => {
     const { status, body } = PROVIDER_ERRORS.llamacpp.contextOverflow;
     const { model, config, env } = await client([{ kind: 'http', status, body }]);
