@@ -155,6 +155,12 @@ describe('the endpoint from OPENAI_BASE_URL, and doctor\'s view of it', () => {
     const configured = await runCliAsync(['doctor'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: fake.baseURL } });
     expect(configured.stdout).toMatch(/FAIL model endpoint +http:\/\/127\.0\.0\.1:9\/v1 \(from model\.baseURL in the config\)/);
     expect(configured.stdout).toMatch(/FAIL tool calls +not probed: the endpoint does not answer/);
+    writeConfig(state, {});
+    const typo = await runCliAsync(['doctor'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: 'localhost:11434' } });
+    expect(typo.stdout).toMatch(/FAIL model endpoint +OPENAI_BASE_URL is not an http\(s\) URL: "localhost:11434"/);
+    const refused = await run(root, state, { OPENAI_BASE_URL: 'localhost:11434' });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('OPENAI_BASE_URL is not an http(s) URL');
   });
 
   it.each<{ name: string; quirks: EndpointQuirks; model?: Record<string, unknown>; shown: RegExp }>([
