@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { overflowAnswer, promptTokens, type ContextWindowOptions } from './context-window.js';
 
 /**
  * A local OpenAI-compatible endpoint that tests script: each POST /v1/chat/completions takes the next step.
@@ -25,7 +26,7 @@ export interface FakeModel {
 
 let callCounter = 0;
 
-function completion(step: Extract<FakeStep, { kind: 'text' | 'tools' }>): unknown {
+function completion(step: Extract<FakeStep, { kind: 'text' | 'tools' }>, prompt: number): unknown {
   const message = step.kind === 'text'
     ? { role: 'assistant', content: step.content }
     : {
@@ -40,7 +41,7 @@ function completion(step: Extract<FakeStep, { kind: 'text' | 'tools' }>): unknow
   return {
     id: `chatcmpl-${callCounter}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: 'fake-model',
     choices: [{ index: 0, message, finish_reason: step.kind === 'text' ? 'stop' : 'tool_calls' }],
-    usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
+    usage: { prompt_tokens: prompt, completion_tokens: 20, total_tokens: prompt + 20 },
   };
 }
 
@@ -71,7 +72,8 @@ function streamChunks(full: Completion): unknown[] {
   return chunks;
 }
 
-export async function startFakeModel(script: FakeStep[] | FakeResponder): Promise<FakeModel> {
+/** `contextWindow`: prompts are counted, reported in `usage`, and refused over the window (context-window.ts). */
+export async function startFakeModel(script: FakeStep[] | FakeResponder, options: { contextWindow?: ContextWindowOptions } = {}): Promise<FakeModel> {
   const queue = typeof script === 'function' ? [] : [...script];
   const requests: FakeModel['requests'] = [];
   const server = http.createServer((request, response) => {
@@ -87,6 +89,13 @@ export async function startFakeModel(script: FakeStep[] | FakeResponder): Promis
       }
       const parsed = body ? JSON.parse(body) : {};
       requests.push({ messages: parsed.messages ?? [], tools: parsed.tools, authorization: request.headers.authorization, stream: parsed.stream === true });
+      const prompt = promptTokens(parsed);
+      const overflow = options.contextWindow && overflowAnswer(prompt, options.contextWindow);
+      if (overflow) {
+        response.writeHead(overflow.status, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(overflow.body));
+        return;
+      }
       const step = typeof script === 'function' ? script(parsed.messages ?? []) : queue.shift();
       if (!step) {
         response.writeHead(500, { 'content-type': 'application/json' });
@@ -101,12 +110,12 @@ export async function startFakeModel(script: FakeStep[] | FakeResponder): Promis
       }
       if (parsed.stream) {
         response.writeHead(200, { 'content-type': 'text/event-stream' });
-        for (const chunk of streamChunks(completion(step) as Completion)) response.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        for (const chunk of streamChunks(completion(step, prompt) as Completion)) response.write(`data: ${JSON.stringify(chunk)}\n\n`);
         response.end('data: [DONE]\n\n');
         return;
       }
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(completion(step)));
+      response.end(JSON.stringify(completion(step, prompt)));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
