@@ -314,8 +314,8 @@ export class AgentService {
 
   private async plan(run: Run, request: TaskRequest): Promise<void> {
     await run.shadow.ready;
-    const window = await run.model.contextWindow();
-    run.conversation.begin(window.tokens, SYSTEM_PROMPT, taskMessage(request.kind, request.prompt), this.context(run, request, repoMapTokens(window.tokens)));
+    const window = Math.min((await run.model.contextWindow()).tokens, run.config.context.workingTokens);
+    run.conversation.begin(window, SYSTEM_PROMPT, taskMessage(request.kind, request.prompt), this.context(run, request, repoMapTokens(window)));
     run.conversation.say(PLAN_REQUEST);
     const plan = (await this.ask(run, false)).text?.trim() || '(the model gave no plan)';
     const autoApprove = request.autoApprovePlan ?? run.config.autoApprovePlan;

@@ -1,17 +1,14 @@
+import type { AgentConfig } from '../../../protocol/config.js';
 import { capText } from '../../tools/tool-output.js';
 import { compactionAnchor } from '../prompts.js';
 import { newestTurnsStart, type ToolCallRecord, type TranscriptData, type TranscriptEntry } from './transcript.js';
 
 /**
- * The thresholds of the context policy, as shares of the model's context window (`agent.context` in the
- * config): old tool results are elided past `elideAt`, the conversation is compacted past `compactAt`, and no
+ * The thresholds of the context policy (`agent.context` in the config), as shares of the model's context
+ * window: old tool results are elided past `elideAt`, the conversation is compacted past `compactAt`, and no
  * request is sent above `maxRequestShare`.
  */
-export interface ContextSettings {
-  elideAt: number;
-  compactAt: number;
-  maxRequestShare: number;
-}
+export type ContextSettings = AgentConfig['context'];
 
 /** ≈ characters per token, to turn token shares of the window into character limits. */
 const CHARACTERS_PER_TOKEN = 4;
