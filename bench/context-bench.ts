@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SUMMARY_REQUEST } from '../server/agent/prompts.js';
 import { SessionStore } from '../server/agent/session-store.js';
-import { promptTokens } from '../test/fake-model/context-window.js';
+import { promptTokens } from '../test/fake-model/endpoint-quirks.js';
 import { startFakeModel, type FakeStep } from '../test/fake-model/fake-model-server.js';
 
 const { values } = parseArgs({ options: { cli: { type: 'string' }, before: { type: 'boolean', default: false }, windows: { type: 'string' } } });
@@ -129,7 +129,7 @@ async function measure(scenario: Scenario, window: number): Promise<Outcome> {
       return { kind: 'text', content: 'Read the modules so far; each holds 230 small numeric helpers. Nothing else matters for the task yet.' };
     }
     return queue.shift();
-  }, { contextWindow: { tokens: window } });
+  }, {}, { tokens: window });
   try {
     fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
     fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({
@@ -143,7 +143,7 @@ async function measure(scenario: Scenario, window: number): Promise<Outcome> {
     } catch {
       throw new Error(`codeloop run printed no report (exit ${result.status}): ${result.stderr.slice(-2000)}`);
     }
-    for (const request of fake.requests) sizes.push(promptTokens({ messages: request.messages, tools: request.tools }));
+    for (const request of fake.requests) sizes.push(promptTokens({ messages: request.messages, tools: request.tools }, {}));
     const store = new SessionStore(path.join(state, 'sessions.db'));
     const compactions = store.events(report.sessionId).filter((event) => (event.data as { compaction?: unknown }).compaction !== undefined).length;
     store.close();

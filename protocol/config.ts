@@ -46,6 +46,12 @@ export const ModelConfigSchema = z
      * LM Studio each publish it), else 8192 is assumed; `codeloop doctor` shows which.
      */
     contextWindow: z.number().int().positive().optional(),
+    /**
+     * How tools reach the model: `native` (the API's `tools`), `prompted` (described in the system prompt, calls
+     * read from the answer's text, for endpoints without tool support), or `auto`: probed once per endpoint and
+     * model, and cached (`codeloop doctor` probes again).
+     */
+    toolCalls: z.enum(['auto', 'native', 'prompted']).default('auto'),
     /** US dollars per million tokens, for the cost budget and reports. */
     price: z.object({ input: z.number().nonnegative().default(0), output: z.number().nonnegative().default(0) }).strict().default({ input: 0, output: 0 }),
   })

@@ -1,48 +1,31 @@
-import { TokenCounter } from '../../server/model/token-count.js';
+import type http from 'node:http';
+import { promptTokens, PROVIDER_ERRORS, type Provider } from './endpoint-quirks.js';
 
 /**
- * The scripted model's context window: prompts are counted with the same tokenizer codeloop counts with
- * (uncalibrated o200k), reported as `usage.prompt_tokens`, and a prompt over the window is refused with the
- * error body a real server sends.
+ * The scripted model's context window: a prompt over it (counted as the scripted server counts for `usage`,
+ * ≈4 characters a token) is refused with the overflow error a real server of that provider sends.
  */
 export interface ContextWindowOptions {
   tokens: number;
-  /** Whose overflow error to answer with (default OpenAI's). */
-  provider?: 'openai' | 'vllm' | 'llamacpp';
-}
-
-const counter = new TokenCounter();
-
-/** Prompt tokens of a chat-completions request body (messages and tools). */
-export function promptTokens(body: { messages?: unknown[]; tools?: unknown[] }): number {
-  return counter.count((body.messages ?? []) as Parameters<TokenCounter['count']>[0], (body.tools ?? []) as Parameters<TokenCounter['count']>[1]);
+  /** Whose overflow error to answer with (default OpenAI's `context_length_exceeded`). */
+  provider?: Provider;
 }
 
 /**
- * The HTTP answer of a server whose window the prompt does not fit, null when it fits. Bodies as the servers
- * send them: OpenAI (`context_length_exceeded`), vLLM (`{"object":"error",…}` at the top level), llama.cpp
- * server (`exceed_context_size_error` with `n_prompt_tokens` and `n_ctx`).
+ * The provider's overflow body with this request's numbers: the recorded bodies (endpoint-quirks.ts) say 8192
+ * for the window and 9013 for the prompt.
  */
-export function overflowAnswer(tokens: number, window: ContextWindowOptions): { status: number; body: unknown } | null {
-  if (tokens <= window.tokens) return null;
-  switch (window.provider ?? 'openai') {
-    case 'openai': return {
-      status: 400,
-      body: { error: {
-        message: `This model's maximum context length is ${window.tokens} tokens. However, your messages resulted in ${tokens} tokens. Please reduce the length of the messages.`,
-        type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded',
-      } },
-    };
-    case 'vllm': return {
-      status: 400,
-      body: {
-        object: 'error', type: 'BadRequestError', param: null, code: 400,
-        message: `This model's maximum context length is ${window.tokens} tokens. However, you requested ${tokens} tokens in the messages, Please reduce the length of the messages.`,
-      },
-    };
-    case 'llamacpp': return {
-      status: 400,
-      body: { error: { code: 400, type: 'exceed_context_size_error', message: 'the request exceeds the available context size, try increasing it', n_prompt_tokens: tokens, n_ctx: window.tokens } },
-    };
-  }
+export function overflowBody(provider: Provider, tokens: number, window: number): { status: number; body: unknown } {
+  const { status, body } = PROVIDER_ERRORS[provider].contextOverflow;
+  return { status, body: JSON.parse(JSON.stringify(body).replaceAll('9013', String(tokens)).replaceAll('8192', String(window))) };
+}
+
+/** Answers a request whose prompt does not fit the window with the overflow error; false when it fits. */
+export function refuseOverWindow(parsed: { messages?: unknown; tools?: unknown }, window: ContextWindowOptions, response: http.ServerResponse): boolean {
+  const tokens = promptTokens(parsed, {});
+  if (tokens <= window.tokens) return false;
+  const { status, body } = overflowBody(window.provider ?? 'openai', tokens, window.tokens);
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+  return true;
 }

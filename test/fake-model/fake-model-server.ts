@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { overflowAnswer, promptTokens, type ContextWindowOptions } from './context-window.js';
+import { refuseOverWindow, type ContextWindowOptions } from './context-window.js';
+import { answerByQuirk, shapeChunks, shapeCompletion, type EndpointQuirks } from './endpoint-quirks.js';
 
 /**
  * A local OpenAI-compatible endpoint that tests script: each POST /v1/chat/completions takes the next step.
@@ -19,6 +20,8 @@ export type FakeResponder = (messages: { role: string; content?: unknown }[]) =>
 export interface FakeModel {
   baseURL: string;
   requests: { messages: { role: string; content?: unknown }[]; tools?: unknown[]; authorization?: string; stream: boolean }[];
+  /** Tool-mode probes codeloop sent (answered by the quirks, not the script). */
+  probes: unknown[];
   /** Steps left of a scripted list (always 0 with a responder). */
   remaining(): number;
   close(): Promise<void>;
@@ -26,7 +29,7 @@ export interface FakeModel {
 
 let callCounter = 0;
 
-function completion(step: Extract<FakeStep, { kind: 'text' | 'tools' }>, prompt: number): unknown {
+function completion(step: Extract<FakeStep, { kind: 'text' | 'tools' }>): unknown {
   const message = step.kind === 'text'
     ? { role: 'assistant', content: step.content }
     : {
@@ -41,7 +44,7 @@ function completion(step: Extract<FakeStep, { kind: 'text' | 'tools' }>, prompt:
   return {
     id: `chatcmpl-${callCounter}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: 'fake-model',
     choices: [{ index: 0, message, finish_reason: step.kind === 'text' ? 'stop' : 'tool_calls' }],
-    usage: { prompt_tokens: prompt, completion_tokens: 20, total_tokens: prompt + 20 },
+    usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
   };
 }
 
@@ -72,30 +75,21 @@ function streamChunks(full: Completion): unknown[] {
   return chunks;
 }
 
-/** `contextWindow`: prompts are counted, reported in `usage`, and refused over the window (context-window.ts). */
-export async function startFakeModel(script: FakeStep[] | FakeResponder, options: { contextWindow?: ContextWindowOptions } = {}): Promise<FakeModel> {
+/** `contextWindow`: prompts over it are refused with the provider's overflow error (context-window.ts). */
+export async function startFakeModel(script: FakeStep[] | FakeResponder, quirks: EndpointQuirks = {}, contextWindow?: ContextWindowOptions): Promise<FakeModel> {
   const queue = typeof script === 'function' ? [] : [...script];
   const requests: FakeModel['requests'] = [];
+  const probes: unknown[] = [];
   const server = http.createServer((request, response) => {
     let body = '';
     request.on('data', (chunk) => {
       body += chunk;
     });
     request.on('end', () => {
-      if (request.method === 'GET') {
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ object: 'list', data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'tests' }] }));
-        return;
-      }
       const parsed = body ? JSON.parse(body) : {};
+      if (answerByQuirk(quirks, request, parsed, response, probes)) return;
       requests.push({ messages: parsed.messages ?? [], tools: parsed.tools, authorization: request.headers.authorization, stream: parsed.stream === true });
-      const prompt = promptTokens(parsed);
-      const overflow = options.contextWindow && overflowAnswer(prompt, options.contextWindow);
-      if (overflow) {
-        response.writeHead(overflow.status, { 'content-type': 'application/json' });
-        response.end(JSON.stringify(overflow.body));
-        return;
-      }
+      if (contextWindow && refuseOverWindow(parsed, contextWindow, response)) return;
       const step = typeof script === 'function' ? script(parsed.messages ?? []) : queue.shift();
       if (!step) {
         response.writeHead(500, { 'content-type': 'application/json' });
@@ -108,14 +102,16 @@ export async function startFakeModel(script: FakeStep[] | FakeResponder, options
         response.end(JSON.stringify(step.body ?? { error: { message: `scripted ${step.status}` } }));
         return;
       }
+      const answer = completion(step) as Completion;
+      shapeCompletion(answer, parsed, quirks);
       if (parsed.stream) {
         response.writeHead(200, { 'content-type': 'text/event-stream' });
-        for (const chunk of streamChunks(completion(step, prompt) as Completion)) response.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        for (const chunk of shapeChunks(streamChunks(answer) as never, quirks)) response.write(`data: ${JSON.stringify(chunk)}\n\n`);
         response.end('data: [DONE]\n\n');
         return;
       }
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(completion(step, prompt)));
+      response.end(JSON.stringify(answer));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -123,6 +119,7 @@ export async function startFakeModel(script: FakeStep[] | FakeResponder, options
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
     requests,
+    probes,
     remaining: () => queue.length,
     close: () => new Promise((resolve) => {
       server.closeAllConnections();
