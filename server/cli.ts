@@ -8,6 +8,7 @@ const commandModules = {
   daemon: () => import('./cli/daemon-commands.js'),
   run: () => import('./cli/run-command.js'),
   doctor: () => import('./cli/doctor-command.js'),
+  sessions: () => import('./cli/sessions-command.js'),
 };
 import { CodeloopError } from './errors.js';
 
@@ -21,6 +22,8 @@ commands:
   run [--json] [--yes] [--plan-only] [--max-turns N] "TASK"
                                           run an agent session on the current directory; shows the diff,
                                           applies it only with --yes or when you answer yes
+  sessions list [DIR] [--json]            list agent sessions (of the workspace holding DIR), newest first
+  sessions show ID [--json]               a session's transcript: plan, tool calls and results, tests, cost
   doctor [DIR] [--json]                   check config, model endpoint and key, sandbox, index, daemon
   lsp [--standalone]                      language server on stdio: bridges to the shared daemon (starting it),
                                           or runs everything in this process with --standalone
@@ -87,6 +90,13 @@ async function run(argv: string[]): Promise<number> {
     case 'doctor': {
       const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
       return (await commandModules.doctor()).doctorCommand(positionals[0] ?? '.', { json: !!values.json });
+    }
+    case 'sessions': {
+      const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
+      const [action, argument, ...extra] = positionals;
+      if (action === 'list' && !extra.length) return (await commandModules.sessions()).sessionsListCommand(argument, { json: !!values.json });
+      if (action === 'show' && argument && !extra.length) return (await commandModules.sessions()).sessionsShowCommand(argument, { json: !!values.json });
+      throw new UsageError('sessions takes `list [DIR]` or `show ID`');
     }
     case 'lsp': {
       const { values, positionals } = parse(rest, { standalone: { type: 'boolean' }, stdio: { type: 'boolean' } });
