@@ -10,6 +10,7 @@ export type CodeloopErrorCode =
   | 'invalidConfig'
   | 'pathOutsideWorkspace'
   | 'notFound'
+  | 'sandboxUnavailable'
   | 'modelEndpoint';
 
 export class CodeloopError extends Error {
