@@ -174,7 +174,7 @@ export function runCommand(command: string, sandbox: string | SandboxSpec, env: 
       if (head.length < half) {
         const take = text.slice(0, half - head.length);
         head += take;
-        tail = (tail + text.slice(take.length)).slice(-half);
+        tail += text.slice(take.length); // cut (and counted) below
       } else {
         tail += text;
       }
