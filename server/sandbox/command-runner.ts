@@ -97,9 +97,12 @@ export interface SandboxSpec {
   writable?: readonly string[];
 }
 
-/** The plain sandbox around one folder (its own content, writable): secret stores and codeloop's state hidden. */
-export function folderSandbox(cwd: string, home: string = os.homedir()): SandboxSpec {
-  return { cwd, source: { kind: 'folder' }, home, hidden: hiddenPaths(home, [], [stateHome()]) };
+/**
+ * The plain sandbox around one folder (its own content, writable): secret stores (plus `hiddenHomePaths`, home-
+ * relative) and codeloop's state hidden.
+ */
+export function folderSandbox(cwd: string, home: string = os.homedir(), hiddenHomePaths: readonly string[] = []): SandboxSpec {
+  return { cwd, source: { kind: 'folder' }, home, hidden: hiddenPaths(home, hiddenHomePaths, [stateHome()]) };
 }
 
 /** Mount options for overlayfs; commas and colons would split them, so such paths cannot be layers. */

@@ -142,3 +142,30 @@ describe.each(['overlay', 'copy', 'clone'] as const)('a session with agent.shado
     await expect.poll(() => fs.readdirSync(path.join(state, 'codeloop', 'shadows')), { timeout: 20_000 }).toEqual([]);
   }, 120_000);
 });
+
+describe('codeloop doctor on sessions\' workspaces and toolchains', () => {
+  it('says which shadow sessions get, and whether the test command\'s tool starts in the sandbox', async () => {
+    const root = makeTree({ 'package.json': JSON.stringify({ name: 'x', scripts: { test: 'mytool run-tests' } }) });
+    const home = makeTree({ '.local/bin/mytool': '#!/bin/sh\necho "mytool 1.2.3"\n', '.secret-tools/bin/othertool': '#!/bin/sh\necho other\n' });
+    fs.chmodSync(path.join(home, '.local/bin/mytool'), 0o755);
+    fs.chmodSync(path.join(home, '.secret-tools/bin/othertool'), 0o755);
+    const state = makeStateHome();
+    cleanups.push(() => removeTree(root, home, state));
+    const doctor = async (config: object) => {
+      fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
+      fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({ model: { baseURL: 'http://127.0.0.1:9/v1', maxRetries: 0 }, ...config }));
+      const result = await runCliAsync(['doctor', '--json'], { cwd: root, stateHome: state, env: { HOME: home, PATH: `${home}/.local/bin:${home}/.secret-tools/bin:${process.env.PATH}` } });
+      return Object.fromEntries(JSON.parse(result.stdout).checks.map((check: { name: string }) => [check.name, check]));
+    };
+    const auto = await doctor({});
+    expect(auto.shadow).toMatchObject({ ok: true, detail: expect.stringMatching(/^overlay: overlay mounts work/) });
+    expect(auto['test command']).toMatchObject({ ok: true, detail: expect.stringMatching(/^npm test: starts in the sandbox: `npm --version` \([\d.]+\), `PATH="\$PWD\/node_modules\/.bin:\$PATH" mytool --version` \(mytool 1.2.3\)$/) });
+    const copy = await doctor({ agent: { shadow: 'copy' } });
+    expect(copy.shadow).toMatchObject({ ok: true, detail: expect.stringMatching(/^copy: agent.shadow is "copy"/) });
+    // A project's config may hide more of the home (never less): a tool kept there cannot start, and doctor says so.
+    fs.writeFileSync(path.join(root, 'package.json'), JSON.stringify({ name: 'x', scripts: { test: 'othertool' } }));
+    fs.writeFileSync(path.join(root, '.codeloop.json'), JSON.stringify({ agent: { hiddenHomePaths: ['.secret-tools'] } }));
+    const hidden = await doctor({});
+    expect(hidden['test command']).toMatchObject({ ok: false, detail: expect.stringContaining('npm test: `PATH="$PWD/node_modules/.bin:$PATH" othertool --version` cannot start in the sandbox (not found on PATH inside the sandbox)') });
+  }, 120_000);
+});
