@@ -102,7 +102,7 @@ export class AgentService {
   }
 
   start(workspace: AgentWorkspace, config: AgentConfig, model: ModelClient, request: TaskRequest): SessionRecord {
-    const strategy = chooseShadowStrategy(config.shadow, this.shadowsDir);
+    const strategy = chooseShadowStrategy(config.shadow, this.shadowsDir, workspace.root);
     const session = this.store.create(workspace.root, request.prompt, request.kind);
     const shadow = new ShadowWorkspace(workspace.root, path.join(this.shadowsDir, session.sessionId), workspace.unsavedBuffers(), strategy,
       { home: os.homedir(), hiddenHomePaths: config.hiddenHomePaths });

@@ -17,9 +17,9 @@ import path from 'node:path';
 type Check = { name: string; ok: boolean; detail: string };
 
 /** How sessions get their workspace here (overlay, clone or copy) and why. */
-function sessionWorkspaceCheck(config: Config): Check {
+function sessionWorkspaceCheck(root: string, config: Config): Check {
   try {
-    const strategy = chooseShadowStrategy(config.agent.shadow, path.join(stateHome(), 'shadows'));
+    const strategy = chooseShadowStrategy(config.agent.shadow, path.join(stateHome(), 'shadows'), root);
     return { name: 'shadow', ok: true, detail: `${strategy.kind}: ${strategy.reason}` };
   } catch (error) {
     return { name: 'shadow', ok: false, detail: errorMessage(error) };
@@ -102,7 +102,7 @@ export async function doctorCommand(dir: string, options: { json: boolean }): Pr
   }
   const isolation = probeIsolation();
   checks.push({ name: 'sandbox', ok: isolation.filesystem && isolation.network, detail: describeIsolation(isolation) });
-  if (config) checks.push(sessionWorkspaceCheck(config), await toolchainCheck(root, config));
+  if (config) checks.push(sessionWorkspaceCheck(root, config), await toolchainCheck(root, config));
   const socket = await connectToDaemon(daemonPaths());
   socket?.end();
   checks.push({ name: 'daemon', ok: true, detail: socket ? `running at ${daemonPaths().socket}; log ${daemonLogPath()}` : `not running (editors start it with \`codeloop lsp\`); log ${daemonLogPath()}` });

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { AgentConfig } from '../../protocol/config.js';
 import { CodeloopError } from '../errors.js';
@@ -70,32 +71,35 @@ function cloneProblem(dir: string): string | null {
   }
 }
 
-const cache = new Map<string, ShadowStrategy>();
+const probed = new Map<string, string | null>();
 
 /**
- * The shadow kind for sessions whose layers live under `shadowsDir`: the configured one, or with `auto` the first
- * of overlay → copy-on-write clone → copy that works on this machine (probed once per folder and process).
- * A forced `overlay` that cannot work is an error (it names what failed) rather than a silent copy.
+ * The shadow kind for a session on `root` whose layers live under `shadowsDir`: the configured one, or with
+ * `auto` the first of overlay → copy-on-write clone → copy that works on this machine (the mount is probed once
+ * per folder and process). A forced `overlay` that cannot work is an error naming what failed, never a silent copy.
  */
-export function chooseShadowStrategy(setting: AgentConfig['shadow'], shadowsDir: string): ShadowStrategy {
-  const key = `${setting}\0${shadowsDir}`;
-  const known = cache.get(key);
-  if (known) return known;
-  const scratch = path.join(shadowsDir, `.probe-${process.pid}`);
-  let strategy: ShadowStrategy;
-  if (setting === 'copy') strategy = { kind: 'copy', reason: 'agent.shadow is "copy": every session copies the tree' };
-  else if (setting === 'clone') strategy = { kind: 'clone', reason: 'agent.shadow is "clone": every session clones the tree (copy-on-write where the file system can)' };
-  else {
-    const overlay = overlayProblem(scratch);
-    if (overlay === null) strategy = { kind: 'overlay', reason: 'overlay mounts work in a user namespace: sessions keep only what they change' };
-    else if (setting === 'overlay') throw new CodeloopError('sandboxUnavailable', `agent.shadow is "overlay" but overlay mounts do not work here: ${overlay}; set agent.shadow to "auto"`);
-    else {
-      const clone = cloneProblem(scratch);
-      strategy = clone === null
-        ? { kind: 'clone', reason: `overlay mounts do not work here (${overlay}); sessions clone the tree copy-on-write` }
-        : { kind: 'copy', reason: `overlay mounts do not work here (${overlay}), nor clones (${clone}); sessions copy the whole tree` };
+export function chooseShadowStrategy(setting: AgentConfig['shadow'], shadowsDir: string, root?: string): ShadowStrategy {
+  if (setting === 'copy') return { kind: 'copy', reason: 'agent.shadow is "copy": every session copies the tree' };
+  if (setting === 'clone') return { kind: 'clone', reason: 'agent.shadow is "clone": every session clones the tree (copy-on-write where the file system can)' };
+  let overlay = probed.get(shadowsDir);
+  if (overlay === undefined) {
+    overlay = overlayProblem(path.join(shadowsDir, `.probe-${process.pid}`));
+    probed.set(shadowsDir, overlay);
+  }
+  // The tree and the home become layers too; their paths must fit in the mount options.
+  for (const layer of [root, os.homedir()]) {
+    if (overlay === null && layer !== undefined) {
+      try {
+        overlayOptions({ lowers: [layer], upper: shadowsDir, work: shadowsDir });
+      } catch (error) {
+        overlay = (error as Error).message;
+      }
     }
   }
-  cache.set(key, strategy);
-  return strategy;
+  if (overlay === null) return { kind: 'overlay', reason: 'overlay mounts work in a user namespace: sessions keep only what they change' };
+  if (setting === 'overlay') throw new CodeloopError('sandboxUnavailable', `agent.shadow is "overlay" but overlay mounts do not work here: ${overlay}; set agent.shadow to "auto"`);
+  const clone = cloneProblem(path.join(shadowsDir, `.probe-${process.pid}`));
+  return clone === null
+    ? { kind: 'clone', reason: `overlay mounts do not work here (${overlay}); sessions clone the tree copy-on-write` }
+    : { kind: 'copy', reason: `overlay mounts do not work here (${overlay}), nor clones (${clone}); sessions copy the whole tree` };
 }
