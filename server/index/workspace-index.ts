@@ -4,9 +4,9 @@ import type { IndexConfig } from '../../protocol/config.js';
 import type { IndexStatus, RankedFile, SearchParams, SearchResult, SymbolInfo } from '../../protocol/search.js';
 import { workspaceStateDir } from '../config/state-paths.js';
 import { CodeloopError } from '../errors.js';
+import { readTextFile } from '../workspace/confined-files.js';
 import { searchContent, type ContentSearchRequest, type ContentSearchResult } from './content-search.js';
 import { AnalysisPool } from './analysis-pool.js';
-import { decodeText, isBinary } from './file-analysis.js';
 import { FileStore } from './file-store.js';
 import { IgnoreRules } from './ignore-rules.js';
 import { openIndexDatabase, SCHEMA_VERSION, type SqliteDatabase } from './index-database.js';
@@ -15,6 +15,7 @@ import { IndexWatcher, inotifyWatchLimit } from './index-watcher.js';
 import { IndexWriter, type SyncProgress, type SyncSummary } from './index-writer.js';
 import { buildRepoMap } from './repo-map.js';
 import { searchSymbols } from './symbol-search.js';
+import { decodeSearchText } from './search-text.js';
 import { rankFiles } from './text-ranking.js';
 
 const DEFAULT_LIMITS = { symbol: 100, text: 20 };
@@ -116,7 +117,7 @@ export class WorkspaceIndex {
     this.rules = new IgnoreRules(root, config);
     this.writer = new IndexWriter(root, this.store, this.rules, this.pool, config.maxFileSize,
       (relativePath) => this.overlays.get(relativePath));
-    this.queries = new IndexQueries(db, (file) => this.readText(file));
+    this.queries = new IndexQueries(db, (file) => this.readSearchText(file));
   }
 
   static open(dir: string, config: IndexConfig, databasePath?: string): WorkspaceIndex {
@@ -248,13 +249,30 @@ export class WorkspaceIndex {
     return Buffer.byteLength(text) > this.config.maxFileSize;
   }
 
-  /** Current text of an indexed file: the unsaved buffer if open, else the disk (null if gone or binary). */
+  /**
+   * Current text of an indexed file: the unsaved buffer if open, else the disk decoded as the shadow and Apply
+   * decode it (file-encoding.ts); null if gone, not text, or reached through a link out of the workspace.
+   */
   readText(relativePath: string): string | null {
     const overlay = this.overlays.get(relativePath);
     if (overlay !== undefined) return overlay;
     try {
-      const bytes = fs.readFileSync(path.join(this.root, relativePath));
-      return isBinary(bytes) ? null : decodeText(bytes);
+      return readTextFile(this.root, relativePath)?.text ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Text of an indexed file as search sees it: the unsaved buffer if open, else the disk decoded for matching
+   * (search-text.ts: bytes that are not valid UTF-8 are kept apart so they never match by accident); null if
+   * gone or binary.
+   */
+  private readSearchText(relativePath: string): string | null {
+    const overlay = this.overlays.get(relativePath);
+    if (overlay !== undefined) return overlay;
+    try {
+      return decodeSearchText(fs.readFileSync(path.join(this.root, relativePath)));
     } catch {
       return null;
     }
@@ -294,7 +312,7 @@ export class WorkspaceIndex {
       const indexable = text !== null && !this.isTooLarge(text) && !this.rules.isIgnored(file, false) && !this.rules.isInsideIgnoredDirectory(file);
       return { file, text, outcome: indexable ? await this.pool.analyze({ root: this.root, path: file, overlay: text }) : null };
     }));
-    const reader = new IndexQueries(this.db, (file) => (changes.has(file) ? changes.get(file)! : this.readText(file)));
+    const reader = new IndexQueries(this.db, (file) => (changes.has(file) ? changes.get(file)! : this.readSearchText(file)));
     this.db.exec('SAVEPOINT session_view');
     try {
       for (const { file, text, outcome } of outcomes) {

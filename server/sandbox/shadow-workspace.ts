@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { ProposedFile } from '../agent/session-store.js';
 import { stateHome } from '../config/state-paths.js';
 import { CodeloopError, errorMessage } from '../errors.js';
+import { readTextFile, removeFile, writeTextFile, type TextFile } from '../workspace/confined-files.js';
+import { DEFAULT_ENCODING, type FileEncoding } from '../workspace/file-encoding.js';
 import { confinePath } from '../workspace/path-confinement.js';
 import { scrubbedEnvironment, type SandboxSpec } from './command-runner.js';
 import { copyTree } from './copy-tree.js';
@@ -17,6 +19,9 @@ export interface ShadowHome {
   /** Home-relative secret stores to hide on top of the built-in list (agent.hiddenHomePaths). */
   hiddenHomePaths: readonly string[];
 }
+
+/** A file the agent wrote (its text and the encoding it is written in), or null for one it deleted. */
+type AgentFile = { text: string; encoding: FileEncoding } | null;
 
 /** Folders the list_files tool does not descend into (dependencies, version control). */
 const UNLISTED = (name: string) => name === 'node_modules' || name.startsWith('.git');
@@ -34,8 +39,8 @@ const UNLISTED = (name: string) => name === 'node_modules' || name.startsWith('.
  * and commands write into it.
  */
 export class ShadowWorkspace {
-  /** The agent's own text of each file it wrote (null: deleted), and the unsaved buffers of the start. */
-  private readonly agentLayer = new Map<string, string | null>();
+  /** What the agent wrote (null: deleted), and the unsaved buffers of the start. */
+  private readonly agentLayer = new Map<string, AgentFile>();
   private readonly touched = new Set<string>();
   private readonly realRoot: string;
   /**
@@ -64,6 +69,11 @@ export class ShadowWorkspace {
     return path.join(this.dir, name);
   }
 
+  /** A layer's real path (confinement compares real paths). */
+  private realLayer(name: 'agent' | 'upper' | 'tree'): string {
+    return fs.realpathSync(this.layer(name));
+  }
+
   private async prepare(unsavedBuffers: Map<string, string>): Promise<void> {
     try {
       await removeTree(this.dir);
@@ -78,7 +88,22 @@ export class ShadowWorkspace {
     } catch (error) {
       throw new Error(`could not prepare the session's workspace in ${this.dir} (${this.strategy.kind}): ${errorMessage(error)}`);
     }
-    for (const [relative, text] of unsavedBuffers) this.writeLayers(relative, text);
+    for (const [relative, text] of unsavedBuffers) this.copyBuffer(relative, text);
+  }
+
+  /**
+   * An unsaved buffer over its file, in that file's encoding (the buffer is the editor's view of the file as
+   * stored); a buffer that encoding cannot hold (a binary file, or `€` typed into a Latin-1 file) is kept as
+   * UTF-8, as the editor would have to save it. A path leading out still throws.
+   */
+  private copyBuffer(relative: string, text: string): void {
+    const confined = this.resolve(relative);
+    try {
+      this.writeLayers(confined, { text, encoding: this.mergedFile(confined)?.encoding ?? DEFAULT_ENCODING });
+    } catch (error) {
+      if (!(error instanceof CodeloopError) || error.code === 'pathOutsideWorkspace') throw error;
+      this.writeLayers(confined, { text, encoding: DEFAULT_ENCODING });
+    }
   }
 
   /** Confines an agent-named path to the workspace (never into `.git`); returns it root-relative. */
@@ -90,61 +115,82 @@ export class ShadowWorkspace {
     return confined;
   }
 
-  /** A file's text as the session sees it, null when it does not exist; a path leading out throws (the model is told why). */
+  /**
+   * A file's text as the session sees it, null when it does not exist; a path leading out or a file that is not
+   * text throws (the model is told why).
+   */
   read(relative: string): string | null {
     const confined = this.resolve(relative);
     const own = this.agentLayer.get(confined);
-    if (own !== undefined) return own;
-    if (!this.overlay) return readFileOrNull(this.inLayer('tree', confined));
-    const written = this.commandLayerText(confined);
-    return written !== undefined ? written : readFileOrNull(path.join(this.realRoot, confined));
+    return own !== undefined ? own?.text ?? null : this.mergedFile(confined)?.text ?? null;
   }
 
-  /** A path inside one of the session's layers (symlinks a command made there may not lead out of it). */
-  private inLayer(name: 'agent' | 'upper' | 'tree', relative: string): string {
-    const root = this.layer(name);
-    return path.join(root, confinePath(fs.realpathSync(root), relative));
+  /** The encoding a file is written back in (its own, or UTF-8 for a new one); see file-encoding.ts. */
+  encodingOf(relative: string): FileEncoding {
+    const confined = this.resolve(relative);
+    const own = this.agentLayer.get(confined);
+    return (own !== undefined ? own?.encoding : this.mergedFile(confined)?.encoding) ?? DEFAULT_ENCODING;
   }
 
-  /** What commands left in the commands' layer: their text, null for a whiteout (deleted), undefined for nothing. */
-  private commandLayerText(relative: string): string | null | undefined {
+  /**
+   * A file as the layers under the agent's show it: what commands left, else the user's tree (or the copy).
+   * Symlinks a command made in its layer may not lead out of it (confined-files.ts).
+   */
+  private mergedFile(confined: string): TextFile | null {
+    if (!this.overlay) return readTextFile(this.realLayer('tree'), confined);
+    if (this.commandLayerHides(confined)) return null;
+    return readTextFile(this.realLayer('upper'), confined) ?? readTextFile(this.realRoot, confined);
+  }
+
+  /** Whether commands deleted this file: a whiteout at it or at a folder above it, or a file where a folder was. */
+  private commandLayerHides(relative: string): boolean {
     const parts = relative.split('/');
     for (let depth = 1; depth <= parts.length; depth++) {
       let stat: fs.Stats;
       try {
         stat = fs.lstatSync(path.join(this.layer('upper'), ...parts.slice(0, depth)));
       } catch {
-        return undefined;
+        return false;
       }
-      if (isWhiteout(stat)) return null;
-      if (depth < parts.length && !stat.isDirectory()) return null;
+      if (isWhiteout(stat)) return true;
+      if (depth < parts.length && !stat.isDirectory()) return true;
     }
-    return readFileOrNull(this.inLayer('upper', relative));
+    return false;
   }
 
-  /** Writes (or, with null, deletes) a file for the agent: it becomes part of the proposal. */
+  /**
+   * Writes (or, with null, deletes) a file for the agent, in the encoding it already has: it becomes part of the
+   * proposal. Returns its confined path; throws before writing anything when the path leads out, the file is
+   * not text, or the text does not fit the file's encoding.
+   */
   write(relative: string, text: string | null): string {
     const confined = this.resolve(relative);
-    this.writeLayers(confined, text);
+    this.writeLayers(confined, text === null ? null : { text, encoding: this.encodingOf(confined) });
     this.touched.add(confined);
     return confined;
   }
 
-  private writeLayers(confined: string, text: string | null): void {
-    this.agentLayer.set(confined, text);
-    if (!this.overlay) return writeOrDelete(this.inLayer('tree', confined), text);
-    // The agent's write supersedes whatever a command left at that path.
-    const commandCopy = this.inLayer('upper', confined);
-    if (lstatOrNull(commandCopy)) fs.rmSync(commandCopy, { recursive: true, force: true });
-    const target = this.inLayer('agent', confined);
-    this.clearWhiteoutsAbove(confined);
-    fs.rmSync(target, { force: true });
-    if (text === null) {
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      makeWhiteout(target);
-    } else {
-      writeOrDelete(target, text);
+  private writeLayers(confined: string, file: AgentFile): void {
+    if (!this.overlay) {
+      const tree = this.realLayer('tree');
+      if (file) writeTextFile(tree, confined, file.text, file.encoding);
+      else removeFile(tree, confined);
+      this.agentLayer.set(confined, file);
+      return;
     }
+    const agent = this.realLayer('agent');
+    this.clearWhiteoutsAbove(confined);
+    if (file) writeTextFile(agent, confined, file.text, file.encoding);
+    else {
+      removeFile(agent, confined);
+      fs.mkdirSync(path.dirname(path.join(agent, confined)), { recursive: true });
+      makeWhiteout(path.join(agent, confined));
+    }
+    // The agent's write supersedes whatever a command left at that path.
+    const upper = this.realLayer('upper');
+    const commandCopy = path.join(upper, confinePath(upper, confined));
+    if (lstatOrNull(commandCopy)) fs.rmSync(commandCopy, { recursive: true, force: true });
+    this.agentLayer.set(confined, file);
   }
 
   /** A file created where the agent deleted one of its folders' names: the whiteout gives way to a folder. */
@@ -185,10 +231,10 @@ export class ShadowWorkspace {
       }
     };
     walk(start);
-    for (const [relative, text] of this.agentLayer) {
+    for (const [relative, file] of this.agentLayer) {
       const inside = start === '' || relative.startsWith(`${start}/`);
-      if (inside && text !== null && found.size < limit) found.add(relative);
-      if (text === null) found.delete(relative);
+      if (inside && file !== null && found.size < limit) found.add(relative);
+      if (file === null) found.delete(relative);
     }
     return [...found].sort();
   }
@@ -199,7 +245,7 @@ export class ShadowWorkspace {
 
   /** The agent's own changes: text per file it wrote, null for files it deleted (what search inside the session sees). */
   agentChanges(): Map<string, string | null> {
-    return new Map(this.touchedFiles().map((relative) => [relative, this.agentLayer.get(relative) ?? null]));
+    return new Map(this.touchedFiles().map((relative) => [relative, this.agentLayer.get(relative)?.text ?? null]));
   }
 
   /** Files whose agent-written text differs from the user's (`before` is the user's text now). */
@@ -207,7 +253,7 @@ export class ShadowWorkspace {
     const files: ProposedFile[] = [];
     for (const [relative, after] of this.agentChanges()) {
       const before = userText(relative);
-      if (before !== after) files.push({ path: relative, before, after });
+      if (before !== after) files.push({ path: relative, before, after, encoding: after === null ? undefined : this.encodingOf(relative) });
     }
     return files;
   }
@@ -251,21 +297,4 @@ function lstatOrNull(file: string): fs.Stats | null {
   } catch {
     return null;
   }
-}
-
-function readFileOrNull(file: string): string | null {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
-function writeOrDelete(file: string, text: string | null): void {
-  if (text === null) {
-    fs.rmSync(file, { force: true });
-    return;
-  }
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, text);
 }

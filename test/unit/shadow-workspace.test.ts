@@ -14,7 +14,7 @@ afterEach(async () => {
 
 const limits = { timeoutMs: 20_000, outputBytes: 4000, fileSizeBytes: 1024 * 1024, processes: 128 };
 
-async function shadowOf(kind: ShadowKind, files: Record<string, string>, buffers = new Map<string, string>()) {
+async function shadowOf(kind: ShadowKind, files: Record<string, string | Buffer>, buffers = new Map<string, string>()) {
   const root = makeTree(files);
   const home = makeTree({ '.local/bin/tool': '#!/bin/sh\necho tool ok\n', '.aws/credentials': 'AWS SECRET' });
   fs.chmodSync(path.join(home, '.local/bin/tool'), 0o755);
@@ -46,9 +46,9 @@ describe.each(['overlay', 'clone', 'copy'] as const)('shadow workspace (%s)', (k
     expect(shadow.read('a.txt')).toBe('agent a\n');
     expect(shadow.listFiles('.', 100)).toEqual(['a.txt', 'build.txt', 'dir/b.txt', 'dir/new.txt', 'open.txt']);
     expect(shadow.changes((file) => (fs.existsSync(path.join(root, file)) ? fs.readFileSync(path.join(root, file), 'utf8') : null))).toEqual([
-      { path: 'a.txt', before: 'user a\n', after: 'agent a\n' },
-      { path: 'c.txt', before: 'user c\n', after: null },
-      { path: 'dir/new.txt', before: null, after: 'agent new\n' },
+      { path: 'a.txt', before: 'user a\n', after: 'agent a\n', encoding: { name: 'utf8', bom: false } },
+      { path: 'c.txt', before: 'user c\n', after: null, encoding: undefined },
+      { path: 'dir/new.txt', before: null, after: 'agent new\n', encoding: { name: 'utf8', bom: false } },
     ]);
     // The agent writing again a file a command deleted: commands see the agent's text again.
     shadow.write('a.txt', 'agent a again\n');
@@ -63,7 +63,7 @@ describe.each(['overlay', 'clone', 'copy'] as const)('shadow workspace (%s)', (k
     expect(() => shadow.read('../etc/passwd')).toThrow(/outside the workspace/);
     expect(() => shadow.write('.git/hooks/pre-commit', 'x')).toThrow(/inside \.git/);
     await run(`ln -s ${os.tmpdir()} escape`);
-    expect(() => shadow.write('escape/pwned.txt', 'x')).toThrow(/through a symlink/);
+    expect(() => shadow.write('escape/pwned.txt', 'x')).toThrow(/leads outside/);
     expect(fs.existsSync(path.join(os.tmpdir(), 'pwned.txt'))).toBe(false);
   });
 
@@ -83,6 +83,14 @@ describe.each(['overlay', 'clone', 'copy'] as const)('shadow workspace (%s)', (k
     expect(slow.timedOut).toBe(true);
     const loud = await run('yes | head -c 100000');
     expect(loud.droppedBytes).toBeGreaterThan(90_000);
+  });
+
+  it('writes a file back in its own encoding, in every layer commands see', async () => {
+    const { shadow, run } = await shadowOf(kind, { 'latin.txt': Buffer.from('caf\xe9\n', 'latin1') });
+    expect(shadow.read('latin.txt')).toBe('café\n');
+    shadow.write('latin.txt', 'café au lait\n');
+    expect((await run('od -An -c latin.txt | tr -s " "')).output.trim()).toBe('c a f 351 a u l a i t \\n');
+    expect(shadow.changes(() => 'café\n')).toEqual([{ path: 'latin.txt', before: 'café\n', after: 'café au lait\n', encoding: { name: 'latin1', bom: false } }]);
   });
 
   it('is reclaimed whole, whatever the commands left (unreadable folders included)', async () => {
