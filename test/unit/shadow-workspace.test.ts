@@ -117,3 +117,32 @@ describe('overlay shadow', () => {
     expect(du(shadows)).toBeLessThan(10_000); // 3 MB of tree, a few bytes of session
   });
 });
+
+describe.each(['overlay', 'copy'] as const)('a tree inside the home folder (%s)', (kind) => {
+  it('shows the tree with the session\'s changes, hides secret stores and codeloop\'s own state, keeps the home unwritten', async () => {
+    const home = makeTree({ 'src/proj/a.txt': 'a\n', '.ssh/id_ed25519': 'SSH KEY', '.local/state/codeloop/sessions.db': 'TRANSCRIPTS' });
+    const root = path.join(home, 'src/proj');
+    const previous = process.env.XDG_STATE_HOME;
+    process.env.XDG_STATE_HOME = path.join(home, '.local/state');
+    cleanups.push(() => {
+      if (previous === undefined) delete process.env.XDG_STATE_HOME;
+      else process.env.XDG_STATE_HOME = previous;
+      removeTree(home);
+    });
+    const shadows = path.join(home, '.local/state/codeloop/shadows');
+    const shadow = new ShadowWorkspace(root, path.join(shadows, 'session'), new Map(), chooseShadowStrategy(kind, shadows, root), { home, hiddenHomePaths: [] });
+    await shadow.ready;
+    shadow.write('b.txt', 'agent b\n');
+    const result = await runCommand(`pwd; cat a.txt b.txt; cat ${home}/.ssh/id_ed25519 ${home}/.local/state/codeloop/sessions.db; echo built > out.txt; echo x > ${home}/.tool-cache`,
+      shadow.sandbox(), shadow.commandEnvironment(), limits);
+    expect(result.output).toContain(`${root}\na\nagent b\n`);
+    if (probeIsolation().filesystem) {
+      expect(result.output).not.toContain('SSH KEY');
+      expect(result.output).not.toContain('TRANSCRIPTS');
+    }
+    expect(shadow.read('out.txt')).toBe('built\n');
+    expect(fs.existsSync(path.join(root, 'out.txt'))).toBe(false);
+    expect(fs.existsSync(path.join(home, '.tool-cache'))).toBe(false);
+    await shadow.remove();
+  });
+});
