@@ -1,19 +1,18 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
 import type { ChatCompletionTool } from 'openai/resources/chat/completions';
 import { applyFileEdit } from '../edits/file-edit.js';
 import { toLf } from '../edits/line-endings.js';
 import { CodeloopError, errorMessage } from '../errors.js';
-import type { WorkspaceIndex } from '../index/workspace-index.js';
+import type { IndexQueries } from '../index/workspace-index.js';
 import type { CommandResult } from '../sandbox/command-runner.js';
 import type { ShadowWorkspace } from '../sandbox/shadow-workspace.js';
 import { numberedSlice, reduceCommandOutput } from './tool-output.js';
 
-/** What tools act on: the session's shadow (edits, reads), the shared index (search), the test runner. */
+/** What tools act on: the session's shadow (edits, reads), the index as the session sees it (search), the test runner. */
 export interface ToolContext {
   shadow: ShadowWorkspace;
-  index: WorkspaceIndex;
+  /** Runs a search on the workspace index with the session's own changes (and deletions) in place of the files. */
+  queryIndex<T>(query: (index: IndexQueries) => T): Promise<T>;
   runTests(): Promise<CommandResult | null>;
   runCommand(command: string): Promise<CommandResult | string>;
   /** Characters one tool output may take in the conversation (the context policy sets it from the window). */
@@ -109,19 +108,7 @@ export const TOOLS = {
     description: 'List files under a folder of the workspace (recursively, at most 500).',
     schema: z.object({ path: z.string().default('.') }).strict(),
     run({ path: folder }, { shadow }) {
-      const start = shadow.resolve(folder);
-      const found: string[] = [];
-      const walk = (relative: string) => {
-        if (found.length >= 500) return;
-        for (const entry of fs.readdirSync(path.join(shadow.dir, relative), { withFileTypes: true })) {
-          if (entry.name === 'node_modules' || entry.name.startsWith('.git')) continue;
-          const child = relative ? `${relative}/${entry.name}` : entry.name;
-          if (entry.isDirectory()) walk(child);
-          else if (entry.isFile()) found.push(child);
-        }
-      };
-      walk(start);
-      return { output: found.join('\n') || '(no files)' };
+      return { output: shadow.listFiles(folder, 500).join('\n') || '(no files)' };
     },
   }),
   search_code: tool({
@@ -131,8 +118,8 @@ export const TOOLS = {
       .refine(({ mode, caseInsensitive }) => !caseInsensitive || mode === 'literal' || mode === 'regex', {
         message: 'caseInsensitive applies to literal and regex searches only (symbol and text searches ignore case already)', path: ['caseInsensitive'],
       }),
-    run(args, { index }) {
-      const result = index.search({ ...args, limit: 50 });
+    async run(args, { queryIndex }) {
+      const result = await queryIndex((index) => index.search({ ...args, limit: 50 }));
       switch (result.mode) {
         case 'literal':
         case 'regex':
@@ -147,16 +134,16 @@ export const TOOLS = {
   find_symbol: tool({
     description: 'Find definitions by name (exact, prefix, camelCase humps, fuzzy), best first.',
     schema: z.object({ name: z.string().min(1) }).strict(),
-    run({ name }, { index }) {
-      const symbols = index.searchSymbols(name, 30);
+    async run({ name }, { queryIndex }) {
+      const symbols = await queryIndex((index) => index.searchSymbols(name, 30));
       return { output: symbols.map((s) => `${s.path}:${s.startLine + 1}-${s.endLine + 1}: ${s.kind} ${s.container ? `${s.container}.` : ''}${s.name}`).join('\n') || 'no symbols' };
     },
   }),
   repo_map: tool({
     description: 'An outline of the most relevant files and their definitions for a question (or the whole repository).',
     schema: z.object({ question: z.string().optional(), tokens: z.number().int().positive().max(8000).default(1500) }).strict(),
-    run({ question, tokens }, { index }) {
-      return { output: index.repoMap(question, tokens) || '(empty repository)' };
+    async run({ question, tokens }, { queryIndex }) {
+      return { output: (await queryIndex((index) => index.repoMap(question, tokens))) || '(empty repository)' };
     },
   }),
   propose_edit: tool({
