@@ -45,7 +45,11 @@ describe('codeloop run writes what was approved, byte for byte', () => {
       'src/prefs.conf': latin1,
       'src/bom.csv': '\ufeffname;limit\r\nZoë;10\r\n',
       'src/script.ps1': utf16,
+      'src/whole.bat': '@echo off\r\nset LIMIT=10\r\n',
+      'src/patched.ini': '[limits]\r\nmax=10\r\n',
     }, [
+      call('propose_edit', { path: 'src/whole.bat', edit: { kind: 'content', content: '@echo off\nset LIMIT=20\necho %LIMIT%\n' } }),
+      call('propose_edit', { path: 'src/patched.ini', edit: { kind: 'patch', patch: '--- a/src/patched.ini\n+++ b/src/patched.ini\n@@ -1,2 +1,3 @@\n [limits]\n-max=10\n+max=20\n+min=1\n' } }),
       blocks('src/Program.cs', '        return 10;\n', '        var limit = 20;\n        return limit;\n'),
       blocks('src/mixed.txt', 'unix line\n', 'unix line\nadded line\n'),
       blocks('src/tabs.py', '    if x:\n        y = 10\n', '    if x:\n        y = 20\n        if y > 15:\n            y = 15\n'),
@@ -55,7 +59,9 @@ describe('codeloop run writes what was approved, byte for byte', () => {
     ]);
     expect(result.status, result.stderr).toBe(0);
     expect(toolResults.filter((output) => output.includes('propose_edit') || output.includes('failed'))).toEqual([]);
-    expect(report.applied.sort()).toEqual(['src/Program.cs', 'src/bom.csv', 'src/mixed.txt', 'src/prefs.conf', 'src/script.ps1', 'src/tabs.py']);
+    expect(report.applied.sort()).toEqual(['src/Program.cs', 'src/bom.csv', 'src/mixed.txt', 'src/patched.ini', 'src/prefs.conf', 'src/script.ps1', 'src/tabs.py', 'src/whole.bat']);
+    expect(bytes(root, 'src/whole.bat').toString()).toBe('@echo off\r\nset LIMIT=20\r\necho %LIMIT%\r\n');
+    expect(bytes(root, 'src/patched.ini').toString()).toBe('[limits]\r\nmax=20\r\nmin=1\r\n');
 
     expect(bytes(root, 'src/Program.cs').toString()).toBe('class P {\r\n    static int Limit() {\r\n        var limit = 20;\r\n        return limit;\r\n    }\r\n}\r\n');
     expect(bytes(root, 'src/mixed.txt').toString()).toBe('windows line\r\nunix line\nadded line\nlast\n');
