@@ -121,6 +121,17 @@ describe('the agent through LSP', () => {
     expect(conflict).toEqual({ applied: false, conflicts: ['src/calc.js: the proposal\'s change to line 8 conflicts with your edit, now line 8'] });
     expect(client.appliedEdits).toHaveLength(0);
 
+    // The file became a link out of the workspace: nothing is sent, nothing outside is written
+    const outside = makeTree({ 'calc.js': calc });
+    cleanups.push(() => removeTree(outside));
+    fs.rmSync(file);
+    fs.symlinkSync(path.join(outside, 'calc.js'), file);
+    const linked = await client.connection.sendRequest<any>('codeloop/applyProposal', { sessionId });
+    expect(linked).toEqual({ applied: false, conflicts: [expect.stringMatching(/^src\/calc\.js: not applied: path "src\/calc\.js" leads outside the workspace through the symlink src\/calc\.js ->/)] });
+    expect(client.appliedEdits).toHaveLength(0);
+    expect(fs.readFileSync(path.join(outside, 'calc.js'), 'utf8')).toBe(calc);
+    fs.rmSync(file);
+
     const saved = `// Copyright the user\n${calc}\nmodule.exports = { total, average };\n`;
     fs.writeFileSync(file, saved);
     expect(await client.connection.sendRequest<any>('codeloop/applyProposal', { sessionId })).toEqual({ applied: true, conflicts: [] });
