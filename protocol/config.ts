@@ -31,7 +31,8 @@ export const DaemonConfigSchema = z
 /** The OpenAI-compatible endpoint every model call goes to (OpenAI, Ollama, llama.cpp, vLLM, LM Studio…). */
 export const ModelConfigSchema = z
   .object({
-    baseURL: z.string().url().default('https://api.openai.com/v1'),
+    /** The endpoint; when absent, `OPENAI_BASE_URL` from the environment (the openai SDK's convention), else OpenAI's. */
+    baseURL: z.string().url().optional(),
     model: z.string().min(1).default('gpt-4o-mini'),
     /** Name of the environment variable holding the API key (the key itself never goes in config files). */
     apiKeyEnv: z.string().min(1).default('OPENAI_API_KEY'),
@@ -40,6 +41,17 @@ export const ModelConfigSchema = z
     maxRetries: z.number().int().nonnegative().default(4),
     /** Stream answers (server-sent events), so progress shows the model working; off for endpoints that cannot. */
     stream: z.boolean().default(true),
+    /**
+     * The model's context window in tokens. When absent it is asked of the endpoint (vLLM, llama.cpp, Ollama,
+     * LM Studio each publish it), else 8192 is assumed; `codeloop doctor` shows which.
+     */
+    contextWindow: z.number().int().positive().optional(),
+    /**
+     * How tools reach the model: `native` (the API's `tools`), `prompted` (described in the system prompt, calls
+     * read from the answer's text, for endpoints without tool support), or `auto`: probed once per endpoint and
+     * model, and cached (`codeloop doctor` probes again).
+     */
+    toolCalls: z.enum(['auto', 'native', 'prompted']).default('auto'),
     /** US dollars per million tokens, for the cost budget and reports. */
     price: z.object({ input: z.number().nonnegative().default(0), output: z.number().nonnegative().default(0) }).strict().default({ input: 0, output: 0 }),
   })

@@ -47,7 +47,7 @@
   "A short string with the sessions that are not finished."
   (let (parts)
     (maphash (lambda (id state)
-               (unless (member state '("applied" "rejected" "cancelled"))
+               (unless (member state '("applied" "rejected" "cancelled" "finished"))
                  (push (format "%s:%s" id state) parts)))
              codeloop--sessions)
     (if parts (concat " codeloop[" (string-join parts " ") "]") "")))

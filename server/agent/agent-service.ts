@@ -3,7 +3,8 @@ import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { AgentConfig } from '../../protocol/config.js';
-import type { SessionState, TaskKind } from '../../protocol/lsp-methods.js';
+import type { TaskKind } from '../../protocol/lsp-methods.js';
+import { FINAL_SESSION_STATES, nextSessionState, WAITING_SESSION_STATES, type SessionState, type SessionTransitionEvent } from '../../protocol/session-lifecycle.js';
 import { CodeloopError, errorMessage } from '../errors.js';
 import type { WorkspaceIndex } from '../index/workspace-index.js';
 import type { ModelClient } from '../model/model-client.js';
@@ -31,9 +32,6 @@ export interface TaskRequest {
   autoApprovePlan?: boolean;
 }
 
-const FINAL_STATES = new Set<SessionState>(['applied', 'rejected', 'cancelled', 'failed']);
-/** States in which a session waits for the user or has ended. */
-const SETTLED_STATES = new Set<SessionState>([...FINAL_STATES, 'awaitingPlanApproval', 'awaitingApproval']);
 const REPO_MAP_TOKENS = 1500;
 
 interface Run {
@@ -82,7 +80,7 @@ export class AgentService {
       }
     };
     for (const session of this.store.list()) {
-      if (FINAL_STATES.has(session.state) || session.state === 'awaitingApproval' || alive(session.ownerPid)) continue;
+      if (FINAL_SESSION_STATES.has(session.state) || session.state === 'awaitingApproval' || alive(session.ownerPid)) continue;
       this.transition(session.sessionId, 'failed', 'error', { message: 'the daemon stopped during this session; start it again' }, { error: 'the daemon stopped during this session' });
     }
     let shadows: string[] = [];
@@ -138,36 +136,33 @@ export class AgentService {
 
   /** Rejects the proposal; with feedback the session goes back to work on it. */
   reject(sessionId: string, feedback?: string): SessionRecord {
-    const session = this.get(sessionId);
-    if (session.state !== 'awaitingApproval') throw new CodeloopError('invalidArgument', `session ${sessionId} is ${session.state}, not awaitingApproval`);
     const run = this.runs.get(sessionId);
     if (!feedback || !run) {
-      if (feedback) throw new CodeloopError('invalidArgument', `session ${sessionId} was started before the daemon restarted and cannot take feedback; reject it and start a new task`);
+      if (feedback && this.get(sessionId).state === 'awaitingApproval') throw new CodeloopError('invalidArgument', `session ${sessionId} was started before the daemon restarted and cannot take feedback; reject it and start a new task`);
       this.transition(sessionId, 'rejected', 'done', { rejected: true });
       if (run) this.finish(run);
       return this.get(sessionId);
     }
+    this.transition(sessionId, 'feedbackGiven', 'message', { feedback });
     run.messages.push({ role: 'user', content: feedbackMessage(feedback) });
     run.repairs = 0;
     run.reviewed = false;
-    this.transition(sessionId, 'working', 'message', { feedback });
     void this.work(run).catch((error) => this.fail(run, error));
     return this.get(sessionId);
   }
 
   cancel(sessionId: string): void {
     const session = this.get(sessionId);
-    if (FINAL_STATES.has(session.state)) throw new CodeloopError('invalidArgument', `session ${sessionId} has already ended (${session.state})`);
+    if (FINAL_SESSION_STATES.has(session.state)) throw new CodeloopError('invalidArgument', `session ${sessionId} has already ended (${session.state})`);
     const run = this.runs.get(sessionId);
-    run?.abort.abort();
     this.transition(sessionId, 'cancelled', 'done', { cancelled: true });
+    // Aborting also settles a plan still waiting for approval (its wait rejects, and fail() ignores aborted runs).
+    run?.abort.abort();
     if (run) this.finish(run);
   }
 
   /** Records that the user applied the proposal (the edit itself is made by the caller: CLI or editor). */
   markApplied(sessionId: string, files: string[]): void {
-    const state = this.get(sessionId).state;
-    if (state !== 'awaitingApproval') throw new CodeloopError('invalidArgument', `session ${sessionId} is ${state}, not awaitingApproval`);
     this.transition(sessionId, 'applied', 'done', { applied: files });
     const run = this.runs.get(sessionId);
     if (run) this.finish(run);
@@ -201,13 +196,21 @@ export class AgentService {
     return run;
   }
 
-  private transition(sessionId: string, state: SessionState, type: SessionEvent['type'], data: unknown, extra: Partial<SessionRecord> = {}): void {
+  /**
+   * The one path that changes a session's state: the lifecycle table (protocol/session-lifecycle.ts) decides the
+   * next state, the store persists it with its event, and only then is it announced. A transition the table
+   * refuses is an invalidArgument error naming both.
+   */
+  private transition(sessionId: string, cause: SessionTransitionEvent, type: SessionEvent['type'], data: unknown, extra: Partial<SessionRecord> = {}): void {
+    const from = this.get(sessionId).state;
+    const state = nextSessionState(from, cause);
+    if (!state) throw new CodeloopError('invalidArgument', `session ${sessionId} is ${from}; "${cause}" is not possible now`);
     const session = this.store.update(sessionId, { state, ...extra });
     const event = this.store.addEvent(sessionId, type, data);
     const run = this.runs.get(sessionId);
     if (run) run.session = session;
     this.announce(session, event);
-    if (SETTLED_STATES.has(state)) {
+    if (FINAL_SESSION_STATES.has(state) || WAITING_SESSION_STATES.has(state)) {
       const waiters = this.settleWaiters.get(sessionId) ?? [];
       this.settleWaiters.delete(sessionId);
       waiters.forEach((wake) => wake());
@@ -268,10 +271,11 @@ export class AgentService {
     run.messages.push({ role: 'assistant', content: plan });
     const autoApprove = request.autoApprovePlan ?? run.config.autoApprovePlan;
     if (!autoApprove) {
-      const approved = new Promise<void>((resolve) => {
+      const approved = new Promise<void>((resolve, reject) => {
         run.planApproved = resolve;
+        run.abort.signal.addEventListener('abort', () => reject(new Error('cancelled while the plan awaited approval')), { once: true });
       });
-      this.transition(run.session.sessionId, 'awaitingPlanApproval', 'plan', { plan }, { plan });
+      this.transition(run.session.sessionId, 'planProposed', 'plan', { plan }, { plan });
       await approved;
       await this.startWork(run);
       return;
@@ -285,7 +289,7 @@ export class AgentService {
     run.planApproved = null;
     const plan = this.get(run.session.sessionId).plan;
     run.messages.push({ role: 'user', content: `The plan is approved:\n${plan}\n\nCarry it out now with the tools.` });
-    this.transition(run.session.sessionId, 'working', 'message', { text: 'plan approved' });
+    this.transition(run.session.sessionId, 'planApproved', 'message', { text: 'plan approved' });
     if (run.session.kind === 'refactor') await this.baselineTests(run);
     await this.work(run);
   }
@@ -354,7 +358,7 @@ export class AgentService {
         if (run.repairs >= run.config.maxRepairs) return this.propose(run, `the tests still fail after ${run.repairs} repairs`);
         run.repairs++;
         run.messages.push({ role: 'user', content: testFailureMessage(tests.output) });
-        this.transition(id, 'working', 'message', { text: `tests failed; repair ${run.repairs} of ${run.config.maxRepairs}` });
+        this.transition(id, 'repairStarted', 'message', { text: `tests failed; repair ${run.repairs} of ${run.config.maxRepairs}` });
       }
     } catch (error) {
       if (error instanceof BudgetExhausted) return this.propose(run, error.message);
@@ -376,7 +380,7 @@ export class AgentService {
   }
 
   private async test(run: Run, context: ToolContext): Promise<CommandResult | null> {
-    this.transition(run.session.sessionId, 'testing', 'message', { text: 'running the tests' });
+    this.transition(run.session.sessionId, 'testsStarted', 'message', { text: 'running the tests' });
     const result = await context.runTests();
     this.record(run, 'testRun', result ? { exitCode: result.exitCode, timedOut: result.timedOut, output: result.output, durationMs: Math.round(result.durationMs) } : { skipped: 'no test command' });
     return result;
@@ -389,12 +393,12 @@ export class AgentService {
     if (!files.length) {
       const summary = this.get(id).summary;
       if (caveat) this.transition(id, 'failed', 'error', { message: caveat }, { error: caveat });
-      else this.transition(id, 'applied', 'done', { summary, note: 'no changes were needed' });
+      else this.transition(id, 'finishedWithoutChanges', 'done', { summary, note: 'no changes were needed' });
       this.finish(run);
       return;
     }
     const diff = unifiedDiff(files);
-    this.transition(id, 'awaitingApproval', 'proposal', { files: files.map((file) => file.path), diff, caveat }, { proposal: files, diff, error: caveat });
+    this.transition(id, 'proposalReady', 'proposal', { files: files.map((file) => file.path), diff, caveat }, { proposal: files, diff, error: caveat });
   }
 
   private fail(run: Run, error: unknown): void {

@@ -1,4 +1,3 @@
-import OpenAI from 'openai';
 import { loadConfig } from '../config/load-config.js';
 import { daemonLogPath, connectToDaemon } from '../daemon/daemon-client.js';
 import { daemonPaths } from '../daemon/daemon-paths.js';
@@ -7,8 +6,7 @@ import { inotifyWatchLimit } from '../index/index-watcher.js';
 import { defaultDatabasePath, resolveWorkspaceRoot, WorkspaceIndex } from '../index/workspace-index.js';
 import { describeIsolation, probeIsolation } from '../sandbox/command-runner.js';
 import fs from 'node:fs';
-
-type Check = { name: string; ok: boolean; detail: string };
+import { modelChecks, type Check } from './doctor-model-checks.js';
 
 /** `codeloop doctor`: what works on this machine for this workspace, and what to do about what does not. */
 export async function doctorCommand(dir: string, options: { json: boolean }): Promise<number> {
@@ -22,19 +20,7 @@ export async function doctorCommand(dir: string, options: { json: boolean }): Pr
     checks.push({ name: 'config', ok: false, detail: errorMessage(error) });
   }
   if (config) {
-    const { baseURL, model, apiKeyEnv } = config.model;
-    const key = process.env[apiKeyEnv];
-    const local = ['localhost', '127.0.0.1', '[::1]'].includes(new URL(baseURL).hostname);
-    checks.push({ name: 'model key', ok: Boolean(key) || local, detail: key ? `${apiKeyEnv} is set` : local ? 'not needed for a local endpoint' : `set ${apiKeyEnv} (or model.apiKeyEnv)` });
-    try {
-      const client = new OpenAI({ baseURL, apiKey: key || 'no-key', timeout: 5000, maxRetries: 0 });
-      const models = [];
-      for await (const entry of client.models.list()) models.push(entry.id);
-      const known = models.includes(model);
-      checks.push({ name: 'model endpoint', ok: true, detail: `${baseURL} answers; ${known ? `model ${model} is listed` : `model ${model} is not among its ${models.length} models (it may still work)`}` });
-    } catch (error) {
-      checks.push({ name: 'model endpoint', ok: false, detail: `${baseURL}: ${errorMessage(error)}` });
-    }
+    checks.push(...await modelChecks(config.model));
     const database = defaultDatabasePath(root, config.index);
     if (fs.existsSync(database)) {
       const index = WorkspaceIndex.open(root, config.index, database);

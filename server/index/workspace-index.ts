@@ -15,6 +15,7 @@ import { IndexWatcher, inotifyWatchLimit } from './index-watcher.js';
 import { IndexWriter, type SyncProgress, type SyncSummary } from './index-writer.js';
 import { buildRepoMap } from './repo-map.js';
 import { searchSymbols } from './symbol-search.js';
+import { decodeSearchText } from './search-text.js';
 import { rankFiles } from './text-ranking.js';
 
 const DEFAULT_LIMITS = { symbol: 100, text: 20 };
@@ -217,8 +218,23 @@ export class WorkspaceIndex {
     }
   }
 
+  /**
+   * Text of an indexed file as search sees it: the unsaved buffer if open, else the disk decoded for matching
+   * (search-text.ts: bytes that are not valid UTF-8 are kept apart so they never match by accident); null if
+   * gone or binary.
+   */
+  private readSearchText(relativePath: string): string | null {
+    const overlay = this.overlays.get(relativePath);
+    if (overlay !== undefined) return overlay;
+    try {
+      return decodeSearchText(fs.readFileSync(path.join(this.root, relativePath)));
+    } catch {
+      return null;
+    }
+  }
+
   searchContent(request: ContentSearchRequest): ContentSearchResult {
-    return searchContent(this.db, (file) => this.readText(file), request);
+    return searchContent(this.db, (file) => this.readSearchText(file), request);
   }
 
   searchSymbols(query: string, limit: number = DEFAULT_LIMITS.symbol): SymbolInfo[] {
@@ -226,11 +242,11 @@ export class WorkspaceIndex {
   }
 
   rankFiles(question: string, limit: number = DEFAULT_LIMITS.text): RankedFile[] {
-    return rankFiles(this.db, (file) => this.readText(file), question, limit);
+    return rankFiles(this.db, (file) => this.readSearchText(file), question, limit);
   }
 
   repoMap(question: string | undefined, tokenBudget: number): string {
-    return buildRepoMap(this.db, (file) => this.readText(file), { question, tokenBudget });
+    return buildRepoMap(this.db, (file) => this.readSearchText(file), { question, tokenBudget });
   }
 
   search(params: SearchParams): SearchResult {

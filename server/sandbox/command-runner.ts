@@ -128,15 +128,18 @@ export function runCommand(command: string, cwd: string, env: NodeJS.ProcessEnv,
       timedOut = true;
       killGroup();
     }, limits.timeoutMs);
+    // Removed when the command ends: the session's one signal outlives many commands (listeners would pile up).
     signal?.addEventListener('abort', killGroup, { once: true });
     child.on('close', (exitCode, exitSignal) => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', killGroup);
       killGroup(); // orphans left in the group die with it
       const output = dropped ? `${head}\n… [${dropped} bytes of output cut] …\n${tail}` : head + tail;
       resolve({ exitCode, signal: exitSignal, timedOut, output, droppedBytes: dropped, durationMs: performance.now() - started });
     });
     child.on('error', (error) => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', killGroup);
       resolve({ exitCode: null, signal: null, timedOut: false, output: `could not start the command: ${error.message}`, droppedBytes: 0, durationMs: 0 });
     });
   });
