@@ -21,7 +21,7 @@ import { CodeloopError, errorMessage } from '../errors.js';
 import { tooLargeBufferProblem, type IndexProblem } from '../index/index-problems.js';
 import { ModelClient } from '../model/model-client.js';
 import { proposalDocumentChanges } from './proposal-edits.js';
-import { isUriInside, uriToWorkspacePath, workspacePathToUri } from '../workspace/path-confinement.js';
+import { isUriInside, isUriUnder, uriToWorkspacePath, workspacePathToUri } from '../workspace/path-confinement.js';
 import type { AttachedClient, Workspace, WorkspaceRegistry } from '../workspace/workspace-registry.js';
 import { serverCapabilities } from './capabilities.js';
 import { codeActionsFor } from './code-actions.js';
@@ -185,6 +185,9 @@ export class LspClientSession implements AttachedClient {
     for (const workspace of this.workspaces()) {
       if (isUriInside(workspace.root, uri)) return { workspace, relativePath: uriToWorkspacePath(workspace.root, uri) };
     }
+    // Under a root yet refused: says which link leads out
+    const under = this.workspaces().find((workspace) => isUriUnder(workspace.root, uri));
+    if (under) uriToWorkspacePath(under.root, uri);
     throw new CodeloopError('pathOutsideWorkspace', `${uri} is not inside any workspace folder this client opened`);
   }
 

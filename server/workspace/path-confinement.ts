@@ -115,3 +115,15 @@ export function isUriInside(realRoot: string, uri: string): boolean {
     return false;
   }
 }
+
+/**
+ * Whether a URI's path is written under the root, links not considered (no throw): a URI under a root that
+ * {@link uriToWorkspacePath} still refuses leads out through a link, and is told so rather than "not inside".
+ */
+export function isUriUnder(realRoot: string, uri: string): boolean {
+  try {
+    return isInside(realRoot, path.resolve(fileURLToPath(uri)));
+  } catch {
+    return false;
+  }
+}

@@ -140,6 +140,19 @@ describe('the agent through LSP', () => {
     expect((await client.connection.sendRequest<any>('codeloop/getSession', { sessionId })).state).toBe('applied');
   });
 
+  it('refuses a task on a file reached through a link out of the workspace or a percent-encoded climb, saying why', async () => {
+    const { root, client } = await setup([]);
+    const outside = makeTree({});
+    cleanups.push(() => removeTree(outside));
+    fs.symlinkSync(path.join(outside, 'new.txt'), path.join(root, 'notes'));
+    const rootUri = pathToFileURL(fs.realpathSync(root)).href;
+    await expect(client.connection.sendRequest('codeloop/startTask', { prompt: 'write notes', uri: `${rootUri}/notes` }))
+      .rejects.toThrow(/path ".*\/notes" leads outside the workspace through the symlink notes -> /);
+    await expect(client.connection.sendRequest('codeloop/startTask', { prompt: 'write notes', uri: `${rootUri}/src/%2e%2e/%2E%2E/x` }))
+      .rejects.toThrow(/is not inside any workspace folder this client opened/);
+    expect(fs.readdirSync(outside)).toEqual([]);
+  });
+
   it('waits for plan approval unless auto-approved, and offers the approval as a code action', async () => {
     const { client, uri } = await setup([
       { kind: 'text', content: '1. Fix add\n2. Test' },
