@@ -14,6 +14,7 @@ export type CodeloopErrorCode =
   /** A file that is not text (binary, UTF-32, broken UTF-16) and so cannot be read or edited as text. */
   | 'fileNotEditable'
   | 'notFound'
+  | 'sandboxUnavailable'
   | 'modelEndpoint';
 
 export class CodeloopError extends Error {
