@@ -206,10 +206,12 @@ function readTagged(body: string, start: number, end: number, style: string, nam
 /** Every place in the text that looks like a tool call, in order, without overlaps. */
 function findCandidates(text: string): Candidate[] {
   const found: Candidate[] = [];
-  const taken = (at: number) => found.some((candidate) => at >= candidate.start && at < candidate.end);
+  // A reasoning model's <think> block (Qwen3, DeepSeek-R1 without a reasoning parser) may rehearse calls: not calls.
+  const thinking = [...text.matchAll(/<think>[\s\S]*?(?:<\/think>|$)/g)].map((match) => ({ start: match.index, end: match.index + match[0].length }));
+  const taken = (at: number) => [...found, ...thinking].some((span) => at >= span.start && at < span.end);
   // Hermes/Qwen `<tool_call>…</tool_call>` (an unclosed last one too), and `<function_call>` variants.
   for (const match of text.matchAll(/<(tool_call|function_call)>([\s\S]*?)(?:<\/\1>|$)/g)) {
-    found.push(readTagged(match[2], match.index, match.index + match[0].length, `<${match[1]}>`));
+    if (!taken(match.index)) found.push(readTagged(match[2], match.index, match.index + match[0].length, `<${match[1]}>`));
   }
   // `<function=name>{…}</function>` (Llama 3.1's custom format, Qwen3-Coder's XML parameters).
   for (const match of text.matchAll(/<function=([^>\s]+)>([\s\S]*?)(?:<\/function>|$)/g)) {
@@ -272,15 +274,34 @@ function functionTools(tools: readonly ChatCompletionTool[]): Extract<ChatComple
   return tools.filter((tool): tool is Extract<ChatCompletionTool, { type: 'function' }> => tool.type === 'function');
 }
 
+interface SchemaNode {
+  type?: string;
+  const?: unknown;
+  properties?: Record<string, SchemaNode>;
+  required?: string[];
+  items?: SchemaNode;
+  oneOf?: SchemaNode[];
+  anyOf?: SchemaNode[];
+}
+
+/** A value of the schema's shape with "…" for text: the first alternative of a union, required fields only. */
+function placeholder(schema: SchemaNode, depth = 0): unknown {
+  if (schema.const !== undefined) return schema.const;
+  const alternative = schema.oneOf?.[0] ?? schema.anyOf?.[0];
+  if (alternative && depth < 6) return placeholder(alternative, depth + 1);
+  switch (schema.type) {
+    case 'number': case 'integer': return 1;
+    case 'boolean': return true;
+    case 'array': return schema.items && depth < 6 ? [placeholder(schema.items, depth + 1)] : [];
+    case 'object': return Object.fromEntries((schema.required ?? []).map((key) => [key, depth < 6 ? placeholder(schema.properties?.[key] ?? {}, depth + 1) : {}]));
+    default: return '…';
+  }
+}
+
 /** The call written out in the format the model should use, for corrections and examples. */
 function exampleCall(tool: Extract<ChatCompletionTool, { type: 'function' }>): string {
-  const schema = (tool.function.parameters ?? {}) as { properties?: Record<string, { type?: string }>; required?: string[] };
-  const placeholder: Record<string, unknown> = {};
-  for (const key of schema.required ?? []) {
-    const type = schema.properties?.[key]?.type;
-    placeholder[key] = type === 'number' || type === 'integer' ? 1 : type === 'boolean' ? true : type === 'array' ? [] : type === 'object' ? {} : '…';
-  }
-  return `<tool_call>\n${JSON.stringify({ name: tool.function.name, arguments: placeholder })}\n</tool_call>`;
+  const schema = (tool.function.parameters ?? { type: 'object' }) as SchemaNode;
+  return `<tool_call>\n${JSON.stringify({ name: tool.function.name, arguments: placeholder({ ...schema, type: 'object' }) })}\n</tool_call>`;
 }
 
 /**
