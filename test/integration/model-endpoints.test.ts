@@ -27,9 +27,10 @@ function project(): { root: string; state: string } {
   return { root, state };
 }
 
+/** Retries as users have them (a loaded machine can lose a kept-alive connection); no scripted step here is retried. */
 function writeConfig(state: string, model: Record<string, unknown>): void {
   fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
-  fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({ model: { model: 'fake-model', maxRetries: 0, ...model }, agent: { commandTimeoutSeconds: 30 } }));
+  fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({ model: { model: 'fake-model', maxRetries: 2, ...model }, agent: { commandTimeoutSeconds: 30 } }));
 }
 
 async function endpoint(state: string, steps: FakeStep[], quirks: EndpointQuirks = {}, model: Record<string, unknown> = {}): Promise<FakeModel> {
@@ -193,7 +194,7 @@ describe('long sessions', () => {
   it('print no MaxListenersExceededWarning (one abort signal, many requests and commands)', async () => {
     const { root, state } = project();
     const busy: FakeStep[] = Array.from({ length: 14 }, (_, i) => ({ kind: 'tools' as const, calls: [i % 2 ? { name: 'run_tests', arguments: {} } : { name: 'list_files', arguments: {} }] }));
-    await endpoint(state, [FIX_ADD[0], ...busy, ...FIX_ADD.slice(2)], {}, { maxRetries: 2 });
+    await endpoint(state, [FIX_ADD[0], ...busy, ...FIX_ADD.slice(2)]);
     const { report, stderr } = await run(root, state);
     expectFixed(root, report, stderr);
     expect(stderr).not.toContain('MaxListenersExceededWarning');
