@@ -4,7 +4,8 @@ import { daemonLogPath, connectToDaemon } from '../daemon/daemon-client.js';
 import { daemonPaths } from '../daemon/daemon-paths.js';
 import { errorMessage } from '../errors.js';
 import { inotifyWatchLimit } from '../index/index-watcher.js';
-import { defaultDatabasePath, resolveWorkspaceRoot, WorkspaceIndex } from '../index/workspace-index.js';
+import { defaultDatabasePath, WorkspaceIndex } from '../index/workspace-index.js';
+import { resolveWorkspaceRoot } from '../workspace/workspace-root.js';
 import { describeIsolation, probeIsolation } from '../sandbox/command-runner.js';
 import fs from 'node:fs';
 
