@@ -4,6 +4,7 @@
  * run, alternating one run of each (so load on the machine hits both alike), median wall time per query —
  * without a daemon (default re-validation, and `--no-refresh`) and with a running daemon (after one search
  * has made the daemon open the workspace). Every codeloop answer is checked to print exactly rg's lines.
+ * A third process, `node -e 0`, runs in the same rotation: the floor any Node CLI pays to start.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,10 +15,13 @@ import { parseArgs } from 'node:util';
 import { QUERY_SETS, type BenchQuery } from './queries.js';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../server/cli.js');
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { name: { type: 'string' }, runs: { type: 'string' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { name: { type: 'string' }, runs: { type: 'string' }, 'daemon-only': { type: 'boolean' } },
+});
 const corpus = positionals[0] ? path.resolve(positionals[0]) : undefined;
 if (!corpus) {
-  process.stderr.write('usage: npm run bench:cli -- CORPUS_DIR [--name kernel|node_modules] [--runs N]\n');
+  process.stderr.write('usage: npm run bench:cli -- CORPUS_DIR [--name kernel|node_modules] [--runs N] [--daemon-only]\n');
   process.exit(2);
 }
 const name = values.name ?? path.basename(corpus);
@@ -45,13 +49,14 @@ const median = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.fl
 const rgArgs = (query: BenchQuery) => [...RG_ARGS, ...(query.mode === 'literal' ? ['-F'] : []), '--', query.pattern, '.'];
 const codeloopArgs = (query: BenchQuery, extra: string[]) => [CLI, 'search', ...extra, ...(query.mode === 'regex' ? ['--regex'] : []), '--', query.pattern];
 
-interface Row { query: BenchQuery; rgMs: number; codeloopMs: number; hits: number; identical: boolean }
+interface Row { query: BenchQuery; rgMs: number; codeloopMs: number; nodeMs: number; hits: number; identical: boolean }
 
 /** Alternates rg and codeloop `runs` times per query; medians of wall time. */
 function measure(extra: string[]): Row[] {
   return queries.map((query) => {
     const rgTimes: number[] = [];
     const ourTimes: number[] = [];
+    const nodeTimes: number[] = [];
     let identical = true;
     let hits = 0;
     for (let i = 0; i < runs; i++) {
@@ -60,17 +65,18 @@ function measure(extra: string[]): Row[] {
       if (ours.status !== 0 && ours.status !== 1) throw new Error(`codeloop failed on ${query.pattern}`);
       rgTimes.push(theirs.ms);
       ourTimes.push(ours.ms);
+      nodeTimes.push(run(process.execPath, ['-e', '0']).ms);
       hits = theirs.lines.length;
       identical &&= theirs.lines.length === ours.lines.length && theirs.lines.every((line, k) => line === ours.lines[k]);
     }
-    return { query, rgMs: median(rgTimes), codeloopMs: median(ourTimes), hits, identical };
+    return { query, rgMs: median(rgTimes), codeloopMs: median(ourTimes), nodeMs: median(nodeTimes), hits, identical };
   });
 }
 
 function table(title: string, rows: Row[]): string {
-  const lines = [`### ${title}`, '', '| mode | query | rg ms | codeloop ms | speed-up | hits | identical |', '|---|---|---|---|---|---|---|'];
+  const lines = [`### ${title}`, '', '| mode | query | rg ms | codeloop ms | speed-up | `node -e 0` ms | hits | identical |', '|---|---|---|---|---|---|---|---|'];
   for (const row of rows) {
-    lines.push(`| ${row.query.mode} | \`${row.query.pattern}\` | ${row.rgMs.toFixed(0)} | ${row.codeloopMs.toFixed(0)} | ${(row.rgMs / row.codeloopMs).toFixed(2)}× | ${row.hits} | ${row.identical ? 'yes' : '**no**'} |`);
+    lines.push(`| ${row.query.mode} | \`${row.query.pattern}\` | ${row.rgMs.toFixed(0)} | ${row.codeloopMs.toFixed(0)} | ${(row.rgMs / row.codeloopMs).toFixed(2)}× | ${row.nodeMs.toFixed(0)} | ${row.hits} | ${row.identical ? 'yes' : '**no**'} |`);
   }
   const literals = rows.filter((row) => row.query.mode === 'literal');
   lines.push('', `literal median speed-up ${median(literals.map((row) => row.rgMs / row.codeloopMs)).toFixed(2)}×; all queries median ${median(rows.map((row) => row.rgMs / row.codeloopMs)).toFixed(2)}×`, '');
@@ -90,8 +96,10 @@ const indexed = spawnSync(process.execPath, [CLI, 'index', '--json', corpus], { 
 if (indexed.status !== 0) throw new Error(`indexing failed: ${indexed.stderr}`);
 const files = JSON.parse(indexed.stdout).files as number;
 process.stdout.write(`# codeloop search vs rg, whole processes: ${name} (${files} files), ${runs} alternating runs per query, medians\n\n`);
-process.stdout.write(table('without a daemon: `codeloop search QUERY` (re-validates the index first)', measure([])));
-process.stdout.write(table('without a daemon: `codeloop search --no-refresh QUERY`', measure(['--no-refresh'])));
+if (!values['daemon-only']) {
+  process.stdout.write(table('without a daemon: `codeloop search QUERY` (re-validates the index first)', measure([])));
+  process.stdout.write(table('without a daemon: `codeloop search --no-refresh QUERY`', measure(['--no-refresh'])));
+}
 
 const daemon = spawn(process.execPath, [CLI, 'daemon', '--idle-seconds', '0'], { env, stdio: 'ignore' });
 try {

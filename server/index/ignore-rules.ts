@@ -19,6 +19,16 @@ interface FolderRules {
   hasGit: boolean;
 }
 
+/**
+ * The folders whose ignore files (or `.git`) matter for the paths of one folder, nearest first; folders with
+ * neither are left out, since walking them costs a lookup per path for nothing.
+ */
+interface Chain {
+  links: ChainLink[];
+  /** Whether any folder on the way up holds `.git` (else `.gitignore` and `exclude` are not read, as in rg). */
+  anyGit: boolean;
+}
+
 /** One folder of a path's chain: its rules and how a path below it is spelled relative to it. */
 interface ChainLink {
   rules: FolderRules;
@@ -83,8 +93,8 @@ export interface IgnoreOptions {
 export class IgnoreRules {
   private readonly excluded: Ignore;
   private readonly rulesByFolder = new Map<string, FolderRules>();
-  /** The chain of folders with rules for a root-relative folder, nearest first ('' is the root). */
-  private readonly chains = new Map<string, ChainLink[]>();
+  /** The folders that matter for paths in a root-relative folder, nearest first ('' is the root). */
+  private readonly chains = new Map<string, Chain>();
 
   constructor(
     private readonly root: string,
@@ -113,21 +123,25 @@ export class IgnoreRules {
   }
 
   /** Folders whose rules apply below a root-relative folder, nearest first, ending with those above the root. */
-  private chainOf(folder: string): ChainLink[] {
+  private chainOf(folder: string): Chain {
     const cached = this.chains.get(folder);
     if (cached) return cached;
-    let chain: ChainLink[];
+    const links: ChainLink[] = [];
+    const add = (link: ChainLink) => {
+      if (link.rules.hasGit || Object.keys(link.rules.matchers).length) links.push(link);
+    };
     if (folder === '') {
-      chain = [{ rules: this.folderRules(this.root), prefixAbove: '', stripBelow: 0 }];
+      add({ rules: this.folderRules(this.root), prefixAbove: '', stripBelow: 0 });
       for (let dir = this.root; path.dirname(dir) !== dir;) {
         const parent = path.dirname(dir);
-        chain.push({ rules: this.folderRules(parent), prefixAbove: `${path.relative(parent, this.root).split(path.sep).join('/')}/`, stripBelow: 0 });
+        add({ rules: this.folderRules(parent), prefixAbove: `${path.relative(parent, this.root).split(path.sep).join('/')}/`, stripBelow: 0 });
         dir = parent;
       }
     } else {
-      const own = { rules: this.folderRules(path.join(this.root, folder)), prefixAbove: '', stripBelow: folder.length + 1 };
-      chain = [own, ...this.chainOf(path.posix.dirname(folder) === '.' ? '' : path.posix.dirname(folder))];
+      add({ rules: this.folderRules(path.join(this.root, folder)), prefixAbove: '', stripBelow: folder.length + 1 });
+      links.push(...this.chainOf(path.posix.dirname(folder) === '.' ? '' : path.posix.dirname(folder)).links);
     }
+    const chain = { links, anyGit: this.options.gitignoreOutsideGit || links.some((link) => link.rules.hasGit) };
     this.chains.set(folder, chain);
     return chain;
   }
@@ -146,7 +160,7 @@ export class IgnoreRules {
   /** Whether a root-relative posix path is ignored (its own verdict: the folders above it are the walk's business). */
   isIgnored(relativePath: string, isDirectory: boolean): boolean {
     const candidate = isDirectory ? `${relativePath}/` : relativePath;
-    if (this.excluded.ignores(candidate)) return true;
+    if (verdictOf(this.excluded, candidate) === 'ignore') return true;
     const verdict = this.verdict(relativePath, candidate);
     if (verdict === 'ignore') return true;
     // A whitelisted hidden file is searched even without --hidden, as in rg.
@@ -155,11 +169,11 @@ export class IgnoreRules {
 
   private verdict(relativePath: string, candidate: string): Verdict {
     const slash = relativePath.lastIndexOf('/');
-    const chain = this.chainOf(slash === -1 ? '' : relativePath.slice(0, slash));
-    const anyGit = this.options.gitignoreOutsideGit || chain.some((link) => link.rules.hasGit);
+    const { links, anyGit } = this.chainOf(slash === -1 ? '' : relativePath.slice(0, slash));
+    if (links.length === 0) return null;
     const found: Record<Kind, Verdict> = { rgignore: null, ignore: null, gitignore: null, exclude: null };
     let sawGit = false;
-    for (const { rules, prefixAbove, stripBelow } of chain) {
+    for (const { rules, prefixAbove, stripBelow } of links) {
       const local = prefixAbove + candidate.slice(stripBelow);
       for (const kind of KINDS) {
         const matcher = rules.matchers[kind];
