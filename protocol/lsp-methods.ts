@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CliIndexParamsSchema, CliIndexResultSchema, CliSearchParamsSchema, IndexProblemSchema, IndexStatusSchema, SearchModeSchema, SearchResultSchema } from './search.js';
+import { SessionDetailSchema, SessionEventTypeSchema, SessionStateSchema, TaskKindSchema } from './session-lifecycle.js';
 
 /**
  * Every `codeloop/*` method, notification and command: the single source of truth for the daemon's handlers,
@@ -9,13 +10,9 @@ import { CliIndexParamsSchema, CliIndexResultSchema, CliSearchParamsSchema, Inde
 const PositionSchema = z.object({ line: z.number().int().nonnegative(), character: z.number().int().nonnegative() });
 export const RangeSchema = z.object({ start: PositionSchema, end: PositionSchema });
 
-export const TaskKindSchema = z.enum(['fixDiagnostic', 'writeTests', 'explain', 'refactor', 'commentTask', 'prompt']);
-export type TaskKind = z.infer<typeof TaskKindSchema>;
+export { TaskKindSchema, type TaskKind } from './session-lifecycle.js';
 
-export const SessionStateSchema = z.enum([
-  'planning', 'awaitingPlanApproval', 'working', 'testing', 'awaitingApproval', 'applied', 'rejected', 'cancelled', 'failed',
-]);
-export type SessionState = z.infer<typeof SessionStateSchema>;
+export { SessionStateSchema, type SessionState } from './session-lifecycle.js';
 
 const SessionIdSchema = z.string().min(1, 'sessionId is empty');
 /** Optional workspace selector: a folder URI the client opened; the first folder when absent. */
@@ -87,10 +84,7 @@ export type IndexUpdate = z.infer<typeof IndexUpdateSchema>;
 export const SessionUpdateSchema = z.object({
   sessionId: z.string(),
   state: SessionStateSchema,
-  event: z.object({
-    type: z.enum(['plan', 'message', 'toolCall', 'toolResult', 'testRun', 'proposal', 'done', 'error']),
-    data: z.unknown(),
-  }),
+  event: z.object({ type: SessionEventTypeSchema, data: z.unknown() }),
 });
 
 const DiagnosticSchema = z.looseObject({
@@ -123,7 +117,7 @@ export const clientRequests = {
   'codeloop/cancel': [SessionParamsSchema, z.null()],
   'codeloop/applyProposal': [ApplyProposalParamsSchema, z.object({ applied: z.boolean(), conflicts: z.array(z.string()) })],
   'codeloop/listSessions': [z.object({}).strict(), z.object({ sessions: z.array(SessionSummarySchema) })],
-  'codeloop/getSession': [SessionParamsSchema, z.unknown()],
+  'codeloop/getSession': [SessionParamsSchema, SessionDetailSchema],
   'codeloop/search': [LspSearchParamsSchema, SearchResultSchema],
   'codeloop/indexStatus': [WorkspaceParamsSchema, IndexStatusSchema],
   'codeloop/status': [z.object({}).strict(), DaemonStatusSchema],

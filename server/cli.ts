@@ -95,6 +95,18 @@ const COMMANDS: Record<string, Command> = {
       return (await import('./cli/doctor-command.js')).doctorCommand(positionals[0] ?? '.', { json: !!values.json });
     },
   },
+  sessions: {
+    usage: 'sessions list [DIR] [--json] | sessions show ID [--json]',
+    summary: 'list agent sessions (of the workspace holding DIR), or show one\'s transcript: plan, tool calls, tests, cost',
+    options: { json },
+    async run(values, positionals) {
+      const [action, argument, ...extra] = positionals;
+      const commands = await import('./cli/sessions-command.js');
+      if (action === 'list' && !extra.length) return commands.sessionsListCommand(argument, { json: !!values.json });
+      if (action === 'show' && argument && !extra.length) return commands.sessionsShowCommand(argument, { json: !!values.json });
+      throw new UsageError('sessions', 'sessions takes `list [DIR]` or `show ID`');
+    },
+  },
   lsp: {
     usage: 'lsp [--standalone]',
     summary: 'language server on stdio: bridges to the shared daemon (starting it), or runs everything in this process with --standalone',

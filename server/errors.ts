@@ -14,6 +14,7 @@ export type CodeloopErrorCode =
   /** A file that is not text (binary, UTF-32, broken UTF-16) and so cannot be read or edited as text. */
   | 'fileNotEditable'
   | 'notFound'
+  | 'sandboxUnavailable'
   | 'modelEndpoint'
   /** The daemon refused a command-line request (its message says why) or hung up before answering. */
   | 'daemonRequest';

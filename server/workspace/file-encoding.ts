@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+import type { FileEncodingSchema } from '../../protocol/session-lifecycle.js';
 import { CodeloopError } from '../errors.js';
 
 /**
@@ -17,13 +19,10 @@ import { CodeloopError } from '../errors.js';
  * Every decoding is checked to re-encode to the same bytes; one that would not (say, UTF-16 with an unpaired
  * surrogate) is binary rather than silently repaired.
  */
-export type TextEncodingName = 'utf8' | 'utf16le' | 'utf16be' | 'latin1';
 
-/** A file's encoding: the character encoding and whether a byte-order mark precedes the text. */
-export interface FileEncoding {
-  name: TextEncodingName;
-  bom: boolean;
-}
+/** A file's encoding: the character encoding and whether a byte-order mark precedes the text (protocol/). */
+export type FileEncoding = z.infer<typeof FileEncodingSchema>;
+export type TextEncodingName = FileEncoding['name'];
 
 /** What new files get, and what an unsaved editor buffer is taken to be when no file says otherwise. */
 export const DEFAULT_ENCODING: FileEncoding = { name: 'utf8', bom: false };
