@@ -80,7 +80,7 @@ function table(title: string, rows: Row[]): string {
   }
   const literals = rows.filter((row) => row.query.mode === 'literal');
   lines.push('', `literal median speed-up ${median(literals.map((row) => row.rgMs / row.codeloopMs)).toFixed(2)}×; all queries median ${median(rows.map((row) => row.rgMs / row.codeloopMs)).toFixed(2)}×`, '');
-  return lines.join('\n');
+  return `${lines.join('\n')}\n`;
 }
 
 function waitForSocket(socket: string, daemon: ChildProcess): void {
