@@ -77,6 +77,21 @@ function verdictOf(matcher: Ignore, candidate: string): Verdict {
   return result.ignored ? 'ignore' : result.unignored ? 'whitelist' : null;
 }
 
+/**
+ * The user's global gitignore, found as git and rg find it: `core.excludesFile` in `~/.gitconfig` or
+ * `$XDG_CONFIG_HOME/git/config`, else `$XDG_CONFIG_HOME/git/ignore` (`~/.config/git/ignore`).
+ */
+function globalGitignorePath(env: NodeJS.ProcessEnv = process.env): string | null {
+  const home = env.HOME ?? '';
+  const configHome = env.XDG_CONFIG_HOME || path.join(home, '.config');
+  for (const config of [path.join(home, '.gitconfig'), path.join(configHome, 'git', 'config')]) {
+    const core = /^\s*\[core\]([^[]*)/im.exec(readRules(config) ?? '')?.[1];
+    const file = core && /^\s*excludesfile\s*=\s*"?([^"\n]+?)"?\s*$/im.exec(core)?.[1];
+    if (file) return file.startsWith('~/') ? path.join(home, file.slice(2)) : file;
+  }
+  return path.join(configHome, 'git', 'ignore');
+}
+
 export interface IgnoreOptions {
   exclude: string[];
   includeHidden: boolean;
@@ -88,13 +103,16 @@ export interface IgnoreOptions {
  * Ignore rules as `rg --hidden` applies them: `.rgignore`, `.ignore`, `.gitignore` and `.git/info/exclude` of
  * every folder from the path's up to the file system root, ranked by kind and then by depth; `.gitignore` and
  * `exclude` only inside a git repository and not above its top. An ignored folder is never entered.
- * On top, codeloop's configured `exclude` patterns (like rg's `--glob '!…'`) and the hidden-file switch.
+ * Weakest, inside a repository, the user's global gitignore. On top, codeloop's configured `exclude` patterns
+ * (like rg's `--glob '!…'`) and the hidden-file switch.
  */
 export class IgnoreRules {
   private readonly excluded: Ignore;
   private readonly rulesByFolder = new Map<string, FolderRules>();
   /** The folders that matter for paths in a root-relative folder, nearest first ('' is the root). */
   private readonly chains = new Map<string, Chain>();
+  /** The global gitignore (read on first use; null when there is none), matched against root-relative paths. */
+  private globalGitignore: Ignore | null | undefined;
 
   constructor(
     private readonly root: string,
@@ -150,6 +168,7 @@ export class IgnoreRules {
   reset(): void {
     this.rulesByFolder.clear();
     this.chains.clear();
+    this.globalGitignore = undefined;
   }
 
   isIgnoreFile(relativePath: string): boolean {
@@ -184,7 +203,14 @@ export class IgnoreRules {
       sawGit ||= rules.hasGit;
     }
     for (const kind of KINDS) if (found[kind] !== null) return found[kind];
-    return null;
+    // Weakest of all, and only inside a repository: the user's global gitignore, relative to the searched root.
+    if (!anyGit) return null;
+    if (this.globalGitignore === undefined) {
+      const file = globalGitignorePath();
+      const text = file ? readRules(file) : null;
+      this.globalGitignore = text ? ignore().add(text) : null;
+    }
+    return this.globalGitignore ? verdictOf(this.globalGitignore, candidate) : null;
   }
 
   /** Whether any ancestor directory of a path is ignored (a watcher event inside an ignored folder). */
