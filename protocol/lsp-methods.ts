@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IndexStatusSchema, SearchModeSchema, SearchResultSchema } from './search.js';
+import { CliIndexParamsSchema, CliIndexResultSchema, CliSearchParamsSchema, IndexProblemSchema, IndexStatusSchema, SearchModeSchema, SearchResultSchema } from './search.js';
 import { SessionDetailSchema, SessionEventTypeSchema, SessionStateSchema, TaskKindSchema } from './session-lifecycle.js';
 
 /**
@@ -69,7 +69,7 @@ export const DaemonStatusSchema = z.object({
     indexing: z.boolean(),
     index: IndexStatusSchema,
     /** What the user should know about this index: watching stopped, files left out (and what to do). */
-    problems: z.array(z.object({ severity: z.enum(['warning', 'note']), message: z.string() })),
+    problems: z.array(IndexProblemSchema),
   })),
   sessions: z.array(SessionSummarySchema),
 });
@@ -127,6 +127,8 @@ export const clientRequests = {
   'codeloop/indexStatus': [WorkspaceParamsSchema, IndexStatusSchema],
   'codeloop/status': [z.object({}).strict(), DaemonStatusSchema],
   'codeloop/stopDaemon': [z.object({}).strict(), z.null()],
+  'codeloop/cliSearch': [CliSearchParamsSchema, SearchResultSchema],
+  'codeloop/cliIndex': [CliIndexParamsSchema, CliIndexResultSchema],
 } as const;
 
 /** Server → client notifications: method → params schema. */

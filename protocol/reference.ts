@@ -20,6 +20,8 @@ const REQUEST_NOTES: Record<keyof typeof clientRequests, string> = {
   'codeloop/indexStatus': 'Files, bytes, symbols and database size of a workspace index.',
   'codeloop/status': 'The serving process: pid, mode, memory, clients, workspaces (with index status and problems: watching stopped, files left out), sessions. `codeloop status` prints it.',
   'codeloop/stopDaemon': 'Stop the shared daemon cleanly (`codeloop daemon stop`). Refused in standalone mode.',
+  'codeloop/cliSearch': 'What `codeloop search` asks a running daemon: a search of the workspace at `root` (any folder; opened, indexed and then kept fresh by the daemon\'s watcher if no client has it open yet). Needs no `initialize`. Same result as `codeloop/search`; invalidRegex and the like are InvalidParams.',
+  'codeloop/cliIndex': 'What `codeloop index` asks a running daemon: open the workspace at `root` if needed and re-validate its index against the tree; answers the summary, the index status and its problems.',
 };
 
 const NOTIFICATION_NOTES: Record<keyof typeof serverNotifications, string> = {

@@ -451,6 +451,12 @@ export class LspClientSession implements AttachedClient {
       'codeloop/search': (p) => this.workspaceFor(p.workspaceUri).index.search(p),
       'codeloop/indexStatus': (p) => this.workspaceFor(p.workspaceUri).index.status(),
       'codeloop/status': () => this.status(),
+      'codeloop/cliSearch': async (p) => (await this.context.registry.openForCommandLine(p.root)).workspace.index.search(p),
+      'codeloop/cliIndex': async (p) => {
+        const { workspace, opened } = await this.context.registry.openForCommandLine(p.root);
+        const summary = (opened ? workspace.index.lastSyncSummary() : null) ?? await workspace.index.sync();
+        return { summary, status: workspace.index.status(), problems: workspace.index.problems() };
+      },
       'codeloop/stopDaemon': () => {
         if (this.context.mode !== 'daemon') throw new CodeloopError('invalidArgument', 'this codeloop runs standalone; there is no daemon to stop');
         setImmediate(() => this.context.stopDaemon());
