@@ -79,6 +79,7 @@ describe.each(['overlay', 'clone', 'copy'] as const)('shadow workspace (%s)', (k
       expect(result.output).not.toContain('AWS SECRET');
       expect(result.output).toMatch(/net E(NETUNREACH|AI_AGAIN)/);
     }
+    expect((await run('id -u')).output).toBe(`${process.getuid!()}\n`); // the user's own id, as outside
     const slow = await run('sleep 30', { timeoutMs: 500 });
     expect(slow.timedOut).toBe(true);
     const loud = await run('yes | head -c 100000');
