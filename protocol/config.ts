@@ -88,6 +88,19 @@ export const AgentConfigSchema = z
     hiddenHomePaths: z.array(z.string().min(1)).default([]),
     /** Commands run_command may run: a command must be one of these or start with one and a space. */
     allowedCommands: z.array(z.string().min(1)).default([]),
+    /**
+     * The context policy, as shares of the model's context window: old tool results are elided past `elideAt`,
+     * the conversation is compacted (rebuilt from the task, plan, diff, last test run and a summary) past
+     * `compactAt`, and no request goes out above `maxRequestShare`. With a window larger than `workingTokens`
+     * the policy works within `workingTokens` instead: every request resends the conversation, so a 128k window
+     * used to the full costs four times as much per turn as 32k.
+     */
+    context: z.object({
+      elideAt: z.number().gt(0).lt(1).default(0.5),
+      compactAt: z.number().gt(0).lt(1).default(0.75),
+      maxRequestShare: z.number().gt(0).max(1).default(0.8),
+      workingTokens: z.number().int().positive().default(32_768),
+    }).strict().default({ elideAt: 0.5, compactAt: 0.75, maxRequestShare: 0.8, workingTokens: 32_768 }),
     /** Proposals the user need not approve: small diffs touching no protected file. 0 lines = always ask. */
     autoApply: z.object({
       maxChangedLines: z.number().int().nonnegative().default(0),

@@ -7,8 +7,11 @@ import type { ProposedFile, SessionEvent, SessionRecord, SessionState } from '..
 
 export type { ProposedFile, SessionEvent, SessionRecord } from '../../protocol/session-lifecycle.js';
 
-/** Transcript entries are capped so one huge tool output cannot bloat the store. */
-const MAX_EVENT_CHARS = 20_000;
+/**
+ * Transcript entries are capped so one huge tool output cannot bloat the store; the cap holds a command's whole
+ * kept output (64 KiB, the runner's limit), which `read_output` serves back to the model.
+ */
+const MAX_EVENT_CHARS = 100_000;
 
 /**
  * Sessions and their transcripts in SQLite (WAL), written before anything is announced, so a restart can

@@ -6,6 +6,7 @@ import { CodeloopError, errorMessage } from '../errors.js';
 import type { IndexQueries } from '../index/workspace-index.js';
 import type { CommandResult } from '../sandbox/command-runner.js';
 import type { ShadowWorkspace } from '../sandbox/shadow-workspace.js';
+import { numberedSlice, reduceCommandOutput } from './tool-output.js';
 
 /** What tools act on: the session's shadow (edits, reads), the index as the session sees it (search), the test runner. */
 export interface ToolContext {
@@ -14,22 +15,27 @@ export interface ToolContext {
   queryIndex<T>(query: (index: IndexQueries) => T): Promise<T>;
   runTests(): Promise<CommandResult | null>;
   runCommand(command: string): Promise<CommandResult | string>;
+  /** Characters one tool output may take in the conversation (the context policy sets it from the window). */
+  outputLimit: number;
+  /** The full, unshortened output of an earlier tool call by its call id, null when there is none. */
+  fullOutput(callId: string): string | null;
 }
 
 export interface ToolOutcome {
   output: string;
+  /** The whole output when `output` is a shortened form of it (kept in the session's events for `read_output`). */
+  full?: string;
   /** Set by `done`: the agent says it has finished, with this summary. */
   done?: string;
 }
 
-const MAX_TOOL_OUTPUT = 12_000;
 const MAX_READ_LINES = 400;
 
-/** Keeps head and tail of long output, saying how much was cut. */
-export function capOutput(text: string, limit = MAX_TOOL_OUTPUT): string {
-  if (text.length <= limit) return text;
-  const half = Math.floor(limit / 2);
-  return `${text.slice(0, half)}\n… [${text.length - limit} characters cut] …\n${text.slice(-half)}`;
+/** A command's result, reduced to fit the limit (failures, head and tail) with the whole text kept aside. */
+function commandOutcome(result: CommandResult | null, limit: number): ToolOutcome {
+  const full = formatRun(result);
+  const output = reduceCommandOutput(full, limit);
+  return output === full ? { output } : { output, full };
 }
 
 function formatRun(result: CommandResult | null): string {
@@ -90,14 +96,12 @@ export const TOOLS = {
     usage: '{"path": "src/a.ts", "startLine": 10, "endLine": 60}',
     schema: z.object({ path: z.string(), startLine: z.number().int().positive().optional(), endLine: z.number().int().positive().optional() }).strict()
       .refine(({ startLine = 1, endLine }) => endLine === undefined || endLine >= startLine, { message: 'endLine comes before startLine', path: ['endLine'] }),
-    run({ path: file, startLine = 1, endLine }, { shadow }) {
+    run({ path: file, startLine = 1, endLine }, { shadow, outputLimit }) {
       const text = shadow.read(file);
       if (text === null) return { output: `no file ${file} in the workspace` };
+      const readMore = (next: number) => `read them with read_file ${JSON.stringify({ path: file, startLine: next })}`;
       // Shown with LF breaks whatever the file has, so blocks copied from here match (line-endings.ts restores them)
-      const lines = toLf(text).split('\n');
-      const last = Math.min(lines.length, endLine ?? startLine + MAX_READ_LINES - 1, startLine + MAX_READ_LINES - 1);
-      const body = lines.slice(startLine - 1, last).map((line, i) => `${startLine + i}: ${line}`).join('\n');
-      return { output: capOutput(`${file} (lines ${startLine}-${last} of ${lines.length})\n${body}`) };
+      return { output: numberedSlice(file, toLf(text), { startLine, endLine }, { characters: outputLimit, maxLines: MAX_READ_LINES }, readMore) };
     },
   }),
   list_files: tool({
@@ -159,16 +163,26 @@ export const TOOLS = {
   run_tests: tool({
     description: 'Run the project\'s tests on the edited workspace (sandboxed: no network, time-limited).',
     schema: z.object({}).strict(),
-    async run(_args, { runTests }) {
-      return { output: capOutput(formatRun(await runTests())) };
+    async run(_args, { runTests, outputLimit }) {
+      return commandOutcome(await runTests(), outputLimit);
     },
   }),
   run_command: tool({
     description: 'Run a shell command from the configured allow-list in the edited workspace (sandboxed).',
     schema: z.object({ command: z.string().min(1) }).strict(),
-    async run({ command }, { runCommand }) {
+    async run({ command }, { runCommand, outputLimit }) {
       const result = await runCommand(command);
-      return { output: typeof result === 'string' ? result : capOutput(formatRun(result)) };
+      return typeof result === 'string' ? { output: result } : commandOutcome(result, outputLimit);
+    },
+  }),
+  read_output: tool({
+    description: 'Read the full output of an earlier tool call that was shortened or elided, by its call id, optionally a line range.',
+    schema: z.object({ id: z.string().min(1), startLine: z.number().int().positive().optional(), endLine: z.number().int().positive().optional() }).strict(),
+    run({ id, startLine = 1, endLine }, { fullOutput, outputLimit }) {
+      const text = fullOutput(id);
+      if (text === null) return { output: `no output with id ${JSON.stringify(id)} in this session` };
+      const readMore = (next: number) => `read them with read_output ${JSON.stringify({ id, startLine: next })}`;
+      return { output: numberedSlice(`output of ${id}`, text, { startLine, endLine }, { characters: outputLimit, maxLines: MAX_READ_LINES }, readMore) };
     },
   }),
   done: tool({

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { refuseOverWindow, type ContextWindowOptions } from './context-window.js';
 import { answerByQuirk, shapeChunks, shapeCompletion, type EndpointQuirks } from './endpoint-quirks.js';
 
 /**
@@ -74,7 +75,8 @@ function streamChunks(full: Completion): unknown[] {
   return chunks;
 }
 
-export async function startFakeModel(script: FakeStep[] | FakeResponder, quirks: EndpointQuirks = {}): Promise<FakeModel> {
+/** `contextWindow`: prompts over it are refused with the provider's overflow error (context-window.ts). */
+export async function startFakeModel(script: FakeStep[] | FakeResponder, quirks: EndpointQuirks = {}, contextWindow?: ContextWindowOptions): Promise<FakeModel> {
   const queue = typeof script === 'function' ? [] : [...script];
   const requests: FakeModel['requests'] = [];
   const probes: unknown[] = [];
@@ -87,6 +89,7 @@ export async function startFakeModel(script: FakeStep[] | FakeResponder, quirks:
       const parsed = body ? JSON.parse(body) : {};
       if (answerByQuirk(quirks, request, parsed, response, probes)) return;
       requests.push({ messages: parsed.messages ?? [], tools: parsed.tools, authorization: request.headers.authorization, stream: parsed.stream === true });
+      if (contextWindow && refuseOverWindow(parsed, contextWindow, response)) return;
       const step = typeof script === 'function' ? script(parsed.messages ?? []) : queue.shift();
       if (!step) {
         response.writeHead(500, { 'content-type': 'application/json' });
