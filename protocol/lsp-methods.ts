@@ -12,8 +12,9 @@ export const RangeSchema = z.object({ start: PositionSchema, end: PositionSchema
 export const TaskKindSchema = z.enum(['fixDiagnostic', 'writeTests', 'explain', 'refactor', 'commentTask', 'prompt']);
 export type TaskKind = z.infer<typeof TaskKindSchema>;
 
+/** `finished`: the session ended without changes to apply (an explanation, or nothing needed changing). */
 export const SessionStateSchema = z.enum([
-  'planning', 'awaitingPlanApproval', 'working', 'testing', 'awaitingApproval', 'applied', 'rejected', 'cancelled', 'failed',
+  'planning', 'awaitingPlanApproval', 'working', 'testing', 'awaitingApproval', 'applied', 'finished', 'rejected', 'cancelled', 'failed',
 ]);
 export type SessionState = z.infer<typeof SessionStateSchema>;
 
@@ -33,6 +34,21 @@ export const ApprovePlanParamsSchema = z.object({ sessionId: SessionIdSchema, pl
 export const RejectParamsSchema = z.object({ sessionId: SessionIdSchema, feedback: z.string().optional() }).strict();
 export const ApplyProposalParamsSchema = z.object({ sessionId: SessionIdSchema, files: z.array(z.string()).optional() }).strict();
 
+/**
+ * What a proposal's tests showed, for every place the user decides to apply it: `passed`, `failed` (with the
+ * command and the tail of its last output) or `notRun` (no test command found, or the session ended before
+ * testing); `caveat` is why the session stopped short (tests still failing after the repairs, budget spent).
+ * `text` is the one-line wording clients show as is.
+ */
+export const VerdictSchema = z.object({
+  tests: z.enum(['passed', 'failed', 'notRun']),
+  command: z.string().nullable(),
+  lastFailure: z.string().nullable(),
+  caveat: z.string().nullable(),
+  text: z.string(),
+});
+export type Verdict = z.infer<typeof VerdictSchema>;
+
 export const SessionSummarySchema = z.object({
   sessionId: z.string(),
   root: z.string(),
@@ -42,6 +58,8 @@ export const SessionSummarySchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   proposal: z.object({ files: z.number().int(), added: z.number().int(), removed: z.number().int() }).nullable(),
+  /** The proposal's test verdict; null while there is no proposal. */
+  verdict: VerdictSchema.nullable(),
 });
 export type SessionSummary = z.infer<typeof SessionSummarySchema>;
 
@@ -92,6 +110,7 @@ export const SessionUpdateSchema = z.object({
     data: z.unknown(),
   }),
 });
+export type SessionUpdate = z.infer<typeof SessionUpdateSchema>;
 
 const DiagnosticSchema = z.looseObject({
   range: RangeSchema,
@@ -136,14 +155,23 @@ export const serverNotifications = {
   'codeloop/indexUpdate': IndexUpdateSchema,
 } as const;
 
+/**
+ * A command's arguments may leave out what the server can find itself, since some clients send none (Helix's
+ * `:lsp-workspace-command` picker): without a sessionId the command acts on the newest session of the
+ * workspace in a state where it applies; without a prompt, startTask runs the newest `codeloop:` comment.
+ */
+const anySession = { sessionId: true } as const;
+
 /** Command ids for code actions and `workspace/executeCommand`; arguments[0] is the object (or, for Helix, a string). */
 export const commands = {
-  'codeloop.startTask': StartTaskParamsSchema,
-  'codeloop.approvePlan': ApprovePlanParamsSchema,
-  'codeloop.applyProposal': ApplyProposalParamsSchema,
-  'codeloop.showProposal': SessionParamsSchema,
-  'codeloop.rejectProposal': RejectParamsSchema,
-  'codeloop.cancelTask': SessionParamsSchema,
+  'codeloop.startTask': StartTaskParamsSchema.partial({ prompt: true }),
+  'codeloop.approvePlan': ApprovePlanParamsSchema.partial(anySession),
+  'codeloop.showPlan': SessionParamsSchema.partial(anySession),
+  'codeloop.rejectPlan': RejectParamsSchema.partial(anySession),
+  'codeloop.applyProposal': ApplyProposalParamsSchema.partial(anySession),
+  'codeloop.showProposal': SessionParamsSchema.partial(anySession),
+  'codeloop.rejectProposal': RejectParamsSchema.partial(anySession),
+  'codeloop.cancelTask': SessionParamsSchema.partial(anySession),
 } as const;
 
 export type ClientRequestMethod = keyof typeof clientRequests;

@@ -8,7 +8,7 @@ import { clientRequests, commands, serverNotifications } from './lsp-methods.js'
 const REQUEST_NOTES: Record<keyof typeof clientRequests, string> = {
   'codeloop/startTask': 'Start an agent session for a prompt (optionally tied to a document and range). Answers at once with the session id; progress follows as `$/progress` (to this client) and `codeloop/sessionUpdate` (to every client of the workspace). RequestFailed (-32803) when the model is not configured (no API key for a remote endpoint).',
   'codeloop/approvePlan': 'Approve (or replace) the plan of a session waiting in `awaitingPlanApproval`.',
-  'codeloop/reject': 'Reject a proposal, optionally with feedback that restarts the repair loop.',
+  'codeloop/reject': 'Reject the plan (`awaitingPlanApproval`) or the proposal (`awaitingApproval`) of a session. With feedback the session plans again, or works on a revision; without it the session ends as `rejected`.',
   'codeloop/cancel': 'Cancel a running session; running commands are killed.',
   'codeloop/applyProposal': 'Apply a proposal (all files or the listed ones): the server sends `workspace/applyEdit` to the requesting client.',
   'codeloop/listSessions': 'Sessions of the workspaces this client opened.',
@@ -25,12 +25,14 @@ const NOTIFICATION_NOTES: Record<keyof typeof serverNotifications, string> = {
 };
 
 const COMMAND_NOTES: Record<keyof typeof commands, string> = {
-  'codeloop.startTask': 'What the task code actions run. A plain string argument is taken as the prompt (Helix: `:lsp-workspace-command codeloop.startTask`).',
+  'codeloop.startTask': 'What the task code actions run. A plain string argument is taken as the prompt (Helix: `:lsp-workspace-command codeloop.startTask`). Without a prompt (no arguments: Helix\'s command picker) it runs the newest `codeloop:` comment of the buffers this client edited that no session runs yet.',
   'codeloop.approvePlan': 'Same as `codeloop/approvePlan`. A plain string argument is the session id.',
+  'codeloop.showPlan': 'Opens the plan of a session waiting for approval as a Markdown document (`window/showDocument`).',
+  'codeloop.rejectPlan': 'Same as `codeloop/reject` on a plan: with feedback the session plans again, without it the session ends.',
   'codeloop.applyProposal': 'Same as `codeloop/applyProposal`. A plain string argument is the session id.',
   'codeloop.showProposal': 'Opens the proposal\'s diff with `window/showDocument`. A plain string argument is the session id.',
   'codeloop.rejectProposal': 'Same as `codeloop/reject`. A plain string argument is the session id.',
-  'codeloop.cancelTask': 'Same as `codeloop/cancel`. A plain string argument is the session id.',
+  'codeloop.cancelTask': 'Same as `codeloop/cancel`. A plain string argument is the session id.\n\nEvery command but startTask may leave out the sessionId: it then acts on the newest session of the client\'s workspaces in a state the command applies to.',
 };
 
 function schemaBlock(schema: z.ZodType, io: 'input' | 'output'): string {

@@ -12,7 +12,7 @@ import { ShadowWorkspace } from '../sandbox/shadow-workspace.js';
 import { detectTestCommand } from '../sandbox/test-command.js';
 import { runToolCall, toolSpecifications, type ToolContext } from '../tools/agent-tools.js';
 import { isAllowedCommand, mayAutoApply } from './auto-apply.js';
-import { feedbackMessage, KEEP_GOING, PLAN_REQUEST, reviewFindingsMessage, reviewRequest, SYSTEM_PROMPT, taskMessage, testFailureMessage } from './prompts.js';
+import { feedbackMessage, KEEP_GOING, PLAN_REQUEST, planFeedbackMessage, reviewFindingsMessage, reviewRequest, SYSTEM_PROMPT, taskMessage, testFailureMessage } from './prompts.js';
 import type { ProposedFile, SessionEvent, SessionRecord, SessionStore } from './session-store.js';
 
 /** What a session needs from the workspace it works on. */
@@ -31,7 +31,7 @@ export interface TaskRequest {
   autoApprovePlan?: boolean;
 }
 
-const FINAL_STATES = new Set<SessionState>(['applied', 'rejected', 'cancelled', 'failed']);
+const FINAL_STATES = new Set<SessionState>(['applied', 'finished', 'rejected', 'cancelled', 'failed']);
 /** States in which a session waits for the user or has ended. */
 const SETTLED_STATES = new Set<SessionState>([...FINAL_STATES, 'awaitingPlanApproval', 'awaitingApproval']);
 const REPO_MAP_TOKENS = 1500;
@@ -47,9 +47,12 @@ interface Run {
   startedAt: number;
   turns: number;
   repairs: number;
-  planApproved: (() => void) | null;
+  /** Set while the plan waits for the user: approved, sent back with feedback, or the session ended. */
+  answerPlan: ((answer: PlanAnswer) => void) | null;
   reviewed: boolean;
 }
+
+type PlanAnswer = { approved: true } | { feedback: string } | { ended: true };
 
 /**
  * Runs agent sessions: plan → (approval) → tools in a shadow workspace → tests → repair → proposal. Every
@@ -102,7 +105,7 @@ export class AgentService {
     const shadow = new ShadowWorkspace(workspace.root, path.join(this.shadowsDir, session.sessionId), workspace.unsavedBuffers());
     const run: Run = {
       session, workspace, config, model, shadow, messages: [], abort: new AbortController(),
-      startedAt: Date.now(), turns: 0, repairs: 0, planApproved: null, reviewed: false,
+      startedAt: Date.now(), turns: 0, repairs: 0, answerPlan: null, reviewed: false,
     };
     this.runs.set(session.sessionId, run);
     void this.plan(run, request).catch((error) => this.fail(run, error));
@@ -133,14 +136,27 @@ export class AgentService {
   approvePlan(sessionId: string, plan?: string): void {
     const run = this.activeRun(sessionId, 'awaitingPlanApproval');
     if (plan) this.store.update(sessionId, { plan });
-    run.planApproved?.();
+    run.answerPlan?.({ approved: true });
   }
 
-  /** Rejects the proposal; with feedback the session goes back to work on it. */
+  /**
+   * Rejects the plan or the proposal waiting for the user; with feedback the session goes back to planning or
+   * to work on it, without it the session ends as rejected.
+   */
   reject(sessionId: string, feedback?: string): SessionRecord {
     const session = this.get(sessionId);
-    if (session.state !== 'awaitingApproval') throw new CodeloopError('invalidArgument', `session ${sessionId} is ${session.state}, not awaitingApproval`);
     const run = this.runs.get(sessionId);
+    if (session.state === 'awaitingPlanApproval' && run?.answerPlan) {
+      if (feedback) {
+        run.answerPlan({ feedback });
+        return this.get(sessionId);
+      }
+      run.answerPlan({ ended: true });
+      this.transition(sessionId, 'rejected', 'done', { rejected: true });
+      this.finish(run);
+      return this.get(sessionId);
+    }
+    if (session.state !== 'awaitingApproval') throw new CodeloopError('invalidArgument', `session ${sessionId} is ${session.state}: there is no plan or proposal waiting to reject`);
     if (!feedback || !run) {
       if (feedback) throw new CodeloopError('invalidArgument', `session ${sessionId} was started before the daemon restarted and cannot take feedback; reject it and start a new task`);
       this.transition(sessionId, 'rejected', 'done', { rejected: true });
@@ -160,6 +176,7 @@ export class AgentService {
     if (FINAL_STATES.has(session.state)) throw new CodeloopError('invalidArgument', `session ${sessionId} has already ended (${session.state})`);
     const run = this.runs.get(sessionId);
     run?.abort.abort();
+    run?.answerPlan?.({ ended: true });
     this.transition(sessionId, 'cancelled', 'done', { cancelled: true });
     if (run) this.finish(run);
   }
@@ -263,16 +280,21 @@ export class AgentService {
     await run.shadow.ready;
     run.messages.push({ role: 'system', content: SYSTEM_PROMPT }, { role: 'user', content: taskMessage(request.kind, request.prompt, this.context(run, request)) });
     run.messages.push({ role: 'user', content: PLAN_REQUEST });
-    const planMessage = await this.ask(run, false);
-    const plan = planMessage.content?.trim() || '(the model gave no plan)';
-    run.messages.push({ role: 'assistant', content: plan });
+    let plan = await this.writePlan(run);
     const autoApprove = request.autoApprovePlan ?? run.config.autoApprovePlan;
     if (!autoApprove) {
-      const approved = new Promise<void>((resolve) => {
-        run.planApproved = resolve;
-      });
-      this.transition(run.session.sessionId, 'awaitingPlanApproval', 'plan', { plan }, { plan });
-      await approved;
+      for (;;) {
+        const answered = new Promise<PlanAnswer>((resolve) => {
+          run.answerPlan = resolve;
+        });
+        this.transition(run.session.sessionId, 'awaitingPlanApproval', 'plan', { plan }, { plan });
+        const answer = await answered;
+        if ('ended' in answer) return;
+        if ('approved' in answer) break;
+        run.messages.push({ role: 'user', content: planFeedbackMessage(answer.feedback) });
+        this.transition(run.session.sessionId, 'planning', 'message', { feedback: answer.feedback });
+        plan = await this.writePlan(run);
+      }
       await this.startWork(run);
       return;
     }
@@ -281,8 +303,15 @@ export class AgentService {
     await this.startWork(run);
   }
 
+  private async writePlan(run: Run): Promise<string> {
+    const planMessage = await this.ask(run, false);
+    const plan = planMessage.content?.trim() || '(the model gave no plan)';
+    run.messages.push({ role: 'assistant', content: plan });
+    return plan;
+  }
+
   private async startWork(run: Run): Promise<void> {
-    run.planApproved = null;
+    run.answerPlan = null;
     const plan = this.get(run.session.sessionId).plan;
     run.messages.push({ role: 'user', content: `The plan is approved:\n${plan}\n\nCarry it out now with the tools.` });
     this.transition(run.session.sessionId, 'working', 'message', { text: 'plan approved' });
@@ -307,7 +336,7 @@ export class AgentService {
   private toolContext(run: Run): ToolContext {
     const env = scrubbedEnvironment(path.join(run.shadow.dir, '.codeloop-home'));
     const limits = { timeoutMs: run.config.commandTimeoutSeconds * 1000, outputBytes: 64 * 1024, fileSizeBytes: 256 * 1024 * 1024, processes: 512 };
-    const testCommand = run.config.testCommand ?? detectTestCommand(run.shadow.dir);
+    const testCommand = this.testCommand(run);
     return {
       shadow: run.shadow,
       index: run.workspace.index,
@@ -349,6 +378,8 @@ export class AgentService {
         if (summary === null) continue;
         this.store.update(id, { summary });
         if (run.config.review && !run.reviewed && await this.reviewFindsProblems(run)) continue;
+        // An explanation that changed nothing has nothing for the tests to judge: its answer is the summary.
+        if (run.session.kind === 'explain' && !run.shadow.changes((relative) => run.workspace.index.readText(relative)).length) return this.propose(run, null);
         const tests = await this.test(run, context);
         if (!tests || (tests.exitCode === 0 && !tests.timedOut)) return this.propose(run, null);
         if (run.repairs >= run.config.maxRepairs) return this.propose(run, `the tests still fail after ${run.repairs} repairs`);
@@ -375,10 +406,16 @@ export class AgentService {
     return true;
   }
 
+  /** The configured test command, or the one the project's files suggest (null: none found). */
+  private testCommand(run: Run): string | null {
+    return run.config.testCommand ?? detectTestCommand(run.shadow.dir);
+  }
+
   private async test(run: Run, context: ToolContext): Promise<CommandResult | null> {
-    this.transition(run.session.sessionId, 'testing', 'message', { text: 'running the tests' });
+    const command = this.testCommand(run);
+    this.transition(run.session.sessionId, 'testing', 'message', { text: command ? `running the tests (${command})` : 'no test command found' });
     const result = await context.runTests();
-    this.record(run, 'testRun', result ? { exitCode: result.exitCode, timedOut: result.timedOut, output: result.output, durationMs: Math.round(result.durationMs) } : { skipped: 'no test command' });
+    this.record(run, 'testRun', result ? { command, exitCode: result.exitCode, timedOut: result.timedOut, output: result.output, durationMs: Math.round(result.durationMs) } : { skipped: 'no test command' });
     return result;
   }
 
@@ -389,7 +426,7 @@ export class AgentService {
     if (!files.length) {
       const summary = this.get(id).summary;
       if (caveat) this.transition(id, 'failed', 'error', { message: caveat }, { error: caveat });
-      else this.transition(id, 'applied', 'done', { summary, note: 'no changes were needed' });
+      else this.transition(id, 'finished', 'done', { summary, note: run.session.kind === 'explain' ? 'explained' : 'no changes were needed' });
       this.finish(run);
       return;
     }

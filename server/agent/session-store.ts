@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { SessionState, SessionSummary, TaskKind } from '../../protocol/lsp-methods.js';
+import { proposalVerdict } from './session-verdict.js';
 
 /** One file the proposal changes: its text when the session started and what the agent wants instead. */
 export interface ProposedFile {
@@ -117,9 +118,13 @@ export class SessionStore {
     return { seq, type, data: JSON.parse(text), at };
   }
 
-  events(sessionId: string): SessionEvent[] {
-    return (this.db.prepare('SELECT seq, type, data, at FROM session_events WHERE session_id = ? ORDER BY seq').all(sessionId) as { seq: number; type: SessionEvent['type']; data: string; at: string }[])
-      .map((row) => ({ ...row, data: JSON.parse(row.data) }));
+  /** A session's transcript in order; only the events of one type when `type` is given. */
+  events(sessionId: string, type?: SessionEvent['type']): SessionEvent[] {
+    const rows = (type === undefined
+      ? this.db.prepare('SELECT seq, type, data, at FROM session_events WHERE session_id = ? ORDER BY seq').all(sessionId)
+      : this.db.prepare('SELECT seq, type, data, at FROM session_events WHERE session_id = ? AND type = ? ORDER BY seq').all(sessionId, type)
+    ) as { seq: number; type: SessionEvent['type']; data: string; at: string }[];
+    return rows.map((row) => ({ ...row, data: JSON.parse(row.data) }));
   }
 
   summary(record: SessionRecord): SessionSummary {
@@ -127,6 +132,7 @@ export class SessionStore {
     return {
       sessionId: record.sessionId, root: record.root, state: record.state, prompt: record.prompt, kind: record.kind,
       createdAt: record.createdAt, updatedAt: record.updatedAt, proposal,
+      verdict: proposal ? proposalVerdict(record, this.events(record.sessionId, 'testRun')) : null,
     };
   }
 

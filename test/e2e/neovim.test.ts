@@ -32,7 +32,7 @@ for (const nvim of NEOVIMS) {
       const project = await calcProject(FIRST_FIX, cleanups);
       const { result, output } = await runEditor(nvim.command, ['--headless', '--clean', '-c', `luafile ${STOCK_DRIVER}`], project);
       expect(result, output).toMatchObject({ status: 'ok', task: 'codeloop: Run task in comment (make add add)', applied: { applied: true, conflicts: [] } });
-      expect(result.apply).toMatch(/^codeloop: Apply proposal "make add add" \(\+1 −2 in 1 files\)/);
+      expect(result.apply).toMatch(/^codeloop: Apply proposal "make add add" \(\+1 −2 in 1 files; tests passed\)/);
       expect(mathFile(project)).toBe('exports.add = (a, b) => a + b;\n');
       expect(spawnSync('node', ['test.js'], { cwd: project.root }).status).toBe(0);
     });

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { WorkDoneProgress } from 'vscode-languageserver';
@@ -14,7 +15,8 @@ export interface TestLspClient {
   appliedEdits: any[];
   shownDocuments: any[];
   stderr: () => string;
-  initialize(root: string, name?: string): Promise<any>;
+  /** `capabilities` replace the default ones (progress, workspace folders); `initializationOptions` go as given. */
+  initialize(root: string, name?: string, options?: { capabilities?: unknown; initializationOptions?: unknown }): Promise<any>;
   waitForNotification(method: string, predicate?: (params: any) => boolean, timeoutMs?: number): Promise<any>;
   close(): Promise<void>;
 }
@@ -48,14 +50,19 @@ export function startLspClient(args: string[], env: NodeJS.ProcessEnv, wrapper: 
     return null;
   });
   connection.onRequest('workspace/configuration', () => []);
-  // Apply edits like an editor would (whole-document replacements and file creation), and keep them for asserts.
-  connection.onRequest('workspace/applyEdit', (params: { edit: { documentChanges?: any[] } }) => {
+  // Apply edits like an editor would (whole-document replacements, creating a file an edit names), and keep them for asserts.
+  connection.onRequest('workspace/applyEdit', (params: { edit: { documentChanges?: any[]; changes?: Record<string, any[]> } }) => {
     appliedEdits.push(params);
+    const write = (uri: string, text: string) => {
+      fs.mkdirSync(path.dirname(fileURLToPath(uri)), { recursive: true });
+      fs.writeFileSync(fileURLToPath(uri), text);
+    };
     for (const change of params.edit.documentChanges ?? []) {
       if (change.kind === 'create' || change.kind === 'rename') continue;
       if (change.kind === 'delete') fs.rmSync(fileURLToPath(change.uri), { force: true });
-      else fs.writeFileSync(fileURLToPath(change.textDocument.uri), change.edits[0].newText);
+      else write(change.textDocument.uri, change.edits[0].newText);
     }
+    for (const [uri, edits] of Object.entries(params.edit.changes ?? {})) write(uri, edits[0].newText);
     return { applied: true };
   });
   connection.onRequest('window/showDocument', (params: unknown) => {
@@ -73,13 +80,17 @@ export function startLspClient(args: string[], env: NodeJS.ProcessEnv, wrapper: 
     appliedEdits,
     shownDocuments,
     stderr: () => stderr,
-    initialize(root, name = 'test-client') {
+    initialize(root, name = 'test-client', options = {}) {
       return connection.sendRequest('initialize', {
         processId: process.pid,
         clientInfo: { name },
         rootUri: pathToFileURL(root).href,
         workspaceFolders: [{ uri: pathToFileURL(root).href, name: 'root' }],
-        capabilities: { window: { workDoneProgress: true }, workspace: { workspaceFolders: true } },
+        capabilities: options.capabilities ?? {
+          window: { workDoneProgress: true },
+          workspace: { workspaceFolders: true, workspaceEdit: { documentChanges: true, resourceOperations: ['create', 'rename', 'delete'] } },
+        },
+        initializationOptions: options.initializationOptions,
       }).then(async (result) => {
         await connection.sendNotification('initialized', {});
         return result;

@@ -28,7 +28,7 @@ async function setup(steps: FakeStep[], agent: Record<string, unknown> = {}) {
   const client: TestLspClient = startLspClient(['--standalone'], { ...process.env, OPENAI_API_KEY: 'sk-lsp-test', XDG_STATE_HOME: state, XDG_CONFIG_HOME: path.join(state, 'config') });
   cleanups.push(() => removeTree(root, state), () => fake.close(), () => client.close());
   await client.initialize(root, 'agent-test');
-  await expect.poll(() => client.progress.some((p: any) => p.kind === 'end')).toBe(true);
+  await expect.poll(() => client.progress.some((p: any) => p.kind === 'end'), { timeout: 30_000 }).toBe(true);
   return { root, client, fake, uri: pathToFileURL(path.join(fs.realpathSync(root), 'src/math.js')).href };
 }
 
@@ -61,7 +61,7 @@ describe('the agent through LSP', () => {
     expect(client.progress).toContainEqual(expect.objectContaining({ kind: 'report', message: expect.stringMatching(/^model writing… \d+ characters$/) }));
 
     const offered = (await actions(client, uri)).map((action) => action.title);
-    expect(offered).toContain('codeloop: Apply proposal "make add add" (+1 −1 in 1 files)');
+    expect(offered).toContain('codeloop: Apply proposal "make add add" (+1 −1 in 1 files; tests passed)');
     await client.connection.sendRequest('workspace/executeCommand', { command: 'codeloop.showProposal', arguments: [sessionId] });
     expect(client.shownDocuments[0].uri).toMatch(/proposals\/.*\.diff$/);
 
