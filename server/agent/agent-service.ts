@@ -108,6 +108,8 @@ export class AgentService {
       startedAt: Date.now(), turns: 0, repairs: 0, answerPlan: null, reviewed: false,
     };
     this.runs.set(session.sessionId, run);
+    // Every client of the workspace hears of the session from its start (status lines show it planning).
+    this.record(run, 'message', { text: 'planning' });
     void this.plan(run, request).catch((error) => this.fail(run, error));
     return session;
   }

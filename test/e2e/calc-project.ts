@@ -15,6 +15,14 @@ export const FIRST_FIX: FakeStep[] = [
   { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'add adds' } }] },
 ];
 
+/** The first fix plus a new file (created through the editor's own edit machinery). */
+export const NEW_FILE = 'exports.double = (x) => 2 * x;\n';
+export const FIX_WITH_NEW_FILE: FakeStep[] = [
+  ...FIRST_FIX.slice(0, 2),
+  { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/double.js', content: NEW_FILE } }] },
+  FIRST_FIX[2],
+];
+
 /** Its revision after the user rejects with "write it as b + a". */
 export const REVISION: FakeStep[] = [
   { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/math.js', blocks: [{ search: 'a + b', replace: 'b + a' }] } }] },

@@ -52,6 +52,6 @@ run(function(out)
   local apply = pick('codeloop: Apply proposal')
   out.apply = apply.title
   out.applied = execute(apply)
-  vim.cmd('write')
+  vim.cmd('wall')
   out.states = states
 end)

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { calcProject, FIRST_FIX, mathFile, REVISION, runEditor, versionOf } from './calc-project.js';
+import { calcProject, FIRST_FIX, FIX_WITH_NEW_FILE, mathFile, NEW_FILE, REVISION, runEditor, versionOf } from './calc-project.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const STOCK_DRIVER = path.join(HERE, 'neovim-stock-driver.lua');
@@ -28,21 +29,30 @@ afterEach(async () => {
 for (const nvim of NEOVIMS) {
   // Real editors under a loaded machine: a rare timing miss is retried rather than failing the run.
   describe.skipIf(!nvim.version)(`Neovim (${nvim.name}: ${nvim.version})`, { retry: 2 }, () => {
-    it('stock LSP client: code action → proposal → apply through Neovim\'s own machinery → saved file passes its test', async () => {
-      const project = await calcProject(FIRST_FIX, cleanups);
+    it('stock LSP client: code action → proposal → apply through Neovim\'s own machinery (a new file without an extra blank line) → saved file passes its test', async () => {
+      const project = await calcProject(FIX_WITH_NEW_FILE, cleanups);
       const { result, output } = await runEditor(nvim.command, ['--headless', '--clean', '-c', `luafile ${STOCK_DRIVER}`], project);
       expect(result, output).toMatchObject({ status: 'ok', task: 'codeloop: Run task in comment (make add add)', applied: { applied: true, conflicts: [] } });
-      expect(result.apply).toMatch(/^codeloop: Apply proposal "make add add" \(\+1 −2 in 1 files; tests passed\)/);
+      expect(result.apply).toMatch(/^codeloop: Apply proposal "make add add" \(\+2 −2 in 2 files; tests passed\)/);
       expect(mathFile(project)).toBe('exports.add = (a, b) => a + b;\n');
+      expect(fs.readFileSync(path.join(project.root, 'src/double.js'), 'utf8')).toBe(NEW_FILE);
       expect(spawnSync('node', ['test.js'], { cwd: project.root }).status).toBe(0);
     });
 
-    it('the plugin: :Codeloop task → reject with feedback → revised proposal → :CodeloopReview → A → saved file passes', async () => {
+    it('the plugin: :Codeloop task (statusline planning) → :CodeloopReview with verdict and keys → reject with feedback refreshes it → reopen → a on the header → saved file passes', async () => {
       const project = await calcProject([...FIRST_FIX, ...REVISION], cleanups);
       const { result, output } = await runEditor(nvim.command, ['--headless', '--clean', '-c', `luafile ${PLUGIN_DRIVER}`], project, { E2E_PLUGIN: PLUGIN });
       expect(result.status, `${result.error}\n${output}`).toBe('ok');
+      expect(result.status_at_start).toMatch(/^codeloop \w+:(planning|working|testing)$/);
       expect(result.status_line).toMatch(/^codeloop \w+:awaitingApproval$/);
+      expect(result.first_review.slice(0, 3)).toEqual([
+        '# codeloop proposal: make add add', '# verdict: tests passed (npm test)',
+        '# a: apply the file under the cursor · A: apply all · r: reject (asks for feedback) · q: close',
+      ]);
+      expect(result.first_review).toContain('+exports.add = (a, b) => a + b;');
       expect(result.review).toContain('+exports.add = (a, b) => b + a;');
+      expect(result.windows).toBe(2);
+      expect(result.final_status).toMatch(/^codeloop \w+:applied$/);
       expect(mathFile(project)).toBe('exports.add = (a, b) => b + a;\n');
       expect(spawnSync('node', ['test.js'], { cwd: project.root }).status).toBe(0);
     });
