@@ -144,7 +144,12 @@ export class LspClientSession implements AttachedClient {
     this.pendingFolders = [];
   }
 
-  private changeFolders(added: WorkspaceFolder[], removed: WorkspaceFolder[]): void {
+  private changeFolders(allAdded: WorkspaceFolder[], allRemoved: WorkspaceFolder[]): void {
+    // Neovim 0.7 pads each change with an empty folder `{}`: only entries naming a file URI count.
+    const valid = (folders: WorkspaceFolder[]) => (Array.isArray(folders) ? folders : [])
+      .filter((folder) => typeof folder?.uri === 'string' && folder.uri.startsWith('file:'));
+    const added = valid(allAdded);
+    const removed = valid(allRemoved);
     for (const folder of removed) {
       const dir = folderPath(folder.uri);
       this.refusedFolders.delete(dir);

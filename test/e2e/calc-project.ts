@@ -23,6 +23,12 @@ export const FIX_WITH_NEW_FILE: FakeStep[] = [
   FIRST_FIX[2],
 ];
 
+/** An explanation session: a plan, then done with the answer. */
+export const EXPLAIN: FakeStep[] = [
+  { kind: 'text', content: '1. Read add' },
+  { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'add adds its two arguments.' } }] },
+];
+
 /** Its revision after the user rejects with "write it as b + a". */
 export const REVISION: FakeStep[] = [
   { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/math.js', blocks: [{ search: 'a + b', replace: 'b + a' }] } }] },

@@ -3,11 +3,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { makeTree, removeTree } from '../helpers/fixture-tree.js';
 import { calcProject, FIRST_FIX, FIX_WITH_NEW_FILE, mathFile, NEW_FILE, REVISION, runEditor, versionOf } from './calc-project.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const STOCK_DRIVER = path.join(HERE, 'neovim-stock-driver.lua');
 const PLUGIN_DRIVER = path.join(HERE, 'neovim-plugin-driver.lua');
+const FOLDERS_DRIVER = path.join(HERE, 'neovim-folders-driver.lua');
 const PLUGIN = path.resolve(HERE, '../../clients/neovim');
 /** The system Neovim (Debian 12: 0.7.2) and the current one (0.10, from test/e2e/install-current-editors.sh). */
 const EDITORS_DIR = process.env.CODELOOP_EDITORS_DIR ?? path.resolve(HERE, '../../.editors');
@@ -37,6 +39,16 @@ for (const nvim of NEOVIMS) {
       expect(mathFile(project)).toBe('exports.add = (a, b) => a + b;\n');
       expect(fs.readFileSync(path.join(project.root, 'src/double.js'), 'utf8')).toBe(NEW_FILE);
       expect(spawnSync('node', ['test.js'], { cwd: project.root }).status).toBe(0);
+    });
+
+    it('stock LSP client: adding folder B and removing folder A moves codeloop to B', async () => {
+      const project = await calcProject([], cleanups);
+      const other = fs.realpathSync(makeTree({ 'b.js': 'function onlyInB() {}\n' }, { git: true }));
+      cleanups.push(() => removeTree(other));
+      const { result, output } = await runEditor(nvim.command, ['--headless', '--clean', '-c', `luafile ${FOLDERS_DRIVER}`], project, { E2E_OTHER: other });
+      expect(result.status, `${result.error}\n${output}`).toBe('ok');
+      expect(result.workspaces).toEqual([other]);
+      expect(result.symbols).toEqual(['onlyInB']);
     });
 
     it('the plugin: :Codeloop task (statusline planning) → :CodeloopReview with verdict and keys → reject with feedback refreshes it → reopen → a on the header → saved file passes', async () => {
