@@ -44,7 +44,7 @@ export interface CalcProject {
 }
 
 /** Creates the project, a private codeloop state and config, and the scripted model; registers their cleanup. */
-export async function calcProject(steps: FakeStep[], cleanups: (() => unknown)[]): Promise<CalcProject> {
+export async function calcProject(steps: FakeStep[], cleanups: (() => unknown)[], agent: Record<string, unknown> = {}): Promise<CalcProject> {
   const root = fs.realpathSync(makeTree({
     'package.json': JSON.stringify({ name: 'calc', scripts: { test: 'node test.js' } }),
     'src/math.js': BROKEN_MATH,
@@ -55,7 +55,7 @@ export async function calcProject(steps: FakeStep[], cleanups: (() => unknown)[]
   cleanups.push(() => removeTree(root, state), () => fake.close());
   fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
   fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({
-    model: { baseURL: fake.baseURL, model: 'fake', maxRetries: 0 }, agent: { autoApprovePlan: true },
+    model: { baseURL: fake.baseURL, model: 'fake', maxRetries: 0 }, agent: { autoApprovePlan: true, ...agent },
   }));
   const env = {
     ...process.env, HOME: state, XDG_STATE_HOME: state, XDG_CONFIG_HOME: path.join(state, 'config'),
@@ -91,4 +91,24 @@ export function hasEmacsWithEglot(): boolean {
 /** The first line of `COMMAND --version` ('' when it cannot run). */
 export function versionOf(command: string): string {
   return spawnSync(command, ['--version'], { encoding: 'utf8' }).stdout?.split('\n')[0] ?? '';
+}
+
+/**
+ * A `codeloop` command on PATH, as an installed one would be: the returned folder goes first in PATH. Its daemon
+ * (started by `codeloop lsp`) is stopped at cleanup.
+ */
+export function codeloopOnPath(project: CalcProject, cleanups: (() => unknown)[]): string {
+  const bin = path.join(project.state, 'bin');
+  fs.mkdirSync(bin, { recursive: true });
+  fs.writeFileSync(path.join(bin, 'codeloop'), `#!/bin/sh\nexec '${process.execPath}' '${CLI_PATH}' "$@"\n`, { mode: 0o755 });
+  cleanups.push(() => spawnSync(path.join(bin, 'codeloop'), ['daemon', 'stop'], { env: project.env, stdio: 'ignore', timeout: 20_000 }));
+  return bin;
+}
+
+/** The fenced block that follows `<!-- snippet: NAME -->` in README.md, verbatim. */
+export function readmeSnippet(name: string): string {
+  const readme = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const match = new RegExp(`<!-- snippet: ${name} -->\\n\`\`\`\\w*\\n([\\s\\S]*?)\`\`\`\\n`).exec(readme);
+  if (!match) throw new Error(`README.md has no snippet ${name}`);
+  return match[1];
 }
