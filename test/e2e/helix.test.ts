@@ -107,7 +107,14 @@ describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP
     shown.push(screen());
     expect(screen()).toContain('1. Fix add');
     await pickAction('codeloop: Approve plan');
-    await until('the proposal', () => screen().includes('proposal ready'), 30_000);
+    // What the user sees meanwhile: a spinner in the statusline and (display-progress-messages in the shipped
+    // config.toml) what codeloop does, in the message line.
+    const seen = new Set<string>();
+    await until('the proposal', () => {
+      screen().split('\n').slice(-2).forEach((line) => seen.add(line.trim()));
+      return screen().includes('proposal ready');
+    }, 30_000);
+    expect([...seen]).toEqual(expect.arrayContaining([expect.stringMatching(/^\[[\w-]+\] running the tests \(npm test\)$/)]));
     shown.push(screen());
     expect(screen()).toContain('tests passed (npm test)');
     const menu = await pickAction('codeloop: Apply proposal');
