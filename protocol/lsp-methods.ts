@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IndexStatusSchema, SearchModeSchema, SearchResultSchema } from './search.js';
+import { SessionDetailSchema, SessionEventTypeSchema, SessionStateSchema, TaskKindSchema } from './session-lifecycle.js';
 
 /**
  * Every `codeloop/*` method, notification and command: the single source of truth for the daemon's handlers,
@@ -9,14 +10,9 @@ import { IndexStatusSchema, SearchModeSchema, SearchResultSchema } from './searc
 const PositionSchema = z.object({ line: z.number().int().nonnegative(), character: z.number().int().nonnegative() });
 export const RangeSchema = z.object({ start: PositionSchema, end: PositionSchema });
 
-export const TaskKindSchema = z.enum(['fixDiagnostic', 'writeTests', 'explain', 'refactor', 'commentTask', 'prompt']);
-export type TaskKind = z.infer<typeof TaskKindSchema>;
+export { TaskKindSchema, type TaskKind } from './session-lifecycle.js';
 
-/** `finished`: the session ended without changes to apply (an explanation, or nothing needed changing). */
-export const SessionStateSchema = z.enum([
-  'planning', 'awaitingPlanApproval', 'working', 'testing', 'awaitingApproval', 'applied', 'finished', 'rejected', 'cancelled', 'failed',
-]);
-export type SessionState = z.infer<typeof SessionStateSchema>;
+export { SessionStateSchema, type SessionState } from './session-lifecycle.js';
 
 const SessionIdSchema = z.string().min(1, 'sessionId is empty');
 /** Optional workspace selector: a folder URI the client opened; the first folder when absent. */
@@ -105,10 +101,7 @@ export type IndexUpdate = z.infer<typeof IndexUpdateSchema>;
 export const SessionUpdateSchema = z.object({
   sessionId: z.string(),
   state: SessionStateSchema,
-  event: z.object({
-    type: z.enum(['plan', 'message', 'toolCall', 'toolResult', 'testRun', 'proposal', 'done', 'error']),
-    data: z.unknown(),
-  }),
+  event: z.object({ type: SessionEventTypeSchema, data: z.unknown() }),
 });
 export type SessionUpdate = z.infer<typeof SessionUpdateSchema>;
 
@@ -142,7 +135,7 @@ export const clientRequests = {
   'codeloop/cancel': [SessionParamsSchema, z.null()],
   'codeloop/applyProposal': [ApplyProposalParamsSchema, z.object({ applied: z.boolean(), conflicts: z.array(z.string()) })],
   'codeloop/listSessions': [z.object({}).strict(), z.object({ sessions: z.array(SessionSummarySchema) })],
-  'codeloop/getSession': [SessionParamsSchema, z.unknown()],
+  'codeloop/getSession': [SessionParamsSchema, SessionDetailSchema.extend({ verdict: VerdictSchema.nullable() })],
   'codeloop/search': [LspSearchParamsSchema, SearchResultSchema],
   'codeloop/indexStatus': [WorkspaceParamsSchema, IndexStatusSchema],
   'codeloop/status': [z.object({}).strict(), DaemonStatusSchema],

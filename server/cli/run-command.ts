@@ -82,6 +82,8 @@ export async function runCommandLine(task: string, options: RunOptions): Promise
       plan: final.plan,
       summary: final.summary,
       diff: final.diff,
+      // How the session's workspace was made (overlay, clone or copy), as its events say.
+      shadow: (events.find((event) => event.type === 'message' && (event.data as { shadow?: string }).shadow)?.data as { shadow?: string } | undefined)?.shadow ?? null,
       testsPassed: lastTest ? (lastTest.skipped ? null : lastTest.exitCode === 0 && !lastTest.timedOut) : null,
       verdict: final.proposal ? agent.summary(final).verdict : null,
       iterations: testRuns.length,

@@ -10,6 +10,7 @@ import {
   clientRequests, commandArgumentsFromString, commands, lspRequests, type ClientRequestMethod, type CommandArguments, type CommandId, type DaemonStatus,
   type LspRequestParams, type RequestParams, type RequestResult, type SessionState, type SessionUpdate,
 } from '../../protocol/lsp-methods.js';
+import { FINAL_SESSION_STATES } from '../../protocol/session-lifecycle.js';
 import fs from 'node:fs';
 import type { AgentService } from '../agent/agent-service.js';
 import type { SessionRecord } from '../agent/session-store.js';
@@ -41,8 +42,6 @@ export interface ServerContext {
 }
 
 const WORKSPACE_SYMBOL_LIMIT = 100;
-/** States in which a session has ended. */
-const ENDED = new Set<SessionState>(['applied', 'finished', 'rejected', 'cancelled', 'failed']);
 /** States each session command acts on, to find its session when the client sent no sessionId. */
 const COMMAND_STATES: Record<Exclude<CommandId, 'codeloop.startTask'>, SessionState[]> = {
   'codeloop.approvePlan': ['awaitingPlanApproval'],
@@ -296,7 +295,7 @@ export class LspClientSession implements AttachedClient {
     // Outside every workspace (the plan or diff codeloop opened): only the sessions' own actions.
     const workspaces = owner ? [owner] : this.workspaces();
     const sessions = workspaces.flatMap((workspace) => this.context.agent.list(workspace.root))
-      .filter((session) => !ENDED.has(session.state)).map((session) => this.summaryOf(session));
+      .filter((session) => !FINAL_SESSION_STATES.has(session.state)).map((session) => this.summaryOf(session));
     if (!owner) {
       if (!this.workspaces().length) this.workspaceOf(uri); // says why (a refused folder) or that there is none
       return codeActionsFor({ uri, text: '', range: params.range, diagnostics: [], only: params.context.only, symbols: [], sessions });
@@ -357,7 +356,7 @@ export class LspClientSession implements AttachedClient {
    * `codeloop:` comment in the buffers this client edited, newest buffer first, that no session runs yet.
    */
   private newestCommentTask(): { prompt: string; kind: 'commentTask'; uri: string; range: { start: { line: number; character: number }; end: { line: number; character: number } } } {
-    const running = new Set(this.workspaces().flatMap((workspace) => this.context.agent.list(workspace.root)).filter((s) => !ENDED.has(s.state)).map((s) => s.prompt));
+    const running = new Set(this.workspaces().flatMap((workspace) => this.context.agent.list(workspace.root)).filter((s) => !FINAL_SESSION_STATES.has(s.state)).map((s) => s.prompt));
     const documents = this.documents.all().sort((a, b) => b.version - a.version);
     for (const document of documents) {
       const lines = document.getText().split('\n');
@@ -458,7 +457,7 @@ export class LspClientSession implements AttachedClient {
       if (message) this.report(() => progress.report(message));
       return;
     }
-    if (this.following.has(update.sessionId) || !ENDED.has(update.state) || update.event.type === 'proposal') return;
+    if (this.following.has(update.sessionId) || !FINAL_SESSION_STATES.has(update.state) || update.event.type === 'proposal') return;
     if (this.changedHere.delete(update.sessionId)) return;
     const session = this.context.agent.get(update.sessionId);
     const message = settledMessage({ ...this.summaryOf(session), error: session.error }, ' (from another editor)');

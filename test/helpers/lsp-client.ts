@@ -96,7 +96,7 @@ export function startLspClient(args: string[], env: NodeJS.ProcessEnv, wrapper: 
         return result;
       });
     },
-    async waitForNotification(method, predicate = () => true, timeoutMs = 10_000) {
+    async waitForNotification(method, predicate = () => true, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const found = notifications.find((n) => n.method === method && predicate(n.params));

@@ -111,6 +111,19 @@ describe('the agent through LSP', () => {
     expect((await client.connection.sendRequest<any>('codeloop/getSession', { sessionId })).state).toBe('cancelled');
   });
 
+  it('cancelling while the plan awaits approval ends the session cleanly: no model call after it, no shadow left', async () => {
+    const { client, fake } = await setup([{ kind: 'text', content: '1. Fix add' }, edit('a - b', 'a + b'), done], { autoApprovePlan: false });
+    const { sessionId } = await client.connection.sendRequest<any>('codeloop/startTask', { prompt: 'fix add' });
+    await client.waitForNotification('codeloop/sessionUpdate', (p) => p.sessionId === sessionId && p.state === 'awaitingPlanApproval');
+    await client.connection.sendRequest('codeloop/cancel', { sessionId });
+    expect((await client.connection.sendRequest<any>('codeloop/getSession', { sessionId })).state).toBe('cancelled');
+    const approve = client.connection.sendRequest('codeloop/approvePlan', { sessionId });
+    await expect(approve).rejects.toThrow(/cancelled/);
+    const shadows = path.join(client.env.XDG_STATE_HOME!, 'codeloop', 'shadows');
+    await expect.poll(() => fs.existsSync(shadows) ? fs.readdirSync(shadows) : [], { timeout: 30_000 }).toEqual([]);
+    expect(fake.requests).toHaveLength(1);
+  });
+
   it('a server killed mid-session leaves the session failed with the reason, never lost, and its shadow reclaimed', async () => {
     const { root, client, uri } = await setup([{ kind: 'text', content: '1. Fix add' }, { kind: 'hang' }]);
     const { sessionId } = await client.connection.sendRequest<any>('codeloop/startTask', { prompt: 'fix add', uri });
