@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeModel, type FakeStep } from '../fake-model/fake-model-server.js';
 import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
 import { startLspClient, waitUntilIndexed, type TestLspClient } from '../helpers/lsp-client.js';
-import { CLI_PATH } from '../helpers/run-cli.js';
+import { daemonWorld } from '../helpers/daemon-world.js';
+import { CLI_PATH, runCli } from '../helpers/run-cli.js';
 
 /**
  * What a user sees at each decision, through LSP as an editor speaks it: the verdict in titles, documents and
@@ -322,5 +323,27 @@ describe('parameterless requests', () => {
     const missing = await raw([{ id: 1, method: 'codeloop/getSession', params: [] }, { id: 2, method: 'codeloop/search', params: [1, 2] }]);
     expect(missing.get(1).error).toMatchObject({ code: -32602, message: expect.stringContaining('codeloop/getSession: invalid params at sessionId') });
     expect(missing.get(2).error).toMatchObject({ code: -32602, message: 'codeloop/search: invalid params: expected one object, got 2 positional values' });
+  });
+});
+
+describe('several editors on one daemon', () => {
+  it('a session applied in one editor is announced in the other that started it', async () => {
+    const fake = await startFakeModel([{ kind: 'text', content: '1. Fix add' }, edit('a - b', 'a + b'), done]);
+    const root = fs.realpathSync(makeTree(CALC, { git: true }));
+    const world = daemonWorld({ model: { baseURL: fake.baseURL, model: 'fake', maxRetries: 0 }, agent: { autoApprovePlan: true, commandTimeoutSeconds: 60 } });
+    const env = { ...world.env, OPENAI_API_KEY: 'sk-editor-test' };
+    const first = startLspClient([], env);
+    cleanups.push(() => removeTree(root, world.state), () => fake.close(), () => runCli(['daemon', 'stop'], { stateHome: world.state, env }), () => first.close());
+    await first.initialize(root, 'first-editor');
+    const second = startLspClient([], env);
+    cleanups.push(() => second.close());
+    await second.initialize(root, 'second-editor');
+    await waitUntilIndexed(first.connection);
+    const file = pathToFileURL(path.join(root, 'src/math.js')).href;
+    const { sessionId } = await run(first, await pick(first, file, 'codeloop: Run task in comment'));
+    await waitState(second, sessionId, 'awaitingApproval');
+    expect(await second.connection.sendRequest('workspace/executeCommand', { command: 'codeloop.applyProposal' })).toEqual({ applied: true, conflicts: [] });
+    await expect.poll(() => messages(first).map((m) => m.message), { timeout: 30_000 }).toContain('codeloop: session "make add add" (from another editor) applied');
+    expect(messages(second).map((m) => m.message)).not.toContain('codeloop: session "make add add" (from another editor) applied');
   });
 });
