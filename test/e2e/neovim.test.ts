@@ -38,6 +38,9 @@ for (const nvim of NEOVIMS) {
       expect(result.apply).toMatch(/^codeloop: Apply proposal "make add add" \(\+2 −2 in 2 files; tests passed\)/);
       expect(mathFile(project)).toBe('exports.add = (a, b) => a + b;\n');
       expect(fs.readFileSync(path.join(project.root, 'src/double.js'), 'utf8')).toBe(NEW_FILE);
+      expect(result.progress).toEqual(expect.arrayContaining([
+        'codeloop "make add add"', 'planning', 'editing src/math.js', 'editing src/double.js', 'running the tests (npm test)', 'waiting for you: the proposal is ready',
+      ]));
       expect(spawnSync('node', ['test.js'], { cwd: project.root }).status).toBe(0);
     });
 
