@@ -2,6 +2,7 @@ import { applyPatch } from 'diff';
 import { indentUnitOf, reindentLines, sameUnit } from './indentation.js';
 import { keepLineEndings, toLf } from './line-endings.js';
 import { applyBlock, type SearchReplaceBlock } from './search-replace.js';
+import { changedRegions, splitLinesKeepingEnds } from './text-lines.js';
 
 /**
  * One edit of one file, as the model means it — exactly one of: search/replace `blocks`, the whole new
@@ -29,6 +30,25 @@ function inFileIndentation(current: string, content: string): string {
 }
 
 /**
+ * A patched text with the lines the patch added re-indented in the file's unit when they bring another one (the
+ * patch's context lines matched the file, so only added lines can differ).
+ */
+function addedLinesInFileIndentation(current: string, patched: string): string {
+  const fileUnit = indentUnitOf(current.split('\n'));
+  const originalLines = splitLinesKeepingEnds(current);
+  const regions = changedRegions(originalLines, splitLinesKeepingEnds(patched));
+  const addedUnit = indentUnitOf(regions.flatMap((region) => region.lines), fileUnit?.kind === 'space' ? fileUnit.width : undefined);
+  if (!fileUnit || !addedUnit || sameUnit(fileUnit, addedUnit)) return patched;
+  const result: string[] = [];
+  let at = 0;
+  for (const region of regions) {
+    result.push(...originalLines.slice(at, region.start), ...reindentLines(region.lines, addedUnit, fileUnit));
+    at = region.end;
+  }
+  return [...result, ...originalLines.slice(at)].join('');
+}
+
+/**
  * Applies an edit to a file's current text (`null`: the file does not exist) and returns the new text (`null`:
  * delete) with a one-line report for the model, or why nothing was changed. Edits are matched in LF form and the
  * result keeps the file's line endings (line-endings.ts) and indentation unit (indentation.ts), whatever the
@@ -47,7 +67,7 @@ export function applyFileEdit(current: string | null, edit: FileEdit): FileEditO
     // A little fuzz: models often get a context line's whitespace slightly wrong.
     const patched = applyPatch(lf, toLf(edit.patch), { fuzzFactor: 2 });
     if (patched === false) return { ok: false, message: 'the patch does not apply: its context lines do not match the file; read the file again or use blocks' };
-    return { ok: true, text: keepLineEndings(current, patched), report: 'patch applied' };
+    return { ok: true, text: keepLineEndings(current, addedLinesInFileIndentation(lf, patched)), report: 'patch applied' };
   }
   let text = lf;
   const report: string[] = [];

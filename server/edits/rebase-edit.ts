@@ -31,14 +31,18 @@ export type RebaseOutcome =
 const sameRegion = (a: ChangedRegion, b: ChangedRegion) => a.start === b.start && a.end === b.end && a.lines.join('') === b.lines.join('');
 
 /**
- * Whether two edits of the same base cannot both be applied: they overlap, or one inserts at an edge of (or at
- * the same place as) the other, where the order of the lines would be a guess. Edits on adjacent lines are
- * independent.
+ * Whether two edits of the same base cannot both be applied: they overlap, both insert at the same place (which
+ * lines come first would be a guess), or one inserts strictly inside lines the other replaces. Edits on adjacent
+ * lines, and a line inserted just above or below the other's lines, are independent: the order is clear.
  */
 function collide(a: ChangedRegion, b: ChangedRegion): boolean {
   if (a.start < b.end && b.start < a.end) return true;
-  const insertion = a.start === a.end || b.start === b.end;
-  return insertion && a.start <= b.end && b.start <= a.end;
+  const aInserts = a.start === a.end;
+  const bInserts = b.start === b.end;
+  if (aInserts && bInserts) return a.start === b.start;
+  if (aInserts) return b.start < a.start && a.start < b.end;
+  if (bInserts) return a.start < b.start && b.start < a.end;
+  return false;
 }
 
 /** Describes where a text range is for the user: `lines 4-6`, `line 4`, or an insertion point. */

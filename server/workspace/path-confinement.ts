@@ -22,19 +22,21 @@ const MAX_LINK_HOPS = 40;
  * trusting a link: each symlink met (the file itself or any parent, dangling or not, a link to a link) is read
  * and its target resolved in turn, and the walk stops with a refusal as soon as it leaves `realRoot`. Parts
  * that do not exist yet are plain names. `components` are the path's parts below the root, as written (`..`
- * included). Returns the resolved absolute path (inside the root).
+ * included). An absolute link target must name the root itself (its real path) to stay inside. Returns the
+ * resolved absolute path (inside the root).
  */
-function resolveInsideRoot(realRoot: string, components: string[], refuseLink: (reason: string) => never): string {
+function resolveInsideRoot(realRoot: string, components: string[], refuse: (reason: string) => never): string {
   let hops = 0;
   const pending = [...components];
   let current = realRoot;
+  let lastLink: string | null = null;
   while (pending.length) {
     const name = pending.shift()!;
     if (name === '' || name === '.') continue;
     if (name === '..') {
       // `..` after a link climbs from the link's target, as the kernel does, not from the name written before it
       current = path.dirname(current);
-      if (!isInside(realRoot, current)) refuseLink('leads outside the workspace (`..` after a symlink)');
+      if (!isInside(realRoot, current)) refuse(lastLink ? `leads outside the workspace through the symlink ${lastLink}` : 'leads outside the workspace');
       continue;
     }
     const next = path.join(current, name);
@@ -42,19 +44,22 @@ function resolveInsideRoot(realRoot: string, components: string[], refuseLink: (
     try {
       stat = fs.lstatSync(next);
     } catch {
-      current = next; // does not exist yet: nothing below it can be a link
+      current = next; // does not exist yet: a plain name
       continue;
     }
     if (!stat.isSymbolicLink()) {
       current = next;
       continue;
     }
-    if (++hops > MAX_LINK_HOPS) refuseLink(`goes through more than ${MAX_LINK_HOPS} symlinks (a loop?)`);
-    const target = path.resolve(current, fs.readlinkSync(next));
-    const display = path.relative(realRoot, next).split(path.sep).join('/');
-    if (!isInside(realRoot, target)) refuseLink(`leads outside the workspace through the symlink ${display} -> ${target}`);
-    pending.unshift(...path.relative(realRoot, target).split(path.sep));
-    current = realRoot;
+    if (++hops > MAX_LINK_HOPS) refuse(`goes through more than ${MAX_LINK_HOPS} symlinks (a loop?)`);
+    // The target is walked as written, not normalised: its own `..` and links are resolved like the kernel's
+    const target = fs.readlinkSync(next);
+    lastLink = `${path.relative(realRoot, next).split(path.sep).join('/')} -> ${target}`;
+    if (path.isAbsolute(target)) {
+      if (target !== realRoot && !target.startsWith(`${realRoot}/`)) refuse(`leads outside the workspace through the symlink ${lastLink}`);
+      pending.unshift(...target.slice(realRoot.length).split('/'));
+      current = realRoot;
+    } else pending.unshift(...target.split('/'));
   }
   return current;
 }
@@ -106,6 +111,18 @@ export function isUriInside(realRoot: string, uri: string): boolean {
   try {
     uriToWorkspacePath(realRoot, uri);
     return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a URI's path is written under the root, links not considered (no throw): a URI under a root that
+ * {@link uriToWorkspacePath} still refuses leads out through a link, and is told so rather than "not inside".
+ */
+export function isUriUnder(realRoot: string, uri: string): boolean {
+  try {
+    return isInside(realRoot, path.resolve(fileURLToPath(uri)));
   } catch {
     return false;
   }

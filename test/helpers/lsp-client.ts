@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { WorkDoneProgress } from 'vscode-languageserver';
+import { TextDocument } from 'vscode-languageserver-textdocument';
 import { CLI_PATH } from './run-cli.js';
 
 export interface TestLspClient {
@@ -50,19 +51,22 @@ export function startLspClient(args: string[], env: NodeJS.ProcessEnv, wrapper: 
     return null;
   });
   connection.onRequest('workspace/configuration', () => []);
-  // Apply edits like an editor would (whole-document replacements, creating a file an edit names), and keep them for asserts.
+  // Apply edits like an editor applies them to a buffer loaded from disk (a new file: an empty buffer), in either
+  // form a server may send (documentChanges, changes), and keep them for asserts.
   connection.onRequest('workspace/applyEdit', (params: { edit: { documentChanges?: any[]; changes?: Record<string, any[]> } }) => {
     appliedEdits.push(params);
-    const write = (uri: string, text: string) => {
-      fs.mkdirSync(path.dirname(fileURLToPath(uri)), { recursive: true });
-      fs.writeFileSync(fileURLToPath(uri), text);
+    const apply = (uri: string, edits: any[]) => {
+      const file = fileURLToPath(uri);
+      const before = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, TextDocument.applyEdits(TextDocument.create(uri, '', 0, before), edits));
     };
     for (const change of params.edit.documentChanges ?? []) {
       if (change.kind === 'create' || change.kind === 'rename') continue;
       if (change.kind === 'delete') fs.rmSync(fileURLToPath(change.uri), { force: true });
-      else write(change.textDocument.uri, change.edits[0].newText);
+      else apply(change.textDocument.uri, change.edits);
     }
-    for (const [uri, edits] of Object.entries(params.edit.changes ?? {})) write(uri, edits[0].newText);
+    for (const [uri, edits] of Object.entries(params.edit.changes ?? {})) apply(uri, edits);
     return { applied: true };
   });
   connection.onRequest('window/showDocument', (params: unknown) => {

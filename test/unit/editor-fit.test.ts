@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SessionEvent, SessionRecord } from '../../server/agent/session-store.js';
 import { proposalVerdict, verdictLines } from '../../server/agent/session-verdict.js';
 import { loadConfig } from '../../server/config/load-config.js';
+import { planProposalApply } from '../../server/edits/apply-proposal.js';
 import { proposalWorkspaceEdit } from '../../server/lsp/proposal-edits.js';
 import { detectTestCommand } from '../../server/sandbox/test-command.js';
 import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
@@ -12,11 +13,12 @@ const roots: string[] = [];
 afterEach(() => removeTree(...roots.splice(0)));
 
 describe('proposal edits fit the client', () => {
-  const files = [
+  const current: Record<string, string | null> = { 'a.js': 'x\n', 'new.js': null, 'old.js': 'o\n' };
+  const { files } = planProposalApply([
     { path: 'a.js', before: 'x\n', after: 'y\n' },
     { path: 'new.js', before: null, after: 'n\n' },
     { path: 'old.js', before: 'o\n', after: null },
-  ];
+  ], (relative) => current[relative]);
   const uriOf = (relative: string) => `file:///w/${relative}`;
   const versionOf = (uri: string) => (uri.endsWith('a.js') ? 7 : null);
 

@@ -43,6 +43,11 @@ describe('edits keep the file\'s line endings', () => {
       .toBe('def f():\n\tif x:\n\t\treturn 2\n\treturn 1\n');
   });
 
+  it('re-indents the lines a unified diff adds into the file\'s unit', () => {
+    const patch = '--- a/f.py\n+++ b/f.py\n@@ -1,2 +1,4 @@\n def f():\n+    if x:\n+        return 2\n \treturn 1\n';
+    expect(edited('def f():\n\treturn 1\n', { kind: 'patch', patch })).toBe('def f():\n\tif x:\n\t\treturn 2\n\treturn 1\n');
+  });
+
   it('says why nothing changed when an edit cannot apply', () => {
     expect(applyFileEdit(null, { kind: 'blocks', blocks: [{ search: 'a', replace: 'b' }] })).toMatchObject({ ok: false, message: expect.stringContaining('does not exist') });
     expect(applyFileEdit('a\n', { kind: 'patch', patch: '--- a/x\n+++ b/x\n@@ -1 +1 @@\n-zzz\n+b\n' })).toMatchObject({ ok: false, message: expect.stringContaining('does not apply') });

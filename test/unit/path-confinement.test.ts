@@ -97,3 +97,22 @@ describe('path confinement through symlinks', () => {
     expect(() => uriToWorkspacePath(tree, `${workspacePathToUri(tree, '')}/away%2Ddir/existing.txt`)).toThrow(/through the symlink away-dir/);
   });
 });
+
+describe('path confinement follows link targets as the kernel does', () => {
+  it('resolves `..` inside a link target after the links before it, not lexically', () => {
+    const tree = fs.realpathSync(makeTree({ 'a/b/c/file.txt': 'f', 'x.txt': 'x' }));
+    const away = fs.realpathSync(makeTree({ 'secret.txt': 's' }));
+    try {
+      fs.symlinkSync('a/b/c', path.join(tree, 'deep'));
+      // Lexically `deep/../../x.txt` is inside the root; for the kernel it is a/x.txt — also inside, and what is returned
+      fs.symlinkSync('deep/../../x.txt', path.join(tree, 'tricky'));
+      expect(confinePath(tree, 'tricky')).toBe('a/x.txt');
+      // A target climbing out through a link: lexically `top/../..` stays inside, the kernel leaves the root
+      fs.symlinkSync(tree, path.join(tree, 'top'));
+      fs.symlinkSync(`top/../${path.basename(away)}/secret.txt`, path.join(tree, 'escape'));
+      expect(() => confinePath(tree, 'escape')).toThrow(/leads outside the workspace through the symlink/);
+    } finally {
+      removeTree(tree, away);
+    }
+  });
+});

@@ -14,6 +14,8 @@ describe('rebasing a proposal onto the current text', () => {
     ['a line right next to a hunk', lines('one', 'two', 'three!', 'four', 'five', 'six', 'seven', 'eight'), lines('one', 'TWO', 'three!', 'four', 'five', 'six', 'SEVEN', 'eight')],
     ['the same change the proposal makes', lines('one', 'TWO', 'three', 'four', 'five', 'six', 'seven', 'eight'), proposed],
     ['nothing', base, proposed],
+    ['a line typed just above a changed line', lines('one', 'typed', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight'), lines('one', 'typed', 'TWO', 'three', 'four', 'five', 'six', 'SEVEN', 'eight')],
+    ['a line typed just below a changed line', lines('one', 'two', 'typed', 'three', 'four', 'five', 'six', 'seven', 'eight'), lines('one', 'TWO', 'typed', 'three', 'four', 'five', 'six', 'SEVEN', 'eight')],
   ])('applies the proposal over %s', (_name, current, expected) => {
     const outcome = rebaseEdit(base, proposed, current);
     expect(outcome.ok).toBe(true);
