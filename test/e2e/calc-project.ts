@@ -72,7 +72,8 @@ export async function runEditor(command: string, args: string[], project: CalcPr
   let output = '';
   child.stdout.on('data', (chunk) => { output += chunk; });
   child.stderr.on('data', (chunk) => { output += chunk; });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+  // Generous: the editors' own waits (tens of seconds each) must run out first, and say what they waited for.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
   const code = await new Promise((resolve) => child.on('close', resolve));
   clearTimeout(timer);
   if (!fs.existsSync(out)) throw new Error(`${command} exited ${code} without a result:\n${output}`);

@@ -13,6 +13,8 @@ import { CLI_PATH, runCli } from '../helpers/run-cli.js';
  * What a user sees at each decision, through LSP as an editor speaks it: the verdict in titles, documents and
  * messages; the plan as a document; actions that fit each state; progress that says what happens.
  */
+/** Each test runs whole sessions (sandboxed test runs included): a bound that holds on a busy two-core machine. */
+const SESSION_TEST = { timeout: 240_000 };
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -65,11 +67,11 @@ async function pick(client: TestLspClient, uri: string, prefix: string, line = 0
 
 const run = (client: TestLspClient, action: any) => client.connection.sendRequest<any>('workspace/executeCommand', action.command);
 const messages = (client: TestLspClient) => client.notifications.filter((n) => n.method === 'window/showMessage').map((n: any) => n.params);
-const waitState = (client: TestLspClient, sessionId: string, state: string, timeoutMs = 60_000) =>
+const waitState = (client: TestLspClient, sessionId: string, state: string, timeoutMs = 120_000) =>
   client.waitForNotification('codeloop/sessionUpdate', (p) => p.sessionId === sessionId && p.state === state, timeoutMs);
 
 describe('the verdict where the user decides', () => {
-  it('a proposal whose tests still fail says so in the action title, the diff header, the message and getSession', async () => {
+  it('a proposal whose tests still fail says so in the action title, the diff header, the message and getSession', SESSION_TEST, async () => {
     const { client, uri } = await setup([{ kind: 'text', content: '1. Fix add' }, edit('a - b', 'a * b'), done], { agent: { maxRepairs: 0 } });
     const { sessionId } = await run(client, await pick(client, uri('src/math.js'), 'codeloop: Run task in comment'));
     await waitState(client, sessionId, 'awaitingApproval');
@@ -94,7 +96,7 @@ describe('the verdict where the user decides', () => {
     expect(session.verdict).toMatchObject({ tests: 'failed', command: 'npm test', caveat: 'the tests still fail after 0 repairs' });
   });
 
-  it('a passing proposal is an Info message; progress says planning, editing, running the tests', async () => {
+  it('a passing proposal is an Info message; progress says planning, editing, running the tests', SESSION_TEST, async () => {
     const { client, uri } = await setup([{ kind: 'text', content: '1. Fix add' }, edit('a - b', 'a + b'), done]);
     const { sessionId } = await run(client, await pick(client, uri('src/math.js'), 'codeloop: Run task in comment'));
     await waitState(client, sessionId, 'awaitingApproval');
@@ -105,7 +107,7 @@ describe('the verdict where the user decides', () => {
     expect(client.progress).toContainEqual(expect.objectContaining({ kind: 'begin', title: 'codeloop "make add add"' }));
   });
 
-  it('a Python project with test_*.py and no pytest config runs pytest; a project without tests says no tests ran', { timeout: 180_000 }, async () => {
+  it('a Python project with test_*.py and no pytest config runs pytest; a project without tests says no tests ran', SESSION_TEST, async () => {
     const python = await setup([{ kind: 'text', content: '1. Fix' }, edit('a - b', 'a + b', 'calc.py'), done], {
       files: { 'calc.py': 'def add(a, b):\n    return a - b\n', 'test_calc.py': 'from calc import add\n\ndef test_add():\n    assert add(2, 3) == 5\n' },
       agent: { maxRepairs: 0 },
@@ -129,7 +131,7 @@ describe('the verdict where the user decides', () => {
 });
 
 describe('the plan, read and answered where it is approved', () => {
-  it('opens the plan as a document; a codeloop: comment rejects it with feedback; the new plan is approved', async () => {
+  it('opens the plan as a document; a codeloop: comment rejects it with feedback; the new plan is approved', SESSION_TEST, async () => {
     const { root, client, uri, fake } = await setup([
       { kind: 'text', content: '1. Multiply' }, { kind: 'text', content: '1. Add with +' }, edit('a - b', 'a + b'), done,
     ], { agent: { autoApprovePlan: false } });
@@ -163,7 +165,7 @@ describe('the plan, read and answered where it is approved', () => {
 });
 
 describe('actions that fit the state, from any client', () => {
-  it('offers Cancel while a session runs; commands without arguments act on the newest fitting session', async () => {
+  it('offers Cancel while a session runs; commands without arguments act on the newest fitting session', SESSION_TEST, async () => {
     const { client, uri } = await setup([{ kind: 'text', content: '1. Fix add' }, { kind: 'hang' }]);
     await client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri: uri('src/math.js'), languageId: 'javascript', version: 3, text: CALC['src/math.js'] } });
     // Helix's command picker sends no arguments: the comment of the edited buffer is the task.
@@ -179,7 +181,7 @@ describe('actions that fit the state, from any client', () => {
       .rejects.toMatchObject({ code: -32602, message: 'codeloop.applyProposal: no session is awaitingApproval in this editor\'s workspaces' });
   });
 
-  it('rejects a proposal with the feedback of a codeloop: comment, and confirms it', async () => {
+  it('rejects a proposal with the feedback of a codeloop: comment, and confirms it', SESSION_TEST, async () => {
     const { root, client, uri } = await setup([{ kind: 'text', content: '1. Fix add' }, edit('a - b', 'a + b'), done, edit('a + b', 'b + a'), done]);
     const { sessionId } = await run(client, await pick(client, uri('src/math.js'), 'codeloop: Run task in comment'));
     await waitState(client, sessionId, 'awaitingApproval');
@@ -195,7 +197,7 @@ describe('actions that fit the state, from any client', () => {
     expect(revised.state).toBe('awaitingApproval');
   });
 
-  it('an explanation ends as finished, never as applied', async () => {
+  it('an explanation ends as finished, never as applied', SESSION_TEST, async () => {
     const { client, uri } = await setup([{ kind: 'text', content: '1. Read' }, { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'add subtracts.' } }] }]);
     const { sessionId } = await client.connection.sendRequest<any>('codeloop/startTask', { prompt: 'explain add', kind: 'explain', uri: uri('src/math.js') });
     await waitState(client, sessionId, 'finished');
@@ -215,7 +217,7 @@ describe('edits that fit what the client advertised', () => {
   it.each([
     ['Eglot (documentChanges, no resource operations)', { workspace: { workspaceEdit: { documentChanges: true } } }, 'documentChanges'],
     ['a client advertising nothing', {}, 'changes'],
-  ])('%s: a new file is an edit of its URI, a deleted one is removed by the daemon after the apply', async (_name, capabilities, form) => {
+  ])('%s: a new file is an edit of its URI, a deleted one is removed by the daemon after the apply', SESSION_TEST, async (_name, capabilities, form) => {
     const { root, client, uri } = await setup(newFile, { capabilities, agent: { testCommand: 'true' } });
     const { sessionId } = await client.connection.sendRequest<any>('codeloop/startTask', { prompt: 'add a test', uri: uri('src/math.js') });
     await waitState(client, sessionId, 'awaitingApproval');
@@ -229,7 +231,7 @@ describe('edits that fit what the client advertised', () => {
     expect(messages(client).map((m) => m.message)).toContain('codeloop: deleted test.js (the proposal removes them)');
   });
 
-  it('Helix and Neovim (resource operations) get create and delete operations', async () => {
+  it('Helix and Neovim (resource operations) get create and delete operations', SESSION_TEST, async () => {
     const { client, uri } = await setup(newFile, { capabilities: { workspace: { workspaceEdit: { resourceOperations: ['create', 'rename', 'delete'] } } }, agent: { testCommand: 'true' } });
     const { sessionId } = await client.connection.sendRequest<any>('codeloop/startTask', { prompt: 'add a test', uri: uri('src/math.js') });
     await waitState(client, sessionId, 'awaitingApproval');
@@ -239,7 +241,7 @@ describe('edits that fit what the client advertised', () => {
 });
 
 describe('workspaces and configuration', () => {
-  it('workspace/didChangeWorkspaceFolders adds and removes folders when the client advertises workspaceFolders', async () => {
+  it('workspace/didChangeWorkspaceFolders adds and removes folders when the client advertises workspaceFolders', SESSION_TEST, async () => {
     const { client } = await setup([]);
     const other = fs.realpathSync(makeTree({ 'b.js': 'function onlyInB() {}\n' }, { git: true }));
     cleanups.push(() => removeTree(other));
@@ -253,7 +255,7 @@ describe('workspaces and configuration', () => {
     expect((await client.connection.sendRequest<any[]>('workspace/symbol', { query: 'onlyInB' })).map((symbol) => symbol.name)).toEqual(['onlyInB']);
   });
 
-  it('an unknown initializationOptions key warns, naming its source, and the workspace still opens; a wrong value is an error naming it', async () => {
+  it('an unknown initializationOptions key warns, naming its source, and the workspace still opens; a wrong value is an error naming it', SESSION_TEST, async () => {
     const { client } = await setup([], { initializationOptions: { agent: { autoApprovePlan: true, maxTurn: 3 }, colour: 'blue' } });
     const warnings = messages(client).filter((m) => m.type === 2).map((m) => m.message);
     expect(warnings).toEqual(expect.arrayContaining([
@@ -314,7 +316,7 @@ describe('parameterless requests', () => {
     return answers;
   }
 
-  it('accepts absent, null, [] and {} params for every method that needs none', async () => {
+  it('accepts absent, null, [] and {} params for every method that needs none', SESSION_TEST, async () => {
     const methods = ['codeloop/listSessions', 'codeloop/status', 'codeloop/indexStatus'];
     const shapes = [undefined, null, [], {}];
     const requests = methods.flatMap((method, m) => shapes.map((params, s) => ({ id: 1 + m * 10 + s, method, ...(params === undefined ? {} : { params }) })));
@@ -327,7 +329,7 @@ describe('parameterless requests', () => {
 });
 
 describe('several editors on one daemon', () => {
-  it('a session applied in one editor is announced in the other that started it', async () => {
+  it('a session applied in one editor is announced in the other that started it', SESSION_TEST, async () => {
     const fake = await startFakeModel([{ kind: 'text', content: '1. Fix add' }, edit('a - b', 'a + b'), done]);
     const root = fs.realpathSync(makeTree(CALC, { git: true }));
     const world = daemonWorld({ model: { baseURL: fake.baseURL, model: 'fake', maxRetries: 0 }, agent: { autoApprovePlan: true, commandTimeoutSeconds: 60 } });
