@@ -32,6 +32,21 @@ export const RejectParamsSchema = z.object({ sessionId: SessionIdSchema, feedbac
 export const SteerParamsSchema = z.object({ sessionId: SessionIdSchema, message: z.string().min(1, 'the message is empty') }).strict();
 export const ApplyProposalParamsSchema = z.object({ sessionId: SessionIdSchema, files: z.array(z.string()).optional() }).strict();
 
+/**
+ * What a proposal's tests showed, for every place the user decides to apply it: `passed`, `failed` (with the
+ * command and the tail of its last output) or `notRun` (no test command found, or the session ended before
+ * testing); `caveat` is why the session stopped short (tests still failing after the repairs, budget spent).
+ * `text` is the one-line wording clients show as is.
+ */
+export const VerdictSchema = z.object({
+  tests: z.enum(['passed', 'failed', 'notRun']),
+  command: z.string().nullable(),
+  lastFailure: z.string().nullable(),
+  caveat: z.string().nullable(),
+  text: z.string(),
+});
+export type Verdict = z.infer<typeof VerdictSchema>;
+
 export const SessionSummarySchema = z.object({
   sessionId: z.string(),
   root: z.string(),
@@ -41,6 +56,8 @@ export const SessionSummarySchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   proposal: z.object({ files: z.number().int(), added: z.number().int(), removed: z.number().int() }).nullable(),
+  /** The proposal's test verdict; null while there is no proposal. */
+  verdict: VerdictSchema.nullable(),
 });
 export type SessionSummary = z.infer<typeof SessionSummarySchema>;
 
@@ -88,6 +105,7 @@ export const SessionUpdateSchema = z.object({
   state: SessionStateSchema,
   event: z.object({ type: SessionEventTypeSchema, data: z.unknown() }),
 });
+export type SessionUpdate = z.infer<typeof SessionUpdateSchema>;
 
 const DiagnosticSchema = z.looseObject({
   range: RangeSchema,
@@ -122,7 +140,7 @@ export const clientRequests = {
   'codeloop/steer': [SteerParamsSchema, z.null()],
   'codeloop/applyProposal': [ApplyProposalParamsSchema, z.object({ applied: z.boolean(), conflicts: z.array(z.string()) })],
   'codeloop/listSessions': [z.object({}).strict(), z.object({ sessions: z.array(SessionSummarySchema) })],
-  'codeloop/getSession': [SessionParamsSchema, SessionDetailSchema],
+  'codeloop/getSession': [SessionParamsSchema, SessionDetailSchema.extend({ verdict: VerdictSchema.nullable() })],
   'codeloop/search': [LspSearchParamsSchema, SearchResultSchema],
   'codeloop/indexStatus': [WorkspaceParamsSchema, IndexStatusSchema],
   'codeloop/status': [z.object({}).strict(), DaemonStatusSchema],
@@ -137,17 +155,26 @@ export const serverNotifications = {
   'codeloop/indexUpdate': IndexUpdateSchema,
 } as const;
 
+/**
+ * A command's arguments may leave out what the server can find itself, since some clients send none (Helix's
+ * `:lsp-workspace-command` picker): without a sessionId the command acts on the newest session of the
+ * workspace in a state where it applies; without a prompt, startTask runs the newest `codeloop:` comment.
+ */
+const anySession = { sessionId: true } as const;
+
 /** Command ids for code actions and `workspace/executeCommand`; arguments[0] is the object (or, for Helix, a string). */
 export const commands = {
-  'codeloop.startTask': StartTaskParamsSchema,
-  'codeloop.approvePlan': ApprovePlanParamsSchema,
-  'codeloop.applyProposal': ApplyProposalParamsSchema,
-  'codeloop.showProposal': SessionParamsSchema,
-  'codeloop.rejectProposal': RejectParamsSchema,
-  'codeloop.cancelTask': SessionParamsSchema,
-  'codeloop.resumeSession': SessionParamsSchema,
-  'codeloop.pauseSession': SessionParamsSchema,
-  'codeloop.steerSession': SteerParamsSchema,
+  'codeloop.startTask': StartTaskParamsSchema.partial({ prompt: true }),
+  'codeloop.approvePlan': ApprovePlanParamsSchema.partial(anySession),
+  'codeloop.showPlan': SessionParamsSchema.partial(anySession),
+  'codeloop.rejectPlan': RejectParamsSchema.partial(anySession),
+  'codeloop.applyProposal': ApplyProposalParamsSchema.partial(anySession),
+  'codeloop.showProposal': SessionParamsSchema.partial(anySession),
+  'codeloop.rejectProposal': RejectParamsSchema.partial(anySession),
+  'codeloop.cancelTask': SessionParamsSchema.partial(anySession),
+  'codeloop.resumeSession': SessionParamsSchema.partial(anySession),
+  'codeloop.pauseSession': SessionParamsSchema.partial(anySession),
+  'codeloop.steerSession': SteerParamsSchema.partial(anySession),
 } as const;
 
 export type ClientRequestMethod = keyof typeof clientRequests;

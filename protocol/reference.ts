@@ -8,7 +8,7 @@ import { clientRequests, commands, serverNotifications } from './lsp-methods.js'
 const REQUEST_NOTES: Record<keyof typeof clientRequests, string> = {
   'codeloop/startTask': 'Start an agent session for a prompt (optionally tied to a document and range). Answers at once with the session id; progress follows as `$/progress` (to this client) and `codeloop/sessionUpdate` (to every client of the workspace). RequestFailed (-32803) when the model is not configured (no API key for a remote endpoint).',
   'codeloop/approvePlan': 'Approve (or replace) the plan of a session waiting in `awaitingPlanApproval`.',
-  'codeloop/reject': 'Reject a proposal, optionally with feedback that restarts the repair loop.',
+  'codeloop/reject': 'Reject the plan (`awaitingPlanApproval`) or the proposal (`awaitingApproval`) of a session. With feedback the session plans again, or works on a revision; without it the session ends as `rejected`.',
   'codeloop/cancel': 'Cancel a running session; running commands are killed.',
   'codeloop/resume': 'Go on with an `interrupted` session (the daemon stopped under it, or it was paused) from its last checkpoint: its shadow is rebuilt from the stored changes and the model is told it was interrupted. InvalidParams when the session is not interrupted.',
   'codeloop/pause': 'Stop a session at work at its next step; it becomes `interrupted` (checkpointed) until `codeloop/resume`.',
@@ -30,12 +30,14 @@ const NOTIFICATION_NOTES: Record<keyof typeof serverNotifications, string> = {
 };
 
 const COMMAND_NOTES: Record<keyof typeof commands, string> = {
-  'codeloop.startTask': 'What the task code actions run. A plain string argument is taken as the prompt (Helix: `:lsp-workspace-command codeloop.startTask`).',
+  'codeloop.startTask': 'What the task code actions run. A plain string argument is taken as the prompt (Helix: `:lsp-workspace-command codeloop.startTask`). Without a prompt (no arguments: Helix\'s command picker) it runs the newest `codeloop:` comment of the buffers this client edited that no session runs yet.',
   'codeloop.approvePlan': 'Same as `codeloop/approvePlan`. A plain string argument is the session id.',
+  'codeloop.showPlan': 'Opens the plan of a session waiting for approval as a Markdown document (`window/showDocument`).',
+  'codeloop.rejectPlan': 'Same as `codeloop/reject` on a plan: with feedback the session plans again, without it the session ends.',
   'codeloop.applyProposal': 'Same as `codeloop/applyProposal`. A plain string argument is the session id.',
   'codeloop.showProposal': 'Opens the proposal\'s diff with `window/showDocument`. A plain string argument is the session id.',
   'codeloop.rejectProposal': 'Same as `codeloop/reject`. A plain string argument is the session id.',
-  'codeloop.cancelTask': 'Same as `codeloop/cancel`. A plain string argument is the session id.',
+  'codeloop.cancelTask': 'Same as `codeloop/cancel`. A plain string argument is the session id.\n\nEvery command but startTask may leave out the sessionId: it then acts on the newest session of the client\'s workspaces in a state the command applies to.',
   'codeloop.resumeSession': 'Same as `codeloop/resume` (the *Resume session* code action). A plain string argument is the session id.',
   'codeloop.pauseSession': 'Same as `codeloop/pause`. A plain string argument is the session id.',
   'codeloop.steerSession': 'Same as `codeloop/steer`: arguments `[{"sessionId", "message"}]`.',

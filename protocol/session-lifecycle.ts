@@ -32,9 +32,9 @@ export const SessionTransitionEventSchema = z.enum([
   'finishedWithoutChanges',
   /** The user applied the proposal. */
   'applied',
-  /** The user rejected the proposal without feedback. */
+  /** The user rejected the plan or the proposal without feedback. */
   'rejected',
-  /** The user rejected the proposal with feedback: back to work. */
+  /** The user rejected the plan or the proposal with feedback: back to planning, or to work. */
   'feedbackGiven',
   /** The user cancelled. */
   'cancelled',
@@ -54,7 +54,7 @@ const ENDINGS = { cancelled: 'cancelled', failed: 'failed', interrupted: 'interr
 /** states × events → state. A missing entry is a refused transition. */
 export const sessionTransitions: TransitionTable = {
   planning: { planProposed: 'awaitingPlanApproval', planApproved: 'working', ...ENDINGS },
-  awaitingPlanApproval: { planApproved: 'working', ...ENDINGS },
+  awaitingPlanApproval: { planApproved: 'working', rejected: 'rejected', feedbackGiven: 'planning', ...ENDINGS },
   working: { testsStarted: 'testing', proposalReady: 'awaitingApproval', finishedWithoutChanges: 'finished', ...ENDINGS },
   testing: { repairStarted: 'working', proposalReady: 'awaitingApproval', finishedWithoutChanges: 'finished', ...ENDINGS },
   awaitingApproval: { applied: 'applied', rejected: 'rejected', feedbackGiven: 'working', cancelled: 'cancelled' },

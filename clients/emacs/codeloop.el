@@ -37,32 +37,52 @@
   :type '(repeat symbol))
 
 (defvar codeloop--sessions (make-hash-table :test #'equal)
-  "Session id -> last known state, from codeloop/sessionUpdate.")
+  "Session id -> (STATE . TIME it ended or nil), from codeloop/sessionUpdate.")
+
+(defconst codeloop--ended-states '("applied" "finished" "rejected" "cancelled" "failed")
+  "States in which a session has ended.")
+
+(defconst codeloop--ended-shown-seconds 30
+  "Seconds an ended session stays in the mode line.
+A failure must be seen, but not shown forever.")
 
 (defvar codeloop-mode-line '(:eval (codeloop-status))
   "Mode-line construct showing running codeloop sessions.")
 (put 'codeloop-mode-line 'risky-local-variable t)
 
 (defun codeloop-status ()
-  "A short string with the sessions that are not finished."
+  "A short string with the sessions running, waiting, or recently ended."
   (let (parts)
-    (maphash (lambda (id state)
-               (unless (member state '("applied" "rejected" "cancelled" "finished"))
-                 (push (format "%s:%s" id state) parts)))
+    (maphash (lambda (id entry)
+               (when (or (null (cdr entry)) (< (float-time (time-since (cdr entry))) codeloop--ended-shown-seconds))
+                 (push (format "%s:%s" id (car entry)) parts)))
              codeloop--sessions)
-    (if parts (concat " codeloop[" (string-join parts " ") "]") "")))
+    (if parts (concat " codeloop[" (string-join (sort parts #'string<) " ") "]") "")))
+
+(defun codeloop--track (id state)
+  "Remember that session ID is in STATE (and when it ended)."
+  (let ((ended (member state codeloop--ended-states)))
+    (puthash id (cons state (and ended (current-time))) codeloop--sessions)
+    (when ended
+      (run-at-time (1+ codeloop--ended-shown-seconds) nil (lambda () (force-mode-line-update t))))
+    (force-mode-line-update t)))
 
 (cl-defmethod eglot-handle-notification
   (_server (_method (eql codeloop/sessionUpdate)) &key sessionId state event &allow-other-keys)
   "Track session SESSIONID in STATE; tell the user about EVENT when needed."
-  (puthash sessionId state codeloop--sessions)
-  (force-mode-line-update t)
-  (pcase state
-    ("awaitingApproval"
-     (when (equal (plist-get event :type) "proposal")
-       (message "codeloop: proposal ready for %s: M-x codeloop-review" sessionId)))
-    ("awaitingPlanApproval" (message "codeloop: plan ready for %s: M-x codeloop-sessions" sessionId))
-    ("failed" (message "codeloop: session %s failed" sessionId))))
+  (codeloop--track sessionId state)
+  (let ((data (plist-get event :data)))
+    (pcase state
+      ("awaitingApproval"
+       (when (equal (plist-get event :type) "proposal")
+         (let ((caveat (plist-get data :caveat)))
+           (message "codeloop: proposal ready for %s%s: M-x codeloop-review" sessionId
+                    (if (stringp caveat) (format " (%s)" caveat) "")))
+         (codeloop--refresh-review sessionId)))
+      ("awaitingPlanApproval" (message "codeloop: plan ready for %s: M-x codeloop-sessions to read, approve or reject it" sessionId))
+      ("finished" (message "codeloop: session %s finished without changes%s" sessionId
+                           (if (equal (plist-get data :note) "explained") " (the explanation opens as a document)" "")))
+      ("failed" (message "codeloop: session %s failed: %s" sessionId (or (plist-get data :message) "no reason given"))))))
 
 (cl-defmethod eglot-handle-notification (_server (_method (eql codeloop/indexUpdate)) &rest _)
   "The index changed; nothing to show."
@@ -74,9 +94,13 @@
       (eglot-path-to-uri file)
     (with-no-warnings (eglot--path-to-uri file))))
 
+(defvar-local codeloop--review-server nil
+  "The eglot server a review buffer talks to.")
+
 (defun codeloop--server ()
-  "The eglot server of this buffer, or an error saying how to start one."
-  (or (eglot-current-server) (user-error "No codeloop server here: M-x eglot first")))
+  "The eglot server of this buffer (or of the review it shows).
+Without one, an error saying how to start it."
+  (or (eglot-current-server) codeloop--review-server (user-error "No codeloop server here: M-x eglot first")))
 
 (defun codeloop--request (method params)
   "Send METHOD with PARAMS to codeloop and return the result."
@@ -95,7 +119,8 @@
                         :range (list :start (eglot--pos-to-lsp-position beg)
                                      :end (eglot--pos-to-lsp-position end)))))
          (id (plist-get result :sessionId)))
-    (puthash id "planning" codeloop--sessions)
+    ;; Updates may have arrived before this answer: keep their state.
+    (unless (gethash id codeloop--sessions) (codeloop--track id "planning"))
     (message "codeloop: started session %s" id)
     id))
 
@@ -118,13 +143,34 @@
   "Choose a session and what to do with it."
   (interactive)
   (let* ((id (codeloop--read-session "codeloop session: "))
-         (action (completing-read "action: " '("review" "apply" "reject" "approve plan" "cancel") nil t)))
+         (state (plist-get (codeloop--request :codeloop/getSession (list :sessionId id)) :state))
+         (action (completing-read "action: " (codeloop--session-actions state) nil t)))
     (pcase action
+      ("read plan" (codeloop-plan id))
       ("review" (codeloop-review id))
       ("apply" (codeloop-apply id))
-      ("reject" (codeloop-reject id (read-string "feedback (empty: just reject): ")))
+      ((or "reject" "reject plan") (codeloop-reject id (read-string "feedback (empty: just reject): ")))
       ("approve plan" (codeloop--request :codeloop/approvePlan (list :sessionId id)))
       ("cancel" (codeloop--request :codeloop/cancel (list :sessionId id))))))
+
+(defun codeloop--session-actions (state)
+  "What a session in STATE allows."
+  (append (pcase state
+            ("awaitingPlanApproval" '("read plan" "approve plan" "reject plan"))
+            ("awaitingApproval" '("review" "apply" "reject")))
+          (unless (member state codeloop--ended-states) '("cancel"))))
+
+(defun codeloop-plan (id)
+  "Show the plan of session ID in a buffer."
+  (let* ((session (codeloop--request :codeloop/getSession (list :sessionId id)))
+         (plan (plist-get session :plan)))
+    (unless (stringp plan) (user-error "Session %s has no plan yet" id))
+    (with-current-buffer (get-buffer-create (format "*codeloop plan %s*" id))
+      (let ((inhibit-read-only t))
+        (erase-buffer)
+        (insert (format "# codeloop plan: %s\n# M-x codeloop-sessions to approve or reject it\n\n%s\n" (plist-get session :prompt) plan)))
+      (special-mode)
+      (pop-to-buffer (current-buffer)))))
 
 (defun codeloop-apply (id &optional files)
   "Apply the proposal of session ID (only FILES when given)."
@@ -137,17 +183,15 @@
     result))
 
 (defun codeloop-reject (id &optional feedback)
-  "Reject the proposal of session ID; non-empty FEEDBACK sends it back to work."
-  (codeloop--request :codeloop/reject
-                     (if (and feedback (not (string-empty-p feedback)))
-                         (list :sessionId id :feedback feedback)
-                       (list :sessionId id))))
+  "Reject the plan or proposal of session ID.
+Non-empty FEEDBACK sends it back to work."
+  (let ((with-feedback (and feedback (not (string-empty-p feedback)))))
+    (codeloop--request :codeloop/reject
+                       (if with-feedback (list :sessionId id :feedback feedback) (list :sessionId id)))
+    (message (if with-feedback "codeloop: sent your feedback to %s: it is working on a revision" "codeloop: rejected %s") id)))
 
 (defvar-local codeloop--review-session nil
   "Session id shown in a review buffer.")
-(defvar-local codeloop--review-server nil
-  "The eglot server a review buffer talks to.")
-
 (defun codeloop--review-file-at-point ()
   "The file of the diff hunk at point."
   (save-excursion
@@ -158,7 +202,7 @@
   "Apply the file at point."
   (interactive)
   (let ((file (codeloop--review-file-at-point)) (id codeloop--review-session) (server codeloop--review-server))
-    (unless file (user-error "No file at point"))
+    (unless file (user-error "No file at point: move to a file's diff (A applies the whole proposal)"))
     (jsonrpc-request server :codeloop/applyProposal (list :sessionId id :files (vector file)))
     (message "codeloop: applied %s" file)))
 
@@ -169,26 +213,59 @@
   (message "codeloop: applied the proposal"))
 
 (defun codeloop-review-reject ()
-  "Reject the proposal, asking for feedback."
+  "Reject the proposal, asking for feedback.
+With feedback the buffer shows the revision when it comes."
   (interactive)
-  (let ((feedback (read-string "feedback (empty: just reject): ")))
+  (let ((feedback (read-string "feedback (empty: just reject): "))
+        (id codeloop--review-session))
     (jsonrpc-request codeloop--review-server :codeloop/reject
-                     (if (string-empty-p feedback)
-                         (list :sessionId codeloop--review-session)
-                       (list :sessionId codeloop--review-session :feedback feedback)))
-    (quit-window)))
+                     (if (string-empty-p feedback) (list :sessionId id) (list :sessionId id :feedback feedback)))
+    (if (string-empty-p feedback)
+        (progn (message "codeloop: rejected %s" id) (quit-window))
+      (message "codeloop: sent your feedback to %s: this buffer shows the revision when it comes" id))))
 
 (defvar codeloop-review-mode-map
   (let ((map (make-sparse-keymap)))
     (define-key map (kbd "a") #'codeloop-review-apply-file)
     (define-key map (kbd "A") #'codeloop-review-apply-all)
     (define-key map (kbd "r") #'codeloop-review-reject)
+    (define-key map (kbd "q") #'quit-window)
     map)
   "Keys of `codeloop-review-mode'.")
 
 (define-derived-mode codeloop-review-mode diff-mode "codeloop-review"
   "A codeloop proposal: a applies the file at point, A applies all, r rejects."
-  (setq buffer-read-only t))
+  (setq buffer-read-only t)
+  ;; diff-mode gives a buffer that is already read-only its own short keys (a minor-mode map, which beats
+  ;; this mode's map: A would ask for a file to patch); the review keys must win, every time it is shown.
+  (setq diff-mode-read-only nil))
+
+(defun codeloop--review-text (session)
+  "The review buffer's text for SESSION: its verdict and keys, then the diff."
+  (let ((verdict (plist-get session :verdict)))
+    (concat (format "# codeloop proposal: %s\n" (plist-get session :prompt))
+            (if (listp verdict)
+                (concat (format "# verdict: %s\n" (plist-get verdict :text))
+                        (let ((failure (plist-get verdict :lastFailure)))
+                          (if (stringp failure)
+                              (concat "# last failure:\n"
+                                      (mapconcat (lambda (line) (concat "#   " line "\n")) (split-string failure "\n") ""))
+                            "")))
+              "")
+            "# a: apply the file at point · A: apply all · r: reject (asks for feedback) · q: close\n"
+            (plist-get session :diff))))
+
+(defun codeloop--refresh-review (id)
+  "Show session ID's current proposal in its review buffer, if one is open."
+  (let ((buffer (get-buffer (format "*codeloop %s*" id))))
+    (when (buffer-live-p buffer)
+      (with-current-buffer buffer
+        (let* ((session (jsonrpc-request codeloop--review-server :codeloop/getSession (list :sessionId id)))
+               (inhibit-read-only t))
+          (when (stringp (plist-get session :diff))
+            (erase-buffer)
+            (insert (codeloop--review-text session))
+            (goto-char (point-min))))))))
 
 ;;;###autoload
 (defun codeloop-review (&optional id)
@@ -201,7 +278,7 @@
     (unless (stringp diff) (user-error "Session %s has no proposal" id))
     (let ((buffer (get-buffer-create (format "*codeloop %s*" id))))
       (with-current-buffer buffer
-        (let ((inhibit-read-only t)) (erase-buffer) (insert diff))
+        (let ((inhibit-read-only t)) (erase-buffer) (insert (codeloop--review-text session)))
         (codeloop-review-mode)
         (setq codeloop--review-session id
               codeloop--review-server server)
@@ -213,8 +290,10 @@
   "Use codeloop for `codeloop-modes' in eglot; show sessions in the mode line."
   (dolist (mode codeloop-modes)
     (add-to-list 'eglot-server-programs (cons mode codeloop-command)))
+  ;; A mode-line list whose first element is a symbol is a conditional (SYMBOL THEN ELSE), so a
+  ;; `global-mode-string' of just (codeloop-mode-line) shows nothing, or *invalid*: start it with "".
   (unless (member 'codeloop-mode-line global-mode-string)
-    (setq global-mode-string (append global-mode-string '(codeloop-mode-line)))))
+    (setq global-mode-string (append (or global-mode-string '("")) '(codeloop-mode-line)))))
 
 (provide 'codeloop)
 ;;; codeloop.el ends here

@@ -22,7 +22,7 @@ import { Conversation, type CompactionReport } from './conversation/conversation
 import type { ModelRequest } from './conversation/request-builder.js';
 import type { ToolCallRecord, TranscriptData } from './conversation/transcript.js';
 import { parseCheckpoint, type SessionCheckpoint } from './session-checkpoint.js';
-import { feedbackMessage, KEEP_GOING, PLAN_REQUEST, RESUMED_NOTE, reviewFindingsMessage, reviewRequest, steeringMessage, SYSTEM_PROMPT, taskMessage, testFailureMessage } from './prompts.js';
+import { feedbackMessage, KEEP_GOING, PLAN_REQUEST, planFeedbackMessage, RESUMED_NOTE, reviewFindingsMessage, reviewRequest, steeringMessage, SYSTEM_PROMPT, taskMessage, testFailureMessage } from './prompts.js';
 import type { ProposedFile, SessionEvent, SessionRecord, SessionStore } from './session-store.js';
 
 /** What a session needs from the workspace it works on. */
@@ -60,7 +60,8 @@ interface Run {
   startedAt: number;
   turns: number;
   repairs: number;
-  planApproved: (() => void) | null;
+  /** Set while the plan waits for the user: approved, or sent back with feedback. */
+  answerPlan: ((answer: PlanAnswer) => void) | null;
   reviewed: boolean;
   /** Messages the user sent while the session works; the model hears them at its next turn. */
   steering: string[];
@@ -127,7 +128,7 @@ export class AgentService {
       { home: os.homedir(), hiddenHomePaths: config.hiddenHomePaths });
     const run: Run = {
       session, workspace, config, model, shadow, conversation: this.conversation(session.sessionId, config, model, shadow), abort: new AbortController(),
-      startedAt: Date.now(), turns: 0, repairs: 0, planApproved: null, reviewed: false, steering: [], pauseRequested: false,
+      startedAt: Date.now(), turns: 0, repairs: 0, answerPlan: null, reviewed: false, steering: [], pauseRequested: false,
     };
     this.runs.set(session.sessionId, run);
     this.record(run, 'message', { shadow: strategy.kind, text: `session workspace: ${strategy.kind} (${strategy.reason})` });
@@ -159,22 +160,30 @@ export class AgentService {
   approvePlan(sessionId: string, plan?: string): void {
     const run = this.activeRun(sessionId, 'awaitingPlanApproval');
     if (plan) this.store.update(sessionId, { plan });
-    run.planApproved?.();
+    run.answerPlan?.({ approved: true });
   }
 
   /**
-   * Rejects the proposal; with feedback the session goes back to work on it. A session this process does not run
-   * (the daemon restarted since) is rebuilt from its last checkpoint first, which needs `host`.
+   * Rejects the plan or the proposal waiting for the user; with feedback the session plans again or goes back to
+   * work on it, without it the session ends as rejected. A proposal this process does not run (the daemon
+   * restarted since) is rebuilt from its last checkpoint first, which needs `host`.
    */
   reject(sessionId: string, feedback?: string, host?: () => SessionHost): SessionRecord {
     const run = this.runs.get(sessionId);
+    const planWaits = this.get(sessionId).state === 'awaitingPlanApproval';
     if (!feedback) {
       this.transition(sessionId, 'rejected', 'done', { rejected: true });
+      // A plan still waiting settles through the abort (its wait rejects, and fail() ignores aborted runs).
+      if (planWaits) run?.abort.abort();
       if (run) this.finish(run);
       return this.get(sessionId);
     }
     const restoring = run ? null : this.restorable(sessionId, host);
     this.transition(sessionId, 'feedbackGiven', 'message', { feedback });
+    if (planWaits && run) {
+      run.answerPlan?.({ feedback });
+      return this.get(sessionId);
+    }
     const going = run ? { run, ready: Promise.resolve() } : this.restore(this.get(sessionId), restoring!.host, restoring!.checkpoint);
     void going.ready.then(() => {
       going.run.conversation.say(feedbackMessage(feedback));
@@ -245,7 +254,7 @@ export class AgentService {
     const run: Run = {
       session, workspace, config, model, shadow, abort: new AbortController(),
       conversation: this.conversation(session.sessionId, config, model, shadow, checkpoint.transcript),
-      startedAt: Date.now(), turns: checkpoint.turns, repairs: checkpoint.repairs, planApproved: null, reviewed: checkpoint.reviewed,
+      startedAt: Date.now(), turns: checkpoint.turns, repairs: checkpoint.repairs, answerPlan: null, reviewed: checkpoint.reviewed,
       steering: [], pauseRequested: false,
     };
     this.runs.set(session.sessionId, run);
@@ -431,15 +440,20 @@ export class AgentService {
     const window = Math.min((await run.model.contextWindow()).tokens, run.config.context.workingTokens);
     run.conversation.begin(window, SYSTEM_PROMPT, taskMessage(request.kind, request.prompt), this.context(run, request, repoMapTokens(window)));
     run.conversation.say(PLAN_REQUEST);
-    const plan = (await this.ask(run, false)).text?.trim() || '(the model gave no plan)';
+    let plan = await this.writePlan(run);
     const autoApprove = request.autoApprovePlan ?? run.config.autoApprovePlan;
     if (!autoApprove) {
-      const approved = new Promise<void>((resolve, reject) => {
-        run.planApproved = resolve;
-        run.abort.signal.addEventListener('abort', () => reject(new Error('cancelled while the plan awaited approval')), { once: true });
-      });
-      this.transition(run.session.sessionId, 'planProposed', 'plan', { plan }, { plan });
-      await approved;
+      for (;;) {
+        const answered = new Promise<PlanAnswer>((resolve, reject) => {
+          run.answerPlan = resolve;
+          run.abort.signal.addEventListener('abort', () => reject(new Error('cancelled while the plan awaited approval')), { once: true });
+        });
+        this.transition(run.session.sessionId, 'planProposed', 'plan', { plan }, { plan });
+        const answer = await answered;
+        if ('approved' in answer) break;
+        run.conversation.say(planFeedbackMessage(answer.feedback));
+        plan = await this.writePlan(run);
+      }
       await this.startWork(run);
       return;
     }
@@ -448,8 +462,12 @@ export class AgentService {
     await this.startWork(run);
   }
 
+  private async writePlan(run: Run): Promise<string> {
+    return (await this.ask(run, false)).text?.trim() || '(the model gave no plan)';
+  }
+
   private async startWork(run: Run): Promise<void> {
-    run.planApproved = null;
+    run.answerPlan = null;
     const plan = this.get(run.session.sessionId).plan;
     run.conversation.planApproved(plan ?? '', `The plan is approved:\n${plan}\n\nCarry it out now with the tools.`);
     this.transition(run.session.sessionId, 'planApproved', 'message', { text: 'plan approved' });
@@ -471,7 +489,7 @@ export class AgentService {
   private toolContext(run: Run): ToolContext {
     const env = run.shadow.commandEnvironment();
     const limits = { timeoutMs: run.config.commandTimeoutSeconds * 1000, outputBytes: 64 * 1024, fileSizeBytes: 256 * 1024 * 1024, processes: 512 };
-    const testCommand = run.config.testCommand ?? detectTestCommand(run.workspace.root);
+    const testCommand = this.testCommand(run);
     return {
       shadow: run.shadow,
       queryIndex: (query) => run.workspace.index.queryWithChanges(run.shadow.agentChanges(), query),
@@ -524,6 +542,8 @@ export class AgentService {
         if (summary === null) continue;
         this.store.update(id, { summary });
         if (run.config.review && !run.reviewed && await this.reviewFindsProblems(run)) continue;
+        // An explanation that changed nothing has nothing for the tests to judge: its answer is the summary.
+        if (run.session.kind === 'explain' && !run.shadow.changes((relative) => run.workspace.index.readText(relative)).length) return this.propose(run, null);
         const tests = await this.test(run, context);
         if (!tests || (tests.exitCode === 0 && !tests.timedOut)) return this.propose(run, null);
         if (run.repairs >= run.config.maxRepairs) return this.propose(run, `the tests still fail after ${run.repairs} repairs`);
@@ -552,10 +572,16 @@ export class AgentService {
     return true;
   }
 
+  /** The configured test command, or the one the project's files suggest (null: none found). */
+  private testCommand(run: Run): string | null {
+    return run.config.testCommand ?? detectTestCommand(run.workspace.root);
+  }
+
   private async test(run: Run, context: ToolContext): Promise<CommandResult | null> {
-    this.transition(run.session.sessionId, 'testsStarted', 'message', { text: 'running the tests' });
+    const command = this.testCommand(run);
+    this.transition(run.session.sessionId, 'testsStarted', 'message', { text: command ? `running the tests (${command})` : 'no test command found' });
     const result = await context.runTests();
-    this.record(run, 'testRun', result ? { exitCode: result.exitCode, timedOut: result.timedOut, output: result.output, durationMs: Math.round(result.durationMs) } : { skipped: 'no test command' });
+    this.record(run, 'testRun', result ? { command, exitCode: result.exitCode, timedOut: result.timedOut, output: result.output, durationMs: Math.round(result.durationMs) } : { skipped: 'no test command' });
     if (result) {
       const status = result.timedOut ? 'timed out' : `exit code ${result.exitCode}`;
       run.conversation.testRun(`${status}\n${reduceCommandOutput(result.output, run.conversation.toolOutputLimit)}`);
@@ -570,7 +596,7 @@ export class AgentService {
     if (!files.length) {
       const summary = this.get(id).summary;
       if (caveat) this.transition(id, 'failed', 'error', { message: caveat }, { error: caveat });
-      else this.transition(id, 'finishedWithoutChanges', 'done', { summary, note: 'no changes were needed' });
+      else this.transition(id, 'finishedWithoutChanges', 'done', { summary, note: run.session.kind === 'explain' ? 'explained' : 'no changes were needed' });
       this.finish(run);
       return;
     }
@@ -601,6 +627,8 @@ export class AgentService {
 }
 
 class BudgetExhausted extends Error {}
+
+type PlanAnswer = { approved: true } | { feedback: string };
 
 export function unifiedDiff(files: ProposedFile[]): string {
   return files.map((file) => createTwoFilesPatch(

@@ -32,6 +32,10 @@ export function feedbackMessage(feedback: string): string {
   return `The user rejected the proposal with this feedback:\n\n${feedback}\n\nRevise the change accordingly and call done.`;
 }
 
+export function planFeedbackMessage(feedback: string): string {
+  return `The user did not approve this plan and says:\n\n${feedback}\n\nWrite a revised short numbered plan. Do not call tools yet.`;
+}
+
 export function reviewRequest(diff: string): string {
   return `Review this change as a strict code reviewer: correctness, edge cases, style of the surrounding code.\n\n${diff}\n\n`
     + 'Answer APPROVE on the first line if it is ready; otherwise list the problems to fix.';

@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { SessionSummary, TaskKind } from '../../protocol/lsp-methods.js';
 import type { ProposedFile, SessionEvent, SessionRecord, SessionState } from '../../protocol/session-lifecycle.js';
+import { proposalVerdict } from './session-verdict.js';
 
 export type { ProposedFile, SessionEvent, SessionRecord } from '../../protocol/session-lifecycle.js';
 
@@ -93,9 +94,13 @@ export class SessionStore {
     return { seq, type, data: JSON.parse(text), at };
   }
 
-  events(sessionId: string): SessionEvent[] {
-    return (this.db.prepare('SELECT seq, type, data, at FROM session_events WHERE session_id = ? ORDER BY seq').all(sessionId) as { seq: number; type: SessionEvent['type']; data: string; at: string }[])
-      .map((row) => ({ ...row, data: JSON.parse(row.data) }));
+  /** A session's transcript in order; only the events of one type when `type` is given. */
+  events(sessionId: string, type?: SessionEvent['type']): SessionEvent[] {
+    const rows = (type === undefined
+      ? this.db.prepare('SELECT seq, type, data, at FROM session_events WHERE session_id = ? ORDER BY seq').all(sessionId)
+      : this.db.prepare('SELECT seq, type, data, at FROM session_events WHERE session_id = ? AND type = ? ORDER BY seq').all(sessionId, type)
+    ) as { seq: number; type: SessionEvent['type']; data: string; at: string }[];
+    return rows.map((row) => ({ ...row, data: JSON.parse(row.data) }));
   }
 
   /** Makes this process the session's owner (it resumes the work; a restart then knows whose it was). */
@@ -126,6 +131,7 @@ export class SessionStore {
     return {
       sessionId: record.sessionId, root: record.root, state: record.state, prompt: record.prompt, kind: record.kind,
       createdAt: record.createdAt, updatedAt: record.updatedAt, proposal,
+      verdict: proposal ? proposalVerdict(record, this.events(record.sessionId, 'testRun')) : null,
     };
   }
 

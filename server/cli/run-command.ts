@@ -2,6 +2,7 @@ import readline from 'node:readline/promises';
 import { loadConfig } from '../config/load-config.js';
 import { createAgentService } from '../agent/agent-host.js';
 import type { SessionEvent, SessionRecord } from '../agent/session-store.js';
+import { verdictLines } from '../agent/session-verdict.js';
 import { applyProposalToDisk } from '../edits/apply-proposal.js';
 import { WorkspaceIndex } from '../index/workspace-index.js';
 import { resolveWorkspaceRoot } from '../workspace/workspace-root.js';
@@ -19,7 +20,7 @@ function describe(event: SessionEvent): string | null {
   switch (event.type) {
     case 'plan': return `plan:\n${data.plan}`;
     case 'toolCall': return `→ ${data.name} ${String(data.arguments).slice(0, 120)}`;
-    case 'testRun': return data.skipped ? 'tests: none configured' : `tests: ${data.exitCode === 0 && !data.timedOut ? 'passed' : `failed (exit ${data.exitCode}${data.timedOut ? ', timed out' : ''})`}`;
+    case 'testRun': return data.skipped ? 'tests: no test command found' : `tests${data.command ? ` (${data.command})` : ''}: ${data.exitCode === 0 && !data.timedOut ? 'passed' : `failed (exit ${data.exitCode}${data.timedOut ? ', timed out' : ''})`}`;
     case 'message': return typeof data.text === 'string' ? `· ${data.text.slice(0, 200)}` : null;
     case 'error': return `error: ${data.message}`;
     default: return null;
@@ -58,7 +59,12 @@ export async function runCommandLine(task: string, options: RunOptions): Promise
     }
     let outcome = { applied: [] as string[], conflicts: [] as string[] };
     if (settled.state === 'awaitingApproval' && settled.proposal) {
-      if (!options.json) process.stdout.write(settled.diff ?? '');
+      const verdict = agent.summary(settled).verdict;
+      if (!options.json) {
+        process.stdout.write(settled.diff ?? '');
+        // The verdict is the last thing read before answering the question below.
+        if (verdict) process.stderr.write(`${verdictLines(verdict).join('\n')}\n`);
+      }
       const auto = agent.autoApplyVerdict(session.sessionId);
       if (auto.allowed && !options.json) process.stderr.write(`auto-applying (${auto.reason})\n`);
       if (options.yes || auto.allowed || (!options.json && await confirm('apply this change? [y/N] '))) {
@@ -80,6 +86,7 @@ export async function runCommandLine(task: string, options: RunOptions): Promise
       // How the session's workspace was made (overlay, clone or copy), as its events say.
       shadow: (events.find((event) => event.type === 'message' && (event.data as { shadow?: string }).shadow)?.data as { shadow?: string } | undefined)?.shadow ?? null,
       testsPassed: lastTest ? (lastTest.skipped ? null : lastTest.exitCode === 0 && !lastTest.timedOut) : null,
+      verdict: final.proposal ? agent.summary(final).verdict : null,
       iterations: testRuns.length,
       tokens: { prompt: final.promptTokens, completion: final.completionTokens },
       costUsd: final.costUsd,

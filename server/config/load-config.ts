@@ -53,10 +53,47 @@ export function loadUserConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return parseConfig(readJsonLayer(userFile) ?? {}, userFile);
 }
 
-/** User config, then the workspace's `.codeloop.json`, then overrides (LSP initializationOptions, CLI flags). */
-export function loadConfig(root: string, overrides?: unknown, env: NodeJS.ProcessEnv = process.env): Config {
+/** Where a layer of overrides came from, for messages: e.g. "initializationOptions from Neovim". */
+export interface ConfigOverrides {
+  values: unknown;
+  source: string;
+}
+
+/**
+ * Removes the keys the schema does not know from one layer (a copy), telling `warn` about each with the layer's
+ * source: a typo or a key of a newer version is ignored, never a reason to refuse a workspace.
+ */
+function withoutUnknownKeys(layer: unknown, source: string, warn: (message: string) => void): unknown {
+  if (!isObject(layer)) return layer;
+  const copy = structuredClone(layer);
+  for (const issue of ConfigSchema.safeParse(copy).error?.issues ?? []) {
+    if (issue.code !== 'unrecognized_keys') continue;
+    let parent: unknown = copy;
+    for (const key of issue.path) parent = isObject(parent) ? parent[key as string] : undefined;
+    if (!isObject(parent)) continue;
+    for (const key of issue.keys) delete parent[key];
+    warn(`${source}: unknown setting ${issue.keys.map((key) => [...issue.path, key].join('.')).join(', ')} (ignored)`);
+  }
+  return copy;
+}
+
+/** Checks each layer on its own, so a wrong value is blamed on the file or client it came from. */
+function checkLayer(layer: unknown, source: string): void {
+  if (layer !== undefined) parseConfig(mergeLayers(layer), source);
+}
+
+/**
+ * User config, then the workspace's `.codeloop.json`, then overrides (LSP initializationOptions, CLI flags).
+ * Unknown keys are reported through `warn` and ignored; a wrong value throws `invalidConfig` naming its source.
+ */
+export function loadConfig(root: string, overrides?: ConfigOverrides, env: NodeJS.ProcessEnv = process.env, warn: (message: string) => void = () => undefined): Config {
   const userFile = path.join(configHome(env), 'config.json');
   const workspaceFile = path.join(root, '.codeloop.json');
-  const merged = mergeLayers(readJsonLayer(userFile), readJsonLayer(workspaceFile), overrides);
-  return parseConfig(merged, `${userFile} + ${workspaceFile}`);
+  const layers = [
+    { values: readJsonLayer(userFile), source: userFile },
+    { values: readJsonLayer(workspaceFile), source: workspaceFile },
+    ...(overrides ? [overrides] : []),
+  ].map((layer) => ({ ...layer, values: withoutUnknownKeys(layer.values, layer.source, warn) }));
+  for (const layer of layers) checkLayer(layer.values, layer.source);
+  return parseConfig(mergeLayers(...layers.map((layer) => layer.values)), layers.map((layer) => layer.source).join(' + '));
 }

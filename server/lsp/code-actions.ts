@@ -1,6 +1,7 @@
 import type { CodeAction, Diagnostic, Range } from 'vscode-languageserver';
 import type { LspDiagnostic, SessionSummary, TaskKind } from '../../protocol/lsp-methods.js';
 import type { SymbolInfo } from '../../protocol/search.js';
+import { verdictTag } from '../agent/session-verdict.js';
 
 export interface CodeActionRequest {
   uri: string;
@@ -12,8 +13,8 @@ export interface CodeActionRequest {
   only?: string[];
   /** Definitions in this document (from the index). */
   symbols: SymbolInfo[];
-  /** Sessions of this workspace waiting for the user: a plan to approve, or a proposal to apply or reject. */
-  proposals: SessionSummary[];
+  /** Sessions of this workspace that have not ended: running, or waiting for the user's plan or proposal decision. */
+  sessions: SessionSummary[];
 }
 
 export const CODE_ACTION_KINDS = {
@@ -47,9 +48,22 @@ function truncate(text: string, length: number): string {
   return oneLine.length > length ? `${oneLine.slice(0, length - 1)}…` : oneLine;
 }
 
-/** A cursor, not a selection: empty, or one character (Helix's cursor is always a one-character selection). */
-function isCursor(range: Range): boolean {
-  return range.start.line === range.end.line && range.end.character - range.start.character <= 1;
+/**
+ * Whether the range is a selection worth refactoring: it spans lines, or all of one line's text. A part of one
+ * line is what clients send without a selection — Helix's one-character cursor, Eglot's sexp at point — and
+ * cannot be told from a deliberate in-line selection, so it is never taken for one.
+ */
+function isSelection(range: Range, lines: string[]): boolean {
+  if (range.end.line > range.start.line) return true;
+  const line = lines[range.start.line] ?? '';
+  const text = line.trim();
+  return text.length > 0 && range.start.character <= line.indexOf(text) && range.end.character >= line.indexOf(text) + text.length;
+}
+
+const RUNNING = new Set<SessionSummary['state']>(['planning', 'working', 'testing']);
+
+function sessionAction(title: string, command: string, args: Record<string, unknown>): CodeAction {
+  return { title, kind: CODE_ACTION_KINDS.proposal, command: { title, command, arguments: [args] } };
 }
 
 function task(title: string, kind: string, taskKind: TaskKind, prompt: string, uri: string, range: Range, diagnostics?: Diagnostic[]): CodeAction {
@@ -74,12 +88,10 @@ export function codeActionsFor(request: CodeActionRequest): CodeAction[] {
       `Fix this diagnostic at line ${diagnostic.range.start.line + 1}: ${source}${message}`, uri, diagnostic.range, [diagnostic]));
   }
 
-  for (let line = range.start.line; line <= Math.min(range.end.line, range.start.line + 50); line++) {
-    const directive = lines[line] === undefined ? null : commentDirective(lines[line]);
-    if (!directive) continue;
-    const lineRange = { start: { line, character: 0 }, end: { line, character: lines[line].length } };
-    actions.push(task(`codeloop: Run task in comment (${truncate(directive, 50)})`, CODE_ACTION_KINDS.task, 'commentTask', directive, uri, lineRange));
-    break;
+  const comment = directiveIn(lines, range);
+  // A comment whose session still runs or waits is not a new task: its session's actions below are the ones to take.
+  if (comment && !request.sessions.some((session) => session.prompt === comment.directive)) {
+    actions.push(task(`codeloop: Run task in comment (${truncate(comment.directive, 50)})`, CODE_ACTION_KINDS.task, 'commentTask', comment.directive, uri, comment.range));
   }
 
   const symbol = enclosingSymbol(request.symbols, range.start.line);
@@ -92,34 +104,65 @@ export function codeActionsFor(request: CodeActionRequest): CodeAction[] {
       `Explain what the ${symbol.kind} \`${name}\` in ${symbol.path} does and how it is used.`, uri, symbolRange));
   }
 
-  if (!isCursor(range)) {
+  if (isSelection(range, lines)) {
     actions.push(task('codeloop: Refactor selection', CODE_ACTION_KINDS.refactor, 'refactor',
       `Refactor the selected code (lines ${range.start.line + 1}-${range.end.line + 1}) for clarity, keeping its behaviour.`, uri, range));
   }
 
-  for (const proposal of request.proposals) {
-    if (proposal.state === 'awaitingPlanApproval') {
-      const title = `codeloop: Approve plan "${truncate(proposal.prompt, 40)}"`;
-      actions.push({ title, kind: CODE_ACTION_KINDS.proposal, command: { title, command: 'codeloop.approvePlan', arguments: [{ sessionId: proposal.sessionId }] } });
-      continue;
-    }
-    if (proposal.state === 'interrupted') {
-      const title = `codeloop: Resume session "${truncate(proposal.prompt, 40)}"`;
-      actions.push({ title, kind: CODE_ACTION_KINDS.proposal, command: { title, command: 'codeloop.resumeSession', arguments: [{ sessionId: proposal.sessionId }] } });
-      continue;
-    }
-    if (!proposal.proposal) continue;
-    const { files, added, removed } = proposal.proposal;
-    const what = truncate(proposal.prompt, 40);
-    const args = [{ sessionId: proposal.sessionId }];
-    const proposalAction = (title: string, command: string): CodeAction =>
-      ({ title, kind: CODE_ACTION_KINDS.proposal, command: { title, command, arguments: args } });
-    actions.push(proposalAction(`codeloop: Apply proposal "${what}" (+${added} −${removed} in ${files} files)`, 'codeloop.applyProposal'));
-    actions.push(proposalAction(`codeloop: Show proposal "${what}"`, 'codeloop.showProposal'));
-    actions.push(proposalAction(`codeloop: Reject proposal "${what}"`, 'codeloop.rejectProposal'));
-  }
+  for (const session of request.sessions) actions.push(...sessionActions(session, comment?.directive ?? null));
 
   const only = request.only;
   if (!only?.length) return actions;
   return actions.filter((action) => only.some((kind) => action.kind === kind || action.kind?.startsWith(`${kind}.`)));
+}
+
+/** The first `codeloop:` comment on the range's lines (at most 50 of them), with its line's range. */
+function directiveIn(lines: string[], range: Range): { directive: string; range: Range } | null {
+  for (let line = range.start.line; line <= Math.min(range.end.line, range.start.line + 50); line++) {
+    const directive = lines[line] === undefined ? null : commentDirective(lines[line]);
+    if (directive) return { directive, range: { start: { line, character: 0 }, end: { line, character: lines[line].length } } };
+  }
+  return null;
+}
+
+/**
+ * What the user can do with a session in its state, and only that: cancel it while it runs; approve, read or
+ * reject its plan; apply, read or reject its proposal. A `codeloop:` comment under the cursor that is not the
+ * session's own prompt is offered as feedback for a rejection (stock clients cannot prompt for text).
+ */
+function sessionActions(session: SessionSummary, comment: string | null): CodeAction[] {
+  const what = truncate(session.prompt, 40);
+  const id = { sessionId: session.sessionId };
+  const feedback = comment !== null && comment !== session.prompt ? comment : null;
+  if (RUNNING.has(session.state)) {
+    return [
+      sessionAction(`codeloop: Cancel "${what}" (${session.state})`, 'codeloop.cancelTask', id),
+      sessionAction(`codeloop: Pause "${what}" (stops at its next step; resume it later)`, 'codeloop.pauseSession', id),
+    ];
+  }
+  if (session.state === 'interrupted') {
+    return [
+      sessionAction(`codeloop: Resume session "${what}"`, 'codeloop.resumeSession', id),
+      sessionAction(`codeloop: Cancel "${what}" (interrupted)`, 'codeloop.cancelTask', id),
+    ];
+  }
+  if (session.state === 'awaitingPlanApproval') {
+    return [
+      sessionAction(`codeloop: Approve plan "${what}"`, 'codeloop.approvePlan', id),
+      sessionAction(`codeloop: Show plan "${what}"`, 'codeloop.showPlan', id),
+      feedback
+        ? sessionAction(`codeloop: Reject plan "${what}" with feedback (${truncate(feedback, 50)})`, 'codeloop.rejectPlan', { ...id, feedback })
+        : sessionAction(`codeloop: Reject plan "${what}" (ends the session; a codeloop: comment under the cursor is sent as feedback instead)`, 'codeloop.rejectPlan', id),
+    ];
+  }
+  if (session.state !== 'awaitingApproval' || !session.proposal) return [];
+  const { files, added, removed } = session.proposal;
+  const verdict = session.verdict ? `; ${verdictTag(session.verdict)}` : '';
+  return [
+    sessionAction(`codeloop: Apply proposal "${what}" (+${added} −${removed} in ${files} files${verdict})`, 'codeloop.applyProposal', id),
+    sessionAction(`codeloop: Show proposal "${what}"${session.verdict ? ` (${session.verdict.text})` : ''}`, 'codeloop.showProposal', id),
+    feedback
+      ? sessionAction(`codeloop: Reject proposal "${what}" with feedback (${truncate(feedback, 50)})`, 'codeloop.rejectProposal', { ...id, feedback })
+      : sessionAction(`codeloop: Reject proposal "${what}" (discards it; a codeloop: comment under the cursor is sent as feedback instead)`, 'codeloop.rejectProposal', id),
+  ];
 }

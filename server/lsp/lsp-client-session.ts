@@ -3,29 +3,30 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   DidChangeWorkspaceFoldersNotification, LogMessageNotification, LSPErrorCodes, MessageType, ResponseError, ShowMessageNotification, TextDocuments,
   type CodeAction, type Connection, type InitializeParams,
-  type InitializeResult, type SymbolInformation, type WorkspaceFolder,
+  type InitializeResult, type SymbolInformation, type WorkspaceEditClientCapabilities, type WorkspaceFolder,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { ConfigSchema } from '../../protocol/config.js';
 import {
-  clientRequests, commandArgumentsFromString, commands, lspRequests, type ClientRequestMethod, type CommandId, type DaemonStatus,
-  type LspRequestParams, type RequestParams, type RequestResult,
+  clientRequests, commandArgumentsFromString, commands, lspRequests, type ClientRequestMethod, type CommandArguments, type CommandId, type DaemonStatus,
+  type LspRequestParams, type RequestParams, type RequestResult, type SessionState, type SessionUpdate,
 } from '../../protocol/lsp-methods.js';
+import { FINAL_SESSION_STATES } from '../../protocol/session-lifecycle.js';
 import fs from 'node:fs';
 import type { AgentService, SessionHost } from '../agent/agent-service.js';
 import type { SessionRecord } from '../agent/session-store.js';
-import { loadConfig } from '../config/load-config.js';
+import { loadConfig, type ConfigOverrides } from '../config/load-config.js';
 import { diskText, planProposalApply } from '../edits/apply-proposal.js';
-import { stateHome } from '../config/state-paths.js';
 import { CodeloopError, errorMessage } from '../errors.js';
 import { tooLargeBufferProblem, type IndexProblem } from '../index/index-problems.js';
 import { ModelClient } from '../model/model-client.js';
-import { proposalDocumentChanges } from './proposal-edits.js';
+import { proposalWorkspaceEdit } from './proposal-edits.js';
 import { isUriInside, isUriUnder, uriToWorkspacePath, workspacePathToUri } from '../workspace/path-confinement.js';
 import type { AttachedClient, Workspace, WorkspaceRegistry } from '../workspace/workspace-registry.js';
 import { serverCapabilities } from './capabilities.js';
-import { codeActionsFor } from './code-actions.js';
-import { guarded, parseParams } from './response-errors.js';
+import { codeActionsFor, commentDirective } from './code-actions.js';
+import { guarded, parseParams, requestParams } from './response-errors.js';
+import { writeExplanationDocument, writePlanDocument, writeProposalDocument } from './session-documents.js';
+import { progressMessage, quoted, settledMessage } from './session-messages.js';
 import { LSP_SYMBOL_KIND } from './symbol-kinds.js';
 
 /** What every client connection of one process shares. */
@@ -42,6 +43,20 @@ export interface ServerContext {
 }
 
 const WORKSPACE_SYMBOL_LIMIT = 100;
+/** States each session command acts on, to find its session when the client sent no sessionId. */
+const COMMAND_STATES: Record<Exclude<CommandId, 'codeloop.startTask'>, SessionState[]> = {
+  'codeloop.approvePlan': ['awaitingPlanApproval'],
+  'codeloop.showPlan': ['awaitingPlanApproval'],
+  'codeloop.rejectPlan': ['awaitingPlanApproval'],
+  'codeloop.applyProposal': ['awaitingApproval'],
+  'codeloop.showProposal': ['awaitingApproval'],
+  'codeloop.rejectProposal': ['awaitingApproval'],
+  'codeloop.cancelTask': ['planning', 'awaitingPlanApproval', 'working', 'testing', 'awaitingApproval', 'interrupted'],
+  'codeloop.resumeSession': ['interrupted'],
+  'codeloop.pauseSession': ['planning', 'working', 'testing'],
+  'codeloop.steerSession': ['planning', 'awaitingPlanApproval', 'working', 'testing'],
+};
+type Progress = Awaited<ReturnType<Connection['window']['createWorkDoneProgress']>>;
 const STATUS_SESSION_LIMIT = 50;
 let nextClientId = 1;
 
@@ -57,8 +72,18 @@ export class LspClientSession implements AttachedClient {
   readonly id = nextClientId++;
   name = 'unknown client';
   private readonly documents = new TextDocuments(TextDocument);
-  private initializationOptions: unknown;
+  private initializationOptions: ConfigOverrides | undefined;
   private supportsProgress = false;
+  private advertisesFolders = false;
+  private workspaceEditCapabilities: WorkspaceEditClientCapabilities | undefined;
+  /** Folders that could not be opened, and why: said again when a request needs them. */
+  private readonly refusedFolders = new Map<string, string>();
+  /** Each open workspace folder's workspace root (the repository holding it, as resolveWorkspaceRoot finds it). */
+  private readonly folderRoots = new Map<string, string>();
+  /** Sessions this client follows with `$/progress` (it started them), with the progress of their current phase. */
+  private readonly following = new Map<string, Progress | null>();
+  /** Sessions whose last change this client made itself (apply, reject, cancel): no need to announce it back. */
+  private readonly changedHere = new Set<string>();
   private disposed = false;
   /** Documents already reported as too large to index (said once, not at every keystroke). */
   private readonly toldTooLarge = new Set<string>();
@@ -73,14 +98,17 @@ export class LspClientSession implements AttachedClient {
   listen(): void {
     const c = this.connection;
     c.onInitialize((params) => this.initialize(params));
-    c.onInitialized(() => this.attachInitialFolders());
+    c.onInitialized(() => this.initialized());
     c.onShutdown(() => this.detachAll());
     c.onDidChangeConfiguration((params) => this.changeConfiguration(params.settings));
+    // For clients that do not advertise `workspaceFolders`; for those that do, the library's own handler
+    // replaces this one at `initialize`, and `initialized` subscribes to it instead.
     c.onNotification(DidChangeWorkspaceFoldersNotification.type, (params) => this.changeFolders(params.event.added, params.event.removed));
     // Registered by name, not through the library's typed helpers: those read `params.workDoneToken` before any
-    // validation, so a malformed request became an internal error instead of InvalidParams.
+    // validation, so a malformed request became an internal error instead of InvalidParams. Params absent or
+    // `[]` (Neovim encodes an empty table so) reach a by-name handler as no argument: `requestParams` sorts it.
     const standard = <M extends keyof typeof lspRequests>(method: M, handler: (params: LspRequestParams<M>) => unknown) => {
-      c.onRequest(method, guarded((params: unknown) => handler(parseParams(lspRequests[method], params, method) as LspRequestParams<M>)));
+      c.onRequest(method, guarded((...args: unknown[]) => handler(parseParams(lspRequests[method], requestParams(args, method), method) as LspRequestParams<M>)));
     };
     standard('workspace/symbol', (params) => this.workspaceSymbols(params.query));
     standard('textDocument/codeAction', (params) => this.codeActions(params));
@@ -89,34 +117,49 @@ export class LspClientSession implements AttachedClient {
     this.documents.onDidClose(({ document }) => this.bufferClosed(document.uri));
     this.documents.listen(c);
     for (const method of Object.keys(clientRequests) as ClientRequestMethod[]) {
-      c.onRequest(method, guarded((params: unknown) => this.handleRequest(method, parseParams(clientRequests[method][0], params, method))));
+      c.onRequest(method, guarded((...args: unknown[]) => this.handleRequest(method, parseParams(clientRequests[method][0], requestParams(args, method), method))));
     }
     c.listen();
   }
 
   notify(method: string, params: unknown): void {
-    if (!this.disposed) void this.connection.sendNotification(method, params).catch(() => undefined);
+    if (this.disposed) return;
+    void this.connection.sendNotification(method, params).catch(() => undefined);
+    if (method === 'codeloop/sessionUpdate') this.sessionUpdated(params as SessionUpdate);
   }
 
   private initialize(params: InitializeParams): InitializeResult {
     this.name = params.clientInfo ? `${params.clientInfo.name}${params.clientInfo.version ? ` ${params.clientInfo.version}` : ''}` : 'unknown client';
-    this.initializationOptions = params.initializationOptions;
+    this.initializationOptions = { values: params.initializationOptions, source: `initializationOptions from ${this.name}` };
     this.supportsProgress = params.capabilities.window?.workDoneProgress === true;
+    this.advertisesFolders = Boolean(params.capabilities.workspace?.workspaceFolders);
+    this.workspaceEditCapabilities = params.capabilities.workspace?.workspaceEdit;
     const folders: WorkspaceFolder[] = params.workspaceFolders
       ?? (params.rootUri ? [{ uri: params.rootUri, name: path.basename(folderPath(params.rootUri)) }] : []);
     this.pendingFolders = folders;
     return { capabilities: serverCapabilities(), serverInfo: { name: 'codeloop', version: this.context.version } };
   }
 
-  private attachInitialFolders(): void {
+  private initialized(): void {
+    // Only now (after the library has filled in the capabilities) does subscribing not trigger a registration.
+    if (this.advertisesFolders) this.connection.workspace.onDidChangeWorkspaceFolders((event) => this.changeFolders(event.added, event.removed));
     this.changeFolders(this.pendingFolders, []);
     this.pendingFolders = [];
   }
 
-  private changeFolders(added: WorkspaceFolder[], removed: WorkspaceFolder[]): void {
+  private changeFolders(allAdded: WorkspaceFolder[], allRemoved: WorkspaceFolder[]): void {
+    // Neovim 0.7 pads each change with an empty folder `{}`: only entries naming a file URI count.
+    const valid = (folders: WorkspaceFolder[]) => (Array.isArray(folders) ? folders : [])
+      .filter((folder) => typeof folder?.uri === 'string' && folder.uri.startsWith('file:'));
+    const added = valid(allAdded);
+    const removed = valid(allRemoved);
     for (const folder of removed) {
-      const workspace = this.workspaces().find((candidate) => candidate.root === folderPath(folder.uri));
-      if (workspace) void this.context.registry.detach(this, workspace.root);
+      const dir = folderPath(folder.uri);
+      this.refusedFolders.delete(dir);
+      const root = this.folderRoots.get(dir);
+      this.folderRoots.delete(dir);
+      // Two folders of one repository share its workspace: it stays while either is open.
+      if (root !== undefined && ![...this.folderRoots.values()].includes(root)) void this.context.registry.detach(this, root);
     }
     for (const folder of added) void this.attach(folderPath(folder.uri));
   }
@@ -138,9 +181,12 @@ export class LspClientSession implements AttachedClient {
     try {
       workspace = this.context.registry.attach(dir, this, this.initializationOptions, (done, total) => {
         tell((progress) => progress.report(total ? Math.floor((done / total) * 100) : 100, `${done}/${total} files`));
-      });
+      }, (warning) => this.tell(MessageType.Warning, warning));
+      this.folderRoots.set(dir, workspace.root);
     } catch (error) {
-      this.showError(errorMessage(error));
+      const reason = `the folder ${dir} was not opened: ${errorMessage(error)}`;
+      this.refusedFolders.set(dir, reason);
+      this.showError(reason);
       return;
     }
     if (this.supportsProgress && workspace.indexing) {
@@ -188,6 +234,7 @@ export class LspClientSession implements AttachedClient {
     // Under a root yet refused: says which link leads out
     const under = this.workspaces().find((workspace) => isUriUnder(workspace.root, uri));
     if (under) uriToWorkspacePath(under.root, uri);
+    for (const [folder, reason] of this.refusedFolders) if (isUriInside(folder, uri)) throw new CodeloopError('invalidConfig', reason);
     throw new CodeloopError('pathOutsideWorkspace', `${uri} is not inside any workspace folder this client opened`);
   }
 
@@ -223,14 +270,15 @@ export class LspClientSession implements AttachedClient {
   private changeConfiguration(settings: unknown): void {
     const section = (settings as { codeloop?: unknown } | null)?.codeloop;
     if (section === undefined) return;
-    const parsed = ConfigSchema.safeParse(section);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      this.showError(`invalid settings at ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+    const overrides = { values: section, source: `workspace/didChangeConfiguration from ${this.name}` };
+    try {
+      for (const workspace of this.workspaces()) loadConfig(workspace.root, overrides, process.env, (warning) => this.tell(MessageType.Warning, warning));
+    } catch (error) {
+      this.showError(errorMessage(error));
       return;
     }
     // Index settings shape a shared index: they apply when a workspace is next opened by its first client.
-    this.initializationOptions = section;
+    this.initializationOptions = overrides;
   }
 
   private workspaceSymbols(query: string): SymbolInformation[] {
@@ -249,18 +297,26 @@ export class LspClientSession implements AttachedClient {
   }
 
   private codeActions(params: LspRequestParams<'textDocument/codeAction'>): CodeAction[] {
-    const { workspace, relativePath } = this.workspaceOf(params.textDocument.uri);
-    const text = this.documents.get(params.textDocument.uri)?.getText() ?? workspace.index.readText(relativePath) ?? '';
+    const uri = params.textDocument.uri;
+    const owner = this.workspaces().find((workspace) => isUriInside(workspace.root, uri));
+    // Outside every workspace (the plan or diff codeloop opened): only the sessions' own actions.
+    const workspaces = owner ? [owner] : this.workspaces();
+    const sessions = workspaces.flatMap((workspace) => this.context.agent.list(workspace.root))
+      .filter((session) => !FINAL_SESSION_STATES.has(session.state)).map((session) => this.summaryOf(session));
+    if (!owner) {
+      if (!this.workspaces().length) this.workspaceOf(uri); // says why (a refused folder) or that there is none
+      return codeActionsFor({ uri, text: '', range: params.range, diagnostics: [], only: params.context.only, symbols: [], sessions });
+    }
+    const relativePath = uriToWorkspacePath(owner.root, uri);
+    const text = this.documents.get(uri)?.getText() ?? owner.index.readText(relativePath) ?? '';
     return codeActionsFor({
-      uri: params.textDocument.uri,
+      uri,
       text,
       range: params.range,
       diagnostics: params.context.diagnostics,
       only: params.context.only,
-      symbols: workspace.index.symbolsInFile(relativePath),
-      proposals: this.context.agent.list(workspace.root)
-        .filter((session) => session.state === 'awaitingApproval' || session.state === 'awaitingPlanApproval' || session.state === 'interrupted')
-        .map((session) => this.summaryOf(session)),
+      symbols: owner.index.symbolsInFile(relativePath),
+      sessions,
     });
   }
 
@@ -269,26 +325,62 @@ export class LspClientSession implements AttachedClient {
     if (!(command in commands)) throw new ResponseError(LSPErrorCodes.RequestFailed, `codeloop: unknown command ${JSON.stringify(params.command)}`);
     const [first] = params.arguments ?? [];
     const raw = typeof first === 'string' ? commandArgumentsFromString(command, first) : first;
-    switch (command) {
-      case 'codeloop.startTask':
-        return this.startTask(parseParams(commands[command], raw, command));
-      case 'codeloop.approvePlan':
-        return this.handleRequest('codeloop/approvePlan', parseParams(commands[command], raw, command));
-      case 'codeloop.applyProposal':
-        return this.applyProposal(parseParams(commands[command], raw, command));
-      case 'codeloop.showProposal':
-        return this.showProposal(parseParams(commands[command], raw, command).sessionId);
-      case 'codeloop.rejectProposal':
-        return this.handleRequest('codeloop/reject', parseParams(commands[command], raw, command));
-      case 'codeloop.cancelTask':
-        return this.handleRequest('codeloop/cancel', parseParams(commands[command], raw, command));
-      case 'codeloop.resumeSession':
-        return this.handleRequest('codeloop/resume', parseParams(commands[command], raw, command));
-      case 'codeloop.pauseSession':
-        return this.handleRequest('codeloop/pause', parseParams(commands[command], raw, command));
-      case 'codeloop.steerSession':
-        return this.handleRequest('codeloop/steer', parseParams(commands[command], raw, command));
+    if (command === 'codeloop.startTask') {
+      const args = parseParams(commands[command], raw, command);
+      return this.startTask({ ...args, ...(args.prompt ? { prompt: args.prompt } : this.newestCommentTask()) });
     }
+    const args: CommandArguments<typeof command> = parseParams(commands[command], raw, command);
+    const sessionId = args.sessionId ?? this.newestSessionFor(command);
+    switch (command) {
+      case 'codeloop.approvePlan':
+        return this.handleRequest('codeloop/approvePlan', { ...args, sessionId });
+      case 'codeloop.showPlan':
+        return this.showPlan(sessionId);
+      case 'codeloop.applyProposal':
+        return this.applyProposal({ ...args, sessionId });
+      case 'codeloop.showProposal':
+        return this.showProposal(sessionId);
+      case 'codeloop.rejectPlan':
+      case 'codeloop.rejectProposal':
+        return this.handleRequest('codeloop/reject', { ...args, sessionId });
+      case 'codeloop.cancelTask':
+        return this.handleRequest('codeloop/cancel', { sessionId });
+      case 'codeloop.resumeSession':
+        return this.handleRequest('codeloop/resume', { sessionId });
+      case 'codeloop.pauseSession':
+        return this.handleRequest('codeloop/pause', { sessionId });
+      case 'codeloop.steerSession':
+        return this.handleRequest('codeloop/steer', { sessionId, message: parseParams(commands[command], raw, command).message });
+    }
+  }
+
+  /** The newest session of this client's workspaces a command without a sessionId can act on. */
+  private newestSessionFor(command: Exclude<CommandId, 'codeloop.startTask'>): string {
+    const states = COMMAND_STATES[command];
+    const session = this.workspaces().flatMap((workspace) => this.context.agent.list(workspace.root))
+      .filter((candidate) => states.includes(candidate.state))
+      .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
+    if (!session) throw new CodeloopError('invalidArgument', `${command}: no session is ${states.join(' or ')} in this editor's workspaces`);
+    return session.sessionId;
+  }
+
+  /**
+   * What startTask runs when the client sent no prompt (Helix's command picker sends no arguments): the newest
+   * `codeloop:` comment in the buffers this client edited, newest buffer first, that no session runs yet.
+   */
+  private newestCommentTask(): { prompt: string; kind: 'commentTask'; uri: string; range: { start: { line: number; character: number }; end: { line: number; character: number } } } {
+    const running = new Set(this.workspaces().flatMap((workspace) => this.context.agent.list(workspace.root)).filter((s) => !FINAL_SESSION_STATES.has(s.state)).map((s) => s.prompt));
+    const documents = this.documents.all().sort((a, b) => b.version - a.version);
+    for (const document of documents) {
+      const lines = document.getText().split('\n');
+      for (let line = lines.length - 1; line >= 0; line--) {
+        const directive = commentDirective(lines[line]);
+        if (directive && !running.has(directive)) {
+          return { prompt: directive, kind: 'commentTask', uri: document.uri, range: { start: { line, character: 0 }, end: { line, character: lines[line].length } } };
+        }
+      }
+    }
+    throw new CodeloopError('invalidArgument', 'codeloop.startTask needs a prompt: write a comment such as "// codeloop: add a --verbose flag" in a file and run it again (or use the code action on that line)');
   }
 
   private summaryOf(session: SessionRecord) {
@@ -325,55 +417,80 @@ export class LspClientSession implements AttachedClient {
       config.agent, model,
       { prompt: params.prompt, kind: params.kind, path: relativePath, range: params.range, autoApprovePlan: params.autoApprovePlan },
     );
-    void this.followWithProgress(session.sessionId);
+    void this.follow(session.sessionId);
     return { sessionId: session.sessionId };
   }
 
   /**
-   * Follows a session for the client that started it: `$/progress` while it works, a message when it waits for
-   * the user, and the auto-apply rules when its proposal qualifies.
+   * Follows a session for the client that started it (or sent it back to work): `$/progress` saying what it
+   * does while it works (see sessionUpdated), then what to do next when it waits for the user, the plan or
+   * explanation as a document, and the auto-apply rules when its proposal qualifies.
    */
-  private async followWithProgress(sessionId: string): Promise<void> {
-    if (this.disposed) return;
+  private async follow(sessionId: string): Promise<void> {
+    if (this.disposed || this.following.has(sessionId)) return;
+    this.following.set(sessionId, null);
     const progress = this.supportsProgress ? await this.connection.window.createWorkDoneProgress().catch(() => null) : null;
-    const safe = (report: () => void) => {
-      try {
-        if (!this.disposed) report();
-      } catch {
-        // the client went away
-      }
-    };
-    safe(() => progress?.begin('codeloop: working', undefined, this.context.agent.get(sessionId).prompt.slice(0, 80), true));
+    const session = this.context.agent.get(sessionId);
+    this.following.set(sessionId, progress);
+    this.report(() => progress?.begin(`codeloop ${quoted(session.prompt)}`, undefined, session.state === 'planning' ? 'planning' : 'working', true));
     const stopListening = this.context.agent.onModelProgress(sessionId, (characters) => {
-      safe(() => progress?.report(`model writing… ${characters} characters`));
+      this.report(() => progress?.report(`model writing… ${characters} characters`));
     });
     const settled = await this.context.agent.nextSettle(sessionId);
     stopListening();
-    safe(() => progress?.done());
+    this.following.delete(sessionId);
+    const summary = this.summaryOf(settled);
+    this.report(() => progress?.done());
+    if (this.disposed) return;
     const auto = this.context.agent.autoApplyVerdict(sessionId);
-    if (auto.allowed && !this.disposed) {
+    if (auto.allowed) {
       const result = await this.applyProposal({ sessionId }).catch((error) => ({ applied: false, conflicts: [errorMessage(error)] }));
-      this.tell(MessageType.Info, result.applied ? `applied without asking (${auto.reason})` : `could not auto-apply: ${result.conflicts.join(', ')}`);
+      if (result.applied) this.tell(MessageType.Info, `applied without asking (${auto.reason}; ${summary.verdict?.text ?? 'no tests ran'})`);
+      else this.tell(MessageType.Warning, `could not auto-apply: ${result.conflicts.join(', ')}`);
       return;
     }
-    const what = settled.state === 'awaitingApproval' ? 'proposal ready: use the code action "Apply proposal" or "Show proposal"'
-      : settled.state === 'awaitingPlanApproval' ? `plan ready: use the code action "Approve plan"\n${settled.plan ?? ''}`
-        : `${settled.state}${settled.error ? `: ${settled.error}` : ''}`;
-    this.tell(MessageType.Info, what);
-    if (settled.state === 'awaitingPlanApproval') void this.followWithProgress(sessionId);
-    // An explanation is the session's answer, not an edit: show it as a document.
-    if (settled.kind === 'explain' && settled.summary) {
-      const file = path.join(stateHome(), 'explanations', `${sessionId}.md`);
-      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-      fs.writeFileSync(file, `# ${settled.prompt}\n\n${settled.summary}\n`);
-      await this.connection.window.showDocument({ uri: pathToFileURL(file).href, takeFocus: true }).catch(() => undefined);
+    const message = settledMessage({ ...summary, error: settled.error });
+    this.tell(message.type, message.text);
+    if (settled.state === 'awaitingPlanApproval') {
+      await this.showPlan(sessionId).catch(() => undefined);
+      void this.follow(sessionId);
+    }
+    if (settled.state === 'finished' && settled.kind === 'explain' && settled.summary) {
+      await this.connection.window.showDocument({ uri: writeExplanationDocument(settled), takeFocus: true }).catch(() => undefined);
+    }
+  }
+
+  /** Tells the client something through a progress, never failing when the client has gone. */
+  private report(send: () => void): void {
+    try {
+      if (!this.disposed) send();
+    } catch {
+      // the client went away
     }
   }
 
   /**
-   * Sends the proposal to this client as a versioned WorkspaceEdit, each file rebased onto its text now (the open
-   * buffer, else the disk): later edits that touch none of the proposal's hunks are kept; a hunk that was also
-   * edited is a conflict naming the file and lines, and that file is left alone.
+   * Every session update of this client's workspaces passes here: the ones it follows move their progress on;
+   * a session another editor (or the CLI) took to its end is announced, since this editor may be waiting on it.
+   */
+  private sessionUpdated(update: SessionUpdate): void {
+    const progress = this.following.get(update.sessionId);
+    if (progress) {
+      const message = progressMessage(update);
+      if (message) this.report(() => progress.report(message));
+      return;
+    }
+    if (this.following.has(update.sessionId) || !FINAL_SESSION_STATES.has(update.state) || update.event.type === 'proposal') return;
+    if (this.changedHere.delete(update.sessionId)) return;
+    const session = this.context.agent.get(update.sessionId);
+    const message = settledMessage({ ...this.summaryOf(session), error: session.error }, ' (from another editor)');
+    this.tell(message.type, message.text);
+  }
+
+  /**
+   * Sends the proposal to this client as a WorkspaceEdit it can take (see proposalWorkspaceEdit), each file
+   * rebased onto its text now (the open buffer, else the disk): later edits that touch none of the proposal's
+   * hunks are kept; a hunk that was also edited is a conflict naming the file and lines, and that file is left alone.
    */
   private async applyProposal(params: RequestParams<'codeloop/applyProposal'>): Promise<RequestResult<'codeloop/applyProposal'>> {
     const session = this.ownSession(params.sessionId);
@@ -389,21 +506,37 @@ export class LspClientSession implements AttachedClient {
     });
     const files = plan.files.filter((file) => file.action !== 'unchanged');
     if (!files.length) return { applied: plan.files.length > 0 && plan.conflicts.length === 0, conflicts: plan.conflicts };
-    const documentChanges = proposalDocumentChanges(files, (relative) => workspacePathToUri(session.root, relative),
-      (uri) => this.documents.get(uri)?.version ?? null);
-    const result = await this.connection.workspace.applyEdit({ label: `codeloop: ${session.prompt.slice(0, 60)}`, edit: { documentChanges } });
-    if (result.applied && plan.conflicts.length === 0) this.context.agent.markApplied(session.sessionId, plan.files.map((file) => file.path));
-    return { applied: result.applied, conflicts: plan.conflicts };
+    const { edit, deleteAfterwards } = proposalWorkspaceEdit(files, (relative) => workspacePathToUri(session.root, relative),
+      (uri) => this.documents.get(uri)?.version ?? null, this.workspaceEditCapabilities);
+    const result = await this.connection.workspace.applyEdit({ label: `codeloop: ${session.prompt.slice(0, 60)}`, edit });
+    if (!result.applied) {
+      this.tell(MessageType.Error, `${this.name} did not apply the proposal ${quoted(session.prompt)}${result.failureReason ? `: ${result.failureReason}` : ''}`);
+      return { applied: false, conflicts: plan.conflicts };
+    }
+    // Only files the plan found unchanged since the proposal (read through the confined diskText) are deleted.
+    for (const relative of deleteAfterwards) fs.rmSync(path.join(session.root, relative), { force: true });
+    if (deleteAfterwards.length) this.tell(MessageType.Info, `deleted ${deleteAfterwards.join(', ')} (the proposal removes them)`);
+    if (plan.conflicts.length === 0) {
+      this.changedHere.add(session.sessionId);
+      this.context.agent.markApplied(session.sessionId, plan.files.map((file) => file.path));
+    }
+    return { applied: true, conflicts: plan.conflicts };
   }
 
-  /** Writes the proposal's diff under the state dir and asks the editor to open it. */
+  /** Writes the proposal's diff, headed by its verdict, under the state dir and asks the editor to open it. */
   private async showProposal(sessionId: string): Promise<{ uri: string }> {
     const session = this.ownSession(sessionId);
     if (!session.diff) throw new CodeloopError('invalidArgument', `session ${sessionId} has no proposal (it is ${session.state})`);
-    const file = path.join(stateHome(), 'proposals', `${sessionId}.diff`);
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    fs.writeFileSync(file, session.diff);
-    const uri = pathToFileURL(file).href;
+    const uri = writeProposalDocument(session, this.summaryOf(session).verdict);
+    await this.connection.window.showDocument({ uri, takeFocus: true }).catch(() => undefined);
+    return { uri };
+  }
+
+  /** Writes the plan as a document under the state dir and asks the editor to open it. */
+  private async showPlan(sessionId: string): Promise<{ uri: string }> {
+    const session = this.ownSession(sessionId);
+    if (!session.plan) throw new CodeloopError('invalidArgument', `session ${sessionId} has no plan yet (it is ${session.state})`);
+    const uri = writePlanDocument(session);
     await this.connection.window.showDocument({ uri, takeFocus: true }).catch(() => undefined);
     return { uri };
   }
@@ -418,14 +551,19 @@ export class LspClientSession implements AttachedClient {
       },
       'codeloop/reject': (p) => {
         const session = this.ownSession(p.sessionId);
-        this.context.agent.reject(p.sessionId, p.feedback, () => this.sessionHost(session.root));
-        if (p.feedback) void this.followWithProgress(p.sessionId);
+        this.changedHere.add(p.sessionId);
+        const after = this.context.agent.reject(p.sessionId, p.feedback, () => this.sessionHost(session.root));
+        const what = session.state === 'awaitingPlanApproval' ? 'plan' : 'proposal';
+        if (p.feedback) {
+          this.tell(MessageType.Info, `sent your feedback on the ${what} of ${quoted(session.prompt)}: it is ${what === 'plan' ? 'planning' : 'working'} again`);
+          void this.follow(p.sessionId);
+        } else this.tell(MessageType.Info, `rejected the ${what} of ${quoted(session.prompt)} (${after.state}; its transcript stays in codeloop/getSession)`);
         return null;
       },
       'codeloop/resume': (p) => {
         const session = this.ownSession(p.sessionId);
         this.context.agent.resume(p.sessionId, this.sessionHost(session.root));
-        void this.followWithProgress(p.sessionId);
+        void this.follow(p.sessionId);
         return null;
       },
       'codeloop/pause': (p) => {
@@ -439,12 +577,17 @@ export class LspClientSession implements AttachedClient {
         return null;
       },
       'codeloop/cancel': (p) => {
-        this.ownSession(p.sessionId);
+        const session = this.ownSession(p.sessionId);
+        this.changedHere.add(p.sessionId);
         this.context.agent.cancel(p.sessionId);
+        this.tell(MessageType.Info, `cancelled ${quoted(session.prompt)}`);
         return null;
       },
       'codeloop/applyProposal': (p) => this.applyProposal(p),
-      'codeloop/getSession': (p) => ({ ...this.ownSession(p.sessionId), events: this.context.agent.events(p.sessionId) }),
+      'codeloop/getSession': (p) => {
+        const session = this.ownSession(p.sessionId);
+        return { ...session, verdict: this.summaryOf(session).verdict, events: this.context.agent.events(p.sessionId) };
+      },
       'codeloop/listSessions': () => ({
         sessions: this.workspaces().flatMap((workspace) => this.context.agent.list(workspace.root)).map((session) => this.summaryOf(session)),
       }),

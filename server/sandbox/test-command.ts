@@ -1,6 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+/** pytest's default discovery names (`python_files = test_*.py *_test.py`, https://docs.pytest.org/en/stable/reference/reference.html#confval-python_files). */
+const PYTEST_FILE = /^(test_.*|.*_test)\.py$/;
+
+/** Whether the root, or its `tests/`/`test/` folder, holds a file pytest would collect. */
+function hasPythonTests(root: string): boolean {
+  return ['.', 'tests', 'test'].some((folder) => {
+    try {
+      return fs.readdirSync(path.join(root, folder)).some((name) => PYTEST_FILE.test(name));
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** The project's test command, detected from what the workspace holds (null when nothing says how to test). */
 export function detectTestCommand(root: string): string | null {
   const exists = (file: string) => fs.existsSync(path.join(root, file));
@@ -16,7 +30,7 @@ export function detectTestCommand(root: string): string | null {
       // not JSON: fall through to the other detectors
     }
   }
-  if (exists('pytest.ini') || exists('pyproject.toml') || exists('setup.cfg') || exists('tox.ini')) return 'python3 -m pytest -q';
+  if (['pytest.ini', 'pyproject.toml', 'setup.cfg', 'tox.ini', 'setup.py'].some(exists) || hasPythonTests(root)) return 'python3 -m pytest -q';
   if (exists('go.mod')) return 'go test ./...';
   if (exists('Cargo.toml')) return 'cargo test';
   if (exists('Makefile') && /^test:/m.test(fs.readFileSync(path.join(root, 'Makefile'), 'utf8'))) return 'make test';

@@ -1,4 +1,4 @@
-import { loadConfig } from '../config/load-config.js';
+import { loadConfig, type ConfigOverrides } from '../config/load-config.js';
 import type { IndexProblem } from '../index/index-problems.js';
 import type { SyncProgress } from '../index/index-writer.js';
 import { WorkspaceIndex } from '../index/workspace-index.js';
@@ -89,12 +89,15 @@ export class WorkspaceRegistry {
 
   constructor(private readonly onIndexError: (root: string, error: unknown) => void) {}
 
-  /** Opens (or joins) the workspace containing `dir` for a client. Config overrides apply when it is first opened. */
-  attach(dir: string, client: AttachedClient, overrides?: unknown, onProgress?: SyncProgress): Workspace {
+  /**
+   * Opens (or joins) the workspace containing `dir` for a client. Config overrides apply when it is first
+   * opened; unknown settings go to `warn`; a wrong setting throws `invalidConfig` naming where it came from.
+   */
+  attach(dir: string, client: AttachedClient, overrides?: ConfigOverrides, onProgress?: SyncProgress, warn?: (message: string) => void): Workspace {
     const root = resolveWorkspaceRoot(dir);
     let workspace = this.workspaces.get(root);
     if (!workspace) {
-      const config = loadConfig(root, overrides);
+      const config = loadConfig(root, overrides, process.env, warn);
       const index = WorkspaceIndex.open(root, config.index);
       const created: Workspace = new Workspace(root, index, onProgress, (error) => this.onIndexError(root, error));
       // Sent after every write (each burst of typing): only cheap facts, no table-wide counts.

@@ -15,6 +15,20 @@ export const FIRST_FIX: FakeStep[] = [
   { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'add adds' } }] },
 ];
 
+/** The first fix plus a new file (created through the editor's own edit machinery). */
+export const NEW_FILE = 'exports.double = (x) => 2 * x;\n';
+export const FIX_WITH_NEW_FILE: FakeStep[] = [
+  ...FIRST_FIX.slice(0, 2),
+  { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/double.js', content: NEW_FILE } }] },
+  FIRST_FIX[2],
+];
+
+/** An explanation session: a plan, then done with the answer. */
+export const EXPLAIN: FakeStep[] = [
+  { kind: 'text', content: '1. Read add' },
+  { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'add adds its two arguments.' } }] },
+];
+
 /** Its revision after the user rejects with "write it as b + a". */
 export const REVISION: FakeStep[] = [
   { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/math.js', blocks: [{ search: 'a + b', replace: 'b + a' }] } }] },
@@ -30,7 +44,7 @@ export interface CalcProject {
 }
 
 /** Creates the project, a private codeloop state and config, and the scripted model; registers their cleanup. */
-export async function calcProject(steps: FakeStep[], cleanups: (() => unknown)[]): Promise<CalcProject> {
+export async function calcProject(steps: FakeStep[], cleanups: (() => unknown)[], agent: Record<string, unknown> = {}): Promise<CalcProject> {
   const root = fs.realpathSync(makeTree({
     'package.json': JSON.stringify({ name: 'calc', scripts: { test: 'node test.js' } }),
     'src/math.js': BROKEN_MATH,
@@ -41,7 +55,7 @@ export async function calcProject(steps: FakeStep[], cleanups: (() => unknown)[]
   cleanups.push(() => removeTree(root, state), () => fake.close());
   fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
   fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({
-    model: { baseURL: fake.baseURL, model: 'fake', maxRetries: 0 }, agent: { autoApprovePlan: true },
+    model: { baseURL: fake.baseURL, model: 'fake', maxRetries: 0 }, agent: { autoApprovePlan: true, ...agent },
   }));
   const env = {
     ...process.env, HOME: state, XDG_STATE_HOME: state, XDG_CONFIG_HOME: path.join(state, 'config'),
@@ -58,7 +72,8 @@ export async function runEditor(command: string, args: string[], project: CalcPr
   let output = '';
   child.stdout.on('data', (chunk) => { output += chunk; });
   child.stderr.on('data', (chunk) => { output += chunk; });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+  // Generous: the editors' own waits (tens of seconds each) must run out first, and say what they waited for.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
   const code = await new Promise((resolve) => child.on('close', resolve));
   clearTimeout(timer);
   if (!fs.existsSync(out)) throw new Error(`${command} exited ${code} without a result:\n${output}`);
@@ -77,4 +92,24 @@ export function hasEmacsWithEglot(): boolean {
 /** The first line of `COMMAND --version` ('' when it cannot run). */
 export function versionOf(command: string): string {
   return spawnSync(command, ['--version'], { encoding: 'utf8' }).stdout?.split('\n')[0] ?? '';
+}
+
+/**
+ * A `codeloop` command on PATH, as an installed one would be: the returned folder goes first in PATH. Its daemon
+ * (started by `codeloop lsp`) is stopped at cleanup.
+ */
+export function codeloopOnPath(project: CalcProject, cleanups: (() => unknown)[]): string {
+  const bin = path.join(project.state, 'bin');
+  fs.mkdirSync(bin, { recursive: true });
+  fs.writeFileSync(path.join(bin, 'codeloop'), `#!/bin/sh\nexec '${process.execPath}' '${CLI_PATH}' "$@"\n`, { mode: 0o755 });
+  cleanups.push(() => spawnSync(path.join(bin, 'codeloop'), ['daemon', 'stop'], { env: project.env, stdio: 'ignore', timeout: 20_000 }));
+  return bin;
+}
+
+/** The fenced block that follows `<!-- snippet: NAME -->` in README.md, verbatim. */
+export function readmeSnippet(name: string): string {
+  const readme = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const match = new RegExp(`<!-- snippet: ${name} -->\\n\`\`\`\\w*\\n([\\s\\S]*?)\`\`\`\\n`).exec(readme);
+  if (!match) throw new Error(`README.md has no snippet ${name}`);
+  return match[1];
 }

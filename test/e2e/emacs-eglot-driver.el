@@ -50,7 +50,15 @@
         (let* ((apply-action (funcall pick "codeloop: Apply proposal"))
                (applied (funcall run apply-action)))
           (e2e-wait (lambda () (buffer-modified-p)) "the edit")
-          (save-buffer)
+          ;; The proposal also creates a file: eglot opened it as a buffer; save them all, as a user would.
+          (save-some-buffers t)
+          ;; An explanation ends as "finished" and opens as a document, never "applied".
+          (jsonrpc-request server :workspace/executeCommand
+                           (list :command "codeloop.startTask"
+                                 :arguments (vector (list :prompt "explain add" :kind "explain" :uri (eglot--path-to-uri file)))))
+          (e2e-wait (lambda () (member "finished" e2e-states)) "the explanation")
+          (e2e-wait (lambda () (seq-find (lambda (b) (string-match-p "explanations/.*\\.md\\'" (or (buffer-file-name b) ""))) (buffer-list)))
+                    "the explanation document")
           (e2e-finish (list :status "ok" :task (plist-get task :title) :apply (plist-get apply-action :title)
-                            :applied (plist-get applied :applied))))))
+                            :applied (plist-get applied :applied) :states (vconcat (reverse e2e-states)))))))
   (error (e2e-finish (list :status "error" :error (format "%S" err)))))

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeStateHome } from '../helpers/fixture-tree.js';
-import { calcProject, FIRST_FIX, hasEmacsWithEglot, mathFile, REVISION, runEditor } from './calc-project.js';
+import { calcProject, EXPLAIN, FIRST_FIX, FIX_WITH_NEW_FILE, hasEmacsWithEglot, mathFile, NEW_FILE, REVISION, runEditor } from './calc-project.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const STOCK_DRIVER = path.join(HERE, 'emacs-eglot-driver.el');
@@ -20,22 +20,46 @@ afterEach(async () => {
 
 // Real editors under a loaded machine: a rare timing miss is retried rather than failing the run.
 describe.skipIf(!hasEmacs)('Emacs', { retry: 2 }, () => {
-  it('stock eglot: code action → proposal → apply through eglot → saved file passes its test', async () => {
-    const project = await calcProject(FIRST_FIX, cleanups);
+  it('stock eglot (no resource operations): code action → proposal with its verdict → apply creates the new file too → explanation finished, as a document', async () => {
+    const project = await calcProject([...FIX_WITH_NEW_FILE, ...EXPLAIN], cleanups);
     const { result, output } = await runEditor('emacs', ['--batch', '-l', STOCK_DRIVER], project);
     expect(result, output).toMatchObject({ status: 'ok', task: 'codeloop: Run task in comment (make add add)', applied: true });
+    expect(result.apply).toBe('codeloop: Apply proposal "make add add" (+2 −2 in 2 files; tests passed)');
+    expect(output).toContain('codeloop: proposal ready for "make add add" — tests passed (npm test): code action "Apply proposal", "Show proposal" or "Reject proposal"');
+    expect(output).toContain('codeloop: explanation ready for "explain add" (opened as a document)');
+    expect(result.states).toContain('finished');
+    expect(result.states).not.toContain('failed');
     expect(mathFile(project)).toBe('exports.add = (a, b) => a + b;\n');
+    expect(fs.readFileSync(path.join(project.root, 'src/double.js'), 'utf8')).toBe(NEW_FILE);
     expect(spawnSync('node', ['test.js'], { cwd: project.root }).status).toBe(0);
   });
 
-  it('codeloop.el: codeloop-task → reject with feedback → revised proposal → codeloop-review → apply all → saved file passes', async () => {
+  it('codeloop.el: codeloop-task → codeloop-review with verdict → reject with feedback refreshes it → second review keeps its keys → apply all → saved file passes', async () => {
     const project = await calcProject([...FIRST_FIX, ...REVISION], cleanups);
     const { result, output } = await runEditor('emacs', ['--batch', '-l', CLIENT_DRIVER], project, { E2E_PLUGIN: PLUGIN });
     expect(result.status, `${result.error}\n${output}`).toBe('ok');
     expect(result.modeline).toMatch(/^ codeloop\[\w+:awaitingApproval\]$/);
+    expect(result['first-review'].split('\n').slice(0, 3)).toEqual([
+      '# codeloop proposal: make add add', '# verdict: tests passed (npm test)',
+      '# a: apply the file at point · A: apply all · r: reject (asks for feedback) · q: close',
+    ]);
+    expect(result.binding).toBe('codeloop-review-apply-all');
     expect(result.review).toContain('+exports.add = (a, b) => b + a;');
     expect(mathFile(project)).toBe('exports.add = (a, b) => b + a;\n');
     expect(spawnSync('node', ['test.js'], { cwd: project.root }).status).toBe(0);
+  });
+
+  it('codeloop.el: the mode line shows sessions in a real terminal Emacs, never *invalid*', async () => {
+    const state = makeStateHome();
+    cleanups.push(() => fs.rmSync(state, { recursive: true, force: true }));
+    const init = path.join(state, 'init.el');
+    fs.writeFileSync(init, `(package-initialize)\n(add-to-list 'load-path ${JSON.stringify(PLUGIN)})\n(require 'codeloop)\n(codeloop-setup)\n(codeloop--track "abc123" "planning")\n`);
+    const session = `codeloop-modeline-${process.pid}`;
+    spawnSync('tmux', ['new-session', '-d', '-s', session, '-x', '160', '-y', '20', `emacs -nw -Q -l ${init} ${init}`]);
+    cleanups.push(() => spawnSync('tmux', ['kill-session', '-t', session]));
+    await expect.poll(() => spawnSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' }).stdout, { timeout: 30_000, interval: 500 })
+      .toContain('codeloop[abc123:planning]');
+    expect(spawnSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' }).stdout).not.toContain('*invalid*');
   });
 
   it('codeloop.el byte-compiles without warnings', () => {

@@ -4,10 +4,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI_PATH } from '../helpers/run-cli.js';
-import { BROKEN_MATH, calcProject, FIRST_FIX } from './calc-project.js';
+import { BROKEN_MATH, calcProject, codeloopOnPath, FIRST_FIX } from './calc-project.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
+const HELIX_CLIENT = path.resolve(HERE, '../../clients/helix');
 const HX = path.join(process.env.CODELOOP_EDITORS_DIR ?? path.resolve(HERE, '../../.editors'), 'bin', 'hx');
 const hxVersion = spawnSync(HX, ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? '';
 const hasTmux = spawnSync('tmux', ['-V'], { stdio: 'ignore' }).status === 0;
@@ -24,21 +24,23 @@ const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8
 
 // A terminal UI driven by keystrokes under a loaded machine: a rare timing miss is retried rather than failing the run.
 describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP`, { retry: 2 }, () => {
-  /** Helix in tmux on a project with a failing test and a `codeloop:` comment, with helpers to drive it. */
-  async function helix() {
-    const project = await calcProject(FIRST_FIX, cleanups);
+  /**
+   * Helix in tmux on a project with a failing test and a `codeloop:` comment, configured with the shipped
+   * clients/helix/languages.toml and config.toml as they are (codeloop on PATH, as installed), with helpers.
+   */
+  async function helix(steps = FIRST_FIX, agent: Record<string, unknown> = {}, start = true) {
+    const project = await calcProject(steps, cleanups, agent);
     const { root, state, env } = project;
+    const bin = codeloopOnPath(project, cleanups);
     const session = `codeloop-e2e-${process.pid}-${Date.now()}`;
     cleanups.push(() => spawnSync('tmux', ['kill-session', '-t', session]));
-    const config = path.join(state, 'config');
+    const config = env.XDG_CONFIG_HOME!;
     fs.mkdirSync(path.join(config, 'helix'), { recursive: true });
-    // The server command Helix runs: codeloop with this test's private state.
-    const server = path.join(state, 'codeloop-server.sh');
-    fs.writeFileSync(server, `#!/bin/sh\nexport XDG_STATE_HOME='${env.XDG_STATE_HOME}' XDG_CONFIG_HOME='${config}' OPENAI_API_KEY=sk-e2e\nexec '${process.execPath}' '${CLI_PATH}' lsp --standalone\n`, { mode: 0o755 });
-    fs.writeFileSync(path.join(config, 'helix', 'languages.toml'),
-      `[language-server.codeloop]\ncommand = "${server}"\n\n[[language]]\nname = "javascript"\nlanguage-servers = ["codeloop"]\n`);
-
-    tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '40', '-c', root, '-e', `XDG_CONFIG_HOME=${config}`, '-e', `HOME=${state}`, `${HX} src/math.js`);
+    for (const file of ['languages.toml', 'config.toml']) fs.copyFileSync(path.join(HELIX_CLIENT, file), path.join(config, 'helix', file));
+    const environment = ['XDG_CONFIG_HOME', 'XDG_STATE_HOME', 'CODELOOP_RUNTIME_DIR', 'OPENAI_API_KEY'].flatMap((name) => ['-e', `${name}=${env[name]}`]);
+    tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '40', '-c', root, ...environment, '-e', `HOME=${state}`,
+      // PATH through env(1): the shell tmux starts the command with resets PATH from -e.
+      `env PATH='${bin}:${process.env.PATH}' ${HX} src/math.js`);
     tmux('set-option', '-s', 'escape-time', '0');
     const screen = () => tmux('capture-pane', '-p', '-t', session);
     const until = async (what: string, condition: () => boolean, timeoutMs = 20_000) => {
@@ -70,9 +72,11 @@ describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP
       return menu;
     };
     await until('Helix to start', () => screen().includes('math.js'));
-    await pickAction('codeloop: Run task in comment');
-    await until('the proposal', () => screen().includes('proposal ready'));
-    return { root, state, screen, until, keys, pickAction };
+    if (start) {
+      await pickAction('codeloop: Run task in comment');
+      await until('the proposal', () => screen().includes('proposal ready'));
+    }
+    return { root, state, screen, until, keys, pickAction, openCodeActions };
   }
 
   it('Space a → Run task in comment → proposal → Space a → Apply proposal → :w → the test passes', async () => {
@@ -85,10 +89,45 @@ describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP
     keys(':q!', 'Enter');
   });
 
+  it('Space c w → codeloop.startTask runs the comment; the plan opens as a document; Space a there approves it; the verdict shows', async () => {
+    const { root, screen, until, keys, pickAction } = await helix(FIRST_FIX, { autoApprovePlan: false }, false);
+    const shown: string[] = [];
+    // The picker lists the commands of the servers that have started: open it until codeloop's are there.
+    await until('the command picker', () => {
+      keys('Escape');
+      spawnSync('sleep', ['0.3']);
+      keys('Space', 'c', 'w');
+      spawnSync('sleep', ['0.5']);
+      return screen().includes('codeloop.startTask');
+    }, 30_000);
+    keys('startTask');
+    spawnSync('sleep', ['0.3']);
+    keys('Enter');
+    await until('the plan as a document', () => screen().includes('# Plan: make add add'), 30_000);
+    shown.push(screen());
+    expect(screen()).toContain('1. Fix add');
+    await pickAction('codeloop: Approve plan');
+    // What the user sees meanwhile: a spinner in the statusline and (display-progress-messages in the shipped
+    // config.toml) what codeloop does, in the message line.
+    const seen = new Set<string>();
+    await until('the proposal', () => {
+      screen().split('\n').slice(-2).forEach((line) => seen.add(line.trim()));
+      return screen().includes('proposal ready');
+    }, 30_000);
+    // Each message shows only until the next: which ones a screen capture catches depends on timing.
+    expect([...seen]).toEqual(expect.arrayContaining([expect.stringMatching(/^\[[\w-]+\] (plan approved|editing src\/math\.js|running the tests \(npm test\)|tests passed)$/)]));
+    shown.push(screen());
+    expect(screen()).toContain('tests passed (npm test)');
+    const menu = await pickAction('codeloop: Apply proposal');
+    expect(menu.find((line) => line.includes('Apply proposal'))).toContain('(+1 −2 in 1 files; tests passed)');
+    keys(':wa', 'Enter');
+    await until('the save', () => fs.readFileSync(path.join(root, 'src/math.js'), 'utf8') === 'exports.add = (a, b) => a + b;\n');
+    keys(':qa!', 'Enter');
+  });
+
   it('Space a → Reject proposal leaves the file alone and the session rejected', async () => {
     const { root, state, until, keys, pickAction } = await helix();
     await pickAction('codeloop: Reject proposal');
-    // Standalone server, no daemon to ask: the session store says what happened.
     const store = new Database(path.join(state, 'codeloop', 'sessions.db'), { readonly: true });
     cleanups.push(() => store.close());
     await until('the rejection', () => store.prepare('SELECT state FROM sessions').pluck().get() === 'rejected');

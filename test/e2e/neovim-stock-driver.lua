@@ -6,6 +6,7 @@ local run = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':h')
 run(function(out)
   vim.cmd('edit ' .. vim.fn.fnameescape(os.getenv('E2E_FILE')))
   local states = {}
+  local progress = {}
   local client_id = vim.lsp.start_client({
     name = 'codeloop',
     cmd = { os.getenv('E2E_NODE'), os.getenv('E2E_CLI'), 'lsp', '--standalone' },
@@ -13,6 +14,12 @@ run(function(out)
     handlers = {
       ['codeloop/sessionUpdate'] = function(_, params) table.insert(states, params.state) end,
       ['codeloop/indexUpdate'] = function() end,
+      -- What Neovim's progress display (vim.lsp.status(), LspProgress) gets: titles and messages.
+      ['$/progress'] = function(_, params)
+        local value = params.value or {}
+        if value.title then table.insert(progress, value.title) end
+        if value.message then table.insert(progress, value.message) end
+      end,
     },
   })
   vim.lsp.buf_attach_client(0, client_id)
@@ -60,6 +67,7 @@ run(function(out)
   local apply = pick('codeloop: Apply proposal')
   out.apply = apply.title
   out.applied = execute(apply)
-  vim.cmd('write')
+  vim.cmd('wall')
   out.states = states
+  out.progress = progress
 end)

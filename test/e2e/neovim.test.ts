@@ -1,12 +1,15 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { calcProject, FIRST_FIX, mathFile, REVISION, runEditor, versionOf } from './calc-project.js';
+import { makeTree, removeTree } from '../helpers/fixture-tree.js';
+import { calcProject, FIRST_FIX, FIX_WITH_NEW_FILE, mathFile, NEW_FILE, REVISION, runEditor, versionOf } from './calc-project.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const STOCK_DRIVER = path.join(HERE, 'neovim-stock-driver.lua');
 const PLUGIN_DRIVER = path.join(HERE, 'neovim-plugin-driver.lua');
+const FOLDERS_DRIVER = path.join(HERE, 'neovim-folders-driver.lua');
 const PLUGIN = path.resolve(HERE, '../../clients/neovim');
 /** The system Neovim (Debian 12: 0.7.2) and the current one (0.10, from test/e2e/install-current-editors.sh). */
 const EDITORS_DIR = process.env.CODELOOP_EDITORS_DIR ?? path.resolve(HERE, '../../.editors');
@@ -28,13 +31,27 @@ afterEach(async () => {
 for (const nvim of NEOVIMS) {
   // Real editors under a loaded machine: a rare timing miss is retried rather than failing the run.
   describe.skipIf(!nvim.version)(`Neovim (${nvim.name}: ${nvim.version})`, { retry: 2 }, () => {
-    it('stock LSP client: code action → proposal → apply through Neovim\'s own machinery → saved file passes its test', async () => {
-      const project = await calcProject(FIRST_FIX, cleanups);
+    it('stock LSP client: code action → proposal → apply through Neovim\'s own machinery (a new file without an extra blank line) → saved file passes its test', async () => {
+      const project = await calcProject(FIX_WITH_NEW_FILE, cleanups);
       const { result, output } = await runEditor(nvim.command, ['--headless', '--clean', '-c', `luafile ${STOCK_DRIVER}`], project);
       expect(result, output).toMatchObject({ status: 'ok', task: 'codeloop: Run task in comment (make add add)', applied: { applied: true, conflicts: [] } });
-      expect(result.apply).toMatch(/^codeloop: Apply proposal "make add add" \(\+1 −2 in 1 files\)/);
+      expect(result.apply).toMatch(/^codeloop: Apply proposal "make add add" \(\+2 −2 in 2 files; tests passed\)/);
       expect(mathFile(project)).toBe('exports.add = (a, b) => a + b;\n');
+      expect(fs.readFileSync(path.join(project.root, 'src/double.js'), 'utf8')).toBe(NEW_FILE);
+      expect(result.progress).toEqual(expect.arrayContaining([
+        'codeloop "make add add"', 'planning', 'editing src/math.js', 'editing src/double.js', 'running the tests (npm test)', 'waiting for you: the proposal is ready',
+      ]));
       expect(spawnSync('node', ['test.js'], { cwd: project.root }).status).toBe(0);
+    });
+
+    it('stock LSP client: adding folder B and removing folder A moves codeloop to B', async () => {
+      const project = await calcProject([], cleanups);
+      const other = fs.realpathSync(makeTree({ 'b.js': 'function onlyInB() {}\n' }, { git: true }));
+      cleanups.push(() => removeTree(other));
+      const { result, output } = await runEditor(nvim.command, ['--headless', '--clean', '-c', `luafile ${FOLDERS_DRIVER}`], project, { E2E_OTHER: other });
+      expect(result.status, `${result.error}\n${output}`).toBe('ok');
+      expect(result.workspaces).toEqual([other]);
+      expect(result.symbols).toEqual(['onlyInB']);
     });
 
     it('stock LSP client: a line typed (unsaved) while the proposal waits is kept when it is applied', async () => {
@@ -53,12 +70,20 @@ for (const nvim of NEOVIMS) {
       expect(mathFile(project)).toBe('// codeloop: make add add\nexports.add = (a, b) => a - b - 0;\n');
     });
 
-    it('the plugin: :Codeloop task → reject with feedback → revised proposal → :CodeloopReview → A → saved file passes', async () => {
+    it('the plugin: :Codeloop task (statusline planning) → :CodeloopReview with verdict and keys → reject with feedback refreshes it → reopen → a on the header → saved file passes', async () => {
       const project = await calcProject([...FIRST_FIX, ...REVISION], cleanups);
       const { result, output } = await runEditor(nvim.command, ['--headless', '--clean', '-c', `luafile ${PLUGIN_DRIVER}`], project, { E2E_PLUGIN: PLUGIN });
       expect(result.status, `${result.error}\n${output}`).toBe('ok');
+      expect(result.status_at_start).toMatch(/^codeloop \w+:(planning|working|testing)$/);
       expect(result.status_line).toMatch(/^codeloop \w+:awaitingApproval$/);
+      expect(result.first_review.slice(0, 3)).toEqual([
+        '# codeloop proposal: make add add', '# verdict: tests passed (npm test)',
+        '# a: apply the file under the cursor · A: apply all · r: reject (asks for feedback) · q: close',
+      ]);
+      expect(result.first_review).toContain('+exports.add = (a, b) => a + b;');
       expect(result.review).toContain('+exports.add = (a, b) => b + a;');
+      expect(result.windows).toBe(2);
+      expect(result.final_status).toMatch(/^codeloop \w+:applied$/);
       expect(mathFile(project)).toBe('exports.add = (a, b) => b + a;\n');
       expect(spawnSync('node', ['test.js'], { cwd: project.root }).status).toBe(0);
     });

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { WorkDoneProgress } from 'vscode-languageserver';
@@ -15,7 +16,8 @@ export interface TestLspClient {
   appliedEdits: any[];
   shownDocuments: any[];
   stderr: () => string;
-  initialize(root: string, name?: string): Promise<any>;
+  /** `capabilities` replace the default ones (progress, workspace folders); `initializationOptions` go as given. */
+  initialize(root: string, name?: string, options?: { capabilities?: unknown; initializationOptions?: unknown }): Promise<any>;
   waitForNotification(method: string, predicate?: (params: any) => boolean, timeoutMs?: number): Promise<any>;
   close(): Promise<void>;
 }
@@ -49,19 +51,22 @@ export function startLspClient(args: string[], env: NodeJS.ProcessEnv, wrapper: 
     return null;
   });
   connection.onRequest('workspace/configuration', () => []);
-  // Apply edits like an editor would (whole-document replacements and file creation), and keep them for asserts.
-  connection.onRequest('workspace/applyEdit', (params: { edit: { documentChanges?: any[] } }) => {
+  // Apply edits like an editor applies them to a buffer loaded from disk (a new file: an empty buffer), in either
+  // form a server may send (documentChanges, changes), and keep them for asserts.
+  connection.onRequest('workspace/applyEdit', (params: { edit: { documentChanges?: any[]; changes?: Record<string, any[]> } }) => {
     appliedEdits.push(params);
+    const apply = (uri: string, edits: any[]) => {
+      const file = fileURLToPath(uri);
+      const before = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, TextDocument.applyEdits(TextDocument.create(uri, '', 0, before), edits));
+    };
     for (const change of params.edit.documentChanges ?? []) {
       if (change.kind === 'create' || change.kind === 'rename') continue;
       if (change.kind === 'delete') fs.rmSync(fileURLToPath(change.uri), { force: true });
-      else {
-        // Applied to the file as stored, like an editor applies an edit to a buffer loaded from disk
-        const file = fileURLToPath(change.textDocument.uri);
-        const before = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-        fs.writeFileSync(file, TextDocument.applyEdits(TextDocument.create(change.textDocument.uri, '', 0, before), change.edits));
-      }
+      else apply(change.textDocument.uri, change.edits);
     }
+    for (const [uri, edits] of Object.entries(params.edit.changes ?? {})) apply(uri, edits);
     return { applied: true };
   });
   connection.onRequest('window/showDocument', (params: unknown) => {
@@ -79,13 +84,17 @@ export function startLspClient(args: string[], env: NodeJS.ProcessEnv, wrapper: 
     appliedEdits,
     shownDocuments,
     stderr: () => stderr,
-    initialize(root, name = 'test-client') {
+    initialize(root, name = 'test-client', options = {}) {
       return connection.sendRequest('initialize', {
         processId: process.pid,
         clientInfo: { name },
         rootUri: pathToFileURL(root).href,
         workspaceFolders: [{ uri: pathToFileURL(root).href, name: 'root' }],
-        capabilities: { window: { workDoneProgress: true }, workspace: { workspaceFolders: true } },
+        capabilities: options.capabilities ?? {
+          window: { workDoneProgress: true },
+          workspace: { workspaceFolders: true, workspaceEdit: { documentChanges: true, resourceOperations: ['create', 'rename', 'delete'] } },
+        },
+        initializationOptions: options.initializationOptions,
       }).then(async (result) => {
         await connection.sendNotification('initialized', {});
         return result;

@@ -38,6 +38,16 @@ async function model(steps: FakeStep[], state: string, agent: Record<string, unk
 const edit = (search: string, replace: string) => ({ name: 'propose_edit', arguments: { path: 'src/math.js', blocks: [{ search, replace }] } });
 
 describe('codeloop run (agent through the CLI, real openai SDK against a scripted endpoint)', () => {
+  it('prints the verdict after the diff: the tests that still fail, the command, the last failure', async () => {
+    const { root, state } = project();
+    await model([{ kind: 'text', content: '1. Fix add' }, { kind: 'tools', calls: [edit('a - b', 'a * b')] }, { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'tried' } }] }], state, { maxRepairs: 0 });
+    const result = await runCliAsync(['run', 'make the failing test pass'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: SECRET } });
+    expect(result.stdout).toContain('+exports.add = (a, b) => a * b;');
+    expect(result.stderr).toContain('tests (npm test): failed (exit 1)');
+    expect(result.stderr).toMatch(/verdict: tests FAILED \(npm test\); the tests still fail after 0 repairs\nlast failure:\n(  .*\n)*  add\(2, 3\) should be 5, got 6\n/);
+    expect(result.stderr).toContain('not applied; run again with --yes to apply without asking');
+  });
+
   it('plans, edits, runs the failing tests, repairs, and applies with --yes', async () => {
     const { root, state } = project();
     const fake = await model([

@@ -62,7 +62,7 @@ describe('the agent through LSP', () => {
     expect(client.progress).toContainEqual(expect.objectContaining({ kind: 'report', message: expect.stringMatching(/^model writing… \d+ characters$/) }));
 
     const offered = (await actions(client, uri)).map((action) => action.title);
-    expect(offered).toContain('codeloop: Apply proposal "make add add" (+1 −1 in 1 files)');
+    expect(offered).toContain('codeloop: Apply proposal "make add add" (+1 −1 in 1 files; tests passed)');
     await client.connection.sendRequest('workspace/executeCommand', { command: 'codeloop.showProposal', arguments: [sessionId] });
     expect(client.shownDocuments[0].uri).toMatch(/proposals\/.*\.diff$/);
 

@@ -85,9 +85,12 @@ describe('codeloop lsp --standalone over stdio', () => {
       .rejects.toMatchObject({ code: -32602, message: expect.stringContaining('invalid regex') });
     await expect(client.connection.sendRequest('workspace/executeCommand', { command: 'codeloop.cancelTask', arguments: [{ id: 1 }] }))
       .rejects.toMatchObject({ code: -32602 });
+    // A document outside the workspace (the plan or diff codeloop opens) gets only the sessions' actions: none here.
     await expect(client.connection.sendRequest('textDocument/codeAction', {
       textDocument: { uri: 'file:///etc/passwd' }, range: range(0), context: { diagnostics: [] },
-    })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('not inside any workspace folder') });
+    })).resolves.toEqual([]);
+    await expect(client.connection.sendRequest('codeloop/startTask', { prompt: 'x', uri: 'file:///etc/passwd' }))
+      .rejects.toMatchObject({ code: -32602, message: expect.stringContaining('not inside any workspace folder') });
   });
 
   it('overlays unsaved buffers: search sees what is typed, closing restores the disk', async () => {

@@ -1,8 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { serverCapabilities } from '../../server/lsp/capabilities.js';
+import type { SessionSummary, Verdict } from '../../protocol/lsp-methods.js';
 import { codeActionsFor, commentDirective } from '../../server/lsp/code-actions.js';
 
-const base = { uri: 'file:///w/a.py', text: 'x = 1\n', range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, diagnostics: [], symbols: [], proposals: [] };
+const base = { uri: 'file:///w/a.py', text: 'x = 1\n', range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, diagnostics: [], symbols: [], sessions: [] };
+
+const PASSED: Verdict = { tests: 'passed', command: 'npm test', lastFailure: null, caveat: null, text: 'tests passed (npm test)' };
+const FAILED: Verdict = { tests: 'failed', command: 'npm test', lastFailure: 'x', caveat: 'budget spent', text: 'tests FAILED (npm test); budget spent' };
+
+function session(state: SessionSummary['state'], prompt: string, verdict: Verdict | null = null): SessionSummary {
+  return {
+    sessionId: 's1', root: '/w', state, prompt, kind: 'prompt', createdAt: '', updatedAt: '',
+    proposal: state === 'awaitingApproval' ? { files: 2, added: 10, removed: 3 } : null, verdict,
+  };
+}
 
 describe('comment directives', () => {
   it.each([
@@ -25,29 +36,48 @@ describe('comment directives', () => {
 });
 
 describe('code actions', () => {
-  it('offers apply/show/reject for sessions with a ready proposal', () => {
-    const actions = codeActionsFor({
-      ...base,
-      proposals: [{
-        sessionId: 's1', root: '/w', state: 'awaitingApproval', prompt: 'add retries to the client', kind: 'prompt',
-        createdAt: '', updatedAt: '', proposal: { files: 2, added: 10, removed: 3 },
-      }],
-    });
+  it('offers apply/show/reject for sessions with a ready proposal, with the verdict in the titles', () => {
+    const actions = codeActionsFor({ ...base, sessions: [session('awaitingApproval', 'add retries to the client', FAILED)] });
     expect(actions.map((action) => [action.title, action.command?.command])).toEqual([
-      ['codeloop: Apply proposal "add retries to the client" (+10 −3 in 2 files)', 'codeloop.applyProposal'],
-      ['codeloop: Show proposal "add retries to the client"', 'codeloop.showProposal'],
-      ['codeloop: Reject proposal "add retries to the client"', 'codeloop.rejectProposal'],
+      ['codeloop: Apply proposal "add retries to the client" (+10 −3 in 2 files; tests FAILED)', 'codeloop.applyProposal'],
+      ['codeloop: Show proposal "add retries to the client" (tests FAILED (npm test); budget spent)', 'codeloop.showProposal'],
+      ['codeloop: Reject proposal "add retries to the client" (discards it; a codeloop: comment under the cursor is sent as feedback instead)', 'codeloop.rejectProposal'],
     ]);
     expect(actions[0].command?.arguments).toEqual([{ sessionId: 's1' }]);
   });
 
-  it('offers nothing on a plain line with no selection (a one-character selection is a Helix cursor)', () => {
+  it('offers only what fits each state: cancel while running; approve, show, reject a plan; no new task for a comment whose session waits', () => {
+    const comment = { ...base, text: '# codeloop: add retries\n' };
+    expect(codeActionsFor({ ...comment, sessions: [session('working', 'add retries')] }).map((a) => a.title))
+      .toEqual(['codeloop: Cancel "add retries" (working)']);
+    expect(codeActionsFor({ ...comment, sessions: [session('awaitingPlanApproval', 'add retries')] }).map((a) => a.command?.command))
+      .toEqual(['codeloop.approvePlan', 'codeloop.showPlan', 'codeloop.rejectPlan']);
+    const other = { ...base, text: '# codeloop: only on timeouts\n' };
+    const plan = codeActionsFor({ ...other, sessions: [session('awaitingPlanApproval', 'add retries')] });
+    expect(plan.map((a) => a.title)).toEqual([
+      'codeloop: Run task in comment (only on timeouts)',
+      'codeloop: Approve plan "add retries"', 'codeloop: Show plan "add retries"',
+      'codeloop: Reject plan "add retries" with feedback (only on timeouts)',
+    ]);
+    expect(plan[3].command?.arguments).toEqual([{ sessionId: 's1', feedback: 'only on timeouts' }]);
+    const proposal = codeActionsFor({ ...other, sessions: [session('awaitingApproval', 'add retries', PASSED)] });
+    expect(proposal.at(-1)?.title).toBe('codeloop: Reject proposal "add retries" with feedback (only on timeouts)');
+    expect(proposal[1].title).toBe('codeloop: Apply proposal "add retries" (+10 −3 in 2 files; tests passed)');
+  });
+
+  it('offers nothing on a plain line with no selection (Helix\'s one-character cursor, Eglot\'s sexp at point)', () => {
     expect(codeActionsFor(base)).toEqual([]);
     expect(codeActionsFor({ ...base, range: { start: { line: 0, character: 2 }, end: { line: 0, character: 3 } } })).toEqual([]);
+    const sexp = { ...base, text: '(defun add (a b) (- a b))\n', range: { start: { line: 0, character: 7 }, end: { line: 0, character: 10 } } };
+    expect(codeActionsFor(sexp)).toEqual([]);
+    const wholeLine = { ...sexp, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 25 } } };
+    expect(codeActionsFor(wholeLine).map((a) => a.title)).toEqual(['codeloop: Refactor selection']);
+    const lines = { ...base, text: 'a = 1\nb = 2\n', range: { start: { line: 0, character: 3 }, end: { line: 1, character: 0 } } };
+    expect(codeActionsFor(lines).map((a) => a.title)).toEqual(['codeloop: Refactor selection']);
   });
 
   it('filters by the kinds the client asked for', () => {
-    const selection = { start: { line: 0, character: 0 }, end: { line: 0, character: 3 } };
+    const selection = { start: { line: 0, character: 0 }, end: { line: 0, character: 5 } };
     expect(codeActionsFor({ ...base, range: selection, only: ['refactor'] }).map((a) => a.kind)).toEqual(['refactor.rewrite']);
     expect(codeActionsFor({ ...base, range: selection, only: ['quickfix'] })).toEqual([]);
   });
@@ -70,6 +100,8 @@ describe('capabilities', () => {
           "commands": [
             "codeloop.startTask",
             "codeloop.approvePlan",
+            "codeloop.showPlan",
+            "codeloop.rejectPlan",
             "codeloop.applyProposal",
             "codeloop.showProposal",
             "codeloop.rejectProposal",

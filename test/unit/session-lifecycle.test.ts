@@ -18,6 +18,8 @@ const ALLOWED: [SessionState, SessionTransitionEvent, SessionState][] = [
   ['interrupted', 'cancelled', 'cancelled'],
   ['interrupted', 'failed', 'failed'],
   ['awaitingPlanApproval', 'planApproved', 'working'],
+  ['awaitingPlanApproval', 'rejected', 'rejected'],
+  ['awaitingPlanApproval', 'feedbackGiven', 'planning'],
   ['awaitingPlanApproval', 'cancelled', 'cancelled'],
   ['awaitingPlanApproval', 'failed', 'failed'],
   ['working', 'testsStarted', 'testing'],
@@ -53,8 +55,10 @@ describe('session lifecycle table', () => {
     for (const state of WAITING_SESSION_STATES) expect(FINAL_SESSION_STATES.has(state)).toBe(false);
   });
 
-  it('a proposal can only be applied or rejected while it waits', () => {
+  it('a proposal can only be applied while it waits; a plan or a proposal can be rejected while it waits', () => {
     const appliable = SessionStateSchema.options.filter((state) => nextSessionState(state, 'applied'));
     expect(appliable).toEqual(['awaitingApproval']);
+    const rejectable = SessionStateSchema.options.filter((state) => nextSessionState(state, 'rejected'));
+    expect(rejectable).toEqual(['awaitingPlanApproval', 'awaitingApproval']);
   });
 });

@@ -10,13 +10,19 @@ local defaults = {
   filetypes = nil,
 }
 local config = vim.deepcopy(defaults)
-local sessions = {} -- sessionId → { state = …, prompt = … }, kept current by codeloop/sessionUpdate
+local sessions = {} -- sessionId → { state = …, prompt = …, ended_at = … }, kept current by codeloop/sessionUpdate
 local legacy_client_ids = {} -- root → client id (Neovim < 0.8)
+local ENDED = { applied = true, finished = true, rejected = true, cancelled = true, failed = true }
+-- How long an ended session stays in the statusline (a failure must be seen, not shown forever).
+local ENDED_SHOWN_MS = 30000
+local warned_roots = {}
 
 local function notify(message, level)
   vim.schedule(function() vim.notify('codeloop: ' .. message, level or vim.log.levels.INFO) end)
 end
 
+--- The folder holding a root marker above the buffer's file; without one, the file's own folder (never the
+--- working directory, which may be $HOME: indexing it would read everything the user has).
 local function find_root(bufnr)
   local dir = vim.fn.fnamemodify(vim.api.nvim_buf_get_name(bufnr), ':p:h')
   for _, marker in ipairs(config.root_markers) do
@@ -27,7 +33,11 @@ local function find_root(bufnr)
       return vim.fn.fnamemodify(marker_path, ':h')
     end
   end
-  return vim.fn.getcwd()
+  if not warned_roots[dir] then
+    warned_roots[dir] = true
+    notify('no ' .. table.concat(config.root_markers, ' or ') .. ' above ' .. dir .. ': using that folder as the workspace', vim.log.levels.WARN)
+  end
+  return dir
 end
 
 local function clients_of(bufnr)
@@ -35,16 +45,27 @@ local function clients_of(bufnr)
   return vim.tbl_values(vim.lsp.buf_get_clients(bufnr))
 end
 
+local review_buffers = {} -- sessionId → review buffer, refreshed when the session proposes again
+local shown_diffs = {} -- sessionId → the diff its review buffer shows (what `a`/`A` may apply)
+local refresh_review
+
 local handlers = {
   ['codeloop/sessionUpdate'] = function(_, params)
     local session = sessions[params.sessionId] or {}
     session.state = params.state
     sessions[params.sessionId] = session
     if params.event and params.event.type == 'plan' then session.plan = params.event.data.plan end
+    if ENDED[params.state] then
+      session.ended_at = vim.loop.now()
+      vim.defer_fn(function() vim.cmd('redrawstatus') end, ENDED_SHOWN_MS + 100)
+    end
     if params.state == 'awaitingApproval' and params.event.type == 'proposal' then
-      notify('proposal ready for session ' .. params.sessionId .. ': :CodeloopReview ' .. params.sessionId)
+      local caveat = params.event.data and params.event.data.caveat
+      notify('proposal ready for session ' .. params.sessionId .. (caveat ~= vim.NIL and caveat and (' (' .. caveat .. ')') or '')
+        .. ': :CodeloopReview ' .. params.sessionId, caveat ~= vim.NIL and caveat and vim.log.levels.WARN or nil)
+      if review_buffers[params.sessionId] then vim.schedule(function() refresh_review(params.sessionId) end) end
     elseif params.state == 'awaitingPlanApproval' then
-      notify('plan ready for session ' .. params.sessionId .. ': :CodeloopSessions to approve')
+      notify('plan ready for session ' .. params.sessionId .. ': :CodeloopSessions to read, approve or reject it')
     elseif params.state == 'failed' then
       notify('session ' .. params.sessionId .. ' failed: ' .. tostring(params.event.data and params.event.data.message), vim.log.levels.ERROR)
     end
@@ -103,35 +124,59 @@ function M.task(prompt, line1, line2)
     uri = vim.uri_from_bufnr(0),
     range = { start = { line = line1 - 1, character = 0 }, ['end'] = { line = line2 - 1, character = 0 } },
   }, function(result)
-    sessions[result.sessionId] = { state = 'planning', prompt = prompt }
+    -- Updates may have arrived before this answer: keep their state.
+    sessions[result.sessionId] = sessions[result.sessionId] or { state = 'planning' }
+    sessions[result.sessionId].prompt = prompt
     notify('started session ' .. result.sessionId)
   end)
 end
 
 local function session_actions(summary)
   local actions = {}
-  if summary.state == 'awaitingPlanApproval' then table.insert(actions, 'approve plan') end
+  if summary.state == 'awaitingPlanApproval' then vim.list_extend(actions, { 'read plan', 'approve plan', 'reject plan' }) end
   if summary.state == 'awaitingApproval' then vim.list_extend(actions, { 'review', 'apply', 'reject' }) end
-  if summary.state ~= 'applied' and summary.state ~= 'rejected' and summary.state ~= 'cancelled' and summary.state ~= 'failed' and summary.state ~= 'finished' then
-    table.insert(actions, 'cancel')
-  end
+  if not ENDED[summary.state] then table.insert(actions, 'cancel') end
   return actions
+end
+
+--- Opens a session's plan in a scratch buffer (Markdown), with the keys to answer it.
+function M.plan(session_id)
+  M.request('codeloop/getSession', { sessionId = session_id }, function(session)
+    if session.plan == vim.NIL or not session.plan then return notify('session ' .. session_id .. ' has no plan yet') end
+    local buf = vim.api.nvim_create_buf(false, true)
+    local lines = { '# codeloop plan: ' .. session.prompt, '# y: approve · r: reject (asks for feedback) · q: close', '' }
+    vim.list_extend(lines, vim.split(session.plan, '\n'))
+    vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+    vim.bo[buf].bufhidden = 'wipe'
+    vim.bo[buf].modifiable = false
+    vim.bo[buf].filetype = 'markdown'
+    vim.cmd('botright split')
+    vim.api.nvim_win_set_buf(0, buf)
+    local opts = { buffer = buf, nowait = true }
+    vim.keymap.set('n', 'y', function() M.request('codeloop/approvePlan', { sessionId = session_id }); vim.cmd('close') end, opts)
+    vim.keymap.set('n', 'r', function() M.reject(session_id); vim.cmd('close') end, opts)
+    vim.keymap.set('n', 'q', '<cmd>close<cr>', opts)
+  end)
 end
 
 --- Lists the sessions of this workspace and offers what each allows.
 function M.sessions()
-  M.request('codeloop/listSessions', {}, function(result)
+  M.request('codeloop/listSessions', vim.empty_dict(), function(result)
     if #result.sessions == 0 then return notify('no sessions') end
     vim.ui.select(result.sessions, {
       prompt = 'codeloop sessions',
-      format_item = function(s) return string.format('%s  %-20s %s', s.sessionId, s.state, s.prompt) end,
+      format_item = function(s)
+        local verdict = type(s.verdict) == 'table' and ('  [' .. s.verdict.text .. ']') or ''
+        return string.format('%s  %-20s %s%s', s.sessionId, s.state, s.prompt, verdict)
+      end,
     }, function(summary)
       if not summary then return end
       vim.ui.select(session_actions(summary), { prompt = summary.sessionId }, function(action)
-        if action == 'approve plan' then M.request('codeloop/approvePlan', { sessionId = summary.sessionId })
+        if action == 'read plan' then M.plan(summary.sessionId)
+        elseif action == 'approve plan' then M.request('codeloop/approvePlan', { sessionId = summary.sessionId })
+        elseif action == 'reject plan' or action == 'reject' then M.reject(summary.sessionId)
         elseif action == 'review' then M.review(summary.sessionId)
         elseif action == 'apply' then M.apply(summary.sessionId)
-        elseif action == 'reject' then M.reject(summary.sessionId)
         elseif action == 'cancel' then M.cancel(summary.sessionId) end
       end)
     end)
@@ -148,12 +193,19 @@ function M.apply(session_id, files)
   end)
 end
 
---- Rejects a proposal; feedback (asked for) sends the session back to work on it.
+--- Rejects a plan or proposal; feedback (asked for) sends the session back to work on it. Cancelling the
+--- question (<Esc>) rejects nothing.
 function M.reject(session_id, feedback)
   if feedback == nil then
-    return vim.ui.input({ prompt = 'feedback (empty: just reject): ' }, function(input) M.reject(session_id, input or '') end)
+    return vim.ui.input({ prompt = 'feedback (empty: just reject, <Esc>: keep it): ' }, function(input)
+      if input == nil then return notify('nothing rejected') end
+      M.reject(session_id, input)
+    end)
   end
-  M.request('codeloop/reject', { sessionId = session_id, feedback = feedback ~= '' and feedback or nil })
+  M.request('codeloop/reject', { sessionId = session_id, feedback = feedback ~= '' and feedback or nil }, function()
+    notify(feedback ~= '' and ('sent your feedback to session ' .. session_id .. ': it is working on a revision')
+      or ('rejected session ' .. session_id))
+  end)
 end
 
 function M.cancel(session_id)
@@ -166,43 +218,129 @@ local function latest_waiting()
   end
 end
 
+local REVIEW_KEYS = '# a: apply the file under the cursor · A: apply all · r: reject (asks for feedback) · q: close'
+
+--- The review buffer's lines: the verdict and the keys first, then the diff as the server sent it.
+local function review_lines(session)
+  local lines = { '# codeloop proposal: ' .. session.prompt }
+  if type(session.verdict) == 'table' then
+    table.insert(lines, '# verdict: ' .. session.verdict.text)
+    if type(session.verdict.lastFailure) == 'string' then
+      table.insert(lines, '# last failure:')
+      for _, line in ipairs(vim.split(session.verdict.lastFailure, '\n')) do table.insert(lines, '#   ' .. line) end
+    end
+  end
+  table.insert(lines, REVIEW_KEYS)
+  vim.list_extend(lines, vim.split(session.diff, '\n'))
+  return lines
+end
+
+--- The files a review buffer's diff changes, in order (new files by their +++ name, deleted ones by ---).
+local function diff_files(lines)
+  local files = {}
+  for i, text in ipairs(lines) do
+    local path = text:match('^%+%+%+ b/(.*)$')
+    if not path and text == '+++ /dev/null' then path = (lines[i - 1] or ''):match('^%-%-%- a/(.*)$') end
+    if path then table.insert(files, { path = path, line = i }) end
+  end
+  return files
+end
+
+--- The file of the diff block holding the cursor (its --- / +++ lines included), or nil on the header.
+local function file_at(lines, cursor)
+  local current
+  for _, file in ipairs(diff_files(lines)) do
+    -- A block starts at its separator/`---` line, up to two lines above the `+++` line.
+    if file.line - 2 <= cursor then current = file.path end
+  end
+  return current
+end
+
+--- Shows a session's proposal in its review buffer (created, or reused and refreshed), in a window.
+local function show_review(session_id, session)
+  local buf = review_buffers[session_id]
+  if not buf or not vim.api.nvim_buf_is_valid(buf) then
+    buf = vim.api.nvim_create_buf(false, true)
+    review_buffers[session_id] = buf
+    vim.api.nvim_buf_set_name(buf, 'codeloop://' .. session_id .. '.diff')
+    vim.bo[buf].bufhidden = 'wipe'
+    vim.bo[buf].filetype = 'diff'
+    vim.api.nvim_create_autocmd('BufWipeout', { buffer = buf, callback = function() review_buffers[session_id] = nil end })
+    local opts = { buffer = buf, nowait = true }
+    vim.keymap.set('n', 'a', function()
+      local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+      local file = file_at(lines, vim.api.nvim_win_get_cursor(0)[1])
+      if not file then
+        local files = diff_files(lines)
+        if #files ~= 1 then return notify('a applies the file under the cursor: move to a file\'s diff (A applies all)', vim.log.levels.WARN) end
+        file = files[1].path
+      end
+      M.apply_shown(session_id, { file })
+    end, opts)
+    vim.keymap.set('n', 'A', function() M.apply_shown(session_id) end, opts)
+    vim.keymap.set('n', 'r', function() M.reject(session_id) end, opts)
+    vim.keymap.set('n', 'q', '<cmd>close<cr>', opts)
+  end
+  vim.bo[buf].modifiable = true
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, review_lines(session))
+  vim.bo[buf].modifiable = false
+  shown_diffs[session_id] = session.diff
+  if vim.fn.bufwinid(buf) == -1 then
+    vim.cmd('botright split')
+    vim.api.nvim_win_set_buf(0, buf)
+  else
+    vim.api.nvim_set_current_win(vim.fn.bufwinid(buf))
+  end
+end
+
+--- Refreshes an open review buffer with the session's current proposal (after a revision).
+refresh_review = function(session_id)
+  local buf = review_buffers[session_id]
+  if not buf or not vim.api.nvim_buf_is_valid(buf) then return end
+  M.request('codeloop/getSession', { sessionId = session_id }, function(session)
+    if type(session.diff) ~= 'string' or not vim.api.nvim_buf_is_valid(buf) then return end
+    vim.bo[buf].modifiable = true
+    vim.api.nvim_buf_set_lines(buf, 0, -1, false, review_lines(session))
+    vim.bo[buf].modifiable = false
+    shown_diffs[session_id] = session.diff
+    notify('the review of session ' .. session_id .. ' shows the revised proposal')
+  end)
+end
+
+--- Applies (some files of) the proposal shown in the review buffer — and only that revision: when the session
+--- has proposed again since, the buffer is refreshed instead and nothing is applied.
+function M.apply_shown(session_id, files)
+  local buf = review_buffers[session_id]
+  M.request('codeloop/getSession', { sessionId = session_id }, function(session)
+    if session.state ~= 'awaitingApproval' then return notify('session ' .. session_id .. ' has no proposal waiting (' .. session.state .. ')', vim.log.levels.WARN) end
+    if buf and vim.api.nvim_buf_is_valid(buf) and shown_diffs[session_id] ~= session.diff then
+      refresh_review(session_id)
+      return notify('the proposal changed since it was shown: review the new revision and apply again', vim.log.levels.WARN)
+    end
+    M.apply(session_id, files)
+  end)
+end
+
 --- Opens a session's diff in a scratch buffer: `a` applies the file under the cursor, `A` all, `r` rejects.
 function M.review(session_id)
   session_id = session_id ~= '' and session_id or latest_waiting()
   if not session_id then return notify('no proposal is waiting') end
   M.request('codeloop/getSession', { sessionId = session_id }, function(session)
-    if not session.diff then return notify('session ' .. session_id .. ' has no proposal (' .. session.state .. ')') end
-    vim.cmd('botright new')
-    local buf = vim.api.nvim_get_current_buf()
-    vim.api.nvim_buf_set_name(buf, 'codeloop://' .. session_id .. '.diff')
-    vim.api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(session.diff, '\n'))
-    vim.bo[buf].buftype = 'nofile'
-    vim.bo[buf].bufhidden = 'wipe'
-    vim.bo[buf].modifiable = false
-    vim.bo[buf].filetype = 'diff'
-    local function file_under_cursor()
-      for line = vim.api.nvim_win_get_cursor(0)[1], 1, -1 do
-        local text = vim.api.nvim_buf_get_lines(buf, line - 1, line, false)[1]
-        local path = text:match('^%+%+%+ b/(.*)$') or text:match('^%-%-%- a/(.*)$') or text:match('^Index: (.*)$')
-        if path then return path end
-      end
-    end
-    local opts = { buffer = buf, nowait = true }
-    vim.keymap.set('n', 'a', function() local f = file_under_cursor(); if f then M.apply(session_id, { f }) end end, opts)
-    vim.keymap.set('n', 'A', function() M.apply(session_id) end, opts)
-    vim.keymap.set('n', 'r', function() M.reject(session_id) end, opts)
-    vim.keymap.set('n', 'q', '<cmd>close<cr>', opts)
+    if type(session.diff) ~= 'string' then return notify('session ' .. session_id .. ' has no proposal (' .. session.state .. ')') end
+    show_review(session_id, session)
   end)
 end
 
---- A short string for the statusline: the most recent session's state.
+--- A short string for the statusline: sessions running or waiting, and those ended in the last 30 seconds.
 function M.status()
   local parts = {}
+  local now = vim.loop.now()
   for id, session in pairs(sessions) do
-    if session.state ~= 'applied' and session.state ~= 'rejected' and session.state ~= 'cancelled' and session.state ~= 'finished' then
+    if not session.ended_at or now - session.ended_at < ENDED_SHOWN_MS then
       table.insert(parts, id .. ':' .. session.state)
     end
   end
+  table.sort(parts)
   return #parts > 0 and ('codeloop ' .. table.concat(parts, ' ')) or ''
 end
 
@@ -222,7 +360,7 @@ function M.setup(opts)
     local id = args.args ~= '' and args.args or nil
     if id then return M.cancel(id) end
     for sid, s in pairs(sessions) do
-      if s.state ~= 'applied' and s.state ~= 'rejected' and s.state ~= 'cancelled' and s.state ~= 'failed' and s.state ~= 'finished' then M.cancel(sid) end
+      if not ENDED[s.state] then M.cancel(sid) end
     end
   end, { nargs = '?', desc = 'codeloop: cancel a session (default: all running)' })
 end
