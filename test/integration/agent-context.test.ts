@@ -121,7 +121,7 @@ describe('context policy through codeloop run (scripted model with a context win
     expect(fs.readFileSync(path.join(root, 'src/total.js'), 'utf8')).toBe('exports.total = (a, b) => a + b;\n');
 
     const all = fake.requests.flatMap((request) => toolResults(request));
-    expect(all).toContainEqual(expect.stringMatching(/^\[elided to save context: read_file \{"path":"src\/m0\.js"\} gave \d+ lines, starting "src\/m0\.js \(lines 1-\d+ of 101\)"; read_file \{"path":"src\/m0\.js"\} shows the file as it is now\]$/));
+    expect(all).toContainEqual(expect.stringMatching(/^\[elided to save context: read_file \{"path":"src\/m0\.js"\} → "src\/m0\.js \(lines 1-\d+ of 101\)" \(\d+ lines\); read the file again to see it as it is now\]$/));
     expect(fake.requests.some((request) => text(request.messages.at(-1)!) === SUMMARY_REQUEST)).toBe(true);
     // The latest rebuilt conversation: its anchor carries everything dropped so far.
     const anchored = fake.requests.filter((request) => /\(compaction \d+\)/.test(text(request.messages[1]))).at(-1)!;
@@ -155,7 +155,7 @@ describe('context policy through codeloop run (scripted model with a context win
     });
   }
 
-  it('ends with the changes as a proposal, the reason as its caveat, when the endpoint dies, the budget is spent, or overflow cannot be recovered', async () => {
+  it('ends with the changes as a proposal, the reason as its caveat, when the endpoint dies, the budget is spent, or overflow cannot be recovered', { timeout: 180_000 }, async () => {
     const { root, state } = project();
     await model([plan, fixTotal, { kind: 'http', status: 503, body: { error: { message: 'the GPU node went away' } } }], state);
     const dead = await run(root, state, ['--json']);

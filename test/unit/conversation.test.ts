@@ -119,7 +119,7 @@ describe('context policy', () => {
     const request = await w.conversation.next(TOOLS);
     expect(w.size(request)).toBeLessThanOrEqual(0.5 * 8000);
     const contents = toolContents(request);
-    expect(contents[0]).toBe('[elided to save context: read_file {"path":"src/a.js"} gave 60 lines, starting "function a_0(value) { return value * 0; }"; read_file {"path":"src/a.js"} shows the file as it is now]');
+    expect(contents[0]).toBe('[elided to save context: read_file {"path":"src/a.js"} → "function a_0(value) { return value * 0; }" (60 lines); read the file again to see it as it is now]');
     expect(contents.at(-1)).toBe(fileText('d', 60));
     expect(w.reports).toHaveLength(0);
     // Sticky: the next, smaller turn does not bring the elided output back.
