@@ -73,6 +73,19 @@ export const AgentConfigSchema = z
     /** Test command; detected from the project (npm test, pytest, go test, cargo test, make test) when absent. */
     testCommand: z.string().min(1).optional(),
     commandTimeoutSeconds: z.number().positive().default(300),
+    /**
+     * How a session's shadow is made: `overlay` (the user's tree as the read-only lower layer of an overlay mount,
+     * the session keeping only what changed), `clone` (a copy-on-write copy: btrfs, XFS), `copy` (a plain copy).
+     * `auto` probes once and takes the first that works here; `codeloop doctor` and the session's events say which.
+     */
+    shadow: z.enum(['auto', 'overlay', 'clone', 'copy']).default('auto'),
+    /**
+     * Paths under the home folder that commands in the sandbox cannot see, on top of the built-in secret stores
+     * (`~/.ssh`, `~/.aws`, `~/.gnupg`, `~/.netrc`, cloud CLIs' credentials, shell history, browser profiles, password
+     * stores: SECRET_HOME_PATHS in server/sandbox/home-access.ts). Relative to the home folder; they add to the
+     * built-in list, never replace it, so a project's `.codeloop.json` cannot open a secret store.
+     */
+    hiddenHomePaths: z.array(z.string().min(1)).default([]),
     /** Commands run_command may run: a command must be one of these or start with one and a space. */
     allowedCommands: z.array(z.string().min(1)).default([]),
     /**

@@ -88,8 +88,19 @@ export const SessionEventSchema = z.object({
 });
 export type SessionEvent = z.infer<typeof SessionEventSchema>;
 
-/** One file a proposal changes: its text when the session started (null: created) and after (null: deleted). */
-export const ProposedFileSchema = z.object({ path: z.string(), before: z.string().nullable(), after: z.string().nullable() });
+/** How a file's bytes are text (server/workspace/file-encoding.ts decides it): the encoding and whether a BOM leads. */
+export const FileEncodingSchema = z.object({ name: z.enum(['utf8', 'utf16le', 'utf16be', 'latin1']), bom: z.boolean() });
+
+/**
+ * One file a proposal changes: its text when the session started (null: created) and after (null: deleted);
+ * `encoding` is how `after` is written to disk (the file's own; absent means UTF-8 without BOM).
+ */
+export const ProposedFileSchema = z.object({
+  path: z.string(),
+  before: z.string().nullable(),
+  after: z.string().nullable(),
+  encoding: FileEncodingSchema.optional(),
+});
 export type ProposedFile = z.infer<typeof ProposedFileSchema>;
 
 /** Everything stored about a session. Token counts are the endpoint's `usage` (or an estimate); cost in US dollars. */

@@ -132,7 +132,7 @@
          (result (codeloop--request :codeloop/applyProposal params))
          (conflicts (append (plist-get result :conflicts) nil)))
     (if conflicts
-        (message "codeloop: not applied, changed since the proposal: %s" (string-join conflicts ", "))
+        (message "codeloop: not applied: %s" (string-join conflicts "; "))
       (message "codeloop: applied %s" (if files (string-join files ", ") "the proposal")))
     result))
 

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import type { AgentConfig } from '../../protocol/config.js';
@@ -8,7 +9,9 @@ import { CodeloopError, errorMessage } from '../errors.js';
 import type { WorkspaceIndex } from '../index/workspace-index.js';
 import type { ModelClient, ModelReply } from '../model/model-client.js';
 import { ModelError } from '../model/model-errors.js';
-import { runCommand, scrubbedEnvironment, type CommandResult } from '../sandbox/command-runner.js';
+import { runCommand, type CommandResult } from '../sandbox/command-runner.js';
+import { removeTreeSync } from '../sandbox/remove-tree.js';
+import { chooseShadowStrategy } from '../sandbox/shadow-strategy.js';
 import { ShadowWorkspace } from '../sandbox/shadow-workspace.js';
 import { detectTestCommand } from '../sandbox/test-command.js';
 import { runToolCall, toolSpecifications, type ToolContext } from '../tools/agent-tools.js';
@@ -94,19 +97,23 @@ export class AgentService {
       return;
     }
     for (const name of shadows) {
-      const owner = this.store.get(name)?.ownerPid;
-      if (owner === undefined || !alive(owner) || owner === process.pid) fs.rmSync(path.join(this.shadowsDir, name), { recursive: true, force: true });
+      // A probe folder (`.probe-<pid>`) belongs to the process named; a session's layers to the session's owner.
+      const owner = name.startsWith('.probe-') ? Number(name.slice('.probe-'.length)) : this.store.get(name)?.ownerPid;
+      if (owner === undefined || !alive(owner) || owner === process.pid) removeTreeSync(path.join(this.shadowsDir, name));
     }
   }
 
   start(workspace: AgentWorkspace, config: AgentConfig, model: ModelClient, request: TaskRequest): SessionRecord {
+    const strategy = chooseShadowStrategy(config.shadow, this.shadowsDir, workspace.root);
     const session = this.store.create(workspace.root, request.prompt, request.kind);
-    const shadow = new ShadowWorkspace(workspace.root, path.join(this.shadowsDir, session.sessionId), workspace.unsavedBuffers());
+    const shadow = new ShadowWorkspace(workspace.root, path.join(this.shadowsDir, session.sessionId), workspace.unsavedBuffers(), strategy,
+      { home: os.homedir(), hiddenHomePaths: config.hiddenHomePaths });
     const run: Run = {
       session, workspace, config, model, shadow, conversation: this.conversation(session.sessionId, config, model, shadow), abort: new AbortController(),
       startedAt: Date.now(), turns: 0, repairs: 0, planApproved: null, reviewed: false,
     };
     this.runs.set(session.sessionId, run);
+    this.record(run, 'message', { shadow: strategy.kind, text: `session workspace: ${strategy.kind} (${strategy.reason})` });
     void this.plan(run, request).catch((error) => this.fail(run, error));
     return session;
   }
@@ -362,12 +369,12 @@ export class AgentService {
   }
 
   private toolContext(run: Run): ToolContext {
-    const env = scrubbedEnvironment(path.join(run.shadow.dir, '.codeloop-home'));
+    const env = run.shadow.commandEnvironment();
     const limits = { timeoutMs: run.config.commandTimeoutSeconds * 1000, outputBytes: 64 * 1024, fileSizeBytes: 256 * 1024 * 1024, processes: 512 };
-    const testCommand = run.config.testCommand ?? detectTestCommand(run.shadow.dir);
+    const testCommand = run.config.testCommand ?? detectTestCommand(run.workspace.root);
     return {
       shadow: run.shadow,
-      index: run.workspace.index,
+      queryIndex: (query) => run.workspace.index.queryWithChanges(run.shadow.agentChanges(), query),
       get outputLimit() {
         return run.conversation.toolOutputLimit;
       },
@@ -377,14 +384,14 @@ export class AgentService {
         const data = result.data as { output: string; full?: string };
         return data.full ?? data.output;
       },
-      runTests: async () => (testCommand ? runCommand(testCommand, run.shadow.dir, env, limits, run.abort.signal) : null),
+      runTests: async () => (testCommand ? runCommand(testCommand, run.shadow.sandbox(), env, limits, run.abort.signal) : null),
       runCommand: async (command) => {
         if (!isAllowedCommand(command, run.config.allowedCommands)) {
           return run.config.allowedCommands.length
             ? `not allowed: run_command runs only ${run.config.allowedCommands.map((c) => JSON.stringify(c)).join(', ')} (with arguments, no ; & | $ or redirections)`
             : 'not allowed: no commands are allow-listed (agent.allowedCommands in the config); use run_tests';
         }
-        return runCommand(command, run.shadow.dir, env, limits, run.abort.signal);
+        return runCommand(command, run.shadow.sandbox(), env, limits, run.abort.signal);
       },
     };
   }
@@ -477,7 +484,7 @@ export class AgentService {
   }
 
   private finish(run: Run): void {
-    // A copy that cannot be removed now is reclaimed when the daemon next starts (recoverAfterRestart).
+    // Layers that cannot be removed now are reclaimed when the daemon next starts (recoverAfterRestart).
     void run.shadow.remove().catch(() => undefined);
     this.runs.delete(run.session.sessionId);
   }

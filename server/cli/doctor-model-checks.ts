@@ -15,7 +15,13 @@ const PROBE_TIMEOUT_SECONDS = 60;
  */
 export async function modelChecks(config: ModelConfig, env: NodeJS.ProcessEnv = process.env): Promise<Check[]> {
   const checks: Check[] = [];
-  const { baseURL, source } = resolveBaseURL(config, env);
+  let endpoint;
+  try {
+    endpoint = resolveBaseURL(config, env);
+  } catch (error) {
+    return [{ name: 'model endpoint', ok: false, detail: errorMessage(error) }];
+  }
+  const { baseURL, source } = endpoint;
   const key = env[config.apiKeyEnv];
   const local = isLocalEndpoint(baseURL);
   checks.push({ name: 'model key', ok: Boolean(key) || local, detail: key ? `${config.apiKeyEnv} is set` : local ? 'not needed for a local endpoint' : `set ${config.apiKeyEnv} (or model.apiKeyEnv)` });

@@ -122,6 +122,9 @@ const PARAMETER_PATTERNS = [
 ];
 const AUTH_PATTERNS = [/invalid (api[ _-]?)?key/i, /incorrect api key/i, /unauthori[sz]ed/i, /authentication/i];
 
+/** Failures the same request will meet again, whatever its status says. */
+const FINAL_KINDS = new Set<ModelErrorKind>(['contextOverflow', 'unsupportedTools', 'unsupportedParameter']);
+
 /** Request fields the client may drop and retry without, when an endpoint names them as unknown. */
 const DROPPABLE_PARAMETERS = ['stream_options'];
 
@@ -207,13 +210,19 @@ export function describeFailure(kind: ModelErrorKind, body: ErrorBody, status: n
 export class ErrorBodies {
   private readonly bodies = new WeakMap<Headers, string>();
 
-  /** A `fetch` for the SDK that reads failed answers' bodies and hands the SDK an identical answer. */
+  /**
+   * A `fetch` for the SDK that reads failed answers' bodies and hands the SDK the same answer — marked
+   * `x-should-retry: false` (a header the SDK obeys) when it is a 5xx that retrying cannot cure, like llama.cpp's
+   * older builds reporting a context overflow as 500.
+   */
   wrap(inner: typeof fetch = fetch): typeof fetch {
     return async (input, init) => {
       const response = await inner(input, init);
       if (response.ok) return response;
       const body = await response.text().catch(() => '');
-      const copy = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+      const headers = new Headers(response.headers);
+      if (response.status >= 500 && FINAL_KINDS.has(classifyErrorBody(response.status, body).kind)) headers.set('x-should-retry', 'false');
+      const copy = new Response(body, { status: response.status, statusText: response.statusText, headers });
       this.bodies.set(copy.headers, body);
       return copy;
     };
@@ -225,16 +234,22 @@ export class ErrorBodies {
   }
 }
 
+/** The ModelError for a classified failure: the user's message, the endpoint's words, and the facts its body gave. */
+export function modelError({ kind, body, parameter }: Classification, status: number | undefined, endpoint: EndpointContext): ModelError {
+  return new ModelError(kind, describeFailure(kind, body, status, endpoint, parameter), body.message, status, {
+    ...(parameter ? { parameter } : {}),
+    ...(body.promptTokens ? { promptTokens: body.promptTokens } : {}),
+    ...(body.contextTokens ? { contextTokens: body.contextTokens } : {}),
+  });
+}
+
 /**
  * Turns whatever a model call threw into a ModelError (an abort is passed through untouched: the session was
  * cancelled). `bodies` supplies the raw error body the SDK dropped.
  */
 export function toModelError(error: unknown, endpoint: EndpointContext, bodies?: ErrorBodies): unknown {
   if (error instanceof ModelError || error instanceof OpenAI.APIUserAbortError) return error;
-  const make = (kind: ModelErrorKind, body: ErrorBody, status?: number, parameter?: string) => new ModelError(
-    kind, describeFailure(kind, body, status, endpoint, parameter), body.message, status,
-    { ...(parameter ? { parameter } : {}), ...(body.promptTokens ? { promptTokens: body.promptTokens } : {}), ...(body.contextTokens ? { contextTokens: body.contextTokens } : {}) },
-  );
+  const make = (kind: ModelErrorKind, body: ErrorBody, status?: number, parameter?: string) => modelError({ kind, body, parameter }, status, endpoint);
   if (error instanceof OpenAI.APIConnectionTimeoutError) return make('timeout', { message: error.message });
   if (error instanceof OpenAI.APIConnectionError) {
     const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';

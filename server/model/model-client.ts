@@ -4,7 +4,7 @@ import type { ModelConfig } from '../../protocol/config.js';
 import { CodeloopError } from '../errors.js';
 import { DEFAULT_CONTEXT_WINDOW, discoverContextWindow, type ContextWindow } from './context-window.js';
 import { EndpointCache } from './endpoint-cache.js';
-import { classifyErrorBody, describeFailure, ErrorBodies, toModelError, type EndpointContext } from './error-classifier.js';
+import { classifyErrorBody, ErrorBodies, modelError, toModelError, type EndpointContext } from './error-classifier.js';
 import { isLocalEndpoint, resolveBaseURL } from './model-endpoint.js';
 import { ModelError } from './model-errors.js';
 import { TokenCounter } from './token-count.js';
@@ -163,9 +163,9 @@ export class ModelClient {
     const warnings: string[] = [];
     const reported = answer.usage?.prompt_tokens;
     if (reported && estimate >= TRUNCATION_MIN_TOKENS && reported < estimate * TRUNCATION_RATIO) {
-      warnings.push(`${this.baseURL} counted ${reported} prompt tokens for a prompt of about ${estimate}: it cut the prompt to fit its context window, so the model did not see all of it. `
-        + 'On Ollama raise the window: OLLAMA_CONTEXT_LENGTH=32768 ollama serve, or PARAMETER num_ctx 32768 in a Modelfile, then set model.contextWindow to match. '
-        + `codeloop now assumes a window of ${reported} tokens.`);
+      // The actionable part first: progress lines show only the start of a message.
+      warnings.push(`the endpoint cut a prompt of about ${estimate} tokens to ${reported} (its context window): raise it (Ollama: OLLAMA_CONTEXT_LENGTH=32768, or num_ctx in a Modelfile) and set model.contextWindow. `
+        + `Until then codeloop assumes ${reported} tokens for ${this.config.model} at ${this.baseURL}.`);
       this.learnWindow({ tokens: reported, source: `the endpoint, which cut a prompt of about ${estimate} tokens to ${reported} (Ollama's num_ctx)` });
     } else if (reported) {
       this.tokens.calibrate(estimate, reported);
@@ -254,8 +254,7 @@ async function assemble(stream: AsyncIterable<ChatCompletionChunk>, endpoint: En
     chunks++;
     // vLLM reports a failure inside a stream as a chunk with its error fields at the top level.
     if ((chunk as { object?: string }).object === 'error') {
-      const { kind, body, parameter } = classifyErrorBody(undefined, chunk);
-      throw new ModelError(kind, describeFailure(kind, body, undefined, endpoint, parameter), body.message);
+      throw modelError(classifyErrorBody(undefined, chunk), undefined, endpoint);
     }
     if (chunk.usage) usage = chunk.usage;
     const delta = chunk.choices?.[0]?.delta;

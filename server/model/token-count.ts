@@ -1,5 +1,18 @@
-import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import { createRequire } from 'node:module';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
+
+type CountTokens = typeof import('gpt-tokenizer/encoding/o200k_base').countTokens;
+const require = createRequire(import.meta.url);
+let loaded: CountTokens | undefined;
+
+/**
+ * The tokenizer, loaded on first use: its BPE ranks take about a second to load, which every CLI command and the
+ * daemon's start would otherwise pay whether or not a model is ever asked anything.
+ */
+function countTokens(text: string, options: Parameters<CountTokens>[1]): number {
+  loaded ??= (require('gpt-tokenizer/cjs/encoding/o200k_base') as { countTokens: CountTokens }).countTokens;
+  return loaded(text, options);
+}
 
 /**
  * Tokens a chat message costs beyond its text (role and separators), and the tokens that prime the reply:

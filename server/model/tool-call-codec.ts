@@ -206,10 +206,12 @@ function readTagged(body: string, start: number, end: number, style: string, nam
 /** Every place in the text that looks like a tool call, in order, without overlaps. */
 function findCandidates(text: string): Candidate[] {
   const found: Candidate[] = [];
-  const taken = (at: number) => found.some((candidate) => at >= candidate.start && at < candidate.end);
+  // A reasoning model's <think> block (Qwen3, DeepSeek-R1 without a reasoning parser) may rehearse calls: not calls.
+  const thinking = [...text.matchAll(/<think>[\s\S]*?(?:<\/think>|$)/g)].map((match) => ({ start: match.index, end: match.index + match[0].length }));
+  const taken = (at: number) => [...found, ...thinking].some((span) => at >= span.start && at < span.end);
   // Hermes/Qwen `<tool_call>…</tool_call>` (an unclosed last one too), and `<function_call>` variants.
   for (const match of text.matchAll(/<(tool_call|function_call)>([\s\S]*?)(?:<\/\1>|$)/g)) {
-    found.push(readTagged(match[2], match.index, match.index + match[0].length, `<${match[1]}>`));
+    if (!taken(match.index)) found.push(readTagged(match[2], match.index, match.index + match[0].length, `<${match[1]}>`));
   }
   // `<function=name>{…}</function>` (Llama 3.1's custom format, Qwen3-Coder's XML parameters).
   for (const match of text.matchAll(/<function=([^>\s]+)>([\s\S]*?)(?:<\/function>|$)/g)) {

@@ -22,6 +22,8 @@ export interface EndpointQuirks {
   truncatePromptAt?: number;
   /** The window the server publishes on its own discovery route. */
   publishes?: Discovery;
+  /** Streamed answers fail inside a 200 stream with this provider's overflow body as an event (LM Studio answers overflow this way). */
+  overflowInStream?: Provider;
 }
 
 export type Provider = 'openai' | 'vllm' | 'llamacpp' | 'ollama' | 'lmstudio';
@@ -113,6 +115,8 @@ export function answerByQuirk(quirks: EndpointQuirks, request: http.IncomingMess
     });
   }
   if (route !== 'POST /v1/chat/completions') return json(response, 404, { error: { message: `no route ${route}` } });
+  const probe = isProbe(parsed);
+  if (probe) probes.push(parsed);
   if (parsed.tools && typeof quirks.tools === 'object') {
     const { status, body } = PROVIDER_ERRORS[quirks.tools.reject].noTools;
     return json(response, status, body);
@@ -121,8 +125,13 @@ export function answerByQuirk(quirks: EndpointQuirks, request: http.IncomingMess
     const { status, body } = PROVIDER_ERRORS[quirks.rejectStreamOptions].unknownField;
     return json(response, status, body);
   }
-  if (isProbe(parsed)) {
-    probes.push(parsed);
+  if (parsed.stream && quirks.overflowInStream) {
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    response.write(`data: ${JSON.stringify({ id: 'chatcmpl-x', object: 'chat.completion.chunk', created: 0, model: 'fake-model', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] })}\n\n`);
+    response.end(`data: ${JSON.stringify(PROVIDER_ERRORS[quirks.overflowInStream].contextOverflow.body)}\n\n`);
+    return true;
+  }
+  if (probe) {
     const usage = { prompt_tokens: promptTokens(parsed, quirks), completion_tokens: 10, total_tokens: 0 };
     const call = { id: 'call_probe', type: 'function', function: { name: PROBE_TOOL.function.name, arguments: quirks.argumentsAsObject ? { status: 'ready' } : '{"status":"ready"}' } };
     const message = quirks.tools === 'ignore'

@@ -94,6 +94,12 @@ describe('decodeTextToolCalls (tool calls written in content)', () => {
     expect(names(decodeTextToolCalls('{"type": "function", "name": "functions.list_files", "args": {"path": "x"}}', tools))).toEqual([['list_files', { path: 'x' }]]);
   });
 
+  it('ignores calls rehearsed inside a reasoning model\'s <think> block', () => {
+    const decoded = decodeTextToolCalls('<think>Maybe <tool_call>{"name": "list_files", "arguments": {}}</tool_call>? No, read it.</think>\n<tool_call>{"name": "read_file", "arguments": {"path": "a.ts"}}</tool_call>', tools);
+    expect(names(decoded)).toEqual([['read_file', { path: 'a.ts' }]]);
+    expect(decoded.text).toMatch(/^<think>Maybe/);
+  });
+
   it('leaves JSON that names no offered tool, and code, as text', () => {
     const text = 'The package.json is:\n```json\n{"name": "calc", "scripts": {"test": "node test.js"}}\n```\nand code: function f() { return {"a": 1}; }';
     const decoded = decodeTextToolCalls(text, tools);

@@ -141,7 +141,7 @@ end
 function M.apply(session_id, files)
   M.request('codeloop/applyProposal', { sessionId = session_id, files = files }, function(result)
     if #result.conflicts > 0 then
-      notify('not applied, changed since the proposal: ' .. table.concat(result.conflicts, ', '), vim.log.levels.WARN)
+      notify('not applied: ' .. table.concat(result.conflicts, '; '), vim.log.levels.WARN)
     elseif result.applied then
       notify('applied ' .. (files and table.concat(files, ', ') or 'the proposal') .. ' (save to write it to disk)')
     end
