@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SUMMARY_REQUEST } from '../server/agent/prompts.js';
 import { SessionStore } from '../server/agent/session-store.js';
+import { stateHome } from '../server/config/state-paths.js';
 import { promptTokens } from '../test/fake-model/endpoint-quirks.js';
 import { startFakeModel, type FakeStep } from '../test/fake-model/fake-model-server.js';
 
@@ -155,7 +156,7 @@ async function measure(scenario: Scenario, window: number): Promise<Outcome> {
       throw new Error(`codeloop run printed no report (exit ${result.status}): ${result.stderr.slice(-2000)}`);
     }
     for (const request of fake.requests) sizes.push(promptTokens({ messages: request.messages, tools: request.tools }, {}));
-    const store = new SessionStore(path.join(state, 'sessions.db'));
+    const store = new SessionStore(path.join(stateHome({ XDG_STATE_HOME: state }), 'sessions.db'));
     const compactions = store.events(report.sessionId).filter((event) => (event.data as { compaction?: unknown }).compaction !== undefined).length;
     store.close();
     const sorted = [...sizes].sort((a, b) => a - b);

@@ -74,6 +74,7 @@ describe('context policy through codeloop run (scripted model with a context win
         // exitCode, not exit(): piped output is written asynchronously and exit() would cut it.
         + "if (total(2, 3) !== 5) { console.error('FAIL total(2, 3) should be 5'); process.exitCode = 1; } else console.log('all passed');\n",
       'src/big.js': module('big', 2000),
+      ...Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`src/generated/report-part-${String(i).padStart(3, '0')}.js`, ''])),
     });
     const outputId = (messages: Message[]) => /read_output \{"id":"([^"]+)"\}/.exec(text(messages.at(-1)!))![1];
     const fake = await model([
@@ -81,6 +82,7 @@ describe('context policy through codeloop run (scripted model with a context win
       call('run_tests', {}),
       (messages) => call('read_output', { id: outputId(messages), startLine: 300, endLine: 302 }),
       call('read_file', { path: 'src/big.js' }),
+      call('list_files', { path: 'src/generated' }),
       fixTotal, done,
     ], state);
     const result = await run(root, state);
@@ -101,6 +103,13 @@ describe('context policy through codeloop run (scripted model with a context win
     const last = Number(/^src\/big\.js \(lines 1-(\d+) of 2001\)/.exec(read)![1]);
     expect(last).toBeLessThan(400);
     expect(read).toContain(`[shortened: lines ${last + 1}-2001 not shown; read them with read_file {"path":"src/big.js","startLine":${last + 1}}]`);
+
+    // Any other tool's long output (300 file names) is cut to head and tail, the whole kept for read_output.
+    const listing = toolResults(fake.requests[5]).at(-1)!;
+    expect(listing).toMatch(/^src\/generated\/report-part-000\.js\n/);
+    expect(listing).toContain('src/generated/report-part-299.js\n[shortened from 300 lines; the full output: read_output {"id":"call_');
+    expect(listing).toMatch(/characters cut/);
+    expect(listing).not.toContain('report-part-150.js');
   });
 
   it('elides old results, compacts around a model-written summary and the workspace diff, and loses no edit (8k window)', async () => {
