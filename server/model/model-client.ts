@@ -41,7 +41,7 @@ const TRUNCATION_RATIO = 0.5;
 
 interface RawAnswer {
   message: ChatCompletionMessage;
-  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+  usage?: { prompt_tokens?: number; completion_tokens?: number; prompt_tokens_details?: { cached_tokens?: number } | null } | null;
 }
 
 /**
@@ -117,10 +117,11 @@ export class ModelClient {
     if (this.config.toolCalls !== 'auto') return Promise.resolve({ mode: this.config.toolCalls, reason: `model.toolCalls is "${this.config.toolCalls}"`, source: 'config' });
     if (options.refresh || !this.mode) {
       const cached = options.refresh ? undefined : this.facts().toolMode;
-      this.mode = cached ? Promise.resolve({ ...cached, source: 'cache' as const }) : this.probe();
+      const finding = cached ? Promise.resolve({ ...cached, source: 'cache' as const }) : this.probe();
+      this.mode = finding;
       // A failed probe (endpoint down) is not remembered: the next call probes again.
-      this.mode.catch(() => {
-        this.mode = undefined;
+      finding.catch(() => {
+        if (this.mode === finding) this.mode = undefined;
       });
     }
     return this.mode;
@@ -161,7 +162,11 @@ export class ModelClient {
       toolCallProblems.push(...decoded.problems);
     }
     const warnings: string[] = [];
-    const reported = answer.usage?.prompt_tokens;
+    // OpenAI counts cached tokens inside prompt_tokens; a server that reports only the newly processed part
+    // (cached_tokens beside it) is not cutting the prompt.
+    const cached = answer.usage?.prompt_tokens_details?.cached_tokens ?? 0;
+    const counted = answer.usage?.prompt_tokens;
+    const reported = counted !== undefined && cached > 0 && counted < estimate * TRUNCATION_RATIO ? counted + cached : counted;
     if (reported && estimate >= TRUNCATION_MIN_TOKENS && reported < estimate * TRUNCATION_RATIO) {
       // The actionable part first: progress lines show only the start of a message.
       warnings.push(`the endpoint cut a prompt of about ${estimate} tokens to ${reported} (its context window): raise it (Ollama: OLLAMA_CONTEXT_LENGTH=32768, or num_ctx in a Modelfile) and set model.contextWindow. `

@@ -274,15 +274,34 @@ function functionTools(tools: readonly ChatCompletionTool[]): Extract<ChatComple
   return tools.filter((tool): tool is Extract<ChatCompletionTool, { type: 'function' }> => tool.type === 'function');
 }
 
+interface SchemaNode {
+  type?: string;
+  const?: unknown;
+  properties?: Record<string, SchemaNode>;
+  required?: string[];
+  items?: SchemaNode;
+  oneOf?: SchemaNode[];
+  anyOf?: SchemaNode[];
+}
+
+/** A value of the schema's shape with "…" for text: the first alternative of a union, required fields only. */
+function placeholder(schema: SchemaNode, depth = 0): unknown {
+  if (schema.const !== undefined) return schema.const;
+  const alternative = schema.oneOf?.[0] ?? schema.anyOf?.[0];
+  if (alternative && depth < 6) return placeholder(alternative, depth + 1);
+  switch (schema.type) {
+    case 'number': case 'integer': return 1;
+    case 'boolean': return true;
+    case 'array': return schema.items && depth < 6 ? [placeholder(schema.items, depth + 1)] : [];
+    case 'object': return Object.fromEntries((schema.required ?? []).map((key) => [key, depth < 6 ? placeholder(schema.properties?.[key] ?? {}, depth + 1) : {}]));
+    default: return '…';
+  }
+}
+
 /** The call written out in the format the model should use, for corrections and examples. */
 function exampleCall(tool: Extract<ChatCompletionTool, { type: 'function' }>): string {
-  const schema = (tool.function.parameters ?? {}) as { properties?: Record<string, { type?: string }>; required?: string[] };
-  const placeholder: Record<string, unknown> = {};
-  for (const key of schema.required ?? []) {
-    const type = schema.properties?.[key]?.type;
-    placeholder[key] = type === 'number' || type === 'integer' ? 1 : type === 'boolean' ? true : type === 'array' ? [] : type === 'object' ? {} : '…';
-  }
-  return `<tool_call>\n${JSON.stringify({ name: tool.function.name, arguments: placeholder })}\n</tool_call>`;
+  const schema = (tool.function.parameters ?? { type: 'object' }) as SchemaNode;
+  return `<tool_call>\n${JSON.stringify({ name: tool.function.name, arguments: placeholder({ ...schema, type: 'object' }) })}\n</tool_call>`;
 }
 
 /**

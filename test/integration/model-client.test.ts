@@ -134,6 +134,17 @@ describe('tokens and the window in use', () => {
     expect(await model.contextWindow()).toEqual({ tokens: 2048, source: expect.stringContaining("cut a prompt of about") });
   });
 
+  it('does not mistake a count of newly processed tokens (cached_tokens beside it) for a cut prompt', async () => {
+    const answer = (promptTokens: number, cached: number) => ({ kind: 'http' as const, status: 200, body: {
+      id: 'c', object: 'chat.completion', created: 0, model: 'fake-model', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: promptTokens, completion_tokens: 1, total_tokens: promptTokens + 1, prompt_tokens_details: { cached_tokens: cached } },
+    } });
+    const { model } = await client([answer(300, 4700)], {}, { stream: false });
+    const reply = await model.complete(question(bigFile), []);
+    expect(reply.warnings).toEqual([]);
+    expect(reply.promptTokens).toBe(5000);
+  });
+
   it('calibrates the token counter by the usage the endpoint reports', async () => {
     const { model } = await client([{ kind: 'text', content: 'ok' }]);
     const messages = question(bigFile);

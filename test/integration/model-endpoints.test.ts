@@ -43,7 +43,7 @@ async function endpoint(state: string, steps: FakeStep[], quirks: EndpointQuirks
 const FIX_ADD: FakeStep[] = [
   { kind: 'text', content: '1. Read src/math.js\n2. Make add add' },
   { kind: 'tools', calls: [{ name: 'read_file', arguments: { path: 'src/math.js' } }, { name: 'list_files', arguments: { path: 'src' } }] },
-  { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/math.js', blocks: [{ search: 'a - b', replace: 'a + b' }] } }] },
+  { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/math.js', edit: { kind: 'blocks', blocks: [{ search: 'a - b', replace: 'a + b' }] } } }] },
   { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'add adds' } }] },
 ];
 

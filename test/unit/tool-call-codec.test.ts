@@ -112,6 +112,12 @@ describe('decodeTextToolCalls (tool calls written in content)', () => {
     expect(missing.problems).toHaveLength(1);
     expect(missing.problems[0]).toMatch(/call of read_file was not run: its arguments do not fit the tool \(path: .*expected string/);
     expect(missing.problems[0]).toContain('<tool_call>\n{"name":"read_file","arguments":{"path":"…"}}\n</tool_call>');
+    const flat = decodeTextToolCalls('<tool_call>{"name": "propose_edit", "arguments": {"path": "a.js", "blocks": [{"search": "x", "replace": "y"}]}}</tool_call>', tools);
+    expect(flat.problems[0]).toMatch(/call of propose_edit was not run: its arguments do not fit the tool \(edit: .*Unrecognized key: "blocks"/);
+    // The example in the correction has the schema's shape (a union's first kind), so copying it runs.
+    const example = /<tool_call>\n.*\n<\/tool_call>/.exec(flat.problems[0])![0];
+    expect(example).toBe('<tool_call>\n{"name":"propose_edit","arguments":{"path":"…","edit":{"kind":"blocks","blocks":[{"search":"…","replace":"…"}]}}}\n</tool_call>');
+    expect(decodeTextToolCalls(example, tools).calls).toHaveLength(1);
     const unknown = decodeTextToolCalls('<tool_call>{"name": "delete_everything", "arguments": {}}</tool_call>', tools);
     expect(unknown.problems[0]).toMatch(/names "delete_everything", which is not a tool here.*The tools are: read_file, list_files/);
     const broken = decodeTextToolCalls('<tool_call>{"name": "read_file", "arguments": {"path": </tool_call>', tools);
