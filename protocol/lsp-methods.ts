@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IndexStatusSchema, SearchModeSchema, SearchResultSchema } from './search.js';
+import { CliIndexParamsSchema, CliIndexResultSchema, CliSearchParamsSchema, IndexProblemSchema, IndexStatusSchema, SearchModeSchema, SearchResultSchema } from './search.js';
 import { SessionDetailSchema, SessionEventTypeSchema, SessionStateSchema, TaskKindSchema } from './session-lifecycle.js';
 
 /**
@@ -28,6 +28,8 @@ export const StartTaskParamsSchema = z.object({
 export const SessionParamsSchema = z.object({ sessionId: SessionIdSchema }).strict();
 export const ApprovePlanParamsSchema = z.object({ sessionId: SessionIdSchema, plan: z.string().optional() }).strict();
 export const RejectParamsSchema = z.object({ sessionId: SessionIdSchema, feedback: z.string().optional() }).strict();
+/** A message for a running session's model; it arrives at the model's next turn. */
+export const SteerParamsSchema = z.object({ sessionId: SessionIdSchema, message: z.string().min(1, 'the message is empty') }).strict();
 export const ApplyProposalParamsSchema = z.object({ sessionId: SessionIdSchema, files: z.array(z.string()).optional() }).strict();
 
 export const SessionSummarySchema = z.object({
@@ -67,7 +69,7 @@ export const DaemonStatusSchema = z.object({
     indexing: z.boolean(),
     index: IndexStatusSchema,
     /** What the user should know about this index: watching stopped, files left out (and what to do). */
-    problems: z.array(z.object({ severity: z.enum(['warning', 'note']), message: z.string() })),
+    problems: z.array(IndexProblemSchema),
   })),
   sessions: z.array(SessionSummarySchema),
 });
@@ -115,6 +117,9 @@ export const clientRequests = {
   'codeloop/approvePlan': [ApprovePlanParamsSchema, z.null()],
   'codeloop/reject': [RejectParamsSchema, z.null()],
   'codeloop/cancel': [SessionParamsSchema, z.null()],
+  'codeloop/resume': [SessionParamsSchema, z.null()],
+  'codeloop/pause': [SessionParamsSchema, z.null()],
+  'codeloop/steer': [SteerParamsSchema, z.null()],
   'codeloop/applyProposal': [ApplyProposalParamsSchema, z.object({ applied: z.boolean(), conflicts: z.array(z.string()) })],
   'codeloop/listSessions': [z.object({}).strict(), z.object({ sessions: z.array(SessionSummarySchema) })],
   'codeloop/getSession': [SessionParamsSchema, SessionDetailSchema],
@@ -122,6 +127,8 @@ export const clientRequests = {
   'codeloop/indexStatus': [WorkspaceParamsSchema, IndexStatusSchema],
   'codeloop/status': [z.object({}).strict(), DaemonStatusSchema],
   'codeloop/stopDaemon': [z.object({}).strict(), z.null()],
+  'codeloop/cliSearch': [CliSearchParamsSchema, SearchResultSchema],
+  'codeloop/cliIndex': [CliIndexParamsSchema, CliIndexResultSchema],
 } as const;
 
 /** Server → client notifications: method → params schema. */
@@ -138,6 +145,9 @@ export const commands = {
   'codeloop.showProposal': SessionParamsSchema,
   'codeloop.rejectProposal': RejectParamsSchema,
   'codeloop.cancelTask': SessionParamsSchema,
+  'codeloop.resumeSession': SessionParamsSchema,
+  'codeloop.pauseSession': SessionParamsSchema,
+  'codeloop.steerSession': SteerParamsSchema,
 } as const;
 
 export type ClientRequestMethod = keyof typeof clientRequests;

@@ -10,6 +10,9 @@ const REQUEST_NOTES: Record<keyof typeof clientRequests, string> = {
   'codeloop/approvePlan': 'Approve (or replace) the plan of a session waiting in `awaitingPlanApproval`.',
   'codeloop/reject': 'Reject a proposal, optionally with feedback that restarts the repair loop.',
   'codeloop/cancel': 'Cancel a running session; running commands are killed.',
+  'codeloop/resume': 'Go on with an `interrupted` session (the daemon stopped under it, or it was paused) from its last checkpoint: its shadow is rebuilt from the stored changes and the model is told it was interrupted. InvalidParams when the session is not interrupted.',
+  'codeloop/pause': 'Stop a session at work at its next step; it becomes `interrupted` (checkpointed) until `codeloop/resume`.',
+  'codeloop/steer': 'Send a message to a session at work: the model hears it at its next turn (it is in the transcript at once).',
   'codeloop/applyProposal': 'Apply a proposal (all files or the listed ones): the server sends `workspace/applyEdit` to the requesting client.',
   'codeloop/listSessions': 'Sessions of the workspaces this client opened.',
   'codeloop/getSession': 'Everything about one session: plan, transcript, test runs, proposal diff, tokens, cost.',
@@ -17,6 +20,8 @@ const REQUEST_NOTES: Record<keyof typeof clientRequests, string> = {
   'codeloop/indexStatus': 'Files, bytes, symbols and database size of a workspace index.',
   'codeloop/status': 'The serving process: pid, mode, memory, clients, workspaces (with index status and problems: watching stopped, files left out), sessions. `codeloop status` prints it.',
   'codeloop/stopDaemon': 'Stop the shared daemon cleanly (`codeloop daemon stop`). Refused in standalone mode.',
+  'codeloop/cliSearch': 'What `codeloop search` asks a running daemon: a search of the workspace at `root` (any folder; opened, indexed and then kept fresh by the daemon\'s watcher if no client has it open yet). Needs no `initialize`. Same result as `codeloop/search`; invalidRegex and the like are InvalidParams.',
+  'codeloop/cliIndex': 'What `codeloop index` asks a running daemon: open the workspace at `root` if needed and re-validate its index against the tree; answers the summary, the index status and its problems.',
 };
 
 const NOTIFICATION_NOTES: Record<keyof typeof serverNotifications, string> = {
@@ -31,6 +36,9 @@ const COMMAND_NOTES: Record<keyof typeof commands, string> = {
   'codeloop.showProposal': 'Opens the proposal\'s diff with `window/showDocument`. A plain string argument is the session id.',
   'codeloop.rejectProposal': 'Same as `codeloop/reject`. A plain string argument is the session id.',
   'codeloop.cancelTask': 'Same as `codeloop/cancel`. A plain string argument is the session id.',
+  'codeloop.resumeSession': 'Same as `codeloop/resume` (the *Resume session* code action). A plain string argument is the session id.',
+  'codeloop.pauseSession': 'Same as `codeloop/pause`. A plain string argument is the session id.',
+  'codeloop.steerSession': 'Same as `codeloop/steer`: arguments `[{"sessionId", "message"}]`.',
 };
 
 function schemaBlock(schema: z.ZodType, io: 'input' | 'output'): string {

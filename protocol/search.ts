@@ -76,3 +76,38 @@ export const IndexStatusSchema = z.object({
   schemaVersion: z.number().int(),
 });
 export type IndexStatus = z.infer<typeof IndexStatusSchema>;
+
+/** Something about a workspace's index the user should know: warnings are shown, notes are logged. */
+export const IndexProblemSchema = z.object({ severity: z.enum(['warning', 'note']), message: z.string() });
+
+/** Params of `codeloop/cliSearch`: `codeloop search` asking the daemon about the workspace at `root` (a folder path). */
+export const CliSearchParamsSchema = SearchParamsSchema.extend({ root: z.string().min(1) }).strict();
+
+/** Params of `codeloop/cliIndex`: `codeloop index` asking the daemon to bring the workspace at `root` up to date. */
+export const CliIndexParamsSchema = z.object({ root: z.string().min(1) }).strict();
+
+/** What one full validation of a tree did (`codeloop index`); durations in milliseconds, sizes in bytes. */
+export const IndexSummarySchema = z.object({
+  files: z.number().int(),
+  bytes: z.number().int(),
+  added: z.number().int(),
+  updated: z.number().int(),
+  removed: z.number().int(),
+  unchanged: z.number().int(),
+  skippedTooLarge: z.number().int(),
+  /** The first few files left out for size, by path. */
+  tooLargeExamples: z.array(z.string()),
+  skippedBinary: z.number().int(),
+  /** Folders that could not be read. */
+  unreadable: z.array(z.string()),
+  /** Folders a watcher of this tree watches (one inotify watch each). */
+  watchTargets: z.number().int(),
+  durationMs: z.number(),
+});
+
+export const CliIndexResultSchema = z.object({
+  summary: IndexSummarySchema,
+  status: IndexStatusSchema,
+  problems: z.array(IndexProblemSchema),
+});
+export type CliIndexResult = z.infer<typeof CliIndexResultSchema>;

@@ -6,10 +6,12 @@ import { z } from 'zod';
  * announces); anything the table does not list is refused.
  *
  * - `finished`: the work ended with nothing to change (an explanation, or a task that needed no edit).
+ * - `interrupted`: the work stopped part-way (the daemon stopped under it, or the user paused it) and can be
+ *   resumed from its last checkpoint.
  * - `applied` / `rejected` / `cancelled` / `failed` / `finished` are final.
  */
 export const SessionStateSchema = z.enum([
-  'planning', 'awaitingPlanApproval', 'working', 'testing', 'awaitingApproval',
+  'planning', 'awaitingPlanApproval', 'working', 'testing', 'awaitingApproval', 'interrupted',
   'applied', 'rejected', 'cancelled', 'failed', 'finished',
 ]);
 export type SessionState = z.infer<typeof SessionStateSchema>;
@@ -36,14 +38,18 @@ export const SessionTransitionEventSchema = z.enum([
   'feedbackGiven',
   /** The user cancelled. */
   'cancelled',
-  /** An error ended the session (including the daemon stopping under it). */
+  /** An error ended the session. */
   'failed',
+  /** The work stopped part-way: the daemon stopped under it, or the user paused it. */
+  'interrupted',
+  /** The user resumed an interrupted session. */
+  'resumed',
 ]);
 export type SessionTransitionEvent = z.infer<typeof SessionTransitionEventSchema>;
 
 type TransitionTable = Record<SessionState, Partial<Record<SessionTransitionEvent, SessionState>>>;
 
-const ENDINGS = { cancelled: 'cancelled', failed: 'failed' } as const;
+const ENDINGS = { cancelled: 'cancelled', failed: 'failed', interrupted: 'interrupted' } as const;
 
 /** states × events → state. A missing entry is a refused transition. */
 export const sessionTransitions: TransitionTable = {
@@ -52,6 +58,7 @@ export const sessionTransitions: TransitionTable = {
   working: { testsStarted: 'testing', proposalReady: 'awaitingApproval', finishedWithoutChanges: 'finished', ...ENDINGS },
   testing: { repairStarted: 'working', proposalReady: 'awaitingApproval', finishedWithoutChanges: 'finished', ...ENDINGS },
   awaitingApproval: { applied: 'applied', rejected: 'rejected', feedbackGiven: 'working', cancelled: 'cancelled' },
+  interrupted: { resumed: 'working', cancelled: 'cancelled', failed: 'failed' },
   applied: {},
   rejected: {},
   cancelled: {},
@@ -65,7 +72,7 @@ export const FINAL_SESSION_STATES: ReadonlySet<SessionState> = new Set(
 );
 
 /** States in which a session waits for the user. */
-export const WAITING_SESSION_STATES: ReadonlySet<SessionState> = new Set(['awaitingPlanApproval', 'awaitingApproval']);
+export const WAITING_SESSION_STATES: ReadonlySet<SessionState> = new Set(['awaitingPlanApproval', 'awaitingApproval', 'interrupted']);
 
 /** The state `event` leads to from `state`, or null when the table refuses it. */
 export function nextSessionState(state: SessionState, event: SessionTransitionEvent): SessionState | null {

@@ -15,7 +15,9 @@ export type CodeloopErrorCode =
   | 'fileNotEditable'
   | 'notFound'
   | 'sandboxUnavailable'
-  | 'modelEndpoint';
+  | 'modelEndpoint'
+  /** The daemon refused a command-line request (its message says why) or hung up before answering. */
+  | 'daemonRequest';
 
 export class CodeloopError extends Error {
   constructor(

@@ -20,8 +20,9 @@ import { isAllowedCommand, mayAutoApply } from './auto-apply.js';
 import { repoMapTokens } from './conversation/context-policy.js';
 import { Conversation, type CompactionReport } from './conversation/conversation.js';
 import type { ModelRequest } from './conversation/request-builder.js';
-import type { ToolCallRecord } from './conversation/transcript.js';
-import { feedbackMessage, KEEP_GOING, PLAN_REQUEST, reviewFindingsMessage, reviewRequest, SYSTEM_PROMPT, taskMessage, testFailureMessage } from './prompts.js';
+import type { ToolCallRecord, TranscriptData } from './conversation/transcript.js';
+import { parseCheckpoint, type SessionCheckpoint } from './session-checkpoint.js';
+import { feedbackMessage, KEEP_GOING, PLAN_REQUEST, RESUMED_NOTE, reviewFindingsMessage, reviewRequest, steeringMessage, SYSTEM_PROMPT, taskMessage, testFailureMessage } from './prompts.js';
 import type { ProposedFile, SessionEvent, SessionRecord, SessionStore } from './session-store.js';
 
 /** What a session needs from the workspace it works on. */
@@ -41,6 +42,13 @@ export interface TaskRequest {
 }
 
 
+/** What rebuilding a session in this process needs: its workspace, configuration and model endpoint. */
+export interface SessionHost {
+  workspace: AgentWorkspace;
+  config: AgentConfig;
+  model: ModelClient;
+}
+
 interface Run {
   session: SessionRecord;
   workspace: AgentWorkspace;
@@ -54,6 +62,10 @@ interface Run {
   repairs: number;
   planApproved: (() => void) | null;
   reviewed: boolean;
+  /** Messages the user sent while the session works; the model hears them at its next turn. */
+  steering: string[];
+  /** Set by pause(): the loop stops at its next turn, checkpointed, as `interrupted`. */
+  pauseRequested: boolean;
 }
 
 /**
@@ -73,8 +85,9 @@ export class AgentService {
   ) {}
 
   /**
-   * After a crash: sessions whose process died mid-work become `failed` with the reason (never lost; proposals
-   * stay appliable from the store), and every shadow no live process owns is removed.
+   * After a crash: sessions whose process died mid-work become `interrupted` when they have a checkpoint (resume
+   * goes on from it), else `failed` with the reason; proposals stay appliable from the store; every shadow no
+   * live process owns is removed (a resumed session rebuilds its own from the checkpoint's changes).
    */
   recoverAfterRestart(): void {
     const alive = (pid: number) => {
@@ -87,8 +100,12 @@ export class AgentService {
       }
     };
     for (const session of this.store.list()) {
-      if (FINAL_SESSION_STATES.has(session.state) || session.state === 'awaitingApproval' || alive(session.ownerPid)) continue;
-      this.transition(session.sessionId, 'failed', 'error', { message: 'the daemon stopped during this session; start it again' }, { error: 'the daemon stopped during this session' });
+      if (FINAL_SESSION_STATES.has(session.state) || WAITING_SESSION_STATES.has(session.state) && session.state !== 'awaitingPlanApproval' || alive(session.ownerPid)) continue;
+      if (parseCheckpoint(this.store.latestCheckpoint(session.sessionId))) {
+        this.transition(session.sessionId, 'interrupted', 'message', { interrupted: true, text: 'the daemon stopped during this session; resume it to go on from its last step' });
+      } else {
+        this.transition(session.sessionId, 'failed', 'error', { message: 'the daemon stopped during this session; start it again' }, { error: 'the daemon stopped during this session' });
+      }
     }
     let shadows: string[] = [];
     try {
@@ -110,7 +127,7 @@ export class AgentService {
       { home: os.homedir(), hiddenHomePaths: config.hiddenHomePaths });
     const run: Run = {
       session, workspace, config, model, shadow, conversation: this.conversation(session.sessionId, config, model, shadow), abort: new AbortController(),
-      startedAt: Date.now(), turns: 0, repairs: 0, planApproved: null, reviewed: false,
+      startedAt: Date.now(), turns: 0, repairs: 0, planApproved: null, reviewed: false, steering: [], pauseRequested: false,
     };
     this.runs.set(session.sessionId, run);
     this.record(run, 'message', { shadow: strategy.kind, text: `session workspace: ${strategy.kind} (${strategy.reason})` });
@@ -145,21 +162,108 @@ export class AgentService {
     run.planApproved?.();
   }
 
-  /** Rejects the proposal; with feedback the session goes back to work on it. */
-  reject(sessionId: string, feedback?: string): SessionRecord {
+  /**
+   * Rejects the proposal; with feedback the session goes back to work on it. A session this process does not run
+   * (the daemon restarted since) is rebuilt from its last checkpoint first, which needs `host`.
+   */
+  reject(sessionId: string, feedback?: string, host?: () => SessionHost): SessionRecord {
     const run = this.runs.get(sessionId);
-    if (!feedback || !run) {
-      if (feedback && this.get(sessionId).state === 'awaitingApproval') throw new CodeloopError('invalidArgument', `session ${sessionId} was started before the daemon restarted and cannot take feedback; reject it and start a new task`);
+    if (!feedback) {
       this.transition(sessionId, 'rejected', 'done', { rejected: true });
       if (run) this.finish(run);
       return this.get(sessionId);
     }
+    const restoring = run ? null : this.restorable(sessionId, host);
     this.transition(sessionId, 'feedbackGiven', 'message', { feedback });
-    run.conversation.say(feedbackMessage(feedback));
-    run.repairs = 0;
-    run.reviewed = false;
-    void this.work(run).catch((error) => this.fail(run, error));
+    const going = run ? { run, ready: Promise.resolve() } : this.restore(this.get(sessionId), restoring!.host, restoring!.checkpoint);
+    void going.ready.then(() => {
+      going.run.conversation.say(feedbackMessage(feedback));
+      going.run.repairs = 0;
+      going.run.reviewed = false;
+      return this.work(going.run);
+    }).catch((error) => this.fail(going.run, error));
     return this.get(sessionId);
+  }
+
+  /**
+   * Goes on with an `interrupted` session from its last checkpoint: its shadow is rebuilt from the stored
+   * changes and the model is told it was interrupted. Errors: invalidArgument when the session is not
+   * interrupted or has no usable checkpoint.
+   */
+  resume(sessionId: string, host: SessionHost): SessionRecord {
+    const session = this.get(sessionId);
+    if (session.state !== 'interrupted') throw new CodeloopError('invalidArgument', `session ${sessionId} is ${session.state}; only an interrupted session can be resumed`);
+    const { checkpoint } = this.restorable(sessionId, host);
+    this.transition(sessionId, 'resumed', 'message', { resumed: true, text: 'resumed from the last completed step' });
+    const { run, ready } = this.restore(this.get(sessionId), host, checkpoint);
+    void ready.then(() => {
+      run.conversation.say(RESUMED_NOTE);
+      return this.work(run);
+    }).catch((error) => this.fail(run, error));
+    return this.get(sessionId);
+  }
+
+  /**
+   * Asks a running session to stop at its next turn; it is checkpointed and becomes `interrupted` (resume goes on).
+   * Errors: invalidArgument when this process is not running the session's work.
+   */
+  pause(sessionId: string): void {
+    const run = this.runs.get(sessionId);
+    const state = this.get(sessionId).state;
+    if (!run || !['planning', 'working', 'testing'].includes(state)) throw new CodeloopError('invalidArgument', `session ${sessionId} is ${state}; only a session at work can be paused`);
+    run.pauseRequested = true;
+    this.record(run, 'message', { text: 'pausing at the next step' });
+  }
+
+  /**
+   * Sends the user's message to a running session: the model hears it at its next turn (recorded in the
+   * transcript now). Errors: invalidArgument when the session is not at work in this process.
+   */
+  steer(sessionId: string, message: string): void {
+    const run = this.runs.get(sessionId);
+    const state = this.get(sessionId).state;
+    if (!run || FINAL_SESSION_STATES.has(state) || state === 'awaitingApproval') {
+      throw new CodeloopError('invalidArgument', `session ${sessionId} is ${state}; a message reaches only a session at work (reject a proposal with feedback instead)`);
+    }
+    run.steering.push(message);
+    this.record(run, 'message', { steer: message, text: `your message: ${message}` });
+  }
+
+  /** The checkpoint a session can be rebuilt from, with what rebuilding needs; invalidArgument when it cannot. */
+  private restorable(sessionId: string, host: SessionHost | (() => SessionHost) | undefined): { host: SessionHost; checkpoint: SessionCheckpoint } {
+    const checkpoint = parseCheckpoint(this.store.latestCheckpoint(sessionId));
+    if (!checkpoint || !host) throw new CodeloopError('invalidArgument', `session ${sessionId} has no checkpoint to go on from; reject it and start a new task`);
+    return { host: typeof host === 'function' ? host() : host, checkpoint };
+  }
+
+  /** A run rebuilt from a checkpoint: a fresh shadow with the checkpoint's changes written into it once ready. */
+  private restore(session: SessionRecord, host: SessionHost, checkpoint: SessionCheckpoint): { run: Run; ready: Promise<void> } {
+    const { workspace, config, model } = host;
+    const strategy = chooseShadowStrategy(config.shadow, this.shadowsDir, workspace.root);
+    const shadow = new ShadowWorkspace(workspace.root, path.join(this.shadowsDir, session.sessionId), workspace.unsavedBuffers(), strategy,
+      { home: os.homedir(), hiddenHomePaths: config.hiddenHomePaths });
+    const run: Run = {
+      session, workspace, config, model, shadow, abort: new AbortController(),
+      conversation: this.conversation(session.sessionId, config, model, shadow, checkpoint.transcript),
+      startedAt: Date.now(), turns: checkpoint.turns, repairs: checkpoint.repairs, planApproved: null, reviewed: checkpoint.reviewed,
+      steering: [], pauseRequested: false,
+    };
+    this.runs.set(session.sessionId, run);
+    this.store.takeOver(session.sessionId);
+    this.record(run, 'message', { shadow: strategy.kind, text: `session workspace: ${strategy.kind} (${strategy.reason}), rebuilt from the last checkpoint` });
+    const ready = shadow.ready.then(() => {
+      for (const [relative, text] of checkpoint.changes) shadow.write(relative, text);
+    });
+    return { run, ready };
+  }
+
+  /** Stores where the session stands, after each completed step (see session-checkpoint.ts). */
+  private checkpoint(run: Run): void {
+    const checkpoint: SessionCheckpoint = {
+      version: 1, transcript: run.conversation.data, changes: [...run.shadow.agentChanges()],
+      turns: run.turns, repairs: run.repairs, reviewed: run.reviewed,
+    };
+    this.store.saveCheckpoint(run.session.sessionId, checkpoint);
   }
 
   cancel(sessionId: string): void {
@@ -237,7 +341,7 @@ export class AgentService {
    * The session's model conversation. Its window is the default until the plan step learns the model's
    * (`begin`); the transcript is plain data and compaction rebuilds it from the shadow's diff.
    */
-  private conversation(sessionId: string, config: AgentConfig, model: ModelClient, shadow: ShadowWorkspace): Conversation {
+  private conversation(sessionId: string, config: AgentConfig, model: ModelClient, shadow: ShadowWorkspace, transcript?: TranscriptData): Conversation {
     return new Conversation(config.context, {
       summarise: async (request) => {
         try {
@@ -250,7 +354,7 @@ export class AgentService {
       },
       currentDiff: () => unifiedDiff(shadow.changes((relative) => this.runs.get(sessionId)?.workspace.index.readText(relative) ?? null)),
       compacted: (report) => this.compacted(sessionId, report),
-    }, (request) => model.tokens.count(request.messages, request.tools));
+    }, (request) => model.tokens.count(request.messages, request.tools), transcript);
   }
 
   private compacted(sessionId: string, report: CompactionReport): void {
@@ -402,6 +506,10 @@ export class AgentService {
     const id = run.session.sessionId;
     try {
       for (;;) {
+        // Steering joins the transcript before the checkpoint, so a pause or a crash right after keeps it.
+        for (const message of run.steering.splice(0)) run.conversation.say(steeringMessage(message));
+        this.checkpoint(run);
+        if (run.pauseRequested) return this.interrupt(run);
         const answer = await this.ask(run, true);
         if (answer.text) this.record(run, 'message', { text: answer.text });
         if (!answer.toolCalls.length) {
@@ -481,6 +589,12 @@ export class AgentService {
   private fail(run: Run, error: unknown): void {
     if (run.abort.signal.aborted) return;
     this.propose(run, errorMessage(error));
+  }
+
+  /** Ends this process's part of the session at a checkpoint, as `interrupted` (the user paused it). */
+  private interrupt(run: Run): void {
+    this.transition(run.session.sessionId, 'interrupted', 'message', { interrupted: true, paused: true, text: 'paused; resume it to go on' });
+    this.finish(run);
   }
 
   private finish(run: Run): void {

@@ -58,3 +58,13 @@ export function compactionAnchor(state: { compaction: number; plan: string | nul
     'Continue the task from here with the tools.',
   ].filter(Boolean).join('\n\n');
 }
+
+/** Told to the model when a session goes on after it was interrupted (a daemon restart, or the user's pause). */
+export const RESUMED_NOTE = 'This session was interrupted and has now been resumed. Your edits so far are in the workspace '
+  + 'as they were at the last completed step; anything after it (a tool call without a result, a test run) did not happen. '
+  + 'Check where you are and carry on with the plan.';
+
+/** A message the user sends to a running session: it reaches the model at its next turn. */
+export function steeringMessage(text: string): string {
+  return `A message from the user while you work (follow it; it overrides the plan where they conflict):\n${text}`;
+}

@@ -37,6 +37,10 @@ export class SessionStore {
         session_id TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, at TEXT NOT NULL,
         PRIMARY KEY (session_id, seq)
       );
+      CREATE TABLE IF NOT EXISTS session_checkpoints (
+        session_id TEXT NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL, at TEXT NOT NULL,
+        PRIMARY KEY (session_id, seq)
+      );
     `);
   }
 
@@ -92,6 +96,29 @@ export class SessionStore {
   events(sessionId: string): SessionEvent[] {
     return (this.db.prepare('SELECT seq, type, data, at FROM session_events WHERE session_id = ? ORDER BY seq').all(sessionId) as { seq: number; type: SessionEvent['type']; data: string; at: string }[])
       .map((row) => ({ ...row, data: JSON.parse(row.data) }));
+  }
+
+  /** Makes this process the session's owner (it resumes the work; a restart then knows whose it was). */
+  takeOver(sessionId: string): void {
+    this.db.prepare('UPDATE sessions SET owner_pid = ? WHERE id = ?').run(process.pid, sessionId);
+  }
+
+  /**
+   * Stores a checkpoint of a session's work (plain JSON: see session-checkpoint.ts) as its next one, in the same
+   * database as its state, so a session can be rebuilt from disk alone. Returns the checkpoint's number (from 1).
+   */
+  saveCheckpoint(sessionId: string, checkpoint: unknown): number {
+    return this.db.transaction(() => {
+      const next = ((this.db.prepare('SELECT max(seq) FROM session_checkpoints WHERE session_id = ?').pluck().get(sessionId) as number | null) ?? 0) + 1;
+      this.db.prepare('INSERT INTO session_checkpoints (session_id, seq, data, at) VALUES (?, ?, ?, ?)').run(sessionId, next, JSON.stringify(checkpoint), new Date().toISOString());
+      return next;
+    })();
+  }
+
+  /** The session's newest checkpoint as stored (parsed JSON), or null when it has none. */
+  latestCheckpoint(sessionId: string): unknown {
+    const text = this.db.prepare('SELECT data FROM session_checkpoints WHERE session_id = ? ORDER BY seq DESC LIMIT 1').pluck().get(sessionId) as string | undefined;
+    return text === undefined ? null : JSON.parse(text);
   }
 
   summary(record: SessionRecord): SessionSummary {

@@ -1,7 +1,8 @@
 import { loadConfig } from '../config/load-config.js';
 import { removeIndexDatabase } from '../index/index-database.js';
 import type { SyncSummary } from '../index/index-writer.js';
-import { defaultDatabasePath, resolveWorkspaceRoot, WorkspaceIndex } from '../index/workspace-index.js';
+import { defaultDatabasePath, WorkspaceIndex } from '../index/workspace-index.js';
+import { resolveWorkspaceRoot } from '../workspace/workspace-root.js';
 import { progressBar } from './cli-output.js';
 
 /** Opens the index of a directory for a CLI command, optionally rebuilding it from scratch. */

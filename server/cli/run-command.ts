@@ -3,7 +3,8 @@ import { loadConfig } from '../config/load-config.js';
 import { createAgentService } from '../agent/agent-host.js';
 import type { SessionEvent, SessionRecord } from '../agent/session-store.js';
 import { applyProposalToDisk } from '../edits/apply-proposal.js';
-import { resolveWorkspaceRoot, WorkspaceIndex } from '../index/workspace-index.js';
+import { WorkspaceIndex } from '../index/workspace-index.js';
+import { resolveWorkspaceRoot } from '../workspace/workspace-root.js';
 import { ModelClient } from '../model/model-client.js';
 
 export interface RunOptions {

@@ -1,15 +1,17 @@
 import path from 'node:path';
-import { SearchParamsSchema, type SearchMode, type SearchResult } from '../../protocol/search.js';
+import type { SearchMode, SearchParams, SearchResult } from '../../protocol/search.js';
+import { daemonPaths } from '../daemon/daemon-paths.js';
+import { requestDaemon } from '../daemon/daemon-request.js';
 import { CodeloopError } from '../errors.js';
 import { encodeSearchText } from '../index/search-text.js';
-import { openIndexForCli, syncWithProgress } from './open-index.js';
+import { resolveWorkspaceRoot } from '../workspace/workspace-root.js';
 
 export interface SearchCommandOptions {
   mode: SearchMode;
   caseInsensitive: boolean;
   json: boolean;
   limit?: number;
-  /** Skip the re-validation pass (the index may then miss changes made since it was last updated). */
+  /** Without a daemon: skip the re-validation pass (the index may then miss changes made since its last update). */
   noRefresh: boolean;
 }
 
@@ -39,24 +41,37 @@ function resultCount(result: SearchResult): number {
   }
 }
 
-/** `codeloop search`: ripgrep-like output; exit 0 with results, 1 with none (as rg does). */
-export async function searchCommand(query: string, dir: string | undefined, options: SearchCommandOptions): Promise<number> {
-  const parsed = SearchParamsSchema.safeParse({ query, mode: options.mode, caseInsensitive: options.caseInsensitive, limit: options.limit });
+/** No daemon: open the index in this process (loading the index modules only now), re-validate, search. */
+async function searchInProcess(root: string, request: SearchParams, noRefresh: boolean): Promise<SearchResult> {
+  const { SearchParamsSchema } = await import('../../protocol/search.js');
+  const parsed = SearchParamsSchema.safeParse(request);
   if (!parsed.success) throw new CodeloopError('invalidArgument', parsed.error.issues[0].message);
-  const index = openIndexForCli(dir ?? '.');
+  const { openIndexForCli, syncWithProgress } = await import('./open-index.js');
+  const index = openIndexForCli(root);
   try {
-    if (index.isEmpty() || !options.noRefresh) await syncWithProgress(index, 'indexing');
-    const result = index.search(parsed.data);
-    if (options.json) {
-      process.stdout.write(`${JSON.stringify(result)}\n`);
-    } else {
-      const displayPath = (rel: string) => (dir === undefined ? rel : path.join(dir, rel));
-      const lines = formatResult(result, displayPath);
-      // Lines hold the file's own bytes where it is not UTF-8: print those bytes, as rg does.
-      if (lines.length) process.stdout.write(encodeSearchText(`${lines.join('\n')}\n`));
-    }
-    return resultCount(result) > 0 ? 0 : 1;
+    if (index.isEmpty() || !noRefresh) await syncWithProgress(index, 'indexing');
+    return index.search(parsed.data);
   } finally {
     await index.close();
   }
+}
+
+/**
+ * `codeloop search`: ripgrep-like output; exit 0 with results, 1 with none (as rg does). A running daemon
+ * answers (its watcher keeps the index fresh, so nothing is re-validated); otherwise this process does the work.
+ */
+export async function searchCommand(query: string, dir: string | undefined, options: SearchCommandOptions): Promise<number> {
+  const root = resolveWorkspaceRoot(dir ?? '.');
+  const request: SearchParams = { query, mode: options.mode, caseInsensitive: options.caseInsensitive, ...(options.limit ? { limit: options.limit } : {}) };
+  const answered = await requestDaemon<SearchResult>(daemonPaths().socket, 'codeloop/cliSearch', { ...request, root });
+  const result = answered ? answered.result : await searchInProcess(root, request, options.noRefresh);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } else {
+    const displayPath = (rel: string) => (dir === undefined ? rel : path.join(dir, rel));
+    const lines = formatResult(result, displayPath);
+    // Lines hold the file's own bytes where it is not UTF-8: print those bytes, as rg does.
+    if (lines.length) process.stdout.write(encodeSearchText(`${lines.join('\n')}\n`));
+  }
+  return resultCount(result) > 0 ? 0 : 1;
 }

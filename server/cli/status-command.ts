@@ -1,16 +1,23 @@
 import type { DaemonStatus } from '../../protocol/lsp-methods.js';
-import { daemonRpc } from '../daemon/daemon-client.js';
+import type { IndexStatus } from '../../protocol/search.js';
 import { daemonPaths } from '../daemon/daemon-paths.js';
+import { requestDaemon } from '../daemon/daemon-request.js';
 import { formatBytes } from '../format-bytes.js';
-import { openIndexForCli } from './open-index.js';
+import { resolveWorkspaceRoot } from '../workspace/workspace-root.js';
 
-async function daemonStatus(): Promise<DaemonStatus | null> {
-  const rpc = await daemonRpc(daemonPaths());
-  if (!rpc) return null;
+/**
+ * The index's status and, with `--check`, its integrity: from the daemon when it has the workspace open (no
+ * database opened here), else from the database in this process.
+ */
+async function indexStatus(root: string, daemon: DaemonStatus | null, check: boolean): Promise<{ status: IndexStatus; integrity?: string }> {
+  const served = daemon?.workspaces.find((workspace) => workspace.root === root);
+  if (served && !check) return { status: served.index };
+  const { openIndexForCli } = await import('./open-index.js');
+  const index = openIndexForCli(root);
   try {
-    return await rpc.connection.sendRequest<DaemonStatus>('codeloop/status', {});
+    return { status: index.status(), integrity: check ? index.integrityCheck() : undefined };
   } finally {
-    rpc.close();
+    await index.close();
   }
 }
 
@@ -34,25 +41,20 @@ function formatDaemon(daemon: DaemonStatus | null): string {
 
 /** `codeloop status [DIR] [--json] [--check]`: the daemon (if running) and what the index of a tree holds. */
 export async function statusCommand(dir: string, options: { json: boolean; check: boolean }): Promise<number> {
-  const daemon = await daemonStatus();
-  const index = openIndexForCli(dir);
-  try {
-    const status = index.status();
-    const integrity = options.check ? index.integrityCheck() : undefined;
-    if (options.json) {
-      process.stdout.write(`${JSON.stringify({ ...status, integrity, daemon })}\n`);
-    } else {
-      process.stdout.write(
-        formatDaemon(daemon)
-        + `root      ${status.root}\n`
-        + `index     ${status.databasePath} (${formatBytes(status.databaseBytes)}, schema v${status.schemaVersion})\n`
-        + `files     ${status.files} (${formatBytes(status.bytes)}), ${status.symbols} symbols\n`
-        + `updated   ${status.lastIndexedAt ?? 'never — run `codeloop index`'}\n`
-        + (integrity ? `integrity ${integrity}\n` : ''),
-      );
-    }
-    return integrity === undefined || integrity === 'ok' ? 0 : 1;
-  } finally {
-    await index.close();
+  const root = resolveWorkspaceRoot(dir);
+  const daemon = (await requestDaemon<DaemonStatus>(daemonPaths().socket, 'codeloop/status', {}))?.result ?? null;
+  const { status, integrity } = await indexStatus(root, daemon, options.check);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ ...status, integrity, daemon })}\n`);
+  } else {
+    process.stdout.write(
+      formatDaemon(daemon)
+      + `root      ${status.root}\n`
+      + `index     ${status.databasePath} (${formatBytes(status.databaseBytes)}, schema v${status.schemaVersion})\n`
+      + `files     ${status.files} (${formatBytes(status.bytes)}), ${status.symbols} symbols\n`
+      + `updated   ${status.lastIndexedAt ?? 'never — run `codeloop index`'}\n`
+      + (integrity ? `integrity ${integrity}\n` : ''),
+    );
   }
+  return integrity === undefined || integrity === 'ok' ? 0 : 1;
 }

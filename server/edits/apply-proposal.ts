@@ -90,7 +90,8 @@ export function applyProposalToDisk(realRoot: string, files: ProposedFile[]): { 
       else if (file.action === 'create') writeTextFile(realRoot, file.path, file.text, proposed.encoding ?? DEFAULT_ENCODING);
       else if (file.action === 'modify') writeTextFile(realRoot, file.path, file.text, readTextFile(realRoot, file.path)?.encoding ?? DEFAULT_ENCODING);
     } catch (error) {
-      if (!(error instanceof CodeloopError)) throw error;
+      // Refused (a link, an encoding) or the file system said no (a folder in the way, permissions): that file only
+      if (!(error instanceof CodeloopError) && (error as NodeJS.ErrnoException).code === undefined) throw error;
       plan.conflicts.push(`${file.path}: not applied: ${errorMessage(error)}`);
       continue;
     }

@@ -19,6 +19,16 @@ interface FolderRules {
   hasGit: boolean;
 }
 
+/**
+ * The folders whose ignore files (or `.git`) matter for the paths of one folder, nearest first; folders with
+ * neither are left out, since walking them costs a lookup per path for nothing.
+ */
+interface Chain {
+  links: ChainLink[];
+  /** Whether any folder on the way up holds `.git` (else `.gitignore` and `exclude` are not read, as in rg). */
+  anyGit: boolean;
+}
+
 /** One folder of a path's chain: its rules and how a path below it is spelled relative to it. */
 interface ChainLink {
   rules: FolderRules;
@@ -67,6 +77,21 @@ function verdictOf(matcher: Ignore, candidate: string): Verdict {
   return result.ignored ? 'ignore' : result.unignored ? 'whitelist' : null;
 }
 
+/**
+ * The user's global gitignore, found as git and rg find it: `core.excludesFile` in `~/.gitconfig` or
+ * `$XDG_CONFIG_HOME/git/config`, else `$XDG_CONFIG_HOME/git/ignore` (`~/.config/git/ignore`).
+ */
+function globalGitignorePath(env: NodeJS.ProcessEnv = process.env): string | null {
+  const home = env.HOME ?? '';
+  const configHome = env.XDG_CONFIG_HOME || path.join(home, '.config');
+  for (const config of [path.join(home, '.gitconfig'), path.join(configHome, 'git', 'config')]) {
+    const core = /^\s*\[core\]([^[]*)/im.exec(readRules(config) ?? '')?.[1];
+    const file = core && /^\s*excludesfile\s*=\s*"?([^"\n]+?)"?\s*$/im.exec(core)?.[1];
+    if (file) return file.startsWith('~/') ? path.join(home, file.slice(2)) : file;
+  }
+  return path.join(configHome, 'git', 'ignore');
+}
+
 export interface IgnoreOptions {
   exclude: string[];
   includeHidden: boolean;
@@ -78,13 +103,16 @@ export interface IgnoreOptions {
  * Ignore rules as `rg --hidden` applies them: `.rgignore`, `.ignore`, `.gitignore` and `.git/info/exclude` of
  * every folder from the path's up to the file system root, ranked by kind and then by depth; `.gitignore` and
  * `exclude` only inside a git repository and not above its top. An ignored folder is never entered.
- * On top, codeloop's configured `exclude` patterns (like rg's `--glob '!…'`) and the hidden-file switch.
+ * Weakest, inside a repository, the user's global gitignore. On top, codeloop's configured `exclude` patterns
+ * (like rg's `--glob '!…'`) and the hidden-file switch.
  */
 export class IgnoreRules {
   private readonly excluded: Ignore;
   private readonly rulesByFolder = new Map<string, FolderRules>();
-  /** The chain of folders with rules for a root-relative folder, nearest first ('' is the root). */
-  private readonly chains = new Map<string, ChainLink[]>();
+  /** The folders that matter for paths in a root-relative folder, nearest first ('' is the root). */
+  private readonly chains = new Map<string, Chain>();
+  /** The global gitignore (read on first use; null when there is none), matched against root-relative paths. */
+  private globalGitignore: Ignore | null | undefined;
 
   constructor(
     private readonly root: string,
@@ -113,21 +141,25 @@ export class IgnoreRules {
   }
 
   /** Folders whose rules apply below a root-relative folder, nearest first, ending with those above the root. */
-  private chainOf(folder: string): ChainLink[] {
+  private chainOf(folder: string): Chain {
     const cached = this.chains.get(folder);
     if (cached) return cached;
-    let chain: ChainLink[];
+    const links: ChainLink[] = [];
+    const add = (link: ChainLink) => {
+      if (link.rules.hasGit || Object.keys(link.rules.matchers).length) links.push(link);
+    };
     if (folder === '') {
-      chain = [{ rules: this.folderRules(this.root), prefixAbove: '', stripBelow: 0 }];
+      add({ rules: this.folderRules(this.root), prefixAbove: '', stripBelow: 0 });
       for (let dir = this.root; path.dirname(dir) !== dir;) {
         const parent = path.dirname(dir);
-        chain.push({ rules: this.folderRules(parent), prefixAbove: `${path.relative(parent, this.root).split(path.sep).join('/')}/`, stripBelow: 0 });
+        add({ rules: this.folderRules(parent), prefixAbove: `${path.relative(parent, this.root).split(path.sep).join('/')}/`, stripBelow: 0 });
         dir = parent;
       }
     } else {
-      const own = { rules: this.folderRules(path.join(this.root, folder)), prefixAbove: '', stripBelow: folder.length + 1 };
-      chain = [own, ...this.chainOf(path.posix.dirname(folder) === '.' ? '' : path.posix.dirname(folder))];
+      add({ rules: this.folderRules(path.join(this.root, folder)), prefixAbove: '', stripBelow: folder.length + 1 });
+      links.push(...this.chainOf(path.posix.dirname(folder) === '.' ? '' : path.posix.dirname(folder)).links);
     }
+    const chain = { links, anyGit: this.options.gitignoreOutsideGit || links.some((link) => link.rules.hasGit) };
     this.chains.set(folder, chain);
     return chain;
   }
@@ -136,6 +168,7 @@ export class IgnoreRules {
   reset(): void {
     this.rulesByFolder.clear();
     this.chains.clear();
+    this.globalGitignore = undefined;
   }
 
   isIgnoreFile(relativePath: string): boolean {
@@ -146,7 +179,7 @@ export class IgnoreRules {
   /** Whether a root-relative posix path is ignored (its own verdict: the folders above it are the walk's business). */
   isIgnored(relativePath: string, isDirectory: boolean): boolean {
     const candidate = isDirectory ? `${relativePath}/` : relativePath;
-    if (this.excluded.ignores(candidate)) return true;
+    if (verdictOf(this.excluded, candidate) === 'ignore') return true;
     const verdict = this.verdict(relativePath, candidate);
     if (verdict === 'ignore') return true;
     // A whitelisted hidden file is searched even without --hidden, as in rg.
@@ -155,11 +188,11 @@ export class IgnoreRules {
 
   private verdict(relativePath: string, candidate: string): Verdict {
     const slash = relativePath.lastIndexOf('/');
-    const chain = this.chainOf(slash === -1 ? '' : relativePath.slice(0, slash));
-    const anyGit = this.options.gitignoreOutsideGit || chain.some((link) => link.rules.hasGit);
+    const { links, anyGit } = this.chainOf(slash === -1 ? '' : relativePath.slice(0, slash));
+    if (links.length === 0) return null;
     const found: Record<Kind, Verdict> = { rgignore: null, ignore: null, gitignore: null, exclude: null };
     let sawGit = false;
-    for (const { rules, prefixAbove, stripBelow } of chain) {
+    for (const { rules, prefixAbove, stripBelow } of links) {
       const local = prefixAbove + candidate.slice(stripBelow);
       for (const kind of KINDS) {
         const matcher = rules.matchers[kind];
@@ -170,7 +203,14 @@ export class IgnoreRules {
       sawGit ||= rules.hasGit;
     }
     for (const kind of KINDS) if (found[kind] !== null) return found[kind];
-    return null;
+    // Weakest of all, and only inside a repository: the user's global gitignore, relative to the searched root.
+    if (!anyGit) return null;
+    if (this.globalGitignore === undefined) {
+      const file = globalGitignorePath();
+      const text = file ? readRules(file) : null;
+      this.globalGitignore = text ? ignore().add(text) : null;
+    }
+    return this.globalGitignore ? verdictOf(this.globalGitignore, candidate) : null;
   }
 
   /** Whether any ancestor directory of a path is ignored (a watcher event inside an ignored folder). */

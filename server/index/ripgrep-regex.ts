@@ -26,10 +26,9 @@ export type RegexNode =
 /** How a literal compares: exactly, with Unicode simple case folding, or with ASCII-only folding (`(?i-u)`). */
 type Fold = 'none' | 'unicode' | 'ascii';
 
+/** Inline flags that change matching here; `m` and `s` are accepted but change nothing within one line. */
 interface Flags {
   caseInsensitive: boolean;
-  multiLine: boolean;
-  dotAll: boolean;
   swapGreed: boolean;
   unicode: boolean;
   ignoreWhitespace: boolean;
@@ -62,7 +61,8 @@ function invalid(source: string, message: string): CodeloopError {
   return new CodeloopError('invalidRegex', `invalid regex ${JSON.stringify(source)}: ${message}`);
 }
 
-let propertyNames: Map<string, string> | null = null;
+/** Resolved property names by loose spelling. */
+const propertyNames = new Map<string, string>();
 
 function looseName(name: string): string {
   return name.toLowerCase().replace(/[\s_-]/g, '');
@@ -87,7 +87,6 @@ function resolveProperty(source: string, raw: string): string {
       return false;
     }
   };
-  propertyNames ??= new Map();
   const cacheKey = `${key ?? ''}=${looseName(value)}`;
   const cached = propertyNames.get(cacheKey);
   if (cached) return cached;
@@ -294,8 +293,6 @@ class Parser {
     for (const letter of match[1]) {
       if (letter === '-') on = false;
       else if (letter === 'i') scoped.caseInsensitive = on;
-      else if (letter === 'm') scoped.multiLine = on;
-      else if (letter === 's') scoped.dotAll = on;
       else if (letter === 'U') scoped.swapGreed = on;
       else if (letter === 'u') scoped.unicode = on;
       else if (letter === 'x') scoped.ignoreWhitespace = on;
@@ -518,7 +515,7 @@ function emit(node: RegexNode, explicitFold: boolean): string {
   }
 }
 
-const DEFAULT_FLAGS: Flags = { caseInsensitive: false, multiLine: true, dotAll: false, swapGreed: false, unicode: true, ignoreWhitespace: false };
+const DEFAULT_FLAGS: Flags = { caseInsensitive: false, swapGreed: false, unicode: true, ignoreWhitespace: false };
 
 /**
  * Parses an rg pattern (`caseInsensitive` is rg's `-i`) and compiles it. Throws `invalidRegex` with the reason

@@ -5,6 +5,7 @@ import type { IndexStatus, RankedFile, SearchParams, SearchResult, SymbolInfo } 
 import { workspaceStateDir } from '../config/state-paths.js';
 import { CodeloopError } from '../errors.js';
 import { readTextFile } from '../workspace/confined-files.js';
+import { resolveWorkspaceRoot } from '../workspace/workspace-root.js';
 import { searchContent, type ContentSearchRequest, type ContentSearchResult } from './content-search.js';
 import { AnalysisPool } from './analysis-pool.js';
 import { FileStore } from './file-store.js';
@@ -24,19 +25,6 @@ const BUFFER_DEBOUNCE_MS = 25;
 
 /** Called after a write changed the index; `changedPaths` is empty after a full sync. */
 export type IndexUpdateListener = (changedPaths: string[]) => void;
-
-/** Checks that a root exists and is a readable directory; returns its real path. */
-export function resolveWorkspaceRoot(dir: string): string {
-  let real: string;
-  try {
-    real = fs.realpathSync(dir);
-    if (!fs.statSync(real).isDirectory()) throw new Error('not a directory');
-    fs.accessSync(real, fs.constants.R_OK | fs.constants.X_OK);
-  } catch (error) {
-    throw new CodeloopError('unreadableDirectory', `cannot index ${dir}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (error as Error).message}`);
-  }
-  return real;
-}
 
 export function defaultDatabasePath(realRoot: string, config: IndexConfig): string {
   return path.join(config.stateDir ?? workspaceStateDir(realRoot), 'index.db');
@@ -237,6 +225,11 @@ export class WorkspaceIndex {
   onProblem(listener: (problem: IndexProblem) => void): () => void {
     this.problemListeners.add(listener);
     return () => this.problemListeners.delete(listener);
+  }
+
+  /** What the last full sync did (null before the first one in this process). */
+  lastSyncSummary(): SyncSummary | null {
+    return this.lastSync;
   }
 
   /** What the user should know about this index now: watching stopped, files left out. */

@@ -103,6 +103,11 @@ export function codeActionsFor(request: CodeActionRequest): CodeAction[] {
       actions.push({ title, kind: CODE_ACTION_KINDS.proposal, command: { title, command: 'codeloop.approvePlan', arguments: [{ sessionId: proposal.sessionId }] } });
       continue;
     }
+    if (proposal.state === 'interrupted') {
+      const title = `codeloop: Resume session "${truncate(proposal.prompt, 40)}"`;
+      actions.push({ title, kind: CODE_ACTION_KINDS.proposal, command: { title, command: 'codeloop.resumeSession', arguments: [{ sessionId: proposal.sessionId }] } });
+      continue;
+    }
     if (!proposal.proposal) continue;
     const { files, added, removed } = proposal.proposal;
     const what = truncate(proposal.prompt, 40);

@@ -12,7 +12,7 @@ import {
   type LspRequestParams, type RequestParams, type RequestResult,
 } from '../../protocol/lsp-methods.js';
 import fs from 'node:fs';
-import type { AgentService } from '../agent/agent-service.js';
+import type { AgentService, SessionHost } from '../agent/agent-service.js';
 import type { SessionRecord } from '../agent/session-store.js';
 import { loadConfig } from '../config/load-config.js';
 import { diskText, planProposalApply } from '../edits/apply-proposal.js';
@@ -259,7 +259,7 @@ export class LspClientSession implements AttachedClient {
       only: params.context.only,
       symbols: workspace.index.symbolsInFile(relativePath),
       proposals: this.context.agent.list(workspace.root)
-        .filter((session) => session.state === 'awaitingApproval' || session.state === 'awaitingPlanApproval')
+        .filter((session) => session.state === 'awaitingApproval' || session.state === 'awaitingPlanApproval' || session.state === 'interrupted')
         .map((session) => this.summaryOf(session)),
     });
   }
@@ -282,6 +282,12 @@ export class LspClientSession implements AttachedClient {
         return this.handleRequest('codeloop/reject', parseParams(commands[command], raw, command));
       case 'codeloop.cancelTask':
         return this.handleRequest('codeloop/cancel', parseParams(commands[command], raw, command));
+      case 'codeloop.resumeSession':
+        return this.handleRequest('codeloop/resume', parseParams(commands[command], raw, command));
+      case 'codeloop.pauseSession':
+        return this.handleRequest('codeloop/pause', parseParams(commands[command], raw, command));
+      case 'codeloop.steerSession':
+        return this.handleRequest('codeloop/steer', parseParams(commands[command], raw, command));
     }
   }
 
@@ -296,6 +302,16 @@ export class LspClientSession implements AttachedClient {
       throw new CodeloopError('notFound', `no session ${JSON.stringify(sessionId)} in this client's workspaces`);
     }
     return session;
+  }
+
+  /** What the agent needs to run a session of the workspace at `root` in this process (config read now). */
+  private sessionHost(root: string): SessionHost {
+    const workspace = this.workspaceFor(pathToFileURL(root).href);
+    const config = loadConfig(workspace.root, this.initializationOptions);
+    return {
+      workspace: { root: workspace.root, index: workspace.index, unsavedBuffers: () => workspace.unsavedBuffers() },
+      config: config.agent, model: new ModelClient(config.model),
+    };
   }
 
   private startTask(params: RequestParams<'codeloop/startTask'>): { sessionId: string } {
@@ -401,8 +417,25 @@ export class LspClientSession implements AttachedClient {
         return null;
       },
       'codeloop/reject': (p) => {
+        const session = this.ownSession(p.sessionId);
+        this.context.agent.reject(p.sessionId, p.feedback, () => this.sessionHost(session.root));
+        if (p.feedback) void this.followWithProgress(p.sessionId);
+        return null;
+      },
+      'codeloop/resume': (p) => {
+        const session = this.ownSession(p.sessionId);
+        this.context.agent.resume(p.sessionId, this.sessionHost(session.root));
+        void this.followWithProgress(p.sessionId);
+        return null;
+      },
+      'codeloop/pause': (p) => {
         this.ownSession(p.sessionId);
-        this.context.agent.reject(p.sessionId, p.feedback);
+        this.context.agent.pause(p.sessionId);
+        return null;
+      },
+      'codeloop/steer': (p) => {
+        this.ownSession(p.sessionId);
+        this.context.agent.steer(p.sessionId, p.message);
         return null;
       },
       'codeloop/cancel': (p) => {
@@ -418,6 +451,12 @@ export class LspClientSession implements AttachedClient {
       'codeloop/search': (p) => this.workspaceFor(p.workspaceUri).index.search(p),
       'codeloop/indexStatus': (p) => this.workspaceFor(p.workspaceUri).index.status(),
       'codeloop/status': () => this.status(),
+      'codeloop/cliSearch': async (p) => (await this.context.registry.openForCommandLine(p.root)).workspace.index.search(p),
+      'codeloop/cliIndex': async (p) => {
+        const { workspace, opened } = await this.context.registry.openForCommandLine(p.root);
+        const summary = (opened ? workspace.index.lastSyncSummary() : null) ?? await workspace.index.sync();
+        return { summary, status: workspace.index.status(), problems: workspace.index.problems() };
+      },
       'codeloop/stopDaemon': () => {
         if (this.context.mode !== 'daemon') throw new CodeloopError('invalidArgument', 'this codeloop runs standalone; there is no daemon to stop');
         setImmediate(() => this.context.stopDaemon());

@@ -129,7 +129,8 @@ function sandboxArgv(command: string, spec: SandboxSpec, limits: CommandLimits, 
   }
   const { cwd, source } = spec;
   const homeLayer = isolation.filesystem ? spec.homeLayer : undefined;
-  if (source.kind === 'overlay' || homeLayer) {
+  const mounting = source.kind === 'overlay' || homeLayer !== undefined;
+  if (mounting) {
     // Overlays are mounted by "root" of a private user namespace; the mounts live and die with the command.
     // The tree's overlay goes right over the user's root (commands see their files where they are); the home's
     // at a mountpoint of its own, bound over the home by bubblewrap (mounted at the home itself it would hide
@@ -147,8 +148,13 @@ function sandboxArgv(command: string, spec: SandboxSpec, limits: CommandLimits, 
     const tree = source.kind === 'copy' ? ['--bind', source.dir, cwd] : [source.kind === 'folder' && source.readOnly ? '--ro-bind' : '--bind', cwd, cwd];
     // Under the hidden /tmp only what is bound again is there to hide (and only there can a mount land).
     const visible = spec.hidden.filter((entry) => !isInside('/tmp', entry.path) || isInside(spec.home, entry.path) || isInside(cwd, entry.path));
-    argv.push('bwrap', '--ro-bind', '/', '/', '--tmpfs', '/tmp', '--dev', '/dev', '--proc', '/proc', ...binds, ...hideArguments(visible),
-      ...tree, ...(spec.writable ?? []).flatMap((dir) => ['--bind', dir, dir]), '--unshare-net', '--die-with-parent', '--chdir', cwd, '--');
+    // A store inside the tree (a session on the home folder itself) is hidden after the tree is bound.
+    const inTree = visible.filter((entry) => isInside(cwd, entry.path));
+    // After mounting as the namespace's "root", the command gets the user's own ids back (tools that check who
+    // they run as, files they create, behave as outside).
+    const ids = mounting ? ['--unshare-user', '--uid', String(process.getuid?.() ?? 0), '--gid', String(process.getgid?.() ?? 0)] : [];
+    argv.push('bwrap', ...ids, '--ro-bind', '/', '/', '--tmpfs', '/tmp', '--dev', '/dev', '--proc', '/proc', ...binds, ...hideArguments(visible.filter((entry) => !inTree.includes(entry))),
+      ...tree, ...hideArguments(inTree), ...(spec.writable ?? []).flatMap((dir) => ['--bind', dir, dir]), '--unshare-net', '--die-with-parent', '--chdir', cwd, '--');
   } else if (source.kind !== 'overlay' && isolation.network) {
     argv.push('unshare', '-rn', '--');
   }

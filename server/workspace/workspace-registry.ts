@@ -1,7 +1,8 @@
 import { loadConfig } from '../config/load-config.js';
 import type { IndexProblem } from '../index/index-problems.js';
 import type { SyncProgress } from '../index/index-writer.js';
-import { resolveWorkspaceRoot, WorkspaceIndex } from '../index/workspace-index.js';
+import { WorkspaceIndex } from '../index/workspace-index.js';
+import { resolveWorkspaceRoot } from './workspace-root.js';
 
 /** What a workspace needs from a client attached to it: an identity and a way to be told things. */
 export interface AttachedClient {
@@ -76,6 +77,12 @@ export class Workspace {
   }
 }
 
+/**
+ * The holder of workspaces the command line opened in the daemon (`codeloop search`/`index`): they stay open and
+ * watched while the daemon runs, so the next command finds the index fresh without re-validating the tree.
+ */
+const COMMAND_LINE: AttachedClient = { id: 0, name: 'command line', notify: () => undefined, showIndexProblem: () => undefined };
+
 /** All open workspaces of this process (the daemon, or one standalone server), keyed by real root path. */
 export class WorkspaceRegistry {
   private readonly workspaces = new Map<string, Workspace>();
@@ -99,6 +106,17 @@ export class WorkspaceRegistry {
     }
     workspace.clients.add(client);
     return workspace;
+  }
+
+  /**
+   * The workspace at `dir` for a command-line request, opened (and indexed, then watched) if no client has it;
+   * `opened` says this call opened it, so its first sync has just validated the tree. Resolves once it is ready.
+   */
+  async openForCommandLine(dir: string): Promise<{ workspace: Workspace; opened: boolean }> {
+    const opened = !this.workspaces.has(resolveWorkspaceRoot(dir));
+    const workspace = this.attach(dir, COMMAND_LINE);
+    await workspace.ready;
+    return { workspace, opened };
   }
 
   /** Detaches a client from one workspace (or all); a workspace nobody uses any more is closed. */

@@ -46,6 +46,13 @@ for (const nvim of NEOVIMS) {
       expect(spawnSync('node', ['test.js'], { cwd: project.root }).status).toBe(0);
     });
 
+    it('stock LSP client: typing on a line the proposal changes is reported as that hunk\'s conflict, and the buffer is kept', async () => {
+      const project = await calcProject(FIRST_FIX, cleanups);
+      const { result, output } = await runEditor(nvim.command, ['--headless', '--clean', '-c', `luafile ${STOCK_DRIVER}`], project, { E2E_CHANGE_LINE: '2=exports.add = (a, b) => a - b - 0;' });
+      expect(result, output).toMatchObject({ status: 'ok', applied: { applied: false, conflicts: ['src/math.js: the proposal\'s change to lines 1-2 conflicts with your edit, now lines 1-2'] } });
+      expect(mathFile(project)).toBe('// codeloop: make add add\nexports.add = (a, b) => a - b - 0;\n');
+    });
+
     it('the plugin: :Codeloop task → reject with feedback → revised proposal → :CodeloopReview → A → saved file passes', async () => {
       const project = await calcProject([...FIRST_FIX, ...REVISION], cleanups);
       const { result, output } = await runEditor(nvim.command, ['--headless', '--clean', '-c', `luafile ${PLUGIN_DRIVER}`], project, { E2E_PLUGIN: PLUGIN });

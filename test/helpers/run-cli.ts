@@ -10,6 +10,13 @@ export interface CliResult {
   stderr: string;
 }
 
+/** A private state, config and daemon folder: no daemon of another test (or of the user) answers this CLI. */
+function cliEnvironment(stateHome: string, env?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    ...process.env, XDG_STATE_HOME: stateHome, XDG_CONFIG_HOME: path.join(stateHome, 'config'), CODELOOP_RUNTIME_DIR: path.join(stateHome, 'runtime'), ...env,
+  };
+}
+
 /**
  * Runs the built `codeloop` CLI as a user would, with a private state dir. `encoding: 'latin1'` reads the output
  * byte for byte (for comparing lines that are not UTF-8 with rg's).
@@ -17,7 +24,7 @@ export interface CliResult {
 export function runCli(args: string[], options: { cwd?: string; stateHome: string; env?: NodeJS.ProcessEnv; encoding?: BufferEncoding }): CliResult {
   const result = spawnSync(process.execPath, [CLI_PATH, ...args], {
     cwd: options.cwd,
-    env: { ...process.env, XDG_STATE_HOME: options.stateHome, XDG_CONFIG_HOME: path.join(options.stateHome, 'config'), ...options.env },
+    env: cliEnvironment(options.stateHome, options.env),
     encoding: options.encoding ?? 'utf8',
     maxBuffer: 256 * 1024 * 1024,
   });
@@ -43,7 +50,7 @@ export function runCliAsync(args: string[], options: { cwd?: string; stateHome: 
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI_PATH, ...args], {
       cwd: options.cwd,
-      env: { ...process.env, XDG_STATE_HOME: options.stateHome, XDG_CONFIG_HOME: path.join(options.stateHome, 'config'), ...options.env },
+      env: cliEnvironment(options.stateHome, options.env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

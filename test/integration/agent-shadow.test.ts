@@ -92,12 +92,13 @@ describe.each(['overlay', 'copy', 'clone'] as const)('a session with agent.shado
     fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
     fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({
       model: { baseURL: fake.baseURL, model: 'fake-model', maxRetries: 0 },
-      agent: { shadow, commandTimeoutSeconds: 60 },
+      agent: { shadow, commandTimeoutSeconds: 120 },
     }));
     const result = await runCliAsync(['run', '--json', '--yes', 'fix add, rename old to new, delete gone'], {
       cwd: root, stateHome: state, env: { OPENAI_API_KEY: 'sk-test', HOME: home, PATH: `${home}/.local/bin:${process.env.PATH}` },
     });
-    expect(result.status, result.stderr).toBe(0);
+    // On failure the whole report (state, error, conflicts) is the message.
+    expect(result.status, `${result.stderr}${result.stdout}`).toBe(0);
     const report = JSON.parse(result.stdout);
     expect(report).toMatchObject({ state: 'applied', shadow, testsPassed: true, conflicts: [] });
     expect([...report.applied].sort()).toEqual(['src/gone.js', 'src/math.js', 'src/new.js', 'src/old.js']);

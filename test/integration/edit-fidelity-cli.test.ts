@@ -127,6 +127,8 @@ describe('codeloop run never writes through a symlink out of the workspace', () 
       call('propose_edit', { path: 'self/../escape.txt', edit: { kind: 'content', content: 'pwned' } }),
       call('read_file', { path: 'out-dir/kept.txt' }),
       call('list_files', { path: 'out-dir' }),
+      call('search_code', { query: 'outside, untouched' }),
+      call('find_symbol', { name: 'kept' }),
       call('run_command', { command: `ln -s ${outside}/made-by-agent.txt made` }),
       call('propose_edit', { path: 'made', edit: { kind: 'content', content: 'pwned' } }),
       call('propose_edit', { path: 'src/a.txt', edit: { kind: 'content', content: 'inside, edited\n' } }),
@@ -140,6 +142,8 @@ describe('codeloop run never writes through a symlink out of the workspace', () 
     const refusals = toolResults.filter((output) => /leads outside the workspace|outside the workspace/.test(output));
     expect(refusals.map((output) => output.split(':')[0])).toEqual(['propose_edit failed', 'propose_edit failed', 'propose_edit failed', 'propose_edit failed', 'propose_edit failed', 'propose_edit failed', 'read_file failed', 'list_files failed', 'propose_edit failed']);
     expect(refusals[0]).toContain('path "notes" leads outside the workspace through the symlink notes ->');
+    expect(toolResults).toContain('no matches');
+    expect(toolResults).toContain('no symbols');
     expect(toolResults.find((output) => output.startsWith('exit code 0'))).toBeDefined();
     expect(report.applied).toEqual(['src/a.txt']);
     expect(fs.readdirSync(outside)).toEqual(['kept.txt']);

@@ -132,8 +132,9 @@ describe('shared daemon over the socket', () => {
     const started = performance.now();
     runCli(['daemon', 'stop'], { stateHome: w.state, env: w.env });
     await expect.poll(() => fs.existsSync(w.socket), { timeout: 20_000, interval: 50 }).toBe(false);
-    // Indexing 30,000 files takes several seconds here; stopping may not wait for it.
-    expect(performance.now() - started).toBeLessThan(2500);
+    // Stopping may not wait for the index: the partial count below proves it stopped mid-way; the time bound is
+    // generous because the suite must pass with both cores busy (a full index of this tree takes far longer then).
+    expect(performance.now() - started).toBeLessThan(10_000);
     const partial = JSON.parse(runCli(['status', '--json', '--check', root], { stateHome: w.state, env: w.env }).stdout);
     expect(partial.integrity).toBe('ok');
     expect(partial.files).toBeLessThan(30_000);

@@ -22,7 +22,8 @@ async function client(steps: FakeStep[], quirks: EndpointQuirks = {}, model: Rec
   const state = makeStateHome();
   cleanups.push(() => fake.close(), () => removeTree(state));
   const env = { XDG_STATE_HOME: state, OPENAI_API_KEY: '' };
-  const config = ModelConfigSchema.parse({ baseURL: fake.baseURL, model: 'fake-model', maxRetries: 0, ...model });
+  // One retry, as a loaded machine can lose a kept-alive connection; steps that must not be retried say maxRetries: 0.
+  const config = ModelConfigSchema.parse({ baseURL: fake.baseURL, model: 'fake-model', maxRetries: 1, ...model });
   return { fake, state, env, config, model: new ModelClient(config, env) };
 }
 
@@ -86,7 +87,7 @@ describe('ModelClient.complete throws ModelError for every endpoint failure', ()
     const unreachable = new ModelClient(ModelConfigSchema.parse({ baseURL: 'http://127.0.0.1:9/v1', maxRetries: 0 }), { XDG_STATE_HOME: noTools.state });
     expect(await failure(unreachable.complete(question('hi'), []))).toMatchObject({ kind: 'unreachable', message: expect.stringContaining('cannot reach the model endpoint http://127.0.0.1:9/v1') });
 
-    const slow = await client([{ kind: 'hang' }], {}, { timeoutSeconds: 1 });
+    const slow = await client([{ kind: 'hang' }], {}, { timeoutSeconds: 1, maxRetries: 0 });
     expect(await failure(slow.model.complete(question('hi'), []))).toMatchObject({ kind: 'timeout', message: expect.stringContaining('did not answer within 1s (model.timeoutSeconds)') });
 
     const empty = await client([{ kind: 'http', status: 200, body: { id: 'x', object: 'chat.completion', choices: [] } }], {}, { stream: false });

@@ -27,9 +27,10 @@ function project(): { root: string; state: string } {
   return { root, state };
 }
 
+/** Retries as users have them (a loaded machine can lose a kept-alive connection); no scripted step here is retried. */
 function writeConfig(state: string, model: Record<string, unknown>): void {
   fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
-  fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({ model: { model: 'fake-model', maxRetries: 0, ...model }, agent: { commandTimeoutSeconds: 30 } }));
+  fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({ model: { model: 'fake-model', maxRetries: 2, ...model }, agent: { commandTimeoutSeconds: 30 } }));
 }
 
 async function endpoint(state: string, steps: FakeStep[], quirks: EndpointQuirks = {}, model: Record<string, unknown> = {}): Promise<FakeModel> {
@@ -189,11 +190,29 @@ describe('the endpoint from OPENAI_BASE_URL, and doctor\'s view of it', () => {
   });
 });
 
+describe('what the session makes of it', () => {
+  it('sends a miswritten text call back as its correction, and shows a cut prompt as a warning', async () => {
+    const { root, state } = project();
+    const fake = await endpoint(state, [
+      FIX_ADD[0],
+      { kind: 'text', content: '<tool_call>{"name": "read_file", "arguments": {"file": "src/math.js"}}</tool_call>' },
+      ...FIX_ADD.slice(1),
+    ], { truncatePromptAt: 500 });
+    const result = await runCliAsync(['run', '--yes', 'make the test pass'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } });
+    expect(result.status, result.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(root, 'src/math.js'), 'utf8')).toBe('exports.add = (a, b) => a + b;\n');
+    const correction = fake.requests[2].messages.at(-1)!;
+    expect(correction.role).toBe('user');
+    expect(String(correction.content)).toMatch(/^Your <tool_call> call of read_file was not run: its arguments do not fit the tool \(path: /);
+    expect(result.stderr).toMatch(/· the endpoint cut a prompt of about \d+ tokens to 500 \(its context window\): raise it \(Ollama: OLLAMA_CONTEXT_LENGTH=32768, or num_ctx/);
+  });
+});
+
 describe('long sessions', () => {
   it('print no MaxListenersExceededWarning (one abort signal, many requests and commands)', async () => {
     const { root, state } = project();
     const busy: FakeStep[] = Array.from({ length: 14 }, (_, i) => ({ kind: 'tools' as const, calls: [i % 2 ? { name: 'run_tests', arguments: {} } : { name: 'list_files', arguments: {} }] }));
-    await endpoint(state, [FIX_ADD[0], ...busy, ...FIX_ADD.slice(2)], {}, { maxRetries: 2 });
+    await endpoint(state, [FIX_ADD[0], ...busy, ...FIX_ADD.slice(2)]);
     const { report, stderr } = await run(root, state);
     expectFixed(root, report, stderr);
     expect(stderr).not.toContain('MaxListenersExceededWarning');

@@ -27,7 +27,7 @@ let seed = 99;
 const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 
 describe('daemon crash consistency', () => {
-  it(`survives ${KILLS} SIGKILLs at random moments with its index and sessions intact`, { timeout: 30_000 + KILLS * 15_000 }, async () => {
+  it(`survives ${KILLS} SIGKILLs at random moments with its index and sessions intact`, { timeout: 60_000 + KILLS * 40_000 }, async () => {
     const files: Record<string, string> = { 'package.json': JSON.stringify({ name: 'crash', scripts: { test: 'node -e "process.exit(0)"' } }) };
     for (let i = 0; i < FILES; i++) files[`src/part${i % 30}/file${i}.ts`] = `export const marker${i} = "crashmarker";\n${'// filler line\n'.repeat(40)}`;
     const root = fs.realpathSync(makeTree(files, { git: true }));

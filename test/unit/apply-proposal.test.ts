@@ -38,6 +38,16 @@ describe('applying a proposal to disk', () => {
     expect(fs.readFileSync(path.join(root, 'b.txt'), 'utf8')).toBe('one\nTYPED\n');
   });
 
+  it('reports a file the file system refuses (a folder in its place) and applies the rest', () => {
+    const root = tree({ 'taken/inner.txt': 'x', 'ok.txt': 'a\n' });
+    const outcome = applyProposalToDisk(root, [
+      { path: 'taken', before: null, after: 'file\n' },
+      { path: 'ok.txt', before: 'a\n', after: 'b\n' },
+    ]);
+    expect(outcome.applied).toEqual(['ok.txt']);
+    expect(outcome.conflicts).toEqual([expect.stringMatching(/^taken: not applied: EISDIR/)]);
+  });
+
   it('never writes or deletes through a link that appeared in the workspace since the proposal', () => {
     const outside = tree({ 'target.txt': 'outside\n' });
     const root = tree({ 'inside.txt': 'x\n' });

@@ -54,6 +54,25 @@ describe('ignore rules', () => {
     expect(rules.isIgnoreFile('a/.rgignore')).toBe(true);
   });
 
+  it('applies the user\'s global gitignore last, inside repositories only, as rg does', () => {
+    const configHome = tree({ 'git/ignore': 'global-only.txt\nrescued.txt\n' }, false);
+    const saved = { XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, HOME: process.env.HOME };
+    process.env.XDG_CONFIG_HOME = configHome;
+    process.env.HOME = configHome;
+    try {
+      const repo = new IgnoreRules(tree({ '.gitignore': '!rescued.txt\n' }), defaults);
+      expect(repo.isIgnored('global-only.txt', false)).toBe(true);
+      expect(repo.isIgnored('sub/global-only.txt', false)).toBe(true);
+      expect(repo.isIgnored('rescued.txt', false)).toBe(false);
+      expect(new IgnoreRules(tree({}, false), defaults).isIgnored('global-only.txt', false)).toBe(false);
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+
   it('applies the .gitignore files of folders above the root, up to the repository top, like rg', () => {
     const top = tree({ '.gitignore': 'dist/\n/sub/only-here.txt\n', 'sub/.gitignore': '*.tmp\n', 'sub/pkg/x.ts': '' });
     const rules = new IgnoreRules(`${top}/sub/pkg`, defaults);

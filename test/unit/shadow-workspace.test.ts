@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { probeIsolation, runCommand } from '../../server/sandbox/command-runner.js';
+import { hiddenPaths } from '../../server/sandbox/home-access.js';
 import { chooseShadowStrategy, type ShadowKind } from '../../server/sandbox/shadow-strategy.js';
 import { ShadowWorkspace } from '../../server/sandbox/shadow-workspace.js';
 import { makeTree, removeTree } from '../helpers/fixture-tree.js';
@@ -79,6 +80,7 @@ describe.each(['overlay', 'clone', 'copy'] as const)('shadow workspace (%s)', (k
       expect(result.output).not.toContain('AWS SECRET');
       expect(result.output).toMatch(/net E(NETUNREACH|AI_AGAIN)/);
     }
+    expect((await run('id -u')).output).toBe(`${process.getuid!()}\n`); // the user's own id, as outside
     const slow = await run('sleep 30', { timeoutMs: 500 });
     expect(slow.timedOut).toBe(true);
     const loud = await run('yes | head -c 100000');
@@ -144,5 +146,15 @@ describe.each(['overlay', 'copy'] as const)('a tree inside the home folder (%s)'
     expect(fs.existsSync(path.join(root, 'out.txt'))).toBe(false);
     expect(fs.existsSync(path.join(home, '.tool-cache'))).toBe(false);
     await shadow.remove();
+  });
+});
+
+describe.each(['overlay', 'copy'] as const)('a session on the home folder itself (%s)', (kind) => {
+  it('still hides the secret stores, which are then inside the tree', async () => {
+    const { root, shadow } = await shadowOf(kind, { '.ssh/id_rsa': 'SSH KEY', 'notes.txt': 'notes\n' });
+    const sandbox = { ...shadow.sandbox(), home: root, homeLayer: undefined, hidden: hiddenPaths(root, [], []) };
+    const result = await runCommand('cat notes.txt .ssh/id_rsa', sandbox, shadow.commandEnvironment(), limits);
+    expect(result.output).toContain('notes\n');
+    if (probeIsolation().filesystem) expect(result.output).not.toContain('SSH KEY');
   });
 });

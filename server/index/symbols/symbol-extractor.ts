@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Language, Parser, type Node, type TreeCursor } from 'web-tree-sitter';
+import type { Node, Parser, TreeCursor } from 'web-tree-sitter';
 import type { SymbolKind } from '../../../protocol/search.js';
 import { fallbackSymbols } from './fallback-symbols.js';
 import { CONTAINER_KINDS, GRAMMAR_RULES, type GrammarRules, type NodeRule } from './tree-sitter-rules.js';
@@ -88,15 +88,18 @@ function walk(cursor: TreeCursor, rules: GrammarRules, symbols: ExtractedSymbol[
  */
 export class SymbolExtractor {
   private readonly parsers = new Map<string, Promise<Parser>>();
-  private static initialised: Promise<void> | null = null;
+  /** web-tree-sitter, loaded on the first parse: a process that never parses (a CLI search) never loads it. */
+  private static initialised: Promise<typeof import('web-tree-sitter')> | null = null;
 
   private parserFor(grammar: string): Promise<Parser> {
     let parser = this.parsers.get(grammar);
     if (!parser) {
-      SymbolExtractor.initialised ??= Parser.init();
+      SymbolExtractor.initialised ??= import('web-tree-sitter').then(async (treeSitter) => {
+        await treeSitter.Parser.init();
+        return treeSitter;
+      });
       parser = SymbolExtractor.initialised
-        .then(() => Language.load(path.join(GRAMMAR_DIR, `tree-sitter-${grammar}.wasm`)))
-        .then((language) => new Parser().setLanguage(language));
+        .then(async ({ Language, Parser }) => new Parser().setLanguage(await Language.load(path.join(GRAMMAR_DIR, `tree-sitter-${grammar}.wasm`))));
       this.parsers.set(grammar, parser);
     }
     return parser;

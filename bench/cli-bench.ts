@@ -1,0 +1,113 @@
+/**
+ * Whole-process CLI benchmark: `npm run bench:cli -- CORPUS_DIR [--name kernel|node_modules] [--runs N]`.
+ * What a user at a terminal waits for: `codeloop search QUERY` against `rg QUERY` on the same tree in the same
+ * run, alternating one run of each (so load on the machine hits both alike), median wall time per query —
+ * without a daemon (default re-validation, and `--no-refresh`) and with a running daemon (after one search
+ * has made the daemon open the workspace). Every codeloop answer is checked to print exactly rg's lines.
+ * A third process, `node -e 0`, runs in the same rotation: the floor any Node CLI pays to start.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { QUERY_SETS, type BenchQuery } from './queries.js';
+
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../server/cli.js');
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { name: { type: 'string' }, runs: { type: 'string' }, 'daemon-only': { type: 'boolean' } },
+});
+const corpus = positionals[0] ? path.resolve(positionals[0]) : undefined;
+if (!corpus) {
+  process.stderr.write('usage: npm run bench:cli -- CORPUS_DIR [--name kernel|node_modules] [--runs N] [--daemon-only]\n');
+  process.exit(2);
+}
+const name = values.name ?? path.basename(corpus);
+const runs = Number(values.runs ?? 5);
+const queries = QUERY_SETS[name] ?? QUERY_SETS.default;
+// rg with codeloop's defaults: hidden files, .git skipped, the same size limit; a corpus inside an ignored
+// folder (node_modules) is searched whole, so ignore files above it are skipped by both (config below).
+const RG_ARGS = ['--hidden', '-g', '!.git', '--max-filesize', '1M', '--no-ignore-parent', '--column', '-n', '--no-heading', '--color', 'never', '--no-messages'];
+
+const stateHome = fs.mkdtempSync(path.join(os.tmpdir(), 'codeloop-cli-bench-'));
+const configHome = path.join(stateHome, 'config');
+fs.mkdirSync(path.join(configHome, 'codeloop'), { recursive: true });
+fs.writeFileSync(path.join(configHome, 'codeloop', 'config.json'), JSON.stringify({ index: { exclude: ['.git/'] } }));
+const env = { ...process.env, XDG_STATE_HOME: stateHome, XDG_CONFIG_HOME: configHome, CODELOOP_RUNTIME_DIR: path.join(stateHome, 'runtime') };
+
+function run(command: string, args: string[]): { ms: number; lines: string[]; status: number | null } {
+  const start = performance.now();
+  const result = spawnSync(command, args, { cwd: corpus, env, encoding: 'latin1', maxBuffer: 1024 * 1024 * 1024 });
+  const ms = performance.now() - start;
+  return { ms, status: result.status, lines: result.stdout.split('\n').filter(Boolean).map((line) => line.replace(/^\.\//, '')).sort() };
+}
+
+const median = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)];
+
+const rgArgs = (query: BenchQuery) => [...RG_ARGS, ...(query.mode === 'literal' ? ['-F'] : []), '--', query.pattern, '.'];
+const codeloopArgs = (query: BenchQuery, extra: string[]) => [CLI, 'search', ...extra, ...(query.mode === 'regex' ? ['--regex'] : []), '--', query.pattern];
+
+interface Row { query: BenchQuery; rgMs: number; codeloopMs: number; nodeMs: number; hits: number; identical: boolean }
+
+/** Alternates rg and codeloop `runs` times per query; medians of wall time. */
+function measure(extra: string[]): Row[] {
+  return queries.map((query) => {
+    const rgTimes: number[] = [];
+    const ourTimes: number[] = [];
+    const nodeTimes: number[] = [];
+    let identical = true;
+    let hits = 0;
+    for (let i = 0; i < runs; i++) {
+      const theirs = run('rg', rgArgs(query));
+      const ours = run(process.execPath, codeloopArgs(query, extra));
+      if (ours.status !== 0 && ours.status !== 1) throw new Error(`codeloop failed on ${query.pattern}`);
+      rgTimes.push(theirs.ms);
+      ourTimes.push(ours.ms);
+      nodeTimes.push(run(process.execPath, ['-e', '0']).ms);
+      hits = theirs.lines.length;
+      identical &&= theirs.lines.length === ours.lines.length && theirs.lines.every((line, k) => line === ours.lines[k]);
+    }
+    return { query, rgMs: median(rgTimes), codeloopMs: median(ourTimes), nodeMs: median(nodeTimes), hits, identical };
+  });
+}
+
+function table(title: string, rows: Row[]): string {
+  const lines = [`### ${title}`, '', '| mode | query | rg ms | codeloop ms | speed-up | `node -e 0` ms | hits | identical |', '|---|---|---|---|---|---|---|---|'];
+  for (const row of rows) {
+    lines.push(`| ${row.query.mode} | \`${row.query.pattern}\` | ${row.rgMs.toFixed(0)} | ${row.codeloopMs.toFixed(0)} | ${(row.rgMs / row.codeloopMs).toFixed(2)}× | ${row.nodeMs.toFixed(0)} | ${row.hits} | ${row.identical ? 'yes' : '**no**'} |`);
+  }
+  const literals = rows.filter((row) => row.query.mode === 'literal');
+  lines.push('', `literal median speed-up ${median(literals.map((row) => row.rgMs / row.codeloopMs)).toFixed(2)}×; all queries median ${median(rows.map((row) => row.rgMs / row.codeloopMs)).toFixed(2)}×`, '');
+  return `${lines.join('\n')}\n`;
+}
+
+function waitForSocket(socket: string, daemon: ChildProcess): void {
+  const deadline = Date.now() + 60_000;
+  while (!fs.existsSync(socket)) {
+    if (Date.now() > deadline || daemon.exitCode !== null) throw new Error('the daemon did not start');
+    spawnSync('sleep', ['0.1']);
+  }
+}
+
+// Index once (not timed here: bench:index measures that), then each way of asking.
+const indexed = spawnSync(process.execPath, [CLI, 'index', '--json', corpus], { env, encoding: 'utf8' });
+if (indexed.status !== 0) throw new Error(`indexing failed: ${indexed.stderr}`);
+const files = JSON.parse(indexed.stdout).files as number;
+process.stdout.write(`# codeloop search vs rg, whole processes: ${name} (${files} files), ${runs} alternating runs per query, medians\n\n`);
+if (!values['daemon-only']) {
+  process.stdout.write(table('without a daemon: `codeloop search QUERY` (re-validates the index first)', measure([])));
+  process.stdout.write(table('without a daemon: `codeloop search --no-refresh QUERY`', measure(['--no-refresh'])));
+}
+
+const daemon = spawn(process.execPath, [CLI, 'daemon', '--idle-seconds', '0'], { env, stdio: 'ignore' });
+try {
+  waitForSocket(path.join(stateHome, 'runtime', 'daemon.sock'), daemon);
+  const opened = run(process.execPath, codeloopArgs(queries[0], []));
+  process.stdout.write(`(the daemon opened the workspace on the first search: ${(opened.ms / 1000).toFixed(1)} s, re-validating it once)\n\n`);
+  process.stdout.write(table('with a daemon running: `codeloop search QUERY`', measure([])));
+} finally {
+  spawnSync(process.execPath, [CLI, 'daemon', 'stop'], { env });
+  fs.rmSync(stateHome, { recursive: true, force: true });
+}

@@ -1,0 +1,40 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { chooseShadowStrategy } from '../../server/sandbox/shadow-strategy.js';
+
+const made: string[] = [];
+afterEach(() => {
+  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+const tempDir = (prefix: string) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+};
+
+describe('choosing how a session gets its workspace', () => {
+  it('takes the overlay where it works, and leaves no probe behind', () => {
+    const shadows = path.join(tempDir('codeloop-strategy-'), 'shadows');
+    expect(chooseShadowStrategy('auto', shadows)).toEqual({ kind: 'overlay', reason: 'overlay mounts work in a user namespace: sessions keep only what they change' });
+    expect(fs.readdirSync(shadows)).toEqual([]);
+  });
+
+  it('falls back, saying why, when overlays cannot work (here: layers at paths a mount cannot take); a forced overlay is an error', () => {
+    const shadows = path.join(tempDir('codeloop-strategy-'), 'shad:ows');
+    const fallback = chooseShadowStrategy('auto', shadows);
+    expect(fallback.kind).toMatch(/^(clone|copy)$/);
+    expect(fallback.reason).toMatch(/^overlay mounts do not work here \(the path ".*shad:ows.*" contains a comma, colon, backslash or newline, which overlay mounts cannot take\)/);
+    expect(() => chooseShadowStrategy('overlay', shadows)).toThrow(/agent.shadow is "overlay" but overlay mounts do not work here: the path/);
+    // The tree itself cannot be a layer either.
+    const root = tempDir('codeloop,tree-');
+    expect(chooseShadowStrategy('auto', path.join(tempDir('codeloop-strategy-'), 'shadows'), root)).toMatchObject({ kind: expect.stringMatching(/^(clone|copy)$/), reason: expect.stringContaining('codeloop,tree-') });
+  });
+
+  it('takes a forced clone or copy as given', () => {
+    const shadows = path.join(tempDir('codeloop-strategy-'), 'shadows');
+    expect(chooseShadowStrategy('copy', shadows).kind).toBe('copy');
+    expect(chooseShadowStrategy('clone', shadows).kind).toBe('clone');
+  });
+});
