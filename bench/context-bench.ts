@@ -3,7 +3,8 @@
  * Runs two scripted sessions through `codeloop run` against the scripted model with a real context window
  * (refusing over-long prompts as OpenAI does), at windows of 8k, 16k, 32k and 128k tokens:
  * - exploratory: 25 reads of ≈12 KB files, one edit, the tests, done;
- * - multi-file: a search, reads of 6 files of ≈12 KB, a rename across 4 of them, the tests, done.
+ * - multi-file: a search, reads of 6 files of ≈12 KB, a rename across 5 of them, the tests, done;
+ * - long session: 10 reads, 60 searches with short results (nothing to elide), the edit, the tests, done.
  * For each: completed or not, requests, prompt tokens per request (largest as a share of the window) and in
  * total, compactions. `--cli` runs another build (e.g. main's, for "before"); `--before` leaves
  * `model.contextWindow` out of the config (older builds refuse the key).
@@ -16,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SUMMARY_REQUEST } from '../server/agent/prompts.js';
 import { SessionStore } from '../server/agent/session-store.js';
+import { stateHome } from '../server/config/state-paths.js';
 import { promptTokens } from '../test/fake-model/endpoint-quirks.js';
 import { startFakeModel, type FakeStep } from '../test/fake-model/fake-model-server.js';
 
@@ -86,6 +88,16 @@ function multiFile(): Scenario {
   return { name: 'multi-file (6 reads, rename in 5 files)', task: 'rename formatTotal to formatAmount', files, steps };
 }
 
+/** Many small steps whose results are too short to elide: only compaction keeps this one in the window. */
+function longSession(): Scenario {
+  const base = exploratory();
+  const steps: FakeStep[] = [base.steps[0]];
+  for (let i = 1; i <= 10; i++) steps.push(read(`src/module${String(i).padStart(2, '0')}.js`));
+  for (let i = 1; i <= 60; i++) steps.push({ kind: 'tools', calls: [{ name: 'search_code', arguments: { query: `module${String((i % 25) + 1).padStart(2, '0')}_${String(i).padStart(3, '0')}(` } }] });
+  steps.push(...base.steps.slice(-3));
+  return { name: 'long session (10 reads, 60 searches, 1 edit)', task: base.task, files: base.files, steps };
+}
+
 interface Outcome {
   scenario: string;
   window: number;
@@ -134,7 +146,7 @@ async function measure(scenario: Scenario, window: number): Promise<Outcome> {
     fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
     fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({
       model: { baseURL: fake.baseURL, model: 'fake-model', maxRetries: 0, ...(values.before ? {} : { contextWindow: window }) },
-      agent: { maxTurns: 60, maxTokens: 10_000_000, maxCostUsd: 0, commandTimeoutSeconds: 60 },
+      agent: { maxTurns: 100, maxTokens: 20_000_000, maxCostUsd: 0, commandTimeoutSeconds: 60 },
     }));
     const result = await runCli(['run', '--json', '--yes', scenario.task], root, state);
     let report: { state: string; testsPassed: boolean | null; error: string | null; sessionId: string };
@@ -144,7 +156,7 @@ async function measure(scenario: Scenario, window: number): Promise<Outcome> {
       throw new Error(`codeloop run printed no report (exit ${result.status}): ${result.stderr.slice(-2000)}`);
     }
     for (const request of fake.requests) sizes.push(promptTokens({ messages: request.messages, tools: request.tools }, {}));
-    const store = new SessionStore(path.join(state, 'sessions.db'));
+    const store = new SessionStore(path.join(stateHome({ XDG_STATE_HOME: state }), 'sessions.db'));
     const compactions = store.events(report.sessionId).filter((event) => (event.data as { compaction?: unknown }).compaction !== undefined).length;
     store.close();
     const sorted = [...sizes].sort((a, b) => a - b);
@@ -162,7 +174,7 @@ async function measure(scenario: Scenario, window: number): Promise<Outcome> {
 }
 
 const rows: Outcome[] = [];
-for (const scenario of [exploratory(), multiFile()]) {
+for (const scenario of [exploratory(), multiFile(), longSession()]) {
   for (const window of WINDOWS) {
     const outcome = await measure(scenario, window);
     rows.push(outcome);

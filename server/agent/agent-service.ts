@@ -400,8 +400,10 @@ export class AgentService {
       try {
         reply = await this.call(run, request, true);
       } catch (error) {
-        if (!(error instanceof ModelError && error.kind === 'contextOverflow' && run.conversation.overflowed())) throw error;
-        this.record(run, 'message', { text: `the endpoint refused the request as too long (${error.endpointMessage}); compacting and retrying` });
+        if (!(error instanceof ModelError && error.kind === 'contextOverflow')) throw error;
+        run.conversation.narrowWindow((await run.model.contextWindow()).tokens);
+        if (!run.conversation.overflowed()) throw error;
+        this.record(run, 'message', { text: `context overflow: compacting and retrying (the endpoint said: ${error.endpointMessage})` });
         continue;
       }
       return { ...run.conversation.reply(reply.message), toolCallProblems: reply.toolCallProblems };
@@ -421,6 +423,8 @@ export class AgentService {
     });
     run.session = session;
     for (const warning of reply.warnings) this.record(run, 'message', { text: warning, warning: true });
+    // A warning may mean the endpoint's window is smaller than assumed (a prompt cut to fit): work within it.
+    if (reply.warnings.length) run.conversation.narrowWindow((await run.model.contextWindow()).tokens);
     return reply;
   }
 

@@ -6,7 +6,7 @@ import { CodeloopError, errorMessage } from '../errors.js';
 import type { IndexQueries } from '../index/workspace-index.js';
 import type { CommandResult } from '../sandbox/command-runner.js';
 import type { ShadowWorkspace } from '../sandbox/shadow-workspace.js';
-import { numberedSlice, reduceCommandOutput } from './tool-output.js';
+import { capText, numberedSlice, reduceCommandOutput } from './tool-output.js';
 
 /** What tools act on: the session's shadow (edits, reads), the index as the session sees it (search), the test runner. */
 export interface ToolContext {
@@ -224,8 +224,14 @@ export async function runToolCall(name: string, rawArguments: string, context: T
       const usage = definition.usage ? `\nCall it as ${definition.usage}` : '';
       return { output: `invalid arguments for ${name} at ${issue.path.join('.') || '(top level)'}: ${issue.message}; nothing was done.${usage}` };
     }
-    return await definition.run(parsed.data, context);
+    return withinLimit(await definition.run(parsed.data, context), context.outputLimit);
   } catch (error) {
     return { output: `${name} failed: ${errorMessage(error)}` };
   }
+}
+
+/** Any tool's output over the limit (a long file list, search hits) is cut to head and tail, the whole kept aside. */
+function withinLimit(outcome: ToolOutcome, limit: number): ToolOutcome {
+  if (outcome.output.length <= limit) return outcome;
+  return { ...outcome, output: capText(outcome.output, limit), full: outcome.full ?? outcome.output };
 }

@@ -47,10 +47,8 @@ export const COMPACTION_LEVELS = [
 export function placeholderFor(result: Extract<TranscriptEntry, { kind: 'toolResult' }>): string {
   const firstLine = result.output.split('\n', 1)[0].slice(0, 120);
   const lines = result.output.split('\n').length;
-  const again = result.name === 'read_file'
-    ? `read_file ${result.arguments} shows the file as it is now`
-    : `read_output {"id":${JSON.stringify(result.callId)}} shows this output again`;
-  return `[elided to save context: ${result.name} ${capText(result.arguments, 200)} gave ${lines} lines, starting "${firstLine}"; ${again}]`;
+  const again = result.name === 'read_file' ? 'read the file again to see it as it is now' : `read_output {"id":${JSON.stringify(result.callId)}} shows it again`;
+  return `[elided to save context: ${result.name} ${capText(result.arguments, 200)} → "${firstLine}" (${lines} lines); ${again}]`;
 }
 
 /** A long argument text (an edit's whole content) shortened to its path and what it was. */

@@ -32,6 +32,12 @@ const MAX_SUMMARY_CHARACTERS = 2000;
 /** After an overflow the window is taken to be at most this share of the request that overflowed. */
 const OVERFLOW_WINDOW_SHARE = 0.9;
 const LAST_LEVEL = COMPACTION_LEVELS.length - 1;
+/**
+ * Past `compactAt`, the conversation is compacted again only once it has grown by this share of the window
+ * since the last compaction: a compaction costs a model call, and one that could not shrink below the
+ * threshold (a large task or newest turn) must not repeat on every turn.
+ */
+const COMPACTION_GROWTH_SHARE = 0.25;
 
 /**
  * The model conversation of one session: holds the transcript, applies the context policy (elide, compact,
@@ -45,6 +51,8 @@ export class Conversation {
   private forceCompaction = false;
   /** Size and compaction level of the last request produced (the level is null when it was not compacted). */
   private lastRequest: { tokens: number; compactedAt: number | null } = { tokens: 0, compactedAt: null };
+  /** Tokens of the request right after the last compaction (null before any). */
+  private sizeAfterCompaction: number | null = null;
 
   constructor(
     private readonly settings: ContextSettings,
@@ -136,17 +144,24 @@ export class Conversation {
       tokens = this.measure(tools);
     }
     let compactedAt: number | null = null;
-    if (this.forceCompaction || tokens > Math.min(this.settings.compactAt, this.settings.maxRequestShare) * this.windowTokens) {
+    const limit = Math.floor(this.settings.maxRequestShare * this.windowTokens);
+    const grown = this.sizeAfterCompaction === null || tokens - this.sizeAfterCompaction >= COMPACTION_GROWTH_SHARE * this.windowTokens;
+    if (this.forceCompaction || tokens > limit || (grown && tokens > this.settings.compactAt * this.windowTokens)) {
       compactedAt = await this.compact(tools, tokens);
       tokens = this.measure(tools);
+      this.sizeAfterCompaction = tokens;
     }
-    const limit = Math.floor(this.settings.maxRequestShare * this.windowTokens);
     if (tokens > limit) {
       throw new CodeloopError('invalidConfig', `the conversation does not fit the model's context window of ${this.windowTokens} tokens even compacted `
         + `(${tokens} tokens; at most ${limit} are sent); set model.contextWindow if the window is larger, or use a model with a larger window`);
     }
     this.lastRequest = { tokens, compactedAt };
     return { messages: toMessages(this.data.entries), tools };
+  }
+
+  /** The endpoint turned out to have a smaller window (it said so, or cut a prompt): the policy works within it. */
+  narrowWindow(tokens: number): void {
+    this.data.windowTokens = Math.min(this.windowTokens, tokens);
   }
 
   /**
