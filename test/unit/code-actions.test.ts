@@ -46,10 +46,12 @@ describe('code actions', () => {
     expect(actions[0].command?.arguments).toEqual([{ sessionId: 's1' }]);
   });
 
-  it('offers only what fits each state: cancel while running; approve, show, reject a plan; no new task for a comment whose session waits', () => {
+  it('offers only what fits each state: cancel or pause while running, resume when interrupted; approve, show, reject a plan; no new task for a comment whose session waits', () => {
     const comment = { ...base, text: '# codeloop: add retries\n' };
     expect(codeActionsFor({ ...comment, sessions: [session('working', 'add retries')] }).map((a) => a.title))
-      .toEqual(['codeloop: Cancel "add retries" (working)']);
+      .toEqual(['codeloop: Cancel "add retries" (working)', 'codeloop: Pause "add retries" (stops at its next step; resume it later)']);
+    expect(codeActionsFor({ ...comment, sessions: [session('interrupted', 'add retries')] }).map((a) => a.command?.command))
+      .toEqual(['codeloop.resumeSession', 'codeloop.cancelTask']);
     expect(codeActionsFor({ ...comment, sessions: [session('awaitingPlanApproval', 'add retries')] }).map((a) => a.command?.command))
       .toEqual(['codeloop.approvePlan', 'codeloop.showPlan', 'codeloop.rejectPlan']);
     const other = { ...base, text: '# codeloop: only on timeouts\n' };
@@ -106,6 +108,9 @@ describe('capabilities', () => {
             "codeloop.showProposal",
             "codeloop.rejectProposal",
             "codeloop.cancelTask",
+            "codeloop.resumeSession",
+            "codeloop.pauseSession",
+            "codeloop.steerSession",
           ],
         },
         "textDocumentSync": {
