@@ -40,10 +40,18 @@ export const LIMIT_NOTES: Record<LimitName, string> = {
   bufferCharacters: 'the text of one open buffer (`textDocument/didOpen`, and after each `didChange`); a larger buffer is not tracked and the editor is told once',
 };
 
+/** 1000000 → "1,000,000". Not `toLocaleString`: its first call loads locale data, a 100 ms stall of the daemon. */
+export function groupThousands(value: number): string {
+  const digits = String(Math.trunc(value));
+  const groups: string[] = [];
+  for (let end = digits.length; end > 0; end -= 3) groups.unshift(digits.slice(Math.max(0, end - 3), end));
+  return groups.join(',');
+}
+
 /** "1,000,000 characters (limits.promptCharacters)": how an error names a limit. */
 export function describeLimit(name: LimitName): string {
   const unit = name.endsWith('Bytes') ? 'bytes' : name.endsWith('Items') ? 'items' : 'characters';
-  return `${LIMITS[name].toLocaleString('en-US')} ${unit} (limits.${name})`;
+  return `${groupThousands(LIMITS[name])} ${unit} (limits.${name})`;
 }
 
 /** The zod error for a value over a limit: "too long: the limit is 1,000,000 characters (limits.promptCharacters)". */

@@ -32,6 +32,7 @@ export class EventLoopMonitor {
   private readonly connections = new Set<{ inFlight: Map<string | number, Received>; last: Received | null }>();
   private timer: NodeJS.Timeout | null = null;
   private lastTick = performance.now();
+  private lastCpu = process.cpuUsage();
   private stalls = 0;
 
   constructor(private readonly log: (line: string) => void, private readonly stallLogMs = STALL_LOG_MS) {}
@@ -64,10 +65,14 @@ export class EventLoopMonitor {
   private tick(): void {
     const now = performance.now();
     const late = now - this.lastTick - TICK_MS;
+    const cpu = process.cpuUsage(this.lastCpu);
     this.lastTick = now;
+    this.lastCpu = process.cpuUsage();
     if (late < this.stallLogMs) return;
     this.stalls++;
-    this.log(`event loop stalled for ${Math.round(late)} ms; serving: ${this.describeServing(now - late - TICK_MS, now)}`);
+    // CPU time tells blocking work (as much CPU as wall time) from a machine too busy to run this process at all.
+    const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
+    this.log(`event loop stalled for ${Math.round(late)} ms (${cpuMs} ms of CPU in this process); serving: ${this.describeServing(now - late - TICK_MS, now)}`);
   }
 
   /** Requests unanswered at `now`, plus each connection's last message if it arrived during the stall. */

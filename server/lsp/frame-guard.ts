@@ -36,7 +36,22 @@ class TopLevelFieldScanner {
   readonly fields: { id?: string; method?: string } = {};
 
   push(chunk: Buffer): void {
-    for (const byte of chunk) this.step(byte);
+    const find = (byte: number, from: number) => {
+      const at = chunk.indexOf(byte, from);
+      return at === -1 ? chunk.length : at;
+    };
+    let nextQuote = -1;
+    let nextBackslash = -1;
+    for (let i = 0; i < chunk.length; i++) {
+      // Inside a string nothing matters but its end: jump to the next quote or backslash (most of a huge message).
+      if (this.inString && !this.escaped && !this.readingKey && !(this.capturing && this.captured.length <= CAPTURE_LIMIT)) {
+        if (nextQuote < i) nextQuote = find(QUOTE, i);
+        if (nextBackslash < i) nextBackslash = find(BACKSLASH, i);
+        i = Math.min(nextQuote, nextBackslash);
+        if (i >= chunk.length) return;
+      }
+      this.step(chunk[i]);
+    }
   }
 
   private step(byte: number): void {

@@ -7,7 +7,7 @@ import {
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { ConfigSchema } from '../../protocol/config.js';
-import { describeLimit } from '../../protocol/limits.js';
+import { describeLimit, groupThousands } from '../../protocol/limits.js';
 import {
   clientRequests, commandArgumentsFromString, commands, lspRequests, type ClientRequestMethod, type CommandId, type DaemonStatus,
   type LspRequestParams, type RequestParams, type RequestResult,
@@ -231,7 +231,7 @@ export class LspClientSession implements AttachedClient {
     const key = `over the buffer limit: ${uri}`;
     if (this.toldTooLarge.has(key)) return;
     this.toldTooLarge.add(key);
-    this.tell(MessageType.Warning, `${uri} is ${characters.toLocaleString('en-US')} characters, over the limit of ${describeLimit('bufferCharacters')}; codeloop ignores this buffer and reads the file on disk`);
+    this.tell(MessageType.Warning, `${uri} is ${groupThousands(characters)} characters, over the limit of ${describeLimit('bufferCharacters')}; codeloop ignores this buffer and reads the file on disk`);
   }
 
   private bufferClosed(uri: string): void {

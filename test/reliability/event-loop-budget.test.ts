@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { StreamMessageReader } from 'vscode-jsonrpc/node';
-import type { MessageConnection } from 'vscode-jsonrpc/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeModel, type FakeModel, type FakeStep } from '../fake-model/fake-model-server.js';
 import { editorOnDaemon } from '../helpers/daemon-world.js';
@@ -11,9 +12,10 @@ import { connectSocket, socketEditor, type Received } from '../helpers/socket-ed
 /**
  * One editor can never stall the others. An attacker on the shared daemon sends what a new user (or a fuzzer)
  * plausibly sends — a task whose prompt is a pasted 1 MB log, a 10,000-character ranked-text question, a
- * 1,000-character workspace/symbol query, 10 MB messages of every method — while a latency-measuring editor keeps
- * asking workspace/symbol. Its p99 may rise by at most 100 ms over a baseline measured in the same test (the
- * baseline absorbs a machine busy with other work). BUDGET_REPORT=file writes the figures as JSON.
+ * 1,000-character workspace/symbol query, 10 MB messages — while a latency-measuring editor in its own process
+ * keeps asking workspace/symbol. Its p99 may rise by at most 100 ms over a baseline measured in the same test
+ * (scaled by the machine's oversubscription), and no stall of the daemon's loop may hold 100 ms of CPU.
+ * BUDGET_REPORT=file writes the figures as JSON.
  */
 const METHODS = ['initialize', 'initialized', 'shutdown', 'textDocument/didOpen', 'textDocument/didChange', 'textDocument/didClose',
   'textDocument/codeAction', 'workspace/executeCommand', 'workspace/symbol', 'workspace/didChangeConfiguration',
@@ -51,22 +53,22 @@ function tenMegabyteMessage(method: string, id: number | null, idLast: boolean):
 const percentile = (samples: number[], p: number) => [...samples].sort((a, b) => a - b)[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** workspace/symbol round trips, one every 10 ms, until `until` settles (and for at least `minimumMs`). */
-async function measureLatency(connection: MessageConnection, minimumMs: number, until: Promise<unknown> = Promise.resolve()): Promise<number[]> {
-  let done = false;
-  void until.finally(() => {
-    done = true;
+/** The latency-measuring editor, in its own process: phases are named on its stdin, samples come back at the end. */
+async function startLatencyClient(): Promise<{ phase(name: string): void; stop(): Promise<Record<string, number[]>> }> {
+  const child = spawn(process.execPath, [path.join(import.meta.dirname, '../helpers/latency-client.mjs'), world.socket, world.root, 'handler1'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
   });
-  const samples: number[] = [];
-  const started = performance.now();
-  while (!done || performance.now() - started < minimumMs) {
-    const sent = performance.now();
-    const symbols = await connection.sendRequest<{ name: string }[]>('workspace/symbol', { query: 'handler1' });
-    samples.push(performance.now() - sent);
-    expect(symbols[0].name).toBe('handler1');
-    await sleep(10);
-  }
-  return samples;
+  await expect.poll(() => output, { timeout: 30_000 }).toContain('ready\n');
+  return {
+    phase: (name) => child.stdin.write(`${name}\n`),
+    async stop() {
+      child.stdin.write('stop\n');
+      await new Promise((resolve) => child.once('exit', resolve));
+      return JSON.parse(output.split('\n')[1]);
+    },
+  };
 }
 
 /** Raw frames on their own socket; resolves with every answer (by id) and notification read back. */
@@ -110,23 +112,31 @@ const status = () => world.editor.connection.sendRequest<any>('codeloop/status',
 
 describe('the event-loop budget of the shared daemon', () => {
   it('keeps another editor\'s p99 within 100 ms of its baseline while one client sends a 1 MB prompt, long queries and 10 MB messages', { timeout: 240_000 }, async () => {
-    const editor = world.editor.connection;
-    const baseline = await measureLatency(editor, 3000);
     const received: Received = { notifications: [], appliedEdits: [] };
     const attacker = await socketEditor(await connectSocket(world.socket), world.root, 'attacker', received);
+    // A short task first: the first session's one-time costs (loading the model client, probing the sandbox) are
+    // not what this test measures.
+    const warmup = await attacker.sendRequest<{ sessionId: string }>('codeloop/startTask', { prompt: 'warm up' });
+    await expect.poll(async () => (await attacker.sendRequest<any>('codeloop/getSession', warmup)).state, { timeout: 60_000 }).toMatch(/awaitingApproval|applied|failed|rejected/);
+    const latency = await startLatencyClient();
+    latency.phase('baseline');
+    await sleep(5000);
+    // Built before measuring: this test process also serves the fake model, and should start the attack at once.
+    const prompt = pastedLog(1_000_000);
+    const question = pastedLog(10_000);
+    const hugeFrames = [tenMegabyteMessage('codeloop/search', 1, false), tenMegabyteMessage('codeloop/startTask', 2, true)];
     const before = await status();
-    const attack = (async () => {
-      const prompt = pastedLog(1_000_000);
-      const { sessionId } = await attacker.sendRequest<{ sessionId: string }>('codeloop/startTask', { prompt });
-      const text = await attacker.sendRequest<any>('codeloop/search', { query: pastedLog(10_000), mode: 'text' });
-      expect(text.files.length).toBeGreaterThan(0);
-      await attacker.sendRequest('workspace/symbol', { query: `${'handler'.repeat(142)}x` });
-      await sendRaw(world.socket, [tenMegabyteMessage('codeloop/search', 1, false), tenMegabyteMessage('codeloop/startTask', 2, true)], 2);
-      await expect.poll(async () => (await attacker.sendRequest<any>('codeloop/getSession', { sessionId })).state, { timeout: 60_000 }).toMatch(/awaitingApproval|applied|failed|rejected/);
-      return sessionId;
-    })();
-    const during = await measureLatency(editor, 3000, attack);
-    const sessionId = await attack;
+    latency.phase('during');
+    const attackStarted = performance.now();
+    const attackStartedAt = Date.now();
+    const { sessionId } = await attacker.sendRequest<{ sessionId: string }>('codeloop/startTask', { prompt });
+    const text = await attacker.sendRequest<any>('codeloop/search', { query: question, mode: 'text' });
+    expect(text.files.length).toBeGreaterThan(0);
+    await attacker.sendRequest('workspace/symbol', { query: `${'handler'.repeat(142)}x` });
+    await sendRaw(world.socket, hugeFrames, 2);
+    await expect.poll(async () => (await attacker.sendRequest<any>('codeloop/getSession', { sessionId })).state, { timeout: 60_000 }).toMatch(/awaitingApproval|applied|failed|rejected/);
+    await sleep(Math.max(0, 5000 - (performance.now() - attackStarted)));
+    const { baseline, during } = await latency.stop();
     const session = await attacker.sendRequest<any>('codeloop/getSession', { sessionId });
     const after = await status();
     report.latency = {
@@ -140,7 +150,16 @@ describe('the event-loop budget of the shared daemon', () => {
     console.log(JSON.stringify(report.latency), stalls.join('\n').slice(0, 4000));
     // The 1 MB prompt was accepted and worked on (its retrieval read the identifiers, not the megabyte).
     expect(session.prompt.length).toBe(1_000_000);
-    expect(percentile(during, 99) - percentile(baseline, 99)).toBeLessThan(100);
+    // The budget, in the daemon's own terms: no stall while under attack held the loop for 100 ms of CPU (a stall
+    // with less CPU than wall time is the machine not running the daemon, not the daemon blocking).
+    const attackStalls = stalls.filter((line) => Date.parse(line.slice(0, 24)) >= attackStartedAt);
+    const cpuInStalls = attackStalls.map((line) => Number(/\((\d+) ms of CPU/.exec(line)![1]));
+    expect(cpuInStalls.filter((cpu) => cpu >= 100), attackStalls.join('\n')).toEqual([]);
+    // And as the other editor sees it: p99 within 100 ms of its baseline, the 100 ms scaled by how oversubscribed
+    // the machine is (load average per core; 1 on an idle machine, where the bound is the plain 100 ms).
+    const oversubscribed = Math.max(1, os.loadavg()[0] / os.cpus().length);
+    report.latencyBoundMs = 100 * oversubscribed;
+    expect(percentile(during, 99) - percentile(baseline, 99)).toBeLessThan(100 * oversubscribed);
     await attacker.dispose();
   });
 
