@@ -31,7 +31,7 @@ export type LimitName = keyof typeof LIMITS;
 export const LIMIT_NOTES: Record<LimitName, string> = {
   messageBytes: 'one JSON-RPC message (a frame\'s Content-Length); a larger one is skipped without being buffered and its request answered with InvalidParams (a notification: the editor is told)',
   headerBytes: 'the header block of one frame; a longer or malformed header ends the connection',
-  promptCharacters: 'a task prompt; a long one is accepted, and retrieval reads only its identifiers',
+  promptCharacters: 'a task prompt; a long one (a pasted log) is accepted, and retrieval reads only its first and last 32 KiB',
   feedbackCharacters: 'feedback on a proposal (`codeloop/reject`) and an edited plan (`codeloop/approvePlan`)',
   searchQueryCharacters: 'a `codeloop/search` query in any mode',
   symbolQueryCharacters: 'a `workspace/symbol` query',

@@ -69,7 +69,7 @@ beforeAll(async () => {
 afterAll(() => world.close());
 
 describe('protocol fuzzing on the daemon socket', () => {
-  it(`answers or drops ${FRAMES} hostile frames without crashing, and keeps serving the well-behaved editor`, async () => {
+  it(`answers or drops ${FRAMES} hostile frames without crashing, and keeps serving the well-behaved editor`, { timeout: 60_000 + FRAMES * 20 }, async () => {
     const { editor, socket: socketPath, state } = world;
     const pidBefore = (await editor.connection.sendRequest<any>('codeloop/status', {})).pid;
     const perConnection = 50;
