@@ -51,8 +51,8 @@ describe('linear time on adversarial text', () => {
   it('matches search/replace blocks against long files of look-alike lines', () => {
     // A file of identical lines and a block that matches nowhere: every start looked alike.
     const file = (size: number) => repeat('  x = 1;\n')(size);
-    expectLinear(file, (text) => applyBlock(text, { search: `${'x = 1;\n'.repeat(2000)}y = 2;\n`, replace: 'z' }));
-    expectLinear(file, (text) => applyBlock(text, { search: 'x = 1;', replace: 'z' }));
+    expectLinear(file, (text) => applyBlock(text, { search: `${'x = 1;\n'.repeat(2000)}y = 2;\n`, replace: 'z' }), [MB, 10 * MB]);
+    expectLinear(file, (text) => applyBlock(text, { search: 'x = 1;', replace: 'z' }), [MB, 10 * MB]);
     expect(applyBlock('a\na\na\n', { search: 'a', replace: 'b' })).toMatchObject({ ok: false, message: expect.stringContaining('3 times') });
   });
 
