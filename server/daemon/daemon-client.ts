@@ -62,6 +62,8 @@ export async function daemonRpc(paths: DaemonPaths): Promise<{ connection: Messa
     close: () => {
       connection.dispose();
       socket.end();
+      // A daemon too busy to read may never close its side: that must not keep the CLI from exiting.
+      socket.unref();
     },
   };
 }
