@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeLimit, LIMIT_NOTES, LIMITS, type LimitName } from './limits.js';
 import { clientRequests, commands, serverNotifications } from './lsp-methods.js';
 
 /**
@@ -18,7 +19,7 @@ const REQUEST_NOTES: Record<keyof typeof clientRequests, string> = {
   'codeloop/getSession': 'Everything about one session: plan, transcript, test runs, proposal diff, tokens, cost.',
   'codeloop/search': 'Search a workspace index: literal, regex, symbol or ranked text. Same result shapes as `codeloop search --json`.',
   'codeloop/indexStatus': 'Files, bytes, symbols and database size of a workspace index.',
-  'codeloop/status': 'The serving process: pid, mode, memory, clients, workspaces (with index status and problems: watching stopped, files left out), sessions. `codeloop status` prints it.',
+  'codeloop/status': 'The serving process: pid, mode, memory, event-loop delay (p50/p99/max since start, and stalls over 250 ms, each logged with the requests in flight), clients, workspaces (with index status and problems: watching stopped, files left out), sessions. `codeloop status` prints it.',
   'codeloop/stopDaemon': 'Stop the shared daemon cleanly (`codeloop daemon stop`). Refused in standalone mode.',
   'codeloop/cliSearch': 'What `codeloop search` asks a running daemon: a search of the workspace at `root` (any folder; opened, indexed and then kept fresh by the daemon\'s watcher if no client has it open yet). Needs no `initialize`. Same result as `codeloop/search`; invalidRegex and the like are InvalidParams.',
   'codeloop/cliIndex': 'What `codeloop index` asks a running daemon: open the workspace at `root` if needed and re-validate its index against the tree; answers the summary, the index status and its problems.',
@@ -99,6 +100,16 @@ export function renderReference(): string {
   for (const [method, [params, result]] of Object.entries(clientRequests)) {
     sections.push(`### \`${method}\`\n\n${REQUEST_NOTES[method as keyof typeof clientRequests]}\n\nParams:\n\n${schemaBlock(params, 'input')}\n\nResult:\n\n${schemaBlock(result, 'output')}\n`);
   }
+  sections.push([
+    '## Limits\n',
+    'Every input is bounded where it enters (`protocol/limits.ts`); a request over a limit is answered InvalidParams',
+    '(-32602) with a message naming it, e.g. `codeloop/startTask: invalid params at prompt: too long: the limit is',
+    '1,000,000 characters (limits.promptCharacters)`.\n',
+    '| limit | value | covers |',
+    '|---|---|---|',
+    ...(Object.keys(LIMITS) as LimitName[]).map((name) => `| \`${name}\` | ${describeLimit(name).replace(/ \(.*/, '')} | ${LIMIT_NOTES[name]} |`),
+    '',
+  ].join('\n'));
   sections.push('## Notifications (server → client)\n');
   for (const [method, params] of Object.entries(serverNotifications)) {
     sections.push(`### \`${method}\`\n\n${NOTIFICATION_NOTES[method as keyof typeof serverNotifications]}\n\n${schemaBlock(params, 'output')}\n`);

@@ -13,6 +13,8 @@ export type { ProposedFile, SessionEvent, SessionRecord } from '../../protocol/s
  * kept output (64 KiB, the runner's limit), which `read_output` serves back to the model.
  */
 const MAX_EVENT_CHARS = 100_000;
+/** A listing shows the start of each prompt: status, listSessions and code actions would otherwise carry every pasted log. */
+const SUMMARY_PROMPT_CHARACTERS = 500;
 
 /**
  * Sessions and their transcripts in SQLite (WAL), written before anything is announced, so a restart can
@@ -126,10 +128,12 @@ export class SessionStore {
     return text === undefined ? null : JSON.parse(text);
   }
 
+  /** A session in a listing (status, listSessions, code actions): its prompt cut to SUMMARY_PROMPT_CHARACTERS. */
   summary(record: SessionRecord): SessionSummary {
     const proposal = record.proposal && record.diff !== null ? diffStats(record.diff, record.proposal.length) : null;
+    const prompt = record.prompt.length > SUMMARY_PROMPT_CHARACTERS ? `${record.prompt.slice(0, SUMMARY_PROMPT_CHARACTERS)}…` : record.prompt;
     return {
-      sessionId: record.sessionId, root: record.root, state: record.state, prompt: record.prompt, kind: record.kind,
+      sessionId: record.sessionId, root: record.root, state: record.state, prompt, kind: record.kind,
       createdAt: record.createdAt, updatedAt: record.updatedAt, proposal,
       verdict: proposal ? proposalVerdict(record, this.events(record.sessionId, 'testRun')) : null,
     };

@@ -4,9 +4,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
-import { stateHome } from '../config/state-paths.js';
 import { CodeloopError } from '../errors.js';
-import { ensurePrivateDirectory, type DaemonPaths } from './daemon-paths.js';
+import { daemonLogPath, ensurePrivateDirectory, type DaemonPaths } from './daemon-paths.js';
+
+export { daemonLogPath };
 
 const CLI_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cli.js');
 const START_TIMEOUT_MS = 10_000;
@@ -20,10 +21,6 @@ export function connectToDaemon(paths: DaemonPaths): Promise<net.Socket | null> 
   });
 }
 
-/** Where a daemon started by `codeloop lsp` writes its log. */
-export function daemonLogPath(): string {
-  return path.join(stateHome(), 'daemon.log');
-}
 
 /**
  * Connects to the daemon, starting it first when none answers. Safe when many editors start at once: each may
@@ -62,6 +59,8 @@ export async function daemonRpc(paths: DaemonPaths): Promise<{ connection: Messa
     close: () => {
       connection.dispose();
       socket.end();
+      // A daemon too busy to read may never close its side: that must not keep the CLI from exiting.
+      socket.unref();
     },
   };
 }

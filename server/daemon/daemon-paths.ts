@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { stateHome } from '../config/state-paths.js';
 import { CodeloopError } from '../errors.js';
 
 export interface DaemonPaths {
@@ -28,4 +29,9 @@ export function ensurePrivateDirectory(directory: string): void {
   if (!stat.isDirectory()) throw new CodeloopError('invalidConfig', `${directory} is not a directory; remove it so codeloop can create its runtime folder`);
   if (uid !== undefined && stat.uid !== uid) throw new CodeloopError('invalidConfig', `${directory} belongs to another user (uid ${stat.uid}); codeloop will not use it`);
   if ((stat.mode & 0o077) !== 0) fs.chmodSync(directory, 0o700);
+}
+
+/** Where a daemon started by `codeloop lsp` writes its log. */
+export function daemonLogPath(): string {
+  return path.join(stateHome(), 'daemon.log');
 }

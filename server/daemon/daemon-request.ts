@@ -10,15 +10,21 @@ import { CodeloopError } from '../errors.js';
  */
 const METHOD_NOT_FOUND = -32601;
 
-export function requestDaemon<T>(socketPath: string, method: string, params: unknown): Promise<{ result: T } | null> {
+export function requestDaemon<T>(socketPath: string, method: string, params: unknown, timeoutMs?: number): Promise<{ result: T } | null> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(socketPath);
+    // A daemon that holds the socket but does not answer (busy) must not hold this process forever.
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+      finish(() => reject(new DaemonTimeout(timeoutMs)));
+      socket.destroy();
+    }, timeoutMs);
     let connected = false;
     let buffered: Buffer = Buffer.alloc(0);
     let settled = false;
     const finish = (outcome: () => void) => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       socket.end();
       outcome();
     };
@@ -50,4 +56,11 @@ export function requestDaemon<T>(socketPath: string, method: string, params: unk
     socket.once('error', (error) => finish(() => (connected ? reject(new CodeloopError('daemonRequest', `the codeloop daemon connection failed: ${error.message}`)) : resolve(null))));
     socket.once('close', () => finish(() => reject(new CodeloopError('daemonRequest', 'the codeloop daemon hung up before answering (see its log; `codeloop daemon stop` and retry)'))));
   });
+}
+
+/** The daemon took the connection but did not answer within the given time: it is alive but busy. */
+export class DaemonTimeout extends CodeloopError {
+  constructor(readonly waitedMs: number) {
+    super('daemonRequest', `the codeloop daemon did not answer within ${waitedMs / 1000} s`);
+  }
 }

@@ -32,7 +32,8 @@ export function indentUnitOf(lines: string[], widthWithoutChanges?: number): Ind
     if (delta) deltas.set(delta, (deltas.get(delta) ?? 0) + 1);
   }
   const ranked = [...deltas].filter(([delta]) => delta > 1).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-  const width = ranked[0]?.[0] ?? widthWithoutChanges ?? Math.min(...widths.filter(Boolean));
+  // A loop, not Math.min(...widths): spreading a long file's lines as arguments overflows the stack.
+  const width = ranked[0]?.[0] ?? widthWithoutChanges ?? widths.reduce((least, w) => (w > 0 && w < least ? w : least), Infinity);
   return { kind: 'space', width };
 }
 

@@ -18,23 +18,100 @@ const BODY_WEIGHT = 1;
 const BM25_CANDIDATES = 200;
 const WINDOW_LINES = 30;
 
-/** Paths or file names the question names (`src/client.ts`, `client.ts`). */
-function mentionedPaths(question: string): string[] {
-  return [...question.matchAll(/[\w./-]*\w\.[A-Za-z]{1,5}\b/g)].map((match) => match[0].replace(/^\.\//, ''));
+/** Mentions (paths, identifiers) looked up per question: each costs a query, and a pasted log holds thousands. */
+const MENTIONS_LIMIT = 100;
+/** Longest run of path characters taken as a path mention; longer runs are data, not paths. */
+const MENTION_LENGTH_LIMIT = 1024;
+/** Distinct words of a question whose rarity is looked up, and how many of the rarest are searched. */
+const CANDIDATE_TERMS = 2000;
+const SEARCHED_TERMS = 48;
+/**
+ * Characters of a question that retrieval reads: the head and tail halves of a longer one. A pasted log's question
+ * and its telling lines sit at its ends, and reading 10 MB of it held every editor's daemon for seconds.
+ */
+const QUESTION_CHARACTERS_READ = 64 * 1024;
+
+/** The part of a question retrieval reads: all of it, or its head and tail. */
+function retrievalText(question: string): string {
+  if (question.length <= QUESTION_CHARACTERS_READ) return question;
+  const half = QUESTION_CHARACTERS_READ / 2;
+  return `${question.slice(0, half)}\n${question.slice(-half)}`;
 }
 
-/** Tokens that look like code, not prose: camelCase, snake_case, call syntax, backticks. */
-function mentionedIdentifiers(question: string): string[] {
+/**
+ * Runs of `[A-Za-z0-9_./-]` in first-seen order, each with the characters around it, in one linear pass: the
+ * mention finders below test each bounded run instead of running a backtracking pattern over the whole question.
+ */
+function* wordRuns(question: string, isRunCharacter: (code: number) => boolean): Generator<{ run: string; before: string; after: string }> {
+  let start = -1;
+  for (let i = 0; i <= question.length; i++) {
+    if (i < question.length && isRunCharacter(question.charCodeAt(i))) {
+      if (start < 0) start = i;
+      continue;
+    }
+    if (start < 0) continue;
+    if (i - start <= MENTION_LENGTH_LIMIT) yield { run: question.slice(start, i), before: question[start - 1] ?? '', after: question[i] ?? '' };
+    start = -1;
+  }
+}
+
+const isWordCharacter = (code: number) => (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 95;
+const isPathCharacter = (code: number) => isWordCharacter(code) || code === 46 || code === 47 || code === 45; // . / -
+const isIdentifierCharacter = (code: number) => isWordCharacter(code) || code === 36; // $
+
+/** Paths or file names the question names (`src/client.ts`, `client.ts`): a run ending in `name.ext`. */
+function mentionedPaths(question: string): string[] {
   const found = new Set<string>();
-  for (const match of question.matchAll(/`([A-Za-z_$][\w$.]*)`|\b([A-Za-z_$][\w$]*)(?=\()|\b([a-z]+[A-Z_]\w*|[A-Z][a-z]+[A-Z]\w*|\w+_\w+)\b/g)) {
-    const identifier = (match[1] ?? match[2] ?? match[3]).split('.').at(-1)!;
-    if (identifier.length > 2) found.add(identifier);
+  for (const { run } of wordRuns(question, isPathCharacter)) {
+    let end = run.length;
+    while (end > 0 && !isWordCharacter(run.charCodeAt(end - 1))) end--; // a sentence's full stop is not part of it
+    const path = run.slice(run.startsWith('./') ? 2 : 0, end);
+    const dot = path.lastIndexOf('.');
+    if (dot < 1 || !/^[A-Za-z]{1,5}$/.test(path.slice(dot + 1)) || !isWordCharacter(path.charCodeAt(dot - 1))) continue;
+    found.add(path);
+    if (found.size >= MENTIONS_LIMIT) break;
   }
   return [...found];
 }
 
+/** camelCase, PascalCase with a second hump, or snake_case: shapes of code, not prose. */
+function looksLikeCode(word: string): boolean {
+  const underscore = word.indexOf('_', 1);
+  return /^[a-z]+[A-Z_]/.test(word) || /^[A-Z][a-z]+[A-Z]/.test(word) || (underscore > 0 && underscore < word.length - 1);
+}
+
+/** Tokens that look like code, not prose: camelCase, snake_case, call syntax (`name(`), backticks. */
+function mentionedIdentifiers(question: string): string[] {
+  const found = new Set<string>();
+  for (const { run, before, after } of wordRuns(question, isIdentifierCharacter)) {
+    if (run.length <= 2 || run.length > 128 || /^[0-9]/.test(run)) continue;
+    const quoted = before === '`' || after === '`' || (before === '.' && after === '`');
+    if (quoted || after === '(' || looksLikeCode(run)) found.add(run);
+    if (found.size >= MENTIONS_LIMIT) break;
+  }
+  return [...found];
+}
+
+/** The question's words minus stop words, first seen first. */
 export function questionTerms(question: string): string[] {
   return distinctWords(question).filter((word) => !STOP_WORDS.has(word));
+}
+
+/**
+ * The terms a question is searched by: all of a short question's, or the SEARCHED_TERMS rarest in the index of a
+ * long one's (a pasted log): its identifiers carry the meaning, and a MATCH of thousands of terms would not finish.
+ */
+function searchTerms(db: SqliteDatabase, question: string): string[] {
+  const terms = questionTerms(question);
+  if (terms.length <= SEARCHED_TERMS) return terms;
+  const documents = db.prepare('SELECT doc FROM file_words_vocabulary WHERE term = ?').pluck();
+  return terms.slice(0, CANDIDATE_TERMS)
+    .map((term, order) => ({ term, order, documents: (documents.get(term) as number | undefined) ?? 0 }))
+    .filter((candidate) => candidate.documents > 0)
+    .sort((a, b) => a.documents - b.documents || a.order - b.order)
+    .slice(0, SEARCHED_TERMS)
+    .sort((a, b) => a.order - b.order)
+    .map((candidate) => candidate.term);
 }
 
 function quote(term: string): string {
@@ -86,7 +163,8 @@ export function rankFiles(
   question: string,
   limit: number,
 ): RankedFile[] {
-  const terms = questionTerms(question);
+  question = retrievalText(question);
+  const terms = searchTerms(db, question);
   const scores = new Map<string, number>();
   const idByPath = new Map<string, number>();
   if (terms.length) {
