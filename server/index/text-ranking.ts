@@ -18,6 +18,15 @@ const BODY_WEIGHT = 1;
 const BM25_CANDIDATES = 200;
 const WINDOW_LINES = 30;
 
+/** Signals of the ranker that can be switched off one at a time (to measure what each contributes). */
+export const RANKING_SIGNALS = ['identifiers', 'paths'] as const;
+export type RankingSignal = (typeof RANKING_SIGNALS)[number];
+
+export interface RankingOptions {
+  /** Signals left out (for ablation); all are on by default. */
+  disabled?: readonly RankingSignal[];
+}
+
 /** Paths or file names the question names (`src/client.ts`, `client.ts`). */
 function mentionedPaths(question: string): string[] {
   return [...question.matchAll(/[\w./-]*\w\.[A-Za-z]{1,5}\b/g)].map((match) => match[0].replace(/^\.\//, ''));
@@ -85,7 +94,9 @@ export function rankFiles(
   readText: (relativePath: string) => string | null,
   question: string,
   limit: number,
+  options: RankingOptions = {},
 ): RankedFile[] {
+  const on = (signal: RankingSignal) => !options.disabled?.includes(signal);
   const terms = questionTerms(question);
   const scores = new Map<string, number>();
   const idByPath = new Map<string, number>();
@@ -105,12 +116,12 @@ export function rankFiles(
   const definers = db.prepare(
     'SELECT DISTINCT f.path FROM symbols s JOIN files f ON f.id = s.file_id WHERE s.name = ? LIMIT 20',
   ).pluck();
-  for (const identifier of mentionedIdentifiers(question)) {
+  for (const identifier of on('identifiers') ? mentionedIdentifiers(question) : []) {
     const paths = definers.all(identifier) as string[];
     for (const path of paths) scores.set(path, (scores.get(path) ?? 0) + topScore * (0.6 / Math.sqrt(paths.length)));
   }
   const pathRows = db.prepare("SELECT path FROM files WHERE path = ? OR path LIKE ? ESCAPE '\\' LIMIT 20").pluck();
-  for (const mention of mentionedPaths(question)) {
+  for (const mention of on('paths') ? mentionedPaths(question) : []) {
     const paths = pathRows.all(mention, `%/${mention.replace(/[\\%_]/g, '\\$&')}`) as string[];
     for (const path of paths) scores.set(path, (scores.get(path) ?? 0) + topScore / paths.length);
   }

@@ -15,7 +15,7 @@ import { IndexWatcher, inotifyWatchLimit } from './index-watcher.js';
 import { IndexWriter, type SyncProgress, type SyncSummary } from './index-writer.js';
 import { buildRepoMap } from './repo-map.js';
 import { searchSymbols } from './symbol-search.js';
-import { rankFiles } from './text-ranking.js';
+import { rankFiles, type RankingOptions } from './text-ranking.js';
 
 const DEFAULT_LIMITS = { symbol: 100, text: 20 };
 /** Keystrokes in a buffer within this window reach the index in one write. */
@@ -223,8 +223,8 @@ export class WorkspaceIndex {
     return searchSymbols(this.db, query, limit);
   }
 
-  rankFiles(question: string, limit: number = DEFAULT_LIMITS.text): RankedFile[] {
-    return rankFiles(this.db, (file) => this.readText(file), question, limit);
+  rankFiles(question: string, limit: number = DEFAULT_LIMITS.text, options?: RankingOptions): RankedFile[] {
+    return rankFiles(this.db, (file) => this.readText(file), question, limit, options);
   }
 
   repoMap(question: string | undefined, tokenBudget: number): string {
