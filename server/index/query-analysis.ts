@@ -121,7 +121,8 @@ export function analyseQuestion(question: string): QuestionAnalysis {
     const token = raw.length > MAX_TOKEN_CHARS ? '' : raw;
     const before = previous;
     previous = token;
-    if (!token) return;
+    // A link's words (host, owner, "pull") say nothing about the code.
+    if (!token || token.includes('://')) return;
     // `File "/usr/lib/python3/site-packages/pkg/mod.py", line 12, in fn` — the token after `File`.
     if (before === 'File') {
       const file = TRACEBACK_FILE.exec(token)?.[1];
