@@ -1,5 +1,5 @@
 /**
- * Ranked-retrieval quality on real bug reports: `npm run bench:retrieval [-- [--repo OWNER/NAME] [--ablate]]`.
+ * Ranked-retrieval quality on real bug reports: `npm run bench:retrieval [-- [--repo OWNER/NAME] [--ablate | --signals a,b] [--verbose]]`.
  *
  * Reads `bench/bug-reports.json` (built by bench/build-bug-reports.ts). For each report the repository is put at
  * the fix's parent commit in `bench/corpora/retrieval/<owner>+<name>/tree` (git-ignored) with
@@ -29,7 +29,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
 const args = process.argv.slice(2);
 const onlyRepo = args.includes('--repo') ? args[args.indexOf('--repo') + 1] : undefined;
-const ablate = args.includes('--ablate');
+const ablate = args.includes('--ablate') || args.includes('--signals');
+/** `--signals a,b`: ablate only these signals. */
+const onlySignals = args.includes('--signals') ? args[args.indexOf('--signals') + 1].split(',') : undefined;
 const mirrors = process.env.CODELOOP_MIRRORS ?? '/work/.mirror';
 const cacheRoot = path.join(repoRoot, 'bench/corpora/retrieval');
 const RANK_LIMIT = 50;
@@ -72,7 +74,7 @@ function percentile(values: number[], p: number): number {
 
 const variants: { name: string; disabled: RankingSignal[] }[] = [
   { name: 'all signals', disabled: [] },
-  ...(ablate ? RANKING_SIGNALS.map((signal) => ({ name: `without ${signal}`, disabled: [signal] })) : []),
+  ...(ablate ? RANKING_SIGNALS.filter((signal) => !onlySignals || onlySignals.includes(signal)).map((signal) => ({ name: `without ${signal}`, disabled: [signal] })) : []),
 ];
 const outcomes = new Map(variants.map((variant) => [variant.name, [] as Outcome[]]));
 const selected = reports.filter((report) => !onlyRepo || report.repo === onlyRepo);

@@ -10,7 +10,7 @@ import { isTestPath } from './test-paths.js';
  * (`npm run bench:retrieval -- --ablate`; the numbers are in bench/RESULTS.md).
  */
 export const RANKING_SIGNALS = [
-  'termRepetition', 'identifiers', 'paths', 'frames', 'definitions', 'testDemotion', 'codeFirst', 'structure',
+  'termRepetition', 'wordForms', 'identifiers', 'paths', 'frames', 'definitions', 'testDemotion', 'codeFirst', 'structure',
 ] as const;
 export type RankingSignal = (typeof RANKING_SIGNALS)[number];
 
@@ -46,7 +46,7 @@ const WEIGHTS = {
   path: 1.2,
   frame: 0.8,
   definition: 0.8,
-  structure: 0.3,
+  structure: 0.15,
   testFactor: 0.3,
   nonCodeFactor: 0.4,
 };
@@ -69,6 +69,31 @@ function inverseDocumentFrequencies(db: SqliteDatabase, terms: Iterable<string>)
     if (documents) weights.set(term, Math.log(1 + (fileCount - documents + 0.5) / (documents + 0.5)));
   }
   return weights;
+}
+
+/**
+ * Other forms of a word that code is likely to use: a report says "evicts", "validators", "parsing" where the code
+ * has `evict`, `validator`, `parse`. Suffix stripping only; a form counts only if some file has it.
+ */
+function wordForms(word: string): string[] {
+  if (word.length < 5 || /\d/.test(word)) return [];
+  const forms: string[] = [];
+  if (word.endsWith('ies')) forms.push(`${word.slice(0, -3)}y`);
+  else if (word.endsWith('es')) forms.push(word.slice(0, -2), word.slice(0, -1));
+  else if (word.endsWith('s') && !word.endsWith('ss')) forms.push(word.slice(0, -1));
+  else if (word.endsWith('ed')) forms.push(word.slice(0, -2), word.slice(0, -1));
+  else if (word.endsWith('ing')) forms.push(word.slice(0, -3), `${word.slice(0, -3)}e`);
+  else forms.push(`${word}s`);
+  return forms.filter((form) => form.length >= 3);
+}
+
+/** The question's words with the other forms of them that the index has, each with the count of its source word. */
+function termCountsWithForms(analysis: QuestionAnalysis): Map<string, number> {
+  const counts = new Map(analysis.termCounts);
+  for (const [word, count] of analysis.termCounts) {
+    for (const form of wordForms(word)) if (!counts.has(form)) counts.set(form, count);
+  }
+  return counts;
 }
 
 /** Query weight of each kept term: its rarity, times how often the question repeats it (capped). */
@@ -333,6 +358,7 @@ export function rankFiles(
   const on = (signal: RankingSignal) => !options.disabled?.includes(signal);
   const analysis = analyseQuestion(question);
   if (!on('identifiers')) analysis.identifiers.clear();
+  if (on('wordForms')) analysis.termCounts = termCountsWithForms(analysis);
   const weights = termWeights(db, analysis, on('termRepetition'));
   const scores = new Map<string, Candidate>();
   wordCandidates(db, weights, analysis.termCounts, on('termRepetition'), scores);
