@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LIMITS, overLimit } from './limits.js';
 import { IndexStatusSchema, SearchModeSchema, SearchResultSchema } from './search.js';
 
 /**
@@ -17,21 +18,32 @@ export const SessionStateSchema = z.enum([
 ]);
 export type SessionState = z.infer<typeof SessionStateSchema>;
 
-const SessionIdSchema = z.string().min(1, 'sessionId is empty');
+const SessionIdSchema = z.string().min(1, 'sessionId is empty').max(LIMITS.pathCharacters, overLimit('pathCharacters'));
+/** A URI or workspace-relative path sent by a client. */
+const PathSchema = z.string().max(LIMITS.pathCharacters, overLimit('pathCharacters'));
 /** Optional workspace selector: a folder URI the client opened; the first folder when absent. */
-const WorkspaceUriSchema = z.string().min(1).optional();
+const WorkspaceUriSchema = PathSchema.min(1).optional();
 
 export const StartTaskParamsSchema = z.object({
-  prompt: z.string().min(1, 'prompt is empty'),
+  prompt: z.string().min(1, 'prompt is empty').max(LIMITS.promptCharacters, overLimit('promptCharacters')),
   kind: TaskKindSchema.default('prompt'),
-  uri: z.string().optional(),
+  uri: PathSchema.optional(),
   range: RangeSchema.optional(),
   autoApprovePlan: z.boolean().optional(),
 }).strict();
 export const SessionParamsSchema = z.object({ sessionId: SessionIdSchema }).strict();
-export const ApprovePlanParamsSchema = z.object({ sessionId: SessionIdSchema, plan: z.string().optional() }).strict();
-export const RejectParamsSchema = z.object({ sessionId: SessionIdSchema, feedback: z.string().optional() }).strict();
-export const ApplyProposalParamsSchema = z.object({ sessionId: SessionIdSchema, files: z.array(z.string()).optional() }).strict();
+export const ApprovePlanParamsSchema = z.object({
+  sessionId: SessionIdSchema,
+  plan: z.string().max(LIMITS.feedbackCharacters, overLimit('feedbackCharacters')).optional(),
+}).strict();
+export const RejectParamsSchema = z.object({
+  sessionId: SessionIdSchema,
+  feedback: z.string().max(LIMITS.feedbackCharacters, overLimit('feedbackCharacters')).optional(),
+}).strict();
+export const ApplyProposalParamsSchema = z.object({
+  sessionId: SessionIdSchema,
+  files: z.array(PathSchema).max(LIMITS.listItems, overLimit('listItems')).optional(),
+}).strict();
 
 export const SessionSummarySchema = z.object({
   sessionId: z.string(),
@@ -46,7 +58,7 @@ export const SessionSummarySchema = z.object({
 export type SessionSummary = z.infer<typeof SessionSummarySchema>;
 
 export const LspSearchParamsSchema = z.object({
-  query: z.string().min(1, 'the search query is empty'),
+  query: z.string().min(1, 'the search query is empty').max(LIMITS.searchQueryCharacters, overLimit('searchQueryCharacters')),
   mode: SearchModeSchema.default('literal'),
   caseInsensitive: z.boolean().default(false),
   limit: z.number().int().positive().max(10_000).default(200),
@@ -63,6 +75,12 @@ export const DaemonStatusSchema = z.object({
   socketPath: z.string().nullable(),
   /** The serving process's memory: resident set and V8 heap in use. */
   memory: z.object({ rssBytes: z.number().int(), heapUsedBytes: z.number().int() }),
+  /**
+   * How late the serving process's event loop has run since it started, in ms (Node's monitorEventLoopDelay):
+   * every client waits while one request holds it. `stalls` counts delays of 250 ms or more, each logged with the
+   * requests being served.
+   */
+  eventLoop: z.object({ p50Ms: z.number(), p99Ms: z.number(), maxMs: z.number(), stalls: z.number().int() }),
   clients: z.array(z.object({ id: z.number().int(), name: z.string(), workspaces: z.array(z.string()) })),
   workspaces: z.array(z.object({
     root: z.string(),
@@ -105,11 +123,14 @@ export type LspDiagnostic = z.infer<typeof DiagnosticSchema>;
  * malformed request is InvalidParams, never an internal error. Fields codeloop does not read pass through.
  */
 export const lspRequests = {
-  'workspace/symbol': z.looseObject({ query: z.string() }),
+  'workspace/symbol': z.looseObject({ query: z.string().max(LIMITS.symbolQueryCharacters, overLimit('symbolQueryCharacters')) }),
   'textDocument/codeAction': z.looseObject({
-    textDocument: z.looseObject({ uri: z.string() }),
+    textDocument: z.looseObject({ uri: PathSchema }),
     range: RangeSchema,
-    context: z.looseObject({ diagnostics: z.array(DiagnosticSchema), only: z.array(z.string()).optional() }),
+    context: z.looseObject({
+      diagnostics: z.array(DiagnosticSchema).max(LIMITS.listItems, overLimit('listItems')),
+      only: z.array(z.string()).max(LIMITS.listItems, overLimit('listItems')).optional(),
+    }),
   }),
   'workspace/executeCommand': z.looseObject({ command: z.string(), arguments: z.array(z.unknown()).optional() }),
 };

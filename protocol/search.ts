@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LIMITS, overLimit } from './limits.js';
 
 export const SearchModeSchema = z.enum(['literal', 'regex', 'symbol', 'text']);
 export type SearchMode = z.infer<typeof SearchModeSchema>;
@@ -6,7 +7,7 @@ export type SearchMode = z.infer<typeof SearchModeSchema>;
 /** Params of `codeloop/search` and of the CLI's `codeloop search`. */
 export const SearchParamsSchema = z
   .object({
-    query: z.string().min(1, 'the search query is empty'),
+    query: z.string().min(1, 'the search query is empty').max(LIMITS.searchQueryCharacters, overLimit('searchQueryCharacters')),
     mode: SearchModeSchema.default('literal'),
     caseInsensitive: z.boolean().default(false),
     limit: z.number().int().positive().max(100_000).optional(),

@@ -40,6 +40,8 @@ export interface SessionEvent {
 
 /** Transcript entries are capped so one huge tool output cannot bloat the store. */
 const MAX_EVENT_CHARS = 20_000;
+/** A listing shows the start of each prompt: status, listSessions and code actions would otherwise carry every pasted log. */
+const SUMMARY_PROMPT_CHARACTERS = 500;
 
 /**
  * Sessions and their transcripts in SQLite (WAL), written before anything is announced, so a restart can
@@ -122,10 +124,12 @@ export class SessionStore {
       .map((row) => ({ ...row, data: JSON.parse(row.data) }));
   }
 
+  /** A session in a listing (status, listSessions, code actions): its prompt cut to SUMMARY_PROMPT_CHARACTERS. */
   summary(record: SessionRecord): SessionSummary {
     const proposal = record.proposal && record.diff !== null ? diffStats(record.diff, record.proposal.length) : null;
+    const prompt = record.prompt.length > SUMMARY_PROMPT_CHARACTERS ? `${record.prompt.slice(0, SUMMARY_PROMPT_CHARACTERS)}…` : record.prompt;
     return {
-      sessionId: record.sessionId, root: record.root, state: record.state, prompt: record.prompt, kind: record.kind,
+      sessionId: record.sessionId, root: record.root, state: record.state, prompt, kind: record.kind,
       createdAt: record.createdAt, updatedAt: record.updatedAt, proposal,
     };
   }

@@ -9,6 +9,16 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** The pid in the lock file when that process is alive: a daemon runs (or is starting), answering or not. */
+export function liveLockHolder(file: string): number | null {
+  try {
+    const holder = Number(fs.readFileSync(file, 'utf8').trim());
+    return Number.isInteger(holder) && holder > 0 && isAlive(holder) ? holder : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Takes the one-daemon-per-user lock: an exclusively created file holding our pid. A lock left by a dead
  * process is taken over. Returns the pid of the live holder when someone else has it.

@@ -38,6 +38,7 @@ export async function runDaemon(options: DaemonOptions): Promise<'stopped' | 'al
     socketPath: paths.socket,
     stopDaemon: () => stop(),
     onIndexError: (root, error) => log(`indexing ${root} failed: ${errorMessage(error)}`),
+    log,
   });
   const registry = context.registry;
 
@@ -60,7 +61,15 @@ export async function runDaemon(options: DaemonOptions): Promise<'stopped' | 'al
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    const session: LspClientSession = new LspClientSession(connectionOverStreams(socket, socket, () => socket.end()), context);
+    const session: LspClientSession = new LspClientSession(connectionOverStreams(socket, socket, {
+      onExit: () => socket.end(),
+      onBrokenFraming: (reason) => {
+        log(`client #${session.id} (${session.name}) sent ${reason}: connection closed`);
+        socket.destroy();
+      },
+      monitor: context.loop,
+      clientLabel: () => `client #${session.id} (${session.name})`,
+    }), context);
     context.clients.add(session);
     scheduleIdleExit();
     socket.on('error', () => socket.destroy());

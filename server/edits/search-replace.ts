@@ -13,24 +13,53 @@ export type BlockOutcome =
   | { ok: true; text: string; how: 'exact' | 'whitespace' }
   | { ok: false; reason: 'notFound' | 'ambiguous'; message: string };
 
+/** Where `search` occurs, without overlaps and at most OCCURRENCES_COUNTED times (enough to tell the model). */
+const OCCURRENCES_COUNTED = 100;
 function occurrences(text: string, search: string): number[] {
   const found: number[] = [];
-  for (let at = text.indexOf(search); at !== -1; at = text.indexOf(search, at + 1)) found.push(at);
+  for (let at = text.indexOf(search); at !== -1 && found.length < OCCURRENCES_COUNTED; at = text.indexOf(search, at + search.length)) found.push(at);
   return found;
 }
 
 const normalise = (line: string) => line.trim();
 
 function leadingWhitespace(line: string): string {
-  return /^\s*/.exec(line)![0];
+  return line.slice(0, line.length - line.trimStart().length);
 }
 
-/** Where the block's lines match the file's lines when each is trimmed; returns start line indexes. */
+/** Each trimmed line as a number (equal lines, equal numbers), so line sequences compare like strings of numbers. */
+function lineIds(fileLines: string[], searchLines: string[]): { file: number[]; search: number[] } {
+  const ids = new Map<string, number>();
+  const id = (line: string) => {
+    const key = normalise(line);
+    let value = ids.get(key);
+    if (value === undefined) ids.set(key, (value = ids.size));
+    return value;
+  };
+  return { file: fileLines.map(id), search: searchLines.map(id) };
+}
+
+/**
+ * Where the block's lines match the file's lines when each is trimmed; returns start line indexes. Knuth–Morris–
+ * Pratt over line ids: linear in file plus block, where comparing at every start was their product (a model's
+ * long block against a long file of similar lines).
+ */
 function looseMatches(fileLines: string[], searchLines: string[]): number[] {
-  const wanted = searchLines.map(normalise);
+  const { file, search } = lineIds(fileLines, searchLines);
+  const fallback = new Array<number>(search.length).fill(0);
+  for (let i = 1, k = 0; i < search.length; i++) {
+    while (k > 0 && search[i] !== search[k]) k = fallback[k - 1];
+    if (search[i] === search[k]) k++;
+    fallback[i] = k;
+  }
   const starts: number[] = [];
-  for (let start = 0; start + wanted.length <= fileLines.length; start++) {
-    if (wanted.every((line, i) => normalise(fileLines[start + i]) === line)) starts.push(start);
+  for (let i = 0, k = 0; i < file.length; i++) {
+    while (k > 0 && file[i] !== search[k]) k = fallback[k - 1];
+    if (file[i] === search[k]) k++;
+    if (k === search.length) {
+      starts.push(i - search.length + 1);
+      k = fallback[k - 1];
+    }
   }
   return starts;
 }
@@ -38,10 +67,12 @@ function looseMatches(fileLines: string[], searchLines: string[]): number[] {
 /** The file line range most similar to the block (shared trimmed lines), to show the model what is there. */
 function closestCandidate(fileLines: string[], searchLines: string[]): string {
   const wanted = new Set(searchLines.map(normalise).filter(Boolean));
-  let best = { start: 0, score: -1 };
-  for (let start = 0; start < fileLines.length; start++) {
-    let score = 0;
-    for (let i = 0; i < searchLines.length && start + i < fileLines.length; i++) if (wanted.has(normalise(fileLines[start + i]))) score++;
+  // The score of a start is how many of the next searchLines.length lines are wanted: a sliding window sum.
+  const hits = fileLines.map((line) => (wanted.has(normalise(line)) ? 1 : 0));
+  let score = hits.slice(0, searchLines.length).reduce<number>((sum, hit) => sum + hit, 0);
+  let best = { start: 0, score };
+  for (let start = 1; start < fileLines.length; start++) {
+    score += (hits[start + searchLines.length - 1] ?? 0) - hits[start - 1];
     if (score > best.score) best = { start, score };
   }
   if (best.score <= 0) return 'no similar lines in the file';
@@ -62,7 +93,7 @@ export function applyBlock(text: string, block: SearchReplaceBlock): BlockOutcom
   const exact = occurrences(text, block.search);
   if (exact.length === 1) return { ok: true, text: text.slice(0, exact[0]) + block.replace + text.slice(exact[0] + block.search.length), how: 'exact' };
   if (exact.length > 1) {
-    return { ok: false, reason: 'ambiguous', message: `the SEARCH text occurs ${exact.length} times; include more surrounding lines so it matches once` };
+    return { ok: false, reason: 'ambiguous', message: `the SEARCH text occurs ${exact.length}${exact.length === OCCURRENCES_COUNTED ? ' or more' : ''} times; include more surrounding lines so it matches once` };
   }
   const fileLines = text.split('\n');
   const searchLines = splitKeepingFinal(block.search);

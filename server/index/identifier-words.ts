@@ -18,8 +18,15 @@ export function splitIdentifier(identifier: string): string[] {
 const wordCache = new Map<string, string[]>();
 const WORD_CACHE_LIMIT = 200_000;
 
+/**
+ * Longer "identifiers" are data (base64, hashes, minified blobs, a hostile prompt): they yield no words, are never
+ * split and never cached, so neither time nor the cache grows with them.
+ */
+const IDENTIFIER_LENGTH_LIMIT = 256;
+
 /** The full identifier (underscores dropped, as the FTS tokenizer would split on them) plus its parts. */
 export function wordsOfIdentifier(identifier: string): string[] {
+  if (identifier.length > IDENTIFIER_LENGTH_LIMIT) return [];
   let words = wordCache.get(identifier);
   if (!words) {
     const parts = splitIdentifier(identifier);

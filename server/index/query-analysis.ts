@@ -5,8 +5,9 @@ import { wordsOfIdentifier } from './identifier-words.js';
  * quotes as code, the files and modules it names, and its traceback frames.
  *
  * Every step is a single pass over the text (a hand-rolled tokenizer; the only regexes run on single tokens of
- * bounded length), and at most MAX_ANALYSED_CHARS of a question are read: a pasted 10 MB log costs the same as
- * its first 20,000 characters.
+ * bounded length), and at most MAX_ANALYSED_CHARS of a question are read, half from its head and half from its
+ * tail: a pasted 10 MB log costs the same as 32 KB of it, and the question (first) and the failing frame (last)
+ * are kept.
  */
 export interface QuestionAnalysis {
   /** Lower-case words (split identifiers, stop words dropped) → how many times the question uses them. */
@@ -22,7 +23,9 @@ export interface QuestionAnalysis {
   aboutTests: boolean;
 }
 
-export const MAX_ANALYSED_CHARS = 20_000;
+export const MAX_ANALYSED_CHARS = 32 * 1024;
+/** Distinct words of a question whose rarity is looked up (one index lookup each). */
+const MAX_DISTINCT_TERMS = 2000;
 /** Tokens longer than this are not code a person quotes (base64, minified lines): skipped. */
 const MAX_TOKEN_CHARS = 200;
 
@@ -111,7 +114,8 @@ function pathOf(token: string): string | null {
 }
 
 export function analyseQuestion(question: string): QuestionAnalysis {
-  const text = question.length > MAX_ANALYSED_CHARS ? question.slice(0, MAX_ANALYSED_CHARS) : question;
+  const half = MAX_ANALYSED_CHARS / 2;
+  const text = question.length > MAX_ANALYSED_CHARS ? `${question.slice(0, half)}\n${question.slice(-half)}` : question;
   const termCounts = new Map<string, number>();
   const identifiers = new Map<string, number>();
   const paths = new Set<string>();
@@ -136,7 +140,9 @@ export function analyseQuestion(question: string): QuestionAnalysis {
     const runs = identifierRuns(token);
     const called = token.includes('(');
     for (const run of runs) {
-      for (const word of wordsOfIdentifier(run)) if (!STOP_WORDS.has(word)) add(termCounts, word);
+      for (const word of wordsOfIdentifier(run)) {
+        if (!STOP_WORDS.has(word) && (termCounts.size < MAX_DISTINCT_TERMS || termCounts.has(word))) add(termCounts, word);
+      }
       if (run.length < 3 || CODE_NOISE.has(run) || /^\d/.test(run)) continue;
       if (code || called || token.includes('.') || CODE_SHAPED.test(run)) add(identifiers, run);
     }

@@ -18,6 +18,12 @@ const SELECT_SYMBOLS = `SELECT s.name, s.kind, s.container, f.path, s.start_line
 
 /** Rows a fuzzy scan looks at before ranking; bounds the cost on huge trees. */
 const FUZZY_SCAN_LIMIT = 5000;
+/**
+ * Longest query matched as a subsequence (`%q%u%e%r%y%`): each character adds a wildcard SQLite tries at every
+ * position of every name, and SQLite refuses long patterns outright ("LIKE or GLOB pattern too complex").
+ * No name worth finding by its scattered letters is longer; longer queries still match by prefix and substring.
+ */
+const SUBSEQUENCE_QUERY_LIMIT = 64;
 
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, '\\$&');
@@ -76,9 +82,9 @@ export function searchSymbols(db: SqliteDatabase, query: string, limit: number):
   collect(db.prepare(`${SELECT_SYMBOLS} WHERE s.name LIKE ? ESCAPE '\\' LIMIT ?`)
     .all(`${escapeLike(trimmed)}%`, FUZZY_SCAN_LIMIT) as SymbolRow[]);
   if (byKey.size < limit) {
-    const subsequence = `%${[...trimmed].map(escapeLike).join('%')}%`;
+    const pattern = trimmed.length <= SUBSEQUENCE_QUERY_LIMIT ? `%${[...trimmed].map(escapeLike).join('%')}%` : `%${escapeLike(trimmed)}%`;
     collect(db.prepare(`${SELECT_SYMBOLS} WHERE s.name LIKE ? ESCAPE '\\' LIMIT ?`)
-      .all(subsequence, FUZZY_SCAN_LIMIT) as SymbolRow[]);
+      .all(pattern, FUZZY_SCAN_LIMIT) as SymbolRow[]);
   }
   const ranked: SymbolInfo[] = [];
   for (const row of byKey.values()) {

@@ -23,13 +23,28 @@ export const CODE_ACTION_KINDS = {
   proposal: 'source.codeloop.proposal',
 } as const;
 
-/** `// codeloop: do X`, `# codeloop: …`, `-- codeloop:`, `; codeloop:`, `/* codeloop: … *\/`, `<!-- codeloop: … -->`. */
-const DIRECTIVE = /(?:\/\/+|#+|--|;+|\/\*+|\*|<!--|%+|REM\b)\s*codeloop:\s*(.+?)\s*(?:\*\/|-->)?\s*$/i;
+/** Comment openers a directive may follow: `//`, `#`, `--`, `;`, `/*`, `*`, `<!--`, `%`, `REM` (the last, any case). */
+const COMMENT_OPENERS = ['//', '#', '--', ';', '/*', '*', '<!--', '%', 'rem'];
+const DIRECTIVE_TAG = /codeloop:/gi;
 
 const CALLABLE_OR_TYPE = new Set(['function', 'method', 'constructor', 'class', 'struct', 'interface', 'trait', 'module', 'namespace', 'enum', 'type']);
 
+/**
+ * The task of a `// codeloop: do X` comment (`# codeloop: …`, `-- codeloop:`, `; codeloop:`, `/* codeloop: … *\/`,
+ * `<!-- codeloop: … -->`), or null. Found with `indexOf`-like scans, not a backtracking pattern: the line is the
+ * user's file, and a line of 8,000 `#` or spaces took a regular expression seconds.
+ */
 export function commentDirective(line: string): string | null {
-  return DIRECTIVE.exec(line)?.[1] ?? null;
+  for (const tag of line.matchAll(DIRECTIVE_TAG)) {
+    let end = tag.index;
+    while (end > 0 && /\s/.test(line[end - 1])) end--;
+    const opener = line.slice(Math.max(0, end - 4), end).toLowerCase();
+    if (!COMMENT_OPENERS.some((candidate) => opener.endsWith(candidate))) continue;
+    let task = line.slice(tag.index + tag[0].length).trim();
+    for (const closer of ['*/', '-->']) if (task.endsWith(closer)) task = task.slice(0, -closer.length).trimEnd();
+    return task || null;
+  }
+  return null;
 }
 
 /** The innermost definition whose range holds the position. */

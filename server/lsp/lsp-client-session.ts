@@ -1,12 +1,13 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  DidChangeWorkspaceFoldersNotification, LogMessageNotification, LSPErrorCodes, MessageType, ResponseError, ShowMessageNotification, TextDocuments,
+  DidChangeWorkspaceFoldersNotification, ErrorCodes, LogMessageNotification, LSPErrorCodes, MessageType, ResponseError, ShowMessageNotification, TextDocuments,
   type CodeAction, type Connection, type InitializeParams,
   type InitializeResult, type SymbolInformation, type WorkspaceFolder,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { ConfigSchema } from '../../protocol/config.js';
+import { describeLimit, groupThousands } from '../../protocol/limits.js';
 import {
   clientRequests, commandArgumentsFromString, commands, lspRequests, type ClientRequestMethod, type CommandId, type DaemonStatus,
   type LspRequestParams, type RequestParams, type RequestResult,
@@ -23,7 +24,10 @@ import { proposalDocumentChanges } from './proposal-edits.js';
 import { isUriInside, uriToWorkspacePath, workspacePathToUri } from '../workspace/path-confinement.js';
 import type { AttachedClient, Workspace, WorkspaceRegistry } from '../workspace/workspace-registry.js';
 import { serverCapabilities } from './capabilities.js';
+import type { EventLoopMonitor } from './event-loop-monitor.js';
 import { codeActionsFor } from './code-actions.js';
+import { boundedDocumentConnection } from './bounded-documents.js';
+import { OVERSIZED_MESSAGE_METHOD, OversizedMessageSchema, oversizedMessageText } from './frame-guard.js';
 import { guarded, parseParams } from './response-errors.js';
 import { LSP_SYMBOL_KIND } from './symbol-kinds.js';
 
@@ -36,6 +40,8 @@ export interface ServerContext {
   readonly version: string;
   readonly clients: Set<LspClientSession>;
   readonly agent: AgentService;
+  /** The shared event loop's delay and the requests behind its stalls. */
+  readonly loop: EventLoopMonitor;
   /** Stops the daemon (answered first); refused in standalone mode. */
   stopDaemon(): void;
 }
@@ -86,7 +92,16 @@ export class LspClientSession implements AttachedClient {
     standard('workspace/executeCommand', (params) => this.executeCommand(params));
     this.documents.onDidChangeContent(({ document }) => this.bufferChanged(document));
     this.documents.onDidClose(({ document }) => this.bufferClosed(document.uri));
-    this.documents.listen(c);
+    this.documents.listen(boundedDocumentConnection(c, this.documents, (uri, characters) => this.bufferTooLarge(uri, characters)));
+    // Stand-ins the frame guard put in place of messages over the size limit: the request is refused, a
+    // notification (a huge didOpen) is ignored with a word to the user.
+    c.onRequest(OVERSIZED_MESSAGE_METHOD, guarded((params: unknown) => {
+      throw new ResponseError(ErrorCodes.InvalidParams, `codeloop: ${oversizedMessageText(parseParams(OversizedMessageSchema, params, OVERSIZED_MESSAGE_METHOD))}`);
+    }));
+    c.onNotification(OVERSIZED_MESSAGE_METHOD, (params: unknown) => {
+      const parsed = OversizedMessageSchema.safeParse(params);
+      if (parsed.success) this.tell(MessageType.Warning, oversizedMessageText(parsed.data));
+    });
     for (const method of Object.keys(clientRequests) as ClientRequestMethod[]) {
       c.onRequest(method, guarded((params: unknown) => this.handleRequest(method, parseParams(clientRequests[method][0], params, method))));
     }
@@ -209,6 +224,14 @@ export class LspClientSession implements AttachedClient {
       this.showIndexProblem(owner.root, tooLargeBufferProblem(relativePath, Buffer.byteLength(text)));
     }
     void owner.setBuffer(this.id, relativePath, text);
+  }
+
+/** A buffer over LIMITS.bufferCharacters is not tracked: said once per document, since the editor keeps sending it. */
+  private bufferTooLarge(uri: string, characters: number): void {
+    const key = `over the buffer limit: ${uri}`;
+    if (this.toldTooLarge.has(key)) return;
+    this.toldTooLarge.add(key);
+    this.tell(MessageType.Warning, `${uri} is ${groupThousands(characters)} characters, over the limit of ${describeLimit('bufferCharacters')}; codeloop ignores this buffer and reads the file on disk`);
   }
 
   private bufferClosed(uri: string): void {
@@ -436,6 +459,7 @@ export class LspClientSession implements AttachedClient {
       startedAt: this.context.startedAt,
       socketPath: this.context.socketPath,
       memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed },
+      eventLoop: this.context.loop.delay(),
       clients: [...this.context.clients].map((client) => ({ id: client.id, name: client.name, workspaces: registry.of(client).map((w) => w.root) })),
       workspaces: registry.list().map((workspace) => ({
         root: workspace.root, clients: workspace.clients.size, indexing: workspace.indexing, index: workspace.index.status(), problems: workspace.index.problems(),

@@ -1,6 +1,7 @@
 import { createAgentService } from '../agent/agent-host.js';
 import { CODELOOP_VERSION } from '../version.js';
 import { WorkspaceRegistry } from '../workspace/workspace-registry.js';
+import { EventLoopMonitor } from './event-loop-monitor.js';
 import type { ServerContext } from './lsp-client-session.js';
 
 /**
@@ -12,8 +13,12 @@ export function createServerContext(options: {
   socketPath: string | null;
   stopDaemon: () => void;
   onIndexError: (root: string, error: unknown) => void;
+  /** Where the process logs what no client is told: event-loop stalls and the requests behind them. */
+  log: (line: string) => void;
 }): { context: ServerContext; close(): Promise<void> } {
   const registry = new WorkspaceRegistry(options.onIndexError);
+  const loop = new EventLoopMonitor(options.log);
+  loop.start();
   const { agent, store } = createAgentService((session, event) => {
     for (const workspace of registry.list()) {
       if (workspace.root !== session.root) continue;
@@ -28,6 +33,7 @@ export function createServerContext(options: {
     startedAt: new Date().toISOString(),
     version: CODELOOP_VERSION,
     clients: new Set(),
+    loop,
     stopDaemon: options.stopDaemon,
   };
   return {
@@ -36,6 +42,7 @@ export function createServerContext(options: {
       for (const client of [...context.clients]) await client.dispose();
       await registry.closeAll();
       store.close();
+      loop.stop();
     },
   };
 }

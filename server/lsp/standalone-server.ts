@@ -11,6 +11,7 @@ export function runStandaloneServer(): Promise<number> {
       socketPath: null,
       stopDaemon: () => undefined,
       onIndexError: (root, error) => process.stderr.write(`codeloop: indexing ${root} failed: ${errorMessage(error)}\n`),
+      log: (line) => process.stderr.write(`codeloop: ${line}\n`),
     });
     let finished = false;
     const finish = (code: number) => {
@@ -18,7 +19,15 @@ export function runStandaloneServer(): Promise<number> {
       finished = true;
       void close().finally(() => resolve(code));
     };
-    const session = new LspClientSession(connectionOverStreams(process.stdin, process.stdout, finish), context);
+    const session: LspClientSession = new LspClientSession(connectionOverStreams(process.stdin, process.stdout, {
+      onExit: finish,
+      onBrokenFraming: (reason) => {
+        process.stderr.write(`codeloop: the editor sent ${reason}; stopping\n`);
+        finish(1);
+      },
+      monitor: context.loop,
+      clientLabel: () => session.name,
+    }), context);
     context.clients.add(session);
     process.stdin.once('end', () => finish(1));
     session.listen();

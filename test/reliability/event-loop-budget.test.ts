@@ -1,0 +1,213 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { StreamMessageReader } from 'vscode-jsonrpc/node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeModel, type FakeModel, type FakeStep } from '../fake-model/fake-model-server.js';
+import { editorOnDaemon } from '../helpers/daemon-world.js';
+import { connectSocket, socketEditor, type Received } from '../helpers/socket-editor.js';
+
+/**
+ * One editor can never stall the others. An attacker on the shared daemon sends what a new user (or a fuzzer)
+ * plausibly sends — a task whose prompt is a pasted 1 MB log, a 10,000-character ranked-text question, a
+ * 1,000-character workspace/symbol query, 10 MB messages — while a latency-measuring editor in its own process
+ * keeps asking workspace/symbol. Its p99 may rise by at most 100 ms over a baseline measured in the same test
+ * (scaled by the machine's oversubscription), and no stall of the daemon's loop may hold 100 ms of CPU.
+ * BUDGET_REPORT=file writes the figures as JSON.
+ */
+const METHODS = ['initialize', 'initialized', 'shutdown', 'textDocument/didOpen', 'textDocument/didChange', 'textDocument/didClose',
+  'textDocument/codeAction', 'workspace/executeCommand', 'workspace/symbol', 'workspace/didChangeConfiguration',
+  'workspace/didChangeWorkspaceFolders', 'codeloop/startTask', 'codeloop/approvePlan', 'codeloop/reject', 'codeloop/cancel',
+  'codeloop/applyProposal', 'codeloop/listSessions', 'codeloop/getSession', 'codeloop/search', 'codeloop/indexStatus', 'codeloop/status',
+  'codeloop/stopDaemon'];
+const TEN_MB = 10 * 1000 * 1000;
+
+/** A pasted log: stack traces with identifiers, paths and long runs that used to make retrieval super-linear. */
+function pastedLog(characters: number): string {
+  const lines = [
+    'ERROR 2026-11-30T10:00:00Z request failed at com.example.billing.InvoiceService.computeTotals(InvoiceService.java:812)',
+    `  payload=${'a'.repeat(20_000)}`,
+    `  trace ${'#'.repeat(5_000)} ${'handler_'.repeat(2_000)}x ${'src/'.repeat(3_000)}main.ts`,
+    '  caused by: retry budget exhausted in `scheduleRetry` after 5 attempts (see src/module7.ts)',
+  ];
+  let log = '';
+  for (let i = 0; log.length < characters; i++) log += `${lines[i % lines.length]}\n`;
+  return log.slice(0, characters);
+}
+
+function frame(body: string): Buffer {
+  return Buffer.concat([Buffer.from(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`), Buffer.from(body)]);
+}
+
+/** A 10 MB message of `method`: the id first (most clients) or last (Helix), or none (a notification). */
+function tenMegabyteMessage(method: string, id: number | null, idLast: boolean): Buffer {
+  const params = JSON.stringify({ textDocument: { uri: 'file:///x', text: 'x'.repeat(TEN_MB) }, query: 'q', prompt: 'p' });
+  if (id === null) return frame(`{"jsonrpc":"2.0","method":${JSON.stringify(method)},"params":${params}}`);
+  return frame(idLast
+    ? `{"jsonrpc":"2.0","method":${JSON.stringify(method)},"params":${params},"id":${id}}`
+    : `{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(method)},"params":${params}}`);
+}
+
+const percentile = (samples: number[], p: number) => [...samples].sort((a, b) => a - b)[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))];
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The latency-measuring editor, in its own process: phases are named on its stdin, samples come back at the end. */
+async function startLatencyClient(): Promise<{ phase(name: string): void; stop(): Promise<Record<string, number[]>> }> {
+  const child = spawn(process.execPath, [path.join(import.meta.dirname, '../helpers/latency-client.mjs'), world.socket, world.root, 'handler1'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  await expect.poll(() => output, { timeout: 30_000 }).toContain('ready\n');
+  return {
+    phase: (name) => child.stdin.write(`${name}\n`),
+    async stop() {
+      child.stdin.write('stop\n');
+      await new Promise((resolve) => child.once('exit', resolve));
+      return JSON.parse(output.split('\n')[1]);
+    },
+  };
+}
+
+/** Raw frames on their own socket; resolves with every answer (by id) and notification read back. */
+async function sendRaw(socketPath: string, frames: Buffer[], expectedAnswers: number): Promise<{ answers: Map<number, any>; notifications: any[] }> {
+  const socket = net.connect(socketPath);
+  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  const answers = new Map<number, any>();
+  const notifications: any[] = [];
+  new StreamMessageReader(socket).listen((message: any) => {
+    if ('id' in message && !('method' in message)) answers.set(message.id, message);
+    else if ('method' in message) notifications.push(message);
+  });
+  for (const chunk of frames) {
+    if (!socket.write(chunk)) await new Promise((resolve) => socket.once('drain', resolve));
+  }
+  await expect.poll(() => answers.size, { timeout: 60_000 }).toBe(expectedAnswers);
+  await sleep(200);
+  socket.destroy();
+  return { answers, notifications };
+}
+
+let world: Awaited<ReturnType<typeof editorOnDaemon>>;
+let fake: FakeModel;
+const report: Record<string, unknown> = {};
+beforeAll(async () => {
+  const files: Record<string, string> = { 'package.json': JSON.stringify({ name: 'budget', scripts: { test: 'node -e "process.exit(0)"' } }) };
+  for (let i = 0; i < 300; i++) files[`src/module${i}.ts`] = `export function handler${i}(input: string) { return scheduleRetry(input.length + ${i}); }\n`;
+  const answer = (messages: { role: string }[]): FakeStep => (messages.some((m) => m.role === 'assistant')
+    ? { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'nothing to change' } }] }
+    : { kind: 'text', content: '1. Read the log.' });
+  fake = await startFakeModel(answer);
+  world = await editorOnDaemon(files, 'latency', { model: { baseURL: fake.baseURL, model: 'fake', maxRetries: 0 }, agent: { autoApprovePlan: true } });
+});
+afterAll(async () => {
+  if (process.env.BUDGET_REPORT) fs.writeFileSync(process.env.BUDGET_REPORT, JSON.stringify(report, null, 2));
+  await world.close();
+  await fake.close();
+});
+
+const status = () => world.editor.connection.sendRequest<any>('codeloop/status', {});
+
+describe('the event-loop budget of the shared daemon', () => {
+  it('keeps another editor\'s p99 within 100 ms of its baseline while one client sends a 1 MB prompt, long queries and 10 MB messages', { timeout: 240_000 }, async () => {
+    const received: Received = { notifications: [], appliedEdits: [] };
+    const attacker = await socketEditor(await connectSocket(world.socket), world.root, 'attacker', received);
+    // A short task first: the first session's one-time costs (loading the model client, probing the sandbox) are
+    // not what this test measures.
+    const warmup = await attacker.sendRequest<{ sessionId: string }>('codeloop/startTask', { prompt: 'warm up' });
+    await expect.poll(async () => (await attacker.sendRequest<any>('codeloop/getSession', warmup)).state, { timeout: 60_000 }).toMatch(/awaitingApproval|applied|failed|rejected/);
+    const latency = await startLatencyClient();
+    latency.phase('baseline');
+    await sleep(5000);
+    // Built before measuring: this test process also serves the fake model, and should start the attack at once.
+    const prompt = pastedLog(1_000_000);
+    const question = pastedLog(10_000);
+    const hugeFrames = [tenMegabyteMessage('codeloop/search', 1, false), tenMegabyteMessage('codeloop/startTask', 2, true)];
+    const before = await status();
+    latency.phase('during');
+    const attackStarted = performance.now();
+    const attackStartedAt = Date.now();
+    const { sessionId } = await attacker.sendRequest<{ sessionId: string }>('codeloop/startTask', { prompt });
+    const text = await attacker.sendRequest<any>('codeloop/search', { query: question, mode: 'text' });
+    expect(text.files.length).toBeGreaterThan(0);
+    await attacker.sendRequest('workspace/symbol', { query: `${'handler'.repeat(142)}x` });
+    await sendRaw(world.socket, hugeFrames, 2);
+    await expect.poll(async () => (await attacker.sendRequest<any>('codeloop/getSession', { sessionId })).state, { timeout: 60_000 }).toMatch(/awaitingApproval|applied|failed|rejected/);
+    await sleep(Math.max(0, 5000 - (performance.now() - attackStarted)));
+    const { baseline, during } = await latency.stop();
+    const session = await attacker.sendRequest<any>('codeloop/getSession', { sessionId });
+    const after = await status();
+    report.latency = {
+      baselineP50Ms: percentile(baseline, 50), baselineP99Ms: percentile(baseline, 99), baselineSamples: baseline.length,
+      duringP50Ms: percentile(during, 50), duringP99Ms: percentile(during, 99), duringMaxMs: Math.max(...during), duringSamples: during.length,
+      sessionState: session.state, eventLoopBefore: before.eventLoop, eventLoopAfter: after.eventLoop,
+      rssBeforeMB: before.memory.rssBytes / 1e6, rssAfterMB: after.memory.rssBytes / 1e6,
+    };
+    const stalls = fs.readFileSync(path.join(world.state, 'codeloop', 'daemon.log'), 'utf8').split('\n').filter((line) => line.includes('event loop stalled'));
+    report.stallsLogged = stalls.map((line) => line.slice(0, 400));
+    console.log(JSON.stringify(report.latency), stalls.join('\n').slice(0, 4000));
+    // The 1 MB prompt was accepted and worked on (its retrieval read the identifiers, not the megabyte).
+    expect(session.prompt.length).toBe(1_000_000);
+    // The budget, in the daemon's own terms: no stall while under attack held the loop for 100 ms of CPU (a stall
+    // with less CPU than wall time is the machine not running the daemon, not the daemon blocking).
+    const attackStalls = stalls.filter((line) => Date.parse(line.slice(0, 24)) >= attackStartedAt);
+    const cpuInStalls = attackStalls.map((line) => Number(/\((\d+) ms of CPU/.exec(line)![1]));
+    expect(cpuInStalls.filter((cpu) => cpu >= 100), attackStalls.join('\n')).toEqual([]);
+    // And as the other editor sees it: p99 within 100 ms of its baseline, the 100 ms scaled by how oversubscribed
+    // the machine is (load average per core; 1 on an idle machine, where the bound is the plain 100 ms).
+    const oversubscribed = Math.max(1, os.loadavg()[0] / os.cpus().length);
+    report.latencyBoundMs = 100 * oversubscribed;
+    expect(percentile(during, 99) - percentile(baseline, 99)).toBeLessThan(100 * oversubscribed);
+    await attacker.dispose();
+  });
+
+  it('refuses a prompt, query or path over its limit with InvalidParams naming the limit', { timeout: 60_000 }, async () => {
+    const editor = world.editor.connection;
+    const refusal = (method: string, params: unknown) => editor.sendRequest(method, params).then(() => null, (error) => ({ code: error.code, message: error.message }));
+    expect(await refusal('codeloop/startTask', { prompt: 'x'.repeat(1_000_001) })).toEqual({
+      code: -32602, message: 'codeloop/startTask: invalid params at prompt: too long: the limit is 1,000,000 characters (limits.promptCharacters)',
+    });
+    expect(await refusal('codeloop/search', { query: 'x'.repeat(10_001), mode: 'text' })).toMatchObject({ code: -32602, message: expect.stringContaining('limits.searchQueryCharacters') });
+    expect(await refusal('workspace/symbol', { query: 'x'.repeat(1_001) })).toMatchObject({ code: -32602, message: expect.stringContaining('limits.symbolQueryCharacters') });
+    expect(await refusal('codeloop/reject', { sessionId: 's', feedback: 'x'.repeat(100_001) })).toMatchObject({ code: -32602, message: expect.stringContaining('limits.feedbackCharacters') });
+    expect(await refusal('codeloop/applyProposal', { sessionId: 's', files: ['x'.repeat(4_097)] })).toMatchObject({ code: -32602, message: expect.stringContaining('limits.pathCharacters') });
+    expect(await refusal('workspace/executeCommand', { command: 'codeloop.startTask', arguments: ['x'.repeat(1_000_001)] })).toMatchObject({ code: -32602, message: expect.stringContaining('limits.promptCharacters') });
+    // Just under the limits is served.
+    expect(await editor.sendRequest<any[]>('workspace/symbol', { query: 'x'.repeat(1_000) })).toEqual([]);
+  });
+
+  it('answers 10 MB messages of every method with the limit named, without buffering them, and keeps serving', { timeout: 300_000 }, async () => {
+    const rssBefore = (await status()).memory.rssBytes;
+    const frames: Buffer[] = [];
+    METHODS.forEach((method, i) => {
+      frames.push(tenMegabyteMessage(method, i + 1, i % 2 === 1));
+      frames.push(tenMegabyteMessage(method, null, false));
+    });
+    const probe = frame(JSON.stringify({ jsonrpc: '2.0', id: 1000, method: 'codeloop/status', params: {} }));
+    const { answers, notifications } = await sendRaw(world.socket, [...frames, probe], METHODS.length + 1);
+    for (let id = 1; id <= METHODS.length; id++) {
+      expect(answers.get(id)?.error, METHODS[id - 1]).toEqual({
+        code: -32602,
+        message: `codeloop: a 10.0 MB ${METHODS[id - 1]} message is over the limit of 8,388,608 bytes (limits.messageBytes); it was skipped`,
+      });
+    }
+    // The connection stays usable after them, and every skipped notification was told about once.
+    expect(answers.get(1000)?.result.pid).toBe((await status()).pid);
+    const told = notifications.filter((n) => n.method === 'window/showMessage' && n.params.message.includes('limits.messageBytes'));
+    expect(told).toHaveLength(METHODS.length);
+    const after = await status();
+    report.tenMegabyteFrames = { messages: frames.length, rssBeforeMB: rssBefore / 1e6, rssAfterMB: after.memory.rssBytes / 1e6, eventLoop: after.eventLoop };
+    console.log(JSON.stringify(report.tenMegabyteFrames));
+    // 440 MB went through the socket; none of it was kept.
+    expect(after.memory.rssBytes - rssBefore).toBeLessThan(100e6);
+    expect((await world.editor.connection.sendRequest<any[]>('workspace/symbol', { query: 'handler1' }))[0].name).toBe('handler1');
+  });
+
+  it('reports the event-loop delay in `codeloop status`', { timeout: 60_000 }, async () => {
+    const { runCli } = await import('../helpers/run-cli.js');
+    const printed = runCli(['status', world.root], { stateHome: world.state, env: world.env }).stdout;
+    expect(printed).toMatch(/^loop {6}event-loop delay p99 [\d.]+ ms, max [\d.]+ ms, \d+ stalls over 250 ms \(logged\)$/m);
+  });
+});
