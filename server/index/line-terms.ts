@@ -1,4 +1,4 @@
-import { wordsOfIdentifier } from './identifier-words.js';
+import { isWordCode, wordsOfIdentifier } from './identifier-words.js';
 
 /**
  * Where a query's words and identifiers occur in one file, line by line: what definition scoring and the best
@@ -19,10 +19,6 @@ interface TokenInfo {
   ids: number[];
   words: number;
   identifier: boolean;
-}
-
-function isWordCode(code: number): boolean {
-  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 95 || code >= 128;
 }
 
 /**
