@@ -31,7 +31,8 @@ export const DaemonConfigSchema = z
 /** The OpenAI-compatible endpoint every model call goes to (OpenAI, Ollama, llama.cpp, vLLM, LM Studio…). */
 export const ModelConfigSchema = z
   .object({
-    baseURL: z.string().url().default('https://api.openai.com/v1'),
+    /** The endpoint; when absent, `OPENAI_BASE_URL` from the environment (the openai SDK's convention), else OpenAI's. */
+    baseURL: z.string().url().optional(),
     model: z.string().min(1).default('gpt-4o-mini'),
     /** Name of the environment variable holding the API key (the key itself never goes in config files). */
     apiKeyEnv: z.string().min(1).default('OPENAI_API_KEY'),
@@ -40,6 +41,17 @@ export const ModelConfigSchema = z
     maxRetries: z.number().int().nonnegative().default(4),
     /** Stream answers (server-sent events), so progress shows the model working; off for endpoints that cannot. */
     stream: z.boolean().default(true),
+    /**
+     * The model's context window in tokens. When absent it is asked of the endpoint (vLLM, llama.cpp, Ollama,
+     * LM Studio each publish it), else 8192 is assumed; `codeloop doctor` shows which.
+     */
+    contextWindow: z.number().int().positive().optional(),
+    /**
+     * How tools reach the model: `native` (the API's `tools`), `prompted` (described in the system prompt, calls
+     * read from the answer's text, for endpoints without tool support), or `auto`: probed once per endpoint and
+     * model, and cached (`codeloop doctor` probes again).
+     */
+    toolCalls: z.enum(['auto', 'native', 'prompted']).default('auto'),
     /** US dollars per million tokens, for the cost budget and reports. */
     price: z.object({ input: z.number().nonnegative().default(0), output: z.number().nonnegative().default(0) }).strict().default({ input: 0, output: 0 }),
   })
@@ -61,8 +73,34 @@ export const AgentConfigSchema = z
     /** Test command; detected from the project (npm test, pytest, go test, cargo test, make test) when absent. */
     testCommand: z.string().min(1).optional(),
     commandTimeoutSeconds: z.number().positive().default(300),
+    /**
+     * How a session's shadow is made: `overlay` (the user's tree as the read-only lower layer of an overlay mount,
+     * the session keeping only what changed), `clone` (a copy-on-write copy: btrfs, XFS), `copy` (a plain copy).
+     * `auto` probes once and takes the first that works here; `codeloop doctor` and the session's events say which.
+     */
+    shadow: z.enum(['auto', 'overlay', 'clone', 'copy']).default('auto'),
+    /**
+     * Paths under the home folder that commands in the sandbox cannot see, on top of the built-in secret stores
+     * (`~/.ssh`, `~/.aws`, `~/.gnupg`, `~/.netrc`, cloud CLIs' credentials, shell history, browser profiles, password
+     * stores: SECRET_HOME_PATHS in server/sandbox/home-access.ts). Relative to the home folder; they add to the
+     * built-in list, never replace it, so a project's `.codeloop.json` cannot open a secret store.
+     */
+    hiddenHomePaths: z.array(z.string().min(1)).default([]),
     /** Commands run_command may run: a command must be one of these or start with one and a space. */
     allowedCommands: z.array(z.string().min(1)).default([]),
+    /**
+     * The context policy, as shares of the model's context window: old tool results are elided past `elideAt`,
+     * the conversation is compacted (rebuilt from the task, plan, diff, last test run and a summary) past
+     * `compactAt`, and no request goes out above `maxRequestShare`. With a window larger than `workingTokens`
+     * the policy works within `workingTokens` instead: every request resends the conversation, so a 128k window
+     * used to the full costs four times as much per turn as 32k.
+     */
+    context: z.object({
+      elideAt: z.number().gt(0).lt(1).default(0.5),
+      compactAt: z.number().gt(0).lt(1).default(0.75),
+      maxRequestShare: z.number().gt(0).max(1).default(0.8),
+      workingTokens: z.number().int().positive().default(32_768),
+    }).strict().default({ elideAt: 0.5, compactAt: 0.75, maxRequestShare: 0.8, workingTokens: 32_768 }),
     /** Proposals the user need not approve: small diffs touching no protected file. 0 lines = always ask. */
     autoApply: z.object({
       maxChangedLines: z.number().int().nonnegative().default(0),

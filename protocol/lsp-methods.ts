@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LIMITS, overLimit } from './limits.js';
 import { IndexStatusSchema, SearchModeSchema, SearchResultSchema } from './search.js';
+import { SessionDetailSchema, SessionEventTypeSchema, SessionStateSchema, TaskKindSchema } from './session-lifecycle.js';
 
 /**
  * Every `codeloop/*` method, notification and command: the single source of truth for the daemon's handlers,
@@ -10,13 +11,9 @@ import { IndexStatusSchema, SearchModeSchema, SearchResultSchema } from './searc
 const PositionSchema = z.object({ line: z.number().int().nonnegative(), character: z.number().int().nonnegative() });
 export const RangeSchema = z.object({ start: PositionSchema, end: PositionSchema });
 
-export const TaskKindSchema = z.enum(['fixDiagnostic', 'writeTests', 'explain', 'refactor', 'commentTask', 'prompt']);
-export type TaskKind = z.infer<typeof TaskKindSchema>;
+export { TaskKindSchema, type TaskKind } from './session-lifecycle.js';
 
-export const SessionStateSchema = z.enum([
-  'planning', 'awaitingPlanApproval', 'working', 'testing', 'awaitingApproval', 'applied', 'rejected', 'cancelled', 'failed',
-]);
-export type SessionState = z.infer<typeof SessionStateSchema>;
+export { SessionStateSchema, type SessionState } from './session-lifecycle.js';
 
 const SessionIdSchema = z.string().min(1, 'sessionId is empty').max(LIMITS.pathCharacters, overLimit('pathCharacters'));
 /** A URI or workspace-relative path sent by a client. */
@@ -105,10 +102,7 @@ export type IndexUpdate = z.infer<typeof IndexUpdateSchema>;
 export const SessionUpdateSchema = z.object({
   sessionId: z.string(),
   state: SessionStateSchema,
-  event: z.object({
-    type: z.enum(['plan', 'message', 'toolCall', 'toolResult', 'testRun', 'proposal', 'done', 'error']),
-    data: z.unknown(),
-  }),
+  event: z.object({ type: SessionEventTypeSchema, data: z.unknown() }),
 });
 
 const DiagnosticSchema = z.looseObject({
@@ -144,7 +138,7 @@ export const clientRequests = {
   'codeloop/cancel': [SessionParamsSchema, z.null()],
   'codeloop/applyProposal': [ApplyProposalParamsSchema, z.object({ applied: z.boolean(), conflicts: z.array(z.string()) })],
   'codeloop/listSessions': [z.object({}).strict(), z.object({ sessions: z.array(SessionSummarySchema) })],
-  'codeloop/getSession': [SessionParamsSchema, z.unknown()],
+  'codeloop/getSession': [SessionParamsSchema, SessionDetailSchema],
   'codeloop/search': [LspSearchParamsSchema, SearchResultSchema],
   'codeloop/indexStatus': [WorkspaceParamsSchema, IndexStatusSchema],
   'codeloop/status': [z.object({}).strict(), DaemonStatusSchema],

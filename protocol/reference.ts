@@ -78,7 +78,9 @@ requests that cannot be served (unknown session, missing agent); InternalError (
 3. server → \`$/progress\` and \`codeloop/sessionUpdate\` (plan, toolCall, toolResult, testRun, proposal, done). With
    \`agent.autoApprovePlan\` off, the session stops in \`awaitingPlanApproval\` and the code actions offer *Approve plan*.
 4. client → code actions now include *Apply / Show / Reject proposal*; Apply → server → \`workspace/applyEdit\`
-   (versioned \`documentChanges\`; a file whose text changed since the proposal is returned in \`conflicts\` instead).
+   (versioned \`documentChanges\`: each file's hunks rebased onto the buffer or disk text it has now, so later edits
+   elsewhere in the file are kept; a file where a hunk's lines were also edited is left out and \`conflicts\` says
+   \`"<path>: the proposal's change to line(s) … conflicts with your edit, now line(s) …"\`).
    Show → the diff is written under the state dir and opened with \`window/showDocument\`.
 `;
 

@@ -9,7 +9,12 @@ export type CodeloopErrorCode =
   | 'corruptIndex'
   | 'invalidConfig'
   | 'pathOutsideWorkspace'
+  /** Text the file's encoding cannot store (a non-Latin-1 character written into a Latin-1 file). */
+  | 'unencodableText'
+  /** A file that is not text (binary, UTF-32, broken UTF-16) and so cannot be read or edited as text. */
+  | 'fileNotEditable'
   | 'notFound'
+  | 'sandboxUnavailable'
   | 'modelEndpoint';
 
 export class CodeloopError extends Error {

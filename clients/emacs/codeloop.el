@@ -47,7 +47,7 @@
   "A short string with the sessions that are not finished."
   (let (parts)
     (maphash (lambda (id state)
-               (unless (member state '("applied" "rejected" "cancelled"))
+               (unless (member state '("applied" "rejected" "cancelled" "finished"))
                  (push (format "%s:%s" id state) parts)))
              codeloop--sessions)
     (if parts (concat " codeloop[" (string-join parts " ") "]") "")))
@@ -132,7 +132,7 @@
          (result (codeloop--request :codeloop/applyProposal params))
          (conflicts (append (plist-get result :conflicts) nil)))
     (if conflicts
-        (message "codeloop: not applied, changed since the proposal: %s" (string-join conflicts ", "))
+        (message "codeloop: not applied: %s" (string-join conflicts "; "))
       (message "codeloop: applied %s" (if files (string-join files ", ") "the proposal")))
     result))
 

@@ -1,17 +1,26 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { AgentConfig } from '../../protocol/config.js';
-import type { SessionState, TaskKind } from '../../protocol/lsp-methods.js';
+import type { TaskKind } from '../../protocol/lsp-methods.js';
+import { FINAL_SESSION_STATES, nextSessionState, WAITING_SESSION_STATES, type SessionState, type SessionTransitionEvent } from '../../protocol/session-lifecycle.js';
 import { CodeloopError, errorMessage } from '../errors.js';
 import type { WorkspaceIndex } from '../index/workspace-index.js';
-import type { ModelClient } from '../model/model-client.js';
-import { runCommand, scrubbedEnvironment, type CommandResult } from '../sandbox/command-runner.js';
+import type { ModelClient, ModelReply } from '../model/model-client.js';
+import { ModelError } from '../model/model-errors.js';
+import { runCommand, type CommandResult } from '../sandbox/command-runner.js';
+import { removeTreeSync } from '../sandbox/remove-tree.js';
+import { chooseShadowStrategy } from '../sandbox/shadow-strategy.js';
 import { ShadowWorkspace } from '../sandbox/shadow-workspace.js';
 import { detectTestCommand } from '../sandbox/test-command.js';
 import { runToolCall, toolSpecifications, type ToolContext } from '../tools/agent-tools.js';
+import { capText, reduceCommandOutput } from '../tools/tool-output.js';
 import { isAllowedCommand, mayAutoApply } from './auto-apply.js';
+import { repoMapTokens } from './conversation/context-policy.js';
+import { Conversation, type CompactionReport } from './conversation/conversation.js';
+import type { ModelRequest } from './conversation/request-builder.js';
+import type { ToolCallRecord } from './conversation/transcript.js';
 import { feedbackMessage, KEEP_GOING, PLAN_REQUEST, reviewFindingsMessage, reviewRequest, SYSTEM_PROMPT, taskMessage, testFailureMessage } from './prompts.js';
 import type { ProposedFile, SessionEvent, SessionRecord, SessionStore } from './session-store.js';
 
@@ -31,10 +40,6 @@ export interface TaskRequest {
   autoApprovePlan?: boolean;
 }
 
-const FINAL_STATES = new Set<SessionState>(['applied', 'rejected', 'cancelled', 'failed']);
-/** States in which a session waits for the user or has ended. */
-const SETTLED_STATES = new Set<SessionState>([...FINAL_STATES, 'awaitingPlanApproval', 'awaitingApproval']);
-const REPO_MAP_TOKENS = 1500;
 
 interface Run {
   session: SessionRecord;
@@ -42,7 +47,7 @@ interface Run {
   config: AgentConfig;
   model: ModelClient;
   shadow: ShadowWorkspace;
-  messages: ChatCompletionMessageParam[];
+  conversation: Conversation;
   abort: AbortController;
   startedAt: number;
   turns: number;
@@ -82,7 +87,7 @@ export class AgentService {
       }
     };
     for (const session of this.store.list()) {
-      if (FINAL_STATES.has(session.state) || session.state === 'awaitingApproval' || alive(session.ownerPid)) continue;
+      if (FINAL_SESSION_STATES.has(session.state) || session.state === 'awaitingApproval' || alive(session.ownerPid)) continue;
       this.transition(session.sessionId, 'failed', 'error', { message: 'the daemon stopped during this session; start it again' }, { error: 'the daemon stopped during this session' });
     }
     let shadows: string[] = [];
@@ -92,19 +97,23 @@ export class AgentService {
       return;
     }
     for (const name of shadows) {
-      const owner = this.store.get(name)?.ownerPid;
-      if (owner === undefined || !alive(owner) || owner === process.pid) fs.rmSync(path.join(this.shadowsDir, name), { recursive: true, force: true });
+      // A probe folder (`.probe-<pid>`) belongs to the process named; a session's layers to the session's owner.
+      const owner = name.startsWith('.probe-') ? Number(name.slice('.probe-'.length)) : this.store.get(name)?.ownerPid;
+      if (owner === undefined || !alive(owner) || owner === process.pid) removeTreeSync(path.join(this.shadowsDir, name));
     }
   }
 
   start(workspace: AgentWorkspace, config: AgentConfig, model: ModelClient, request: TaskRequest): SessionRecord {
+    const strategy = chooseShadowStrategy(config.shadow, this.shadowsDir, workspace.root);
     const session = this.store.create(workspace.root, request.prompt, request.kind);
-    const shadow = new ShadowWorkspace(workspace.root, path.join(this.shadowsDir, session.sessionId), workspace.unsavedBuffers());
+    const shadow = new ShadowWorkspace(workspace.root, path.join(this.shadowsDir, session.sessionId), workspace.unsavedBuffers(), strategy,
+      { home: os.homedir(), hiddenHomePaths: config.hiddenHomePaths });
     const run: Run = {
-      session, workspace, config, model, shadow, messages: [], abort: new AbortController(),
+      session, workspace, config, model, shadow, conversation: this.conversation(session.sessionId, config, model, shadow), abort: new AbortController(),
       startedAt: Date.now(), turns: 0, repairs: 0, planApproved: null, reviewed: false,
     };
     this.runs.set(session.sessionId, run);
+    this.record(run, 'message', { shadow: strategy.kind, text: `session workspace: ${strategy.kind} (${strategy.reason})` });
     void this.plan(run, request).catch((error) => this.fail(run, error));
     return session;
   }
@@ -138,36 +147,33 @@ export class AgentService {
 
   /** Rejects the proposal; with feedback the session goes back to work on it. */
   reject(sessionId: string, feedback?: string): SessionRecord {
-    const session = this.get(sessionId);
-    if (session.state !== 'awaitingApproval') throw new CodeloopError('invalidArgument', `session ${sessionId} is ${session.state}, not awaitingApproval`);
     const run = this.runs.get(sessionId);
     if (!feedback || !run) {
-      if (feedback) throw new CodeloopError('invalidArgument', `session ${sessionId} was started before the daemon restarted and cannot take feedback; reject it and start a new task`);
+      if (feedback && this.get(sessionId).state === 'awaitingApproval') throw new CodeloopError('invalidArgument', `session ${sessionId} was started before the daemon restarted and cannot take feedback; reject it and start a new task`);
       this.transition(sessionId, 'rejected', 'done', { rejected: true });
       if (run) this.finish(run);
       return this.get(sessionId);
     }
-    run.messages.push({ role: 'user', content: feedbackMessage(feedback) });
+    this.transition(sessionId, 'feedbackGiven', 'message', { feedback });
+    run.conversation.say(feedbackMessage(feedback));
     run.repairs = 0;
     run.reviewed = false;
-    this.transition(sessionId, 'working', 'message', { feedback });
     void this.work(run).catch((error) => this.fail(run, error));
     return this.get(sessionId);
   }
 
   cancel(sessionId: string): void {
     const session = this.get(sessionId);
-    if (FINAL_STATES.has(session.state)) throw new CodeloopError('invalidArgument', `session ${sessionId} has already ended (${session.state})`);
+    if (FINAL_SESSION_STATES.has(session.state)) throw new CodeloopError('invalidArgument', `session ${sessionId} has already ended (${session.state})`);
     const run = this.runs.get(sessionId);
-    run?.abort.abort();
     this.transition(sessionId, 'cancelled', 'done', { cancelled: true });
+    // Aborting also settles a plan still waiting for approval (its wait rejects, and fail() ignores aborted runs).
+    run?.abort.abort();
     if (run) this.finish(run);
   }
 
   /** Records that the user applied the proposal (the edit itself is made by the caller: CLI or editor). */
   markApplied(sessionId: string, files: string[]): void {
-    const state = this.get(sessionId).state;
-    if (state !== 'awaitingApproval') throw new CodeloopError('invalidArgument', `session ${sessionId} is ${state}, not awaitingApproval`);
     this.transition(sessionId, 'applied', 'done', { applied: files });
     const run = this.runs.get(sessionId);
     if (run) this.finish(run);
@@ -201,13 +207,21 @@ export class AgentService {
     return run;
   }
 
-  private transition(sessionId: string, state: SessionState, type: SessionEvent['type'], data: unknown, extra: Partial<SessionRecord> = {}): void {
+  /**
+   * The one path that changes a session's state: the lifecycle table (protocol/session-lifecycle.ts) decides the
+   * next state, the store persists it with its event, and only then is it announced. A transition the table
+   * refuses is an invalidArgument error naming both.
+   */
+  private transition(sessionId: string, cause: SessionTransitionEvent, type: SessionEvent['type'], data: unknown, extra: Partial<SessionRecord> = {}): void {
+    const from = this.get(sessionId).state;
+    const state = nextSessionState(from, cause);
+    if (!state) throw new CodeloopError('invalidArgument', `session ${sessionId} is ${from}; "${cause}" is not possible now`);
     const session = this.store.update(sessionId, { state, ...extra });
     const event = this.store.addEvent(sessionId, type, data);
     const run = this.runs.get(sessionId);
     if (run) run.session = session;
     this.announce(session, event);
-    if (SETTLED_STATES.has(state)) {
+    if (FINAL_SESSION_STATES.has(state) || WAITING_SESSION_STATES.has(state)) {
       const waiters = this.settleWaiters.get(sessionId) ?? [];
       this.settleWaiters.delete(sessionId);
       waiters.forEach((wake) => wake());
@@ -219,8 +233,37 @@ export class AgentService {
     this.announce(run.session, event);
   }
 
-  private context(run: Run, request: TaskRequest): string {
-    const parts = [`Repository map (most relevant files first):\n${run.workspace.index.repoMap(request.prompt, REPO_MAP_TOKENS)}`];
+  /**
+   * The session's model conversation. Its window is the default until the plan step learns the model's
+   * (`begin`); the transcript is plain data and compaction rebuilds it from the shadow's diff.
+   */
+  private conversation(sessionId: string, config: AgentConfig, model: ModelClient, shadow: ShadowWorkspace): Conversation {
+    return new Conversation(config.context, {
+      summarise: async (request) => {
+        try {
+          return (await this.call(this.runs.get(sessionId)!, request, false)).message.content ?? null;
+        } catch (error) {
+          // Only the endpoint's failures fall back to the tool-call log; a spent budget still ends the session.
+          if (error instanceof ModelError) return null;
+          throw error;
+        }
+      },
+      currentDiff: () => unifiedDiff(shadow.changes((relative) => this.runs.get(sessionId)?.workspace.index.readText(relative) ?? null)),
+      compacted: (report) => this.compacted(sessionId, report),
+    }, (request) => model.tokens.count(request.messages, request.tools));
+  }
+
+  private compacted(sessionId: string, report: CompactionReport): void {
+    const run = this.runs.get(sessionId);
+    if (!run) return;
+    this.record(run, 'message', {
+      text: `context compacted (${report.compaction}, ${report.reason}, level ${report.level}): ${report.tokensBefore} → ${report.tokensAfter} tokens, findings kept as ${report.summary === 'model' ? "the model's summary" : 'a log of tool calls'}`,
+      compaction: report,
+    });
+  }
+
+  private context(run: Run, request: TaskRequest, mapTokens: number): string {
+    const parts = [`Repository map (most relevant files first):\n${run.workspace.index.repoMap(request.prompt, mapTokens)}`];
     if (request.path) {
       const text = run.shadow.read(request.path);
       if (text !== null) {
@@ -233,19 +276,39 @@ export class AgentService {
     return parts.join('\n\n');
   }
 
-  /** One model call within the session's budget, its tokens and cost added to the session. */
-  private async ask(run: Run, withTools: boolean, messages: ChatCompletionMessageParam[] = run.messages) {
+  /**
+   * The model's next answer in the conversation: the request is made to fit the context window, and an
+   * endpoint's context-overflow error compacts harder and retries until nothing can shrink further.
+   */
+  private async ask(run: Run, withTools: boolean): Promise<{ text: string | null; toolCalls: ToolCallRecord[]; toolCallProblems: string[] }> {
+    for (;;) {
+      const request = await run.conversation.next(withTools ? toolSpecifications() : []);
+      let reply: ModelReply;
+      try {
+        reply = await this.call(run, request, true);
+      } catch (error) {
+        if (!(error instanceof ModelError && error.kind === 'contextOverflow' && run.conversation.overflowed())) throw error;
+        this.record(run, 'message', { text: `the endpoint refused the request as too long (${error.endpointMessage}); compacting and retrying` });
+        continue;
+      }
+      return { ...run.conversation.reply(reply.message), toolCallProblems: reply.toolCallProblems };
+    }
+  }
+
+  /** One model call within the session's budget (a turn unless bookkeeping), its tokens and cost added to the session. */
+  private async call(run: Run, request: ModelRequest, turn: boolean): Promise<ModelReply> {
     this.checkBudget(run);
-    run.turns++;
+    if (turn) run.turns++;
     const listener = this.modelProgressListeners.get(run.session.sessionId);
-    const reply = await run.model.complete(messages, withTools ? toolSpecifications() : [], run.abort.signal, listener);
+    const reply = await run.model.complete(request.messages, request.tools, run.abort.signal, listener);
     const session = this.store.update(run.session.sessionId, {
       promptTokens: run.session.promptTokens + reply.promptTokens,
       completionTokens: run.session.completionTokens + reply.completionTokens,
       costUsd: run.session.costUsd + reply.costUsd,
     });
     run.session = session;
-    return reply.message;
+    for (const warning of reply.warnings) this.record(run, 'message', { text: warning, warning: true });
+    return reply;
   }
 
   private checkBudget(run: Run): void {
@@ -261,17 +324,17 @@ export class AgentService {
 
   private async plan(run: Run, request: TaskRequest): Promise<void> {
     await run.shadow.ready;
-    run.messages.push({ role: 'system', content: SYSTEM_PROMPT }, { role: 'user', content: taskMessage(request.kind, request.prompt, this.context(run, request)) });
-    run.messages.push({ role: 'user', content: PLAN_REQUEST });
-    const planMessage = await this.ask(run, false);
-    const plan = planMessage.content?.trim() || '(the model gave no plan)';
-    run.messages.push({ role: 'assistant', content: plan });
+    const window = Math.min((await run.model.contextWindow()).tokens, run.config.context.workingTokens);
+    run.conversation.begin(window, SYSTEM_PROMPT, taskMessage(request.kind, request.prompt), this.context(run, request, repoMapTokens(window)));
+    run.conversation.say(PLAN_REQUEST);
+    const plan = (await this.ask(run, false)).text?.trim() || '(the model gave no plan)';
     const autoApprove = request.autoApprovePlan ?? run.config.autoApprovePlan;
     if (!autoApprove) {
-      const approved = new Promise<void>((resolve) => {
+      const approved = new Promise<void>((resolve, reject) => {
         run.planApproved = resolve;
+        run.abort.signal.addEventListener('abort', () => reject(new Error('cancelled while the plan awaited approval')), { once: true });
       });
-      this.transition(run.session.sessionId, 'awaitingPlanApproval', 'plan', { plan }, { plan });
+      this.transition(run.session.sessionId, 'planProposed', 'plan', { plan }, { plan });
       await approved;
       await this.startWork(run);
       return;
@@ -284,8 +347,8 @@ export class AgentService {
   private async startWork(run: Run): Promise<void> {
     run.planApproved = null;
     const plan = this.get(run.session.sessionId).plan;
-    run.messages.push({ role: 'user', content: `The plan is approved:\n${plan}\n\nCarry it out now with the tools.` });
-    this.transition(run.session.sessionId, 'working', 'message', { text: 'plan approved' });
+    run.conversation.planApproved(plan ?? '', `The plan is approved:\n${plan}\n\nCarry it out now with the tools.`);
+    this.transition(run.session.sessionId, 'planApproved', 'message', { text: 'plan approved' });
     if (run.session.kind === 'refactor') await this.baselineTests(run);
     await this.work(run);
   }
@@ -296,29 +359,35 @@ export class AgentService {
     if (!result) return;
     const passing = result.exitCode === 0 && !result.timedOut;
     this.record(run, 'testRun', { baseline: true, exitCode: result.exitCode, timedOut: result.timedOut, output: result.output });
-    run.messages.push({
-      role: 'user',
-      content: passing
-        ? 'The tests pass before your change; they must still pass after it.'
-        : `The tests already fail before any change, so they cannot show that behaviour is kept; do not change what they test:\n${result.output}`,
-    });
+    run.conversation.say(passing
+      ? 'The tests pass before your change; they must still pass after it.'
+      : `The tests already fail before any change, so they cannot show that behaviour is kept; do not change what they test:\n${reduceCommandOutput(result.output, run.conversation.toolOutputLimit)}`);
   }
 
   private toolContext(run: Run): ToolContext {
-    const env = scrubbedEnvironment(path.join(run.shadow.dir, '.codeloop-home'));
+    const env = run.shadow.commandEnvironment();
     const limits = { timeoutMs: run.config.commandTimeoutSeconds * 1000, outputBytes: 64 * 1024, fileSizeBytes: 256 * 1024 * 1024, processes: 512 };
-    const testCommand = run.config.testCommand ?? detectTestCommand(run.shadow.dir);
+    const testCommand = run.config.testCommand ?? detectTestCommand(run.workspace.root);
     return {
       shadow: run.shadow,
-      index: run.workspace.index,
-      runTests: async () => (testCommand ? runCommand(testCommand, run.shadow.dir, env, limits, run.abort.signal) : null),
+      queryIndex: (query) => run.workspace.index.queryWithChanges(run.shadow.agentChanges(), query),
+      get outputLimit() {
+        return run.conversation.toolOutputLimit;
+      },
+      fullOutput: (callId) => {
+        const result = this.store.events(run.session.sessionId).find((event) => event.type === 'toolResult' && (event.data as { id?: string }).id === callId);
+        if (!result) return null;
+        const data = result.data as { output: string; full?: string };
+        return data.full ?? data.output;
+      },
+      runTests: async () => (testCommand ? runCommand(testCommand, run.shadow.sandbox(), env, limits, run.abort.signal) : null),
       runCommand: async (command) => {
         if (!isAllowedCommand(command, run.config.allowedCommands)) {
           return run.config.allowedCommands.length
             ? `not allowed: run_command runs only ${run.config.allowedCommands.map((c) => JSON.stringify(c)).join(', ')} (with arguments, no ; & | $ or redirections)`
             : 'not allowed: no commands are allow-listed (agent.allowedCommands in the config); use run_tests';
         }
-        return runCommand(command, run.shadow.dir, env, limits, run.abort.signal);
+        return runCommand(command, run.shadow.sandbox(), env, limits, run.abort.signal);
       },
     };
   }
@@ -329,21 +398,19 @@ export class AgentService {
     const id = run.session.sessionId;
     try {
       for (;;) {
-        const message = await this.ask(run, true);
-        run.messages.push(message as ChatCompletionMessageParam);
-        if (message.content) this.record(run, 'message', { text: message.content });
-        const calls = message.tool_calls ?? [];
-        if (!calls.length) {
-          run.messages.push({ role: 'user', content: KEEP_GOING });
+        const answer = await this.ask(run, true);
+        if (answer.text) this.record(run, 'message', { text: answer.text });
+        if (!answer.toolCalls.length) {
+          run.conversation.say(answer.toolCallProblems.length ? answer.toolCallProblems.join('\n\n') : KEEP_GOING);
           continue;
         }
         let summary: string | null = null;
-        for (const call of calls) {
-          if (call.type !== 'function') continue;
-          this.record(run, 'toolCall', { id: call.id, name: call.function.name, arguments: call.function.arguments });
-          const outcome = await runToolCall(call.function.name, call.function.arguments, context);
-          this.record(run, 'toolResult', { id: call.id, output: outcome.output });
-          run.messages.push({ role: 'tool', tool_call_id: call.id, content: outcome.output });
+        for (const call of answer.toolCalls) {
+          this.record(run, 'toolCall', { id: call.id, name: call.name, arguments: call.arguments });
+          const outcome = await runToolCall(call.name, call.arguments, context);
+          this.record(run, 'toolResult', { id: call.id, output: outcome.output, ...(outcome.full === undefined ? {} : { full: outcome.full }) });
+          run.conversation.toolResult(call, outcome);
+          if (call.name === 'run_tests') run.conversation.testRun(outcome.output);
           if (outcome.done !== undefined) summary = outcome.done;
         }
         if (summary === null) continue;
@@ -353,8 +420,8 @@ export class AgentService {
         if (!tests || (tests.exitCode === 0 && !tests.timedOut)) return this.propose(run, null);
         if (run.repairs >= run.config.maxRepairs) return this.propose(run, `the tests still fail after ${run.repairs} repairs`);
         run.repairs++;
-        run.messages.push({ role: 'user', content: testFailureMessage(tests.output) });
-        this.transition(id, 'working', 'message', { text: `tests failed; repair ${run.repairs} of ${run.config.maxRepairs}` });
+        run.conversation.say(testFailureMessage(reduceCommandOutput(tests.output, run.conversation.toolOutputLimit)));
+        this.transition(id, 'repairStarted', 'message', { text: `tests failed; repair ${run.repairs} of ${run.config.maxRepairs}` });
       }
     } catch (error) {
       if (error instanceof BudgetExhausted) return this.propose(run, error.message);
@@ -367,18 +434,24 @@ export class AgentService {
     run.reviewed = true;
     const files = run.shadow.changes((relative) => run.workspace.index.readText(relative));
     if (!files.length) return false;
-    const review = await this.ask(run, false, [{ role: 'system', content: SYSTEM_PROMPT }, { role: 'user', content: reviewRequest(unifiedDiff(files)) }]);
-    const verdict = review.content?.trim() ?? '';
+    // The reviewer sees the diff alone, bounded like the rest of the context.
+    const diff = capText(unifiedDiff(files), 3 * run.conversation.toolOutputLimit);
+    const review = await this.call(run, run.conversation.standalone(SYSTEM_PROMPT, reviewRequest(diff)), true);
+    const verdict = review.message.content?.trim() ?? '';
     this.record(run, 'message', { review: verdict });
     if (/^APPROVE\b/i.test(verdict)) return false;
-    run.messages.push({ role: 'user', content: reviewFindingsMessage(verdict) });
+    run.conversation.say(reviewFindingsMessage(verdict));
     return true;
   }
 
   private async test(run: Run, context: ToolContext): Promise<CommandResult | null> {
-    this.transition(run.session.sessionId, 'testing', 'message', { text: 'running the tests' });
+    this.transition(run.session.sessionId, 'testsStarted', 'message', { text: 'running the tests' });
     const result = await context.runTests();
     this.record(run, 'testRun', result ? { exitCode: result.exitCode, timedOut: result.timedOut, output: result.output, durationMs: Math.round(result.durationMs) } : { skipped: 'no test command' });
+    if (result) {
+      const status = result.timedOut ? 'timed out' : `exit code ${result.exitCode}`;
+      run.conversation.testRun(`${status}\n${reduceCommandOutput(result.output, run.conversation.toolOutputLimit)}`);
+    }
     return result;
   }
 
@@ -389,23 +462,25 @@ export class AgentService {
     if (!files.length) {
       const summary = this.get(id).summary;
       if (caveat) this.transition(id, 'failed', 'error', { message: caveat }, { error: caveat });
-      else this.transition(id, 'applied', 'done', { summary, note: 'no changes were needed' });
+      else this.transition(id, 'finishedWithoutChanges', 'done', { summary, note: 'no changes were needed' });
       this.finish(run);
       return;
     }
     const diff = unifiedDiff(files);
-    this.transition(id, 'awaitingApproval', 'proposal', { files: files.map((file) => file.path), diff, caveat }, { proposal: files, diff, error: caveat });
+    this.transition(id, 'proposalReady', 'proposal', { files: files.map((file) => file.path), diff, caveat }, { proposal: files, diff, error: caveat });
   }
 
+  /**
+   * Whatever stops a session early (an endpoint that died, a conversation that cannot fit): the changes already
+   * in the shadow become a proposal with the reason as its caveat; with no changes the session fails.
+   */
   private fail(run: Run, error: unknown): void {
     if (run.abort.signal.aborted) return;
-    const message = errorMessage(error);
-    this.transition(run.session.sessionId, 'failed', 'error', { message }, { error: message });
-    this.finish(run);
+    this.propose(run, errorMessage(error));
   }
 
   private finish(run: Run): void {
-    // A copy that cannot be removed now is reclaimed when the daemon next starts (recoverAfterRestart).
+    // Layers that cannot be removed now are reclaimed when the daemon next starts (recoverAfterRestart).
     void run.shadow.remove().catch(() => undefined);
     this.runs.delete(run.session.sessionId);
   }

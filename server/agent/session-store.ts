@@ -2,44 +2,16 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { SessionState, SessionSummary, TaskKind } from '../../protocol/lsp-methods.js';
+import type { SessionSummary, TaskKind } from '../../protocol/lsp-methods.js';
+import type { ProposedFile, SessionEvent, SessionRecord, SessionState } from '../../protocol/session-lifecycle.js';
 
-/** One file the proposal changes: its text when the session started and what the agent wants instead. */
-export interface ProposedFile {
-  path: string;
-  before: string | null;
-  after: string | null;
-}
+export type { ProposedFile, SessionEvent, SessionRecord } from '../../protocol/session-lifecycle.js';
 
-export interface SessionRecord {
-  sessionId: string;
-  root: string;
-  state: SessionState;
-  prompt: string;
-  kind: TaskKind;
-  plan: string | null;
-  summary: string | null;
-  error: string | null;
-  proposal: ProposedFile[] | null;
-  diff: string | null;
-  promptTokens: number;
-  completionTokens: number;
-  costUsd: number;
-  createdAt: string;
-  updatedAt: string;
-  /** The process running the session (several processes — daemon, `codeloop run` — share the store). */
-  ownerPid: number;
-}
-
-export interface SessionEvent {
-  seq: number;
-  type: 'plan' | 'message' | 'toolCall' | 'toolResult' | 'testRun' | 'proposal' | 'done' | 'error';
-  data: unknown;
-  at: string;
-}
-
-/** Transcript entries are capped so one huge tool output cannot bloat the store. */
-const MAX_EVENT_CHARS = 20_000;
+/**
+ * Transcript entries are capped so one huge tool output cannot bloat the store; the cap holds a command's whole
+ * kept output (64 KiB, the runner's limit), which `read_output` serves back to the model.
+ */
+const MAX_EVENT_CHARS = 100_000;
 /** A listing shows the start of each prompt: status, listSessions and code actions would otherwise carry every pasted log. */
 const SUMMARY_PROMPT_CHARACTERS = 500;
 

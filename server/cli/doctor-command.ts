@@ -1,14 +1,52 @@
-import OpenAI from 'openai';
 import { loadConfig } from '../config/load-config.js';
 import { daemonLogPath, connectToDaemon } from '../daemon/daemon-client.js';
 import { daemonPaths } from '../daemon/daemon-paths.js';
 import { errorMessage } from '../errors.js';
 import { inotifyWatchLimit } from '../index/index-watcher.js';
 import { defaultDatabasePath, resolveWorkspaceRoot, WorkspaceIndex } from '../index/workspace-index.js';
-import { describeIsolation, probeIsolation } from '../sandbox/command-runner.js';
+import { describeIsolation, folderSandbox, probeIsolation, runCommand, scrubbedEnvironment } from '../sandbox/command-runner.js';
+import { chooseShadowStrategy } from '../sandbox/shadow-strategy.js';
+import { detectTestCommand, interpreterChecks } from '../sandbox/test-command.js';
+import { stateHome } from '../config/state-paths.js';
+import type { Config } from '../../protocol/config.js';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { modelChecks, type Check } from './doctor-model-checks.js';
 
-type Check = { name: string; ok: boolean; detail: string };
+/** How sessions get their workspace here (overlay, clone or copy) and why. */
+function sessionWorkspaceCheck(root: string, config: Config): Check {
+  try {
+    const strategy = chooseShadowStrategy(config.agent.shadow, path.join(stateHome(), 'shadows'), root);
+    return { name: 'shadow', ok: true, detail: `${strategy.kind}: ${strategy.reason}` };
+  } catch (error) {
+    return { name: 'shadow', ok: false, detail: errorMessage(error) };
+  }
+}
+
+/** Starts the test command's interpreter in the sandbox (read-only tree and home, as sessions' commands see them). */
+async function toolchainCheck(root: string, config: Config): Promise<Check> {
+  const testCommand = config.agent.testCommand ?? detectTestCommand(root);
+  if (!testCommand) return { name: 'test command', ok: true, detail: 'none detected (set agent.testCommand)' };
+  const home = os.homedir();
+  const spec = { ...folderSandbox(root, home, config.agent.hiddenHomePaths), source: { kind: 'folder' as const, readOnly: true } };
+  const started: string[] = [];
+  for (const check of interpreterChecks(root, testCommand)) {
+    const result = await runCommand(check, spec, scrubbedEnvironment(home), { timeoutMs: 30_000, outputBytes: 4000, fileSizeBytes: 1024 * 1024, processes: 256 });
+    const lines = result.output.trim().split('\n');
+    if (result.exitCode !== 0 || result.timedOut) {
+      const why = result.timedOut ? 'timed out' : result.exitCode === 127 ? 'not found on PATH inside the sandbox' : `exit code ${result.exitCode}`;
+      return {
+        name: 'test command',
+        ok: false,
+        detail: `${testCommand}: \`${check}\` cannot start in the sandbox (${why}): ${lines.slice(-2).join(' / ')}`
+          + ' — if the tool lives in a hidden folder, see agent.hiddenHomePaths; set agent.testCommand if the detected one is wrong',
+      };
+    }
+    started.push(`\`${check}\` (${lines[0]})`);
+  }
+  return { name: 'test command', ok: true, detail: `${testCommand}: starts in the sandbox: ${started.join(', ')}` };
+}
 
 /** `codeloop doctor`: what works on this machine for this workspace, and what to do about what does not. */
 export async function doctorCommand(dir: string, options: { json: boolean }): Promise<number> {
@@ -22,19 +60,7 @@ export async function doctorCommand(dir: string, options: { json: boolean }): Pr
     checks.push({ name: 'config', ok: false, detail: errorMessage(error) });
   }
   if (config) {
-    const { baseURL, model, apiKeyEnv } = config.model;
-    const key = process.env[apiKeyEnv];
-    const local = ['localhost', '127.0.0.1', '[::1]'].includes(new URL(baseURL).hostname);
-    checks.push({ name: 'model key', ok: Boolean(key) || local, detail: key ? `${apiKeyEnv} is set` : local ? 'not needed for a local endpoint' : `set ${apiKeyEnv} (or model.apiKeyEnv)` });
-    try {
-      const client = new OpenAI({ baseURL, apiKey: key || 'no-key', timeout: 5000, maxRetries: 0 });
-      const models = [];
-      for await (const entry of client.models.list()) models.push(entry.id);
-      const known = models.includes(model);
-      checks.push({ name: 'model endpoint', ok: true, detail: `${baseURL} answers; ${known ? `model ${model} is listed` : `model ${model} is not among its ${models.length} models (it may still work)`}` });
-    } catch (error) {
-      checks.push({ name: 'model endpoint', ok: false, detail: `${baseURL}: ${errorMessage(error)}` });
-    }
+    checks.push(...await modelChecks(config.model));
     const database = defaultDatabasePath(root, config.index);
     if (fs.existsSync(database)) {
       const index = WorkspaceIndex.open(root, config.index, database);
@@ -62,6 +88,7 @@ export async function doctorCommand(dir: string, options: { json: boolean }): Pr
   }
   const isolation = probeIsolation();
   checks.push({ name: 'sandbox', ok: isolation.filesystem && isolation.network, detail: describeIsolation(isolation) });
+  if (config) checks.push(sessionWorkspaceCheck(root, config), await toolchainCheck(root, config));
   const socket = await connectToDaemon(daemonPaths());
   socket?.end();
   checks.push({ name: 'daemon', ok: true, detail: socket ? `running at ${daemonPaths().socket}; log ${daemonLogPath()}` : `not running (editors start it with \`codeloop lsp\`); log ${daemonLogPath()}` });

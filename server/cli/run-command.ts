@@ -76,6 +76,8 @@ export async function runCommandLine(task: string, options: RunOptions): Promise
       plan: final.plan,
       summary: final.summary,
       diff: final.diff,
+      // How the session's workspace was made (overlay, clone or copy), as its events say.
+      shadow: (events.find((event) => event.type === 'message' && (event.data as { shadow?: string }).shadow)?.data as { shadow?: string } | undefined)?.shadow ?? null,
       testsPassed: lastTest ? (lastTest.skipped ? null : lastTest.exitCode === 0 && !lastTest.timedOut) : null,
       iterations: testRuns.length,
       tokens: { prompt: final.promptTokens, completion: final.completionTokens },
@@ -88,7 +90,7 @@ export async function runCommandLine(task: string, options: RunOptions): Promise
     else {
       process.stderr.write(`session ${final.sessionId}: ${final.state}${final.error ? ` (${final.error})` : ''}; `
         + `${report.tokens.prompt + report.tokens.completion} tokens, $${final.costUsd.toFixed(4)}\n`);
-      if (outcome.conflicts.length) process.stderr.write(`not applied, changed meanwhile: ${outcome.conflicts.join(', ')}\n`);
+      if (outcome.conflicts.length) process.stderr.write(`not applied:\n${outcome.conflicts.map((conflict) => `  ${conflict}\n`).join('')}`);
       else if (final.state === 'awaitingApproval') process.stderr.write('not applied; run again with --yes to apply without asking\n');
     }
     return final.state === 'failed' || outcome.conflicts.length ? 1 : 0;

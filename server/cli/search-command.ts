@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { SearchParamsSchema, type SearchMode, type SearchResult } from '../../protocol/search.js';
 import { CodeloopError } from '../errors.js';
+import { encodeSearchText } from '../index/search-text.js';
 import { openIndexForCli, syncWithProgress } from './open-index.js';
 
 export interface SearchCommandOptions {
@@ -51,7 +52,8 @@ export async function searchCommand(query: string, dir: string | undefined, opti
     } else {
       const displayPath = (rel: string) => (dir === undefined ? rel : path.join(dir, rel));
       const lines = formatResult(result, displayPath);
-      if (lines.length) process.stdout.write(`${lines.join('\n')}\n`);
+      // Lines hold the file's own bytes where it is not UTF-8: print those bytes, as rg does.
+      if (lines.length) process.stdout.write(encodeSearchText(`${lines.join('\n')}\n`));
     }
     return resultCount(result) > 0 ? 0 : 1;
   } finally {

@@ -1,8 +1,11 @@
+import { indentLevelOf, indentUnitOf, reindentLines, sameUnit, type IndentUnit } from './indentation.js';
+
 /**
- * Applies the model's search/replace blocks to a file's text: exact match first, then a match that ignores
- * differences in indentation and trailing spaces (re-indenting the replacement to the file's indentation).
- * A block that matches nowhere or in several places is reported with what went wrong and the closest
- * candidate, so the model can retry.
+ * Applies the model's search/replace blocks to a file's text (LF line breaks; see line-endings.ts for CRLF
+ * files): exact match first, then a match that ignores differences in indentation and trailing spaces. Either
+ * way the replacement is re-indented in the file's indentation unit, every level of it (a 4-space block in a
+ * tab file becomes tabs). A block that matches nowhere or in several places is reported with what went wrong
+ * and the closest candidate, so the model can retry.
  */
 export interface SearchReplaceBlock {
   search: string;
@@ -22,10 +25,6 @@ function occurrences(text: string, search: string): number[] {
 }
 
 const normalise = (line: string) => line.trim();
-
-function leadingWhitespace(line: string): string {
-  return line.slice(0, line.length - line.trimStart().length);
-}
 
 /** Each trimmed line as a number (equal lines, equal numbers), so line sequences compare like strings of numbers. */
 function lineIds(fileLines: string[], searchLines: string[]): { file: number[]; search: number[] } {
@@ -86,17 +85,43 @@ function splitKeepingFinal(block: string): string[] {
   return lines;
 }
 
+/**
+ * The replacement of a block matched ignoring indentation, re-indented in the file's unit and moved so the
+ * block's first SEARCH line sits at the depth of the file line it matched (every other line keeps its depth
+ * relative to it). The block's unit comes from its own lines; without evidence it is taken to be the file's.
+ */
+function reindentToMatch(matchedLine: string, fileUnit: IndentUnit | null, searchLines: string[], replaceLines: string[]): string[] {
+  const blockUnit = indentUnitOf([...searchLines, ...replaceLines]);
+  const target = fileUnit ?? blockUnit ?? { kind: 'space', width: 4 };
+  const from = blockUnit ?? target;
+  const shift = indentLevelOf(matchedLine, target).levels - indentLevelOf(searchLines[0], from).levels;
+  return reindentLines(replaceLines, from, target, shift);
+}
+
 export function applyBlock(text: string, block: SearchReplaceBlock): BlockOutcome {
   if (block.search === '') {
     return { ok: false, reason: 'notFound', message: 'the SEARCH part is empty; to create or replace a whole file, send its full content instead' };
   }
+  const fileLines = text.split('\n');
+  const fileUnit = indentUnitOf(fileLines);
+  const searchLines = splitKeepingFinal(block.search);
+  const replaceLines = splitKeepingFinal(block.replace);
   const exact = occurrences(text, block.search);
-  if (exact.length === 1) return { ok: true, text: text.slice(0, exact[0]) + block.replace + text.slice(exact[0] + block.search.length), how: 'exact' };
+  if (exact.length === 1) {
+    const at = exact[0];
+    // The replacement's own unit (the SEARCH part matched as the file has it, so it says nothing of the model's)
+    const blockUnit = indentUnitOf(replaceLines, fileUnit?.kind === 'space' ? fileUnit.width : undefined);
+    let replacement = block.replace;
+    if (fileUnit && blockUnit && !sameUnit(fileUnit, blockUnit)) {
+      const lines = block.replace.split('\n');
+      const startsLine = at === 0 || text[at - 1] === '\n';
+      replacement = [...(startsLine ? [] : [lines.shift()!]), ...reindentLines(lines, blockUnit, fileUnit)].join('\n');
+    }
+    return { ok: true, text: text.slice(0, at) + replacement + text.slice(at + block.search.length), how: 'exact' };
+  }
   if (exact.length > 1) {
     return { ok: false, reason: 'ambiguous', message: `the SEARCH text occurs ${exact.length}${exact.length === OCCURRENCES_COUNTED ? ' or more' : ''} times; include more surrounding lines so it matches once` };
   }
-  const fileLines = text.split('\n');
-  const searchLines = splitKeepingFinal(block.search);
   const loose = looseMatches(fileLines, searchLines);
   if (loose.length > 1) {
     return { ok: false, reason: 'ambiguous', message: `the SEARCH lines match ${loose.length} places when indentation is ignored (lines ${loose.map((s) => s + 1).join(', ')}); include more context` };
@@ -104,14 +129,8 @@ export function applyBlock(text: string, block: SearchReplaceBlock): BlockOutcom
   if (loose.length === 0) {
     return { ok: false, reason: 'notFound', message: `the SEARCH text was not found, even ignoring indentation; ${closestCandidate(fileLines, searchLines)}` };
   }
-  // Re-indent: shift the replacement by the difference between the file's and the block's first-line indent.
   const start = loose[0];
-  const fileIndent = leadingWhitespace(fileLines[start]);
-  const blockIndent = leadingWhitespace(searchLines[0]);
-  const replacement = splitKeepingFinal(block.replace).map((line) => {
-    if (!line.trim()) return line;
-    return line.startsWith(blockIndent) ? fileIndent + line.slice(blockIndent.length) : line;
-  });
+  const replacement = reindentToMatch(fileLines[start], fileUnit, searchLines, replaceLines);
   const result = [...fileLines.slice(0, start), ...replacement, ...fileLines.slice(start + searchLines.length)];
   return { ok: true, text: result.join('\n'), how: 'whitespace' };
 }

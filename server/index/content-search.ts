@@ -1,5 +1,6 @@
 import type { LineMatch } from '../../protocol/search.js';
 import type { SqliteDatabase } from './index-database.js';
+import { searchTextByteLength } from './search-text.js';
 import { literalMatcher, regexMatcher, type LineMatcher } from './line-matcher.js';
 import { literalQuery, regexQuery, toMatchExpression } from './trigram-query.js';
 
@@ -30,7 +31,7 @@ export function searchContent(
   const matcher: LineMatcher = request.regex
     ? regexMatcher(request.pattern, request.caseInsensitive)
     : literalMatcher(request.pattern, request.caseInsensitive);
-  const expression = toMatchExpression(request.regex ? regexQuery(request.pattern) : literalQuery(request.pattern));
+  const expression = toMatchExpression(matcher.tree ? regexQuery(matcher.tree) : literalQuery(request.pattern));
   const candidates = (expression === null
     ? db.prepare('SELECT path FROM files ORDER BY path').pluck().all()
     : db.prepare(
@@ -53,7 +54,7 @@ export function searchContent(
       matches.push({
         path,
         line: hit.line,
-        column: Buffer.byteLength(hit.text.slice(0, hit.character)) + 1,
+        column: searchTextByteLength(hit.text.slice(0, hit.character)) + 1,
         character: hit.character,
         length: hit.length,
         text: hit.text,

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { distinctWords } from './identifier-words.js';
 import { languageOf } from './languages.js';
+import { decodeSearchText } from './search-text.js';
 import type { ExtractedSymbol, SymbolExtractor } from './symbols/symbol-extractor.js';
 import { trigramDocument } from './trigram-tokens.js';
 
@@ -36,19 +37,8 @@ export type AnalysisOutcome =
   | { kind: 'tooLarge' }
   | { kind: 'missing' };
 
-const decoder = new TextDecoder('utf-8');
-
 export function hashContent(bytes: Uint8Array | string): string {
   return createHash('sha1').update(bytes).digest('hex');
-}
-
-/** ripgrep's rule: a NUL byte makes a file binary, and binary files are not searched. */
-export function isBinary(bytes: Uint8Array): boolean {
-  return bytes.indexOf(0) !== -1;
-}
-
-export function decodeText(bytes: Uint8Array): string {
-  return decoder.decode(bytes);
 }
 
 export async function analyzeText(
@@ -84,10 +74,11 @@ export async function readAndAnalyze(request: AnalysisRequest, extractor: Symbol
     } catch {
       return { kind: 'missing' };
     }
-    if (isBinary(bytes)) return { kind: 'binary' };
     hash = hashContent(bytes);
     if (hash === request.knownHash) return { kind: 'unchanged', hash };
-    text = decodeText(bytes);
+    const decoded = decodeSearchText(bytes);
+    if (decoded === null) return { kind: 'binary' };
+    text = decoded;
   }
   if (hash === request.knownHash) return { kind: 'unchanged', hash };
   return { kind: 'analysed', analysis: await analyzeText(request.path, text, hash, extractor) };

@@ -1,4 +1,5 @@
 import { CodeloopError } from '../errors.js';
+import { compileRipgrepRegex, escapeRipgrepLiteral, type RegexNode } from './ripgrep-regex.js';
 
 /** Where a pattern first matches on one line: UTF-16 index and length. */
 export interface LineHit {
@@ -11,33 +12,8 @@ export interface LineHit {
 /** Finds matching lines in a text with ripgrep's line semantics (a match never spans a line break). */
 export interface LineMatcher {
   matchLines(text: string, limit: number): LineHit[];
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
-}
-
-/** Builds a JavaScript RegExp; `u` when the pattern allows it (Unicode-aware like ripgrep), plain otherwise. */
-export function compileRegex(source: string, caseInsensitive: boolean): RegExp {
-  const flags = caseInsensitive ? 'i' : '';
-  try {
-    return new RegExp(source, `${flags}u`);
-  } catch {
-    try {
-      return new RegExp(source, flags);
-    } catch (error) {
-      throw new CodeloopError('invalidRegex', `invalid regex ${JSON.stringify(source)}: ${(error as Error).message}`);
-    }
-  }
-}
-
-/** Tokens after which a pattern could consume a line break: then each line is tested on its own. */
-const MAY_MATCH_NEWLINE = /\\[sWDnrvfcux0]|\\p|\[\^|\\[PS]/;
-
-function lineBounds(text: string, index: number): { start: number; end: number } {
-  const start = text.lastIndexOf('\n', index - 1) + 1;
-  const newline = text.indexOf('\n', index);
-  return { start, end: newline === -1 ? text.length : newline };
+  /** The parsed pattern, for the trigram planner (null for a case-sensitive literal: the text itself). */
+  tree: RegexNode | null;
 }
 
 function countLines(text: string, from: number, to: number, startLine: number): number {
@@ -46,68 +22,58 @@ function countLines(text: string, from: number, to: number, startLine: number): 
   return line;
 }
 
-/** Scans the whole text for a first hit, then re-tests just that line; jumps to the next line. */
-function scanText(text: string, limit: number, find: (from: number) => number, testLine: (line: string) => { index: number; length: number } | null): LineHit[] {
+type Find = (from: number) => { index: number; length: number } | null;
+
+/**
+ * Finds the first match at or after a line start; since no match crosses `\n`, it is the leftmost match of the
+ * first line that has one. Then jumps to the next line.
+ */
+function scanText(text: string, limit: number, find: Find): LineHit[] {
   const hits: LineHit[] = [];
   let lineNumber = 1;
   let lineCountedTo = 0;
   let from = 0;
   while (from <= text.length && hits.length < limit) {
-    const index = find(from);
-    if (index === -1) break;
-    const { start, end } = lineBounds(text, index);
+    const found = find(from);
+    if (!found) break;
+    const start = text.lastIndexOf('\n', found.index - 1) + 1;
     if (start === text.length) break; // an empty file, or the empty "line" after a final newline
-    const line = text.slice(start, end);
-    const hit = testLine(line);
+    const newline = text.indexOf('\n', found.index);
+    const end = newline === -1 ? text.length : newline;
     lineNumber = countLines(text, lineCountedTo, start, lineNumber);
     lineCountedTo = start;
-    if (hit) hits.push({ line: lineNumber, character: hit.index, length: hit.length, text: line });
+    hits.push({ line: lineNumber, character: found.index - start, length: found.length, text: text.slice(start, end) });
     from = end + 1;
   }
   return hits;
 }
 
-export function literalMatcher(literal: string, caseInsensitive: boolean): LineMatcher {
-  if (literal.includes('\n')) throw new CodeloopError('invalidArgument', 'the search pattern contains a line break; searches match within one line');
-  if (caseInsensitive) return regexMatcher(escapeRegex(literal), true);
+/** A matcher for an rg regex (see ripgrep-regex.ts); `caseInsensitive` is rg's `-i`. Throws `invalidRegex`. */
+export function regexMatcher(source: string, caseInsensitive: boolean): LineMatcher {
+  const { tree, regex } = compileRipgrepRegex(source, caseInsensitive);
   return {
+    tree,
     matchLines(text, limit) {
-      return scanText(text, limit, (from) => text.indexOf(literal, from), (line) => {
-        const index = line.indexOf(literal);
-        return index === -1 ? null : { index, length: literal.length };
+      return scanText(text, limit, (from) => {
+        regex.lastIndex = from;
+        const match = regex.exec(text);
+        return match ? { index: match.index, length: match[0].length } : null;
       });
     },
   };
 }
 
-export function regexMatcher(source: string, caseInsensitive: boolean): LineMatcher {
-  const lineRegex = compileRegex(source, caseInsensitive);
-  const testLine = (line: string) => {
-    const match = lineRegex.exec(line);
-    return match ? { index: match.index, length: match[0].length } : null;
-  };
-  if (MAY_MATCH_NEWLINE.test(source)) {
-    return {
-      matchLines(text, limit) {
-        const hits: LineHit[] = [];
-        if (text === '') return hits;
-        const lines = text.split('\n');
-        if (lines.length > 1 && lines.at(-1) === '') lines.pop();
-        for (let i = 0; i < lines.length && hits.length < limit; i++) {
-          const hit = testLine(lines[i]);
-          if (hit) hits.push({ line: i + 1, character: hit.index, length: hit.length, text: lines[i] });
-        }
-        return hits;
-      },
-    };
-  }
-  const wholeRegex = new RegExp(lineRegex.source, `${lineRegex.flags}gm`);
+/** A matcher for fixed text (`rg -F`); case-insensitive literals fold like rg's `-i`, through the regex dialect. */
+export function literalMatcher(literal: string, caseInsensitive: boolean): LineMatcher {
+  if (literal.includes('\n')) throw new CodeloopError('invalidArgument', 'the search pattern contains a line break; searches match within one line');
+  if (caseInsensitive) return regexMatcher(escapeRipgrepLiteral(literal), true);
   return {
+    tree: null,
     matchLines(text, limit) {
       return scanText(text, limit, (from) => {
-        wholeRegex.lastIndex = from;
-        return wholeRegex.exec(text)?.index ?? -1;
-      }, testLine);
+        const index = text.indexOf(literal, from);
+        return index === -1 ? null : { index, length: literal.length };
+      });
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { RegexNode } from './ripgrep-regex.js';
 import { trigramIds, trigramToken } from './trigram-tokens.js';
 
 /**
@@ -32,135 +33,52 @@ export function literalQuery(text: string): TrigramQuery {
   return literal(text);
 }
 
-/** Escapes that stand for one literal character. */
-const LITERAL_ESCAPES = new Set([...'\\.^$|?*+()[]{}/-']);
-
-/** A small recursive-descent reader of JavaScript regex syntax, producing trigram constraints. */
-class RegexPlanner {
-  private position = 0;
-
-  constructor(private readonly source: string) {}
-
-  plan(): TrigramQuery {
-    const query = this.alternation();
-    return this.position === this.source.length ? query : ANY;
-  }
-
-  private alternation(): TrigramQuery {
-    const branches = [this.sequence()];
-    while (this.source[this.position] === '|') {
-      this.position++;
-      branches.push(this.sequence());
-    }
-    return or(branches);
-  }
-
-  /** A concatenation: runs of required literal characters, plus the constraints of required groups. */
-  private sequence(): TrigramQuery {
-    const parts: TrigramQuery[] = [];
-    let run = '';
-    const endRun = () => {
-      parts.push(literal(run));
-      run = '';
-    };
-    while (this.position < this.source.length) {
-      const char = this.source[this.position];
-      if (char === '|' || char === ')') break;
-      const atom = this.atom();
-      const quantifier = this.quantifier();
-      if (atom.kind === 'char') {
-        if (quantifier === 'optional') {
-          endRun();
-        } else if (quantifier === 'repeated') {
-          run += atom.char;
-          endRun();
-        } else {
-          run += atom.char;
-        }
-      } else {
-        endRun();
-        if (atom.kind === 'group' && quantifier !== 'optional') parts.push(atom.query);
-      }
-    }
-    endRun();
-    return and(parts);
-  }
-
-  private atom(): { kind: 'char'; char: string } | { kind: 'group'; query: TrigramQuery } | { kind: 'other' } {
-    const char = this.source[this.position++];
-    if (char === '\\') {
-      const next = this.source[this.position++] ?? '';
-      if (LITERAL_ESCAPES.has(next)) return { kind: 'char', char: next };
-      // \d \w \s \b, \x41, \u{…}, back-references, \p{…}: not a known single literal.
-      if (next === 'x') this.position += 2;
-      else if (next === 'u' || next === 'p' || next === 'P') this.skipEscapeBody();
-      return { kind: 'other' };
-    }
-    if (char === '[') {
-      this.skipClass();
-      return { kind: 'other' };
-    }
-    if (char === '(') {
-      let lookaround = false;
-      if (this.source.startsWith('?:', this.position)) this.position += 2;
-      else if (/^\?<[A-Za-z_]/.test(this.source.slice(this.position, this.position + 3))) {
-        this.position = this.source.indexOf('>', this.position) + 1;
-      } else if (/^\?(=|!|<=|<!)/.test(this.source.slice(this.position, this.position + 3))) {
-        lookaround = true;
-        this.position += this.source[this.position + 1] === '<' ? 3 : 2;
-      }
-      const query = this.alternation();
-      if (this.source[this.position] === ')') this.position++;
-      return lookaround ? { kind: 'other' } : { kind: 'group', query };
-    }
-    if (char === '.' || char === '^' || char === '$') return { kind: 'other' };
-    return { kind: 'char', char };
-  }
-
-  private skipEscapeBody(): void {
-    if (this.source[this.position] === '{') this.position = this.source.indexOf('}', this.position) + 1 || this.source.length;
-    else this.position += 4;
-  }
-
-  private skipClass(): void {
-    if (this.source[this.position] === '^') this.position++;
-    if (this.source[this.position] === ']') this.position++;
-    while (this.position < this.source.length && this.source[this.position] !== ']') {
-      if (this.source[this.position] === '\\') this.position++;
-      this.position++;
-    }
-    this.position++;
-  }
-
-  /** 'optional' when the atom may be absent, 'repeated' when it occurs one or more times. */
-  private quantifier(): 'once' | 'optional' | 'repeated' {
-    const char = this.source[this.position];
-    let result: 'once' | 'optional' | 'repeated' = 'once';
-    if (char === '*' || char === '?') {
-      this.position++;
-      result = 'optional';
-    } else if (char === '+') {
-      this.position++;
-      result = 'repeated';
-    } else if (char === '{') {
-      const match = /^\{(\d*)(,?)(\d*)\}/.exec(this.source.slice(this.position));
-      if (!match) return 'once';
-      this.position += match[0].length;
-      const min = Number(match[1] || '0');
-      result = min === 0 ? 'optional' : min === 1 && !match[2] ? 'once' : 'repeated';
+/** The trigram query of a pattern's parts in sequence: adjacent required characters form one literal. */
+function sequenceQuery(items: RegexNode[]): TrigramQuery {
+  const parts: TrigramQuery[] = [];
+  let run = '';
+  const endRun = () => {
+    parts.push(literal(run));
+    run = '';
+  };
+  for (const item of items) {
+    if (item.type === 'literal') {
+      run += String.fromCodePoint(item.codePoint);
+    } else if (item.type === 'assertion') {
+      // Zero-width: the characters on either side are still adjacent.
+    } else if (item.type === 'repeat' && item.node.type === 'literal' && item.min >= 1) {
+      run += String.fromCodePoint(item.node.codePoint);
+      if (item.max !== 1) endRun();
     } else {
-      return 'once';
+      endRun();
+      parts.push(regexQuery(item));
     }
-    if (this.source[this.position] === '?') this.position++; // lazy
-    return result;
   }
+  endRun();
+  return and(parts);
 }
 
-export function regexQuery(source: string): TrigramQuery {
-  try {
-    return new RegexPlanner(source).plan();
-  } catch {
-    return ANY;
+/**
+ * What every line a parsed rg pattern matches must contain, as a trigram query. Folding is not looked at: the
+ * index folds case (trigram-tokens.ts), so a query for case-sensitive text admits its other spellings, which
+ * verification then drops.
+ */
+export function regexQuery(node: RegexNode): TrigramQuery {
+  switch (node.type) {
+    case 'literal':
+      return literal(String.fromCodePoint(node.codePoint));
+    case 'concat':
+      return sequenceQuery(node.items);
+    case 'group':
+      return regexQuery(node.node);
+    case 'alternation':
+      return or(node.items.map(regexQuery));
+    case 'repeat':
+      return node.min >= 1 ? regexQuery(node.node) : ANY;
+    case 'empty':
+    case 'class':
+    case 'assertion':
+      return ANY;
   }
 }
 

@@ -7,13 +7,18 @@
  */
 const SEEN = new Uint8Array(1 << 21);
 
+/** The only non-ASCII characters equal to an ASCII one under Unicode simple case folding: ſ (U+017F) and K (U+212A). */
+const LONG_S = 0x17F;
+const KELVIN = 0x212A;
+
+/** A character's folded 7-bit code, -1 when not ASCII: one fold for index and query, so -i never loses a file. */
 function foldedCode(text: string, index: number): number {
   const code = text.charCodeAt(index);
   if (code >= 65 && code <= 90) return code | 0x20;
   if (code < 128) return code;
-  // Characters whose lower case is ASCII (the Kelvin sign, long s…) fold like their ASCII twin under /i.
-  const lower = text[index].toLowerCase();
-  return lower.length === 1 && lower.charCodeAt(0) < 128 ? lower.charCodeAt(0) : -1;
+  if (code === LONG_S) return 0x73;
+  if (code === KELVIN) return 0x6B;
+  return -1;
 }
 
 /** Distinct trigram ids of a text: three folded 7-bit codes packed into 21 bits. */

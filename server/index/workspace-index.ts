@@ -4,9 +4,9 @@ import type { IndexConfig } from '../../protocol/config.js';
 import type { IndexStatus, RankedFile, SearchParams, SearchResult, SymbolInfo } from '../../protocol/search.js';
 import { workspaceStateDir } from '../config/state-paths.js';
 import { CodeloopError } from '../errors.js';
+import { readTextFile } from '../workspace/confined-files.js';
 import { searchContent, type ContentSearchRequest, type ContentSearchResult } from './content-search.js';
 import { AnalysisPool } from './analysis-pool.js';
-import { decodeText, isBinary } from './file-analysis.js';
 import { FileStore } from './file-store.js';
 import { IgnoreRules } from './ignore-rules.js';
 import { openIndexDatabase, SCHEMA_VERSION, type SqliteDatabase } from './index-database.js';
@@ -15,6 +15,7 @@ import { IndexWatcher, inotifyWatchLimit } from './index-watcher.js';
 import { IndexWriter, type SyncProgress, type SyncSummary } from './index-writer.js';
 import { buildRepoMap } from './repo-map.js';
 import { searchSymbols } from './symbol-search.js';
+import { decodeSearchText } from './search-text.js';
 import { rankFiles, type RankingOptions } from './text-ranking.js';
 
 const DEFAULT_LIMITS = { symbol: 100, text: 20 };
@@ -41,6 +42,49 @@ export function defaultDatabasePath(realRoot: string, config: IndexConfig): stri
   return path.join(config.stateDir ?? workspaceStateDir(realRoot), 'index.db');
 }
 
+/** The read side of an index: one database connection, and where file text comes from (to verify matches). */
+export class IndexQueries {
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly readText: (relativePath: string) => string | null,
+  ) {}
+
+  searchContent(request: ContentSearchRequest): ContentSearchResult {
+    return searchContent(this.db, this.readText, request);
+  }
+
+  searchSymbols(query: string, limit: number = DEFAULT_LIMITS.symbol): SymbolInfo[] {
+    return searchSymbols(this.db, query, limit);
+  }
+
+  rankFiles(question: string, limit: number = DEFAULT_LIMITS.text, options?: RankingOptions): RankedFile[] {
+    return rankFiles(this.db, this.readText, question, limit, options);
+  }
+
+  repoMap(question: string | undefined, tokenBudget: number): string {
+    return buildRepoMap(this.db, this.readText, { question, tokenBudget });
+  }
+
+  search(params: SearchParams): SearchResult {
+    switch (params.mode) {
+      case 'literal':
+      case 'regex': {
+        const result = this.searchContent({
+          pattern: params.query,
+          regex: params.mode === 'regex',
+          caseInsensitive: params.caseInsensitive,
+          limit: params.limit ?? Number.MAX_SAFE_INTEGER,
+        });
+        return { mode: params.mode, matches: result.matches, truncated: result.truncated };
+      }
+      case 'symbol':
+        return { mode: 'symbol', symbols: this.searchSymbols(params.query, params.limit) };
+      case 'text':
+        return { mode: 'text', files: this.rankFiles(params.query, params.limit) };
+    }
+  }
+}
+
 /**
  * One workspace's index: the database, its single writer (full sync, watcher batches, editor buffers —
  * serialised on one queue) and the read side (content, symbol and ranked search, repo map).
@@ -51,6 +95,7 @@ export class WorkspaceIndex {
   private readonly writer: IndexWriter;
   private readonly rules: IgnoreRules;
   private readonly pool = new AnalysisPool();
+  private readonly queries: IndexQueries;
   private watcher: IndexWatcher | null = null;
   private writeQueue: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<IndexUpdateListener>();
@@ -72,6 +117,7 @@ export class WorkspaceIndex {
     this.rules = new IgnoreRules(root, config);
     this.writer = new IndexWriter(root, this.store, this.rules, this.pool, config.maxFileSize,
       (relativePath) => this.overlays.get(relativePath));
+    this.queries = new IndexQueries(db, (file) => this.readSearchText(file));
   }
 
   static open(dir: string, config: IndexConfig, databasePath?: string): WorkspaceIndex {
@@ -203,50 +249,83 @@ export class WorkspaceIndex {
     return Buffer.byteLength(text) > this.config.maxFileSize;
   }
 
-  /** Current text of an indexed file: the unsaved buffer if open, else the disk (null if gone or binary). */
+  /**
+   * Current text of an indexed file: the unsaved buffer if open, else the disk decoded as the shadow and Apply
+   * decode it (file-encoding.ts); null if gone, not text, or reached through a link out of the workspace.
+   */
   readText(relativePath: string): string | null {
     const overlay = this.overlays.get(relativePath);
     if (overlay !== undefined) return overlay;
     try {
-      const bytes = fs.readFileSync(path.join(this.root, relativePath));
-      return isBinary(bytes) ? null : decodeText(bytes);
+      return readTextFile(this.root, relativePath)?.text ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Text of an indexed file as search sees it: the unsaved buffer if open, else the disk decoded for matching
+   * (search-text.ts: bytes that are not valid UTF-8 are kept apart so they never match by accident); null if
+   * gone or binary.
+   */
+  private readSearchText(relativePath: string): string | null {
+    const overlay = this.overlays.get(relativePath);
+    if (overlay !== undefined) return overlay;
+    try {
+      return decodeSearchText(fs.readFileSync(path.join(this.root, relativePath)));
     } catch {
       return null;
     }
   }
 
   searchContent(request: ContentSearchRequest): ContentSearchResult {
-    return searchContent(this.db, (file) => this.readText(file), request);
+    return this.queries.searchContent(request);
   }
 
-  searchSymbols(query: string, limit: number = DEFAULT_LIMITS.symbol): SymbolInfo[] {
-    return searchSymbols(this.db, query, limit);
+  searchSymbols(query: string, limit?: number): SymbolInfo[] {
+    return this.queries.searchSymbols(query, limit);
   }
 
-  rankFiles(question: string, limit: number = DEFAULT_LIMITS.text, options?: RankingOptions): RankedFile[] {
-    return rankFiles(this.db, (file) => this.readText(file), question, limit, options);
+  rankFiles(question: string, limit?: number, options?: RankingOptions): RankedFile[] {
+    return this.queries.rankFiles(question, limit, options);
   }
 
   repoMap(question: string | undefined, tokenBudget: number): string {
-    return buildRepoMap(this.db, (file) => this.readText(file), { question, tokenBudget });
+    return this.queries.repoMap(question, tokenBudget);
   }
 
   search(params: SearchParams): SearchResult {
-    switch (params.mode) {
-      case 'literal':
-      case 'regex': {
-        const result = this.searchContent({
-          pattern: params.query,
-          regex: params.mode === 'regex',
-          caseInsensitive: params.caseInsensitive,
-          limit: params.limit ?? Number.MAX_SAFE_INTEGER,
-        });
-        return { mode: params.mode, matches: result.matches, truncated: result.truncated };
+    return this.queries.search(params);
+  }
+
+  /**
+   * Runs `query` against the index as if `changes` (root-relative path → text, null for deleted) were on disk:
+   * what an agent session's tools search, so the session finds its own edits, and not the files it deleted. As
+   * an editor's unsaved buffers do, but for this query only: the changed files are analysed, written into the
+   * database inside a savepoint, queried, and rolled back — nobody else ever sees them. The query must be
+   * synchronous (it runs inside the savepoint).
+   */
+  async queryWithChanges<T>(changes: ReadonlyMap<string, string | null>, query: (reader: IndexQueries) => T): Promise<T> {
+    if (this.closed) throw new CodeloopError('invalidArgument', `the index of ${this.root} is closed`);
+    if (!changes.size) return query(this.queries);
+    const outcomes = await Promise.all([...changes].map(async ([file, text]) => {
+      const indexable = text !== null && !this.isTooLarge(text) && !this.rules.isIgnored(file, false) && !this.rules.isInsideIgnoredDirectory(file);
+      return { file, text, outcome: indexable ? await this.pool.analyze({ root: this.root, path: file, overlay: text }) : null };
+    }));
+    const reader = new IndexQueries(this.db, (file) => (changes.has(file) ? changes.get(file)! : this.readSearchText(file)));
+    this.db.exec('SAVEPOINT session_view');
+    try {
+      for (const { file, text, outcome } of outcomes) {
+        if (outcome?.kind === 'analysed') this.store.write(file, Buffer.byteLength(text ?? ''), -1, outcome.analysis);
+        else {
+          const existing = this.store.get(file);
+          if (existing) this.store.remove(existing.id);
+        }
       }
-      case 'symbol':
-        return { mode: 'symbol', symbols: this.searchSymbols(params.query, params.limit) };
-      case 'text':
-        return { mode: 'text', files: this.rankFiles(params.query, params.limit) };
+      return query(reader);
+    } finally {
+      this.db.exec('ROLLBACK TO session_view');
+      this.db.exec('RELEASE session_view');
     }
   }
 

@@ -16,12 +16,13 @@ import fs from 'node:fs';
 import type { AgentService } from '../agent/agent-service.js';
 import type { SessionRecord } from '../agent/session-store.js';
 import { loadConfig } from '../config/load-config.js';
+import { diskText, planProposalApply } from '../edits/apply-proposal.js';
 import { stateHome } from '../config/state-paths.js';
 import { CodeloopError, errorMessage } from '../errors.js';
 import { tooLargeBufferProblem, type IndexProblem } from '../index/index-problems.js';
 import { ModelClient } from '../model/model-client.js';
 import { proposalDocumentChanges } from './proposal-edits.js';
-import { isUriInside, uriToWorkspacePath, workspacePathToUri } from '../workspace/path-confinement.js';
+import { isUriInside, isUriUnder, uriToWorkspacePath, workspacePathToUri } from '../workspace/path-confinement.js';
 import type { AttachedClient, Workspace, WorkspaceRegistry } from '../workspace/workspace-registry.js';
 import { serverCapabilities } from './capabilities.js';
 import type { EventLoopMonitor } from './event-loop-monitor.js';
@@ -199,6 +200,9 @@ export class LspClientSession implements AttachedClient {
     for (const workspace of this.workspaces()) {
       if (isUriInside(workspace.root, uri)) return { workspace, relativePath: uriToWorkspacePath(workspace.root, uri) };
     }
+    // Under a root yet refused: says which link leads out
+    const under = this.workspaces().find((workspace) => isUriUnder(workspace.root, uri));
+    if (under) uriToWorkspacePath(under.root, uri);
     throw new CodeloopError('pathOutsideWorkspace', `${uri} is not inside any workspace folder this client opened`);
   }
 
@@ -373,33 +377,30 @@ export class LspClientSession implements AttachedClient {
     }
   }
 
-  /** Sends the proposal to this client as a versioned WorkspaceEdit; files changed since the proposal are conflicts. */
+  /**
+   * Sends the proposal to this client as a versioned WorkspaceEdit, each file rebased onto its text now (the open
+   * buffer, else the disk): later edits that touch none of the proposal's hunks are kept; a hunk that was also
+   * edited is a conflict naming the file and lines, and that file is left alone.
+   */
   private async applyProposal(params: RequestParams<'codeloop/applyProposal'>): Promise<RequestResult<'codeloop/applyProposal'>> {
     const session = this.ownSession(params.sessionId);
     if (session.state !== 'awaitingApproval' || !session.proposal) {
       throw new CodeloopError('invalidArgument', `session ${session.sessionId} has no proposal waiting (it is ${session.state})`);
     }
     const wanted = params.files ? new Set(params.files) : null;
-    const conflicts: string[] = [];
-    const files = session.proposal.filter((file) => !wanted || wanted.has(file.path)).filter((file) => {
-      const uri = workspacePathToUri(session.root, file.path);
-      let current: string | null = this.documents.get(uri)?.getText() ?? null;
-      if (current === null) {
-        try {
-          current = fs.readFileSync(path.join(session.root, file.path), 'utf8');
-        } catch {
-          current = null;
-        }
-      }
-      if (current !== file.before) conflicts.push(file.path);
-      return current === file.before;
+    const plan = planProposalApply(session.proposal.filter((file) => !wanted || wanted.has(file.path)), (relative) => {
+      const buffer = this.documents.get(workspacePathToUri(session.root, relative))?.getText();
+      // Confined (links leading out refused) whether the text comes from the buffer or the disk
+      const onDisk = diskText(session.root, relative);
+      return buffer ?? onDisk;
     });
-    if (!files.length) return { applied: false, conflicts };
+    const files = plan.files.filter((file) => file.action !== 'unchanged');
+    if (!files.length) return { applied: plan.files.length > 0 && plan.conflicts.length === 0, conflicts: plan.conflicts };
     const documentChanges = proposalDocumentChanges(files, (relative) => workspacePathToUri(session.root, relative),
       (uri) => this.documents.get(uri)?.version ?? null);
     const result = await this.connection.workspace.applyEdit({ label: `codeloop: ${session.prompt.slice(0, 60)}`, edit: { documentChanges } });
-    if (result.applied && conflicts.length === 0) this.context.agent.markApplied(session.sessionId, files.map((file) => file.path));
-    return { applied: result.applied, conflicts };
+    if (result.applied && plan.conflicts.length === 0) this.context.agent.markApplied(session.sessionId, plan.files.map((file) => file.path));
+    return { applied: result.applied, conflicts: plan.conflicts };
   }
 
   /** Writes the proposal's diff under the state dir and asks the editor to open it. */

@@ -9,7 +9,8 @@ import { CodeloopError } from '../errors.js';
  * - `timeout` / `unreachable`: no answer in time / no connection;
  * - `unsupportedParameter`: the endpoint rejects a request field (e.g. `stream_options`);
  * - `unsupportedTools`: the endpoint rejects `tools` / function calling;
- * - `malformedAnswer`: a 2xx answer the agent cannot use (no choices, unparsable body).
+ * - `malformedAnswer`: a 2xx answer the agent cannot use (no choices, unparsable body);
+ * - `badRequest`: any other refusal (unknown model, invalid value): retrying the same request cannot help.
  */
 export type ModelErrorKind =
   | 'contextOverflow'
@@ -20,7 +21,17 @@ export type ModelErrorKind =
   | 'unreachable'
   | 'unsupportedParameter'
   | 'unsupportedTools'
-  | 'malformedAnswer';
+  | 'malformedAnswer'
+  | 'badRequest';
+
+/** Facts some endpoints put in their error bodies. */
+export interface ModelErrorDetails {
+  /** The request field the endpoint refused (`unsupportedParameter`). */
+  parameter?: string;
+  /** The prompt's size in the endpoint's tokens, and the window it has (`contextOverflow`; llama.cpp, vLLM, LM Studio say). */
+  promptTokens?: number;
+  contextTokens?: number;
+}
 
 /**
  * A typed model-endpoint failure. `endpointMessage` is the endpoint's own words (whatever the body's shape),
@@ -32,6 +43,7 @@ export class ModelError extends CodeloopError {
     message: string,
     readonly endpointMessage: string,
     readonly status?: number,
+    readonly details: ModelErrorDetails = {},
   ) {
     super('modelEndpoint', message);
     this.name = 'ModelError';

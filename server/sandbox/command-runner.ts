@@ -1,5 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
+import path from 'node:path';
+import { stateHome } from '../config/state-paths.js';
+import { CodeloopError } from '../errors.js';
+import { hiddenPaths, hideArguments, type HiddenPath } from './home-access.js';
 
 export interface CommandLimits {
   timeoutMs: number;
@@ -29,7 +33,7 @@ export interface CommandResult {
 }
 
 export interface IsolationReport {
-  /** bubblewrap works: everything outside the command's folder is read-only, home and /tmp hidden, no network. */
+  /** bubblewrap works: everything outside the command's folder is read-only, secret stores and /tmp hidden, no network. */
   filesystem: boolean;
   /** A private network namespace (bubblewrap or `unshare -rn`): only loopback. */
   network: boolean;
@@ -55,7 +59,7 @@ export function probeIsolation(): IsolationReport {
 /** One line for `codeloop doctor` and session transcripts: what the sandbox does on this machine. */
 export function describeIsolation(report: IsolationReport = probeIsolation()): string {
   const parts = [
-    report.filesystem ? 'read-only system, home and /tmp hidden (bubblewrap)' : 'NO filesystem isolation (install bubblewrap): commands can write anywhere the user can',
+    report.filesystem ? 'read-only system and home, secret stores and /tmp hidden (bubblewrap)' : 'NO filesystem isolation (install bubblewrap): commands can write anywhere the user can',
     report.network ? 'no network' : 'NETWORK AVAILABLE (no user namespaces)',
     report.limits ? 'file-size limit (prlimit)' : 'no prlimit',
   ];
@@ -69,33 +73,101 @@ export function scrubbedEnvironment(home: string, source: NodeJS.ProcessEnv = pr
   return env;
 }
 
+/** An overlay mount: `lowers` top first, writes into `upper` (`work` is overlayfs' scratch folder, same file system). */
+export interface OverlayLayers {
+  lowers: string[];
+  upper: string;
+  work: string;
+}
+
 /**
- * Runs a shell command in `cwd` with a wall-time limit (the whole process group is killed), an output cap,
- * process and file-size limits, and — where the machine allows it — no network and nothing writable but `cwd`
- * and a private /tmp.
+ * What a command sees. `cwd` is the folder it runs in, at the path the user knows (a session's tree appears at
+ * the user's own root). Its content is the folder itself (writable, or read-only for probes), a copy bound over
+ * it, or overlay layers mounted over it inside the sandbox's own user and mount namespace. The home folder is
+ * readable but not writable (its writes go to `homeLayer` when overlays work), and `hidden` paths are not there.
  */
-export function runCommand(command: string, cwd: string, env: NodeJS.ProcessEnv, limits: CommandLimits = DEFAULT_LIMITS, signal?: AbortSignal): Promise<CommandResult> {
-  const isolation = probeIsolation();
+export interface SandboxSpec {
+  cwd: string;
+  source: { kind: 'folder'; readOnly?: boolean } | { kind: 'copy'; dir: string } | ({ kind: 'overlay' } & OverlayLayers);
+  home: string;
+  /** The home folder's own overlay: `upper` keeps what tools write there (caches), mounted at `mountpoint`. */
+  homeLayer?: OverlayLayers & { mountpoint: string };
+  hidden: readonly HiddenPath[];
+  /** Extra writable folders (a private cache folder when the home cannot have an overlay). */
+  writable?: readonly string[];
+}
+
+/**
+ * The plain sandbox around one folder (its own content, writable): secret stores (plus `hiddenHomePaths`, home-
+ * relative) and codeloop's state hidden.
+ */
+export function folderSandbox(cwd: string, home: string = os.homedir(), hiddenHomePaths: readonly string[] = []): SandboxSpec {
+  return { cwd, source: { kind: 'folder' }, home, hidden: hiddenPaths(home, hiddenHomePaths, [stateHome()]) };
+}
+
+/** Mount options for overlayfs; commas and colons would split them, so such paths cannot be layers. */
+export function overlayOptions(layers: OverlayLayers): string {
+  for (const dir of [...layers.lowers, layers.upper, layers.work]) {
+    if (/[,:\\\n]/.test(dir)) throw new CodeloopError('sandboxUnavailable', `the path ${JSON.stringify(dir)} contains a comma, colon, backslash or newline, which overlay mounts cannot take`);
+  }
+  // userxattr: inside a user namespace overlayfs may only use user.* extended attributes (kernel ≥ 5.11).
+  return `lowerdir=${layers.lowers.join(':')},upperdir=${layers.upper},workdir=${layers.work},userxattr`;
+}
+
+function isInside(folder: string, file: string): boolean {
+  const relative = path.relative(folder, file);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+/** The program and arguments that run `command` as `spec` says, on this machine's isolation. */
+function sandboxArgv(command: string, spec: SandboxSpec, limits: CommandLimits, isolation: IsolationReport): { argv: string[]; spawnDir: string } {
   const argv: string[] = [];
   if (isolation.limits) {
     // CPU seconds as a second line of defence behind the wall-clock limit (a busy loop that ignores signals).
     const cpuSeconds = Math.max(1, Math.ceil(limits.timeoutMs / 1000));
     argv.push('prlimit', `--nproc=${limits.processes}`, `--fsize=${limits.fileSizeBytes}`, `--cpu=${cpuSeconds}`, '--core=0', '--');
   }
+  const { cwd, source } = spec;
+  const homeLayer = isolation.filesystem ? spec.homeLayer : undefined;
+  if (source.kind === 'overlay' || homeLayer) {
+    // Overlays are mounted by "root" of a private user namespace; the mounts live and die with the command.
+    // The tree's overlay goes right over the user's root (commands see their files where they are); the home's
+    // at a mountpoint of its own, bound over the home by bubblewrap (mounted at the home itself it would hide
+    // the tree's overlay below it).
+    const mounts: string[] = [];
+    if (source.kind === 'overlay') mounts.push(overlayOptions(source), cwd);
+    if (homeLayer) mounts.push(overlayOptions(homeLayer), homeLayer.mountpoint);
+    const script = 'while [ "$1" != -- ]; do mount -t overlay overlay -o "$1" "$2" || exit 125; shift 2; done; shift; cd "$0" && exec "$@"';
+    argv.push('unshare', '--user', '--map-root-user', '--mount', ...(isolation.filesystem ? [] : ['--net']), '--', 'sh', '-c', script, cwd, ...mounts, '--');
+  }
   if (isolation.filesystem) {
-    // The user's home (keys, tokens, shell history) is hidden behind an empty tmpfs, and so is /tmp. Both come
-    // first: the folder itself may live under either, and its bind must land on top.
-    const home = os.homedir();
-    const hideHome = home !== '/' && !home.startsWith('/tmp') ? ['--tmpfs', home] : [];
-    argv.push('bwrap', '--ro-bind', '/', '/', '--tmpfs', '/tmp', ...hideHome, '--bind', cwd, cwd, '--dev', '/dev', '--proc', '/proc',
-      '--unshare-net', '--die-with-parent', '--chdir', cwd, '--');
-  } else if (isolation.network) {
+    // The home is bound again (read-only, or its overlay) in case it lies under the hidden /tmp.
+    const binds: string[] = homeLayer ? ['--bind', homeLayer.mountpoint, spec.home] : spec.home === '/' ? [] : ['--ro-bind', spec.home, spec.home];
+    // The tree is bound last: it may lie under the home, /tmp or a hidden folder, and must land on top.
+    const tree = source.kind === 'copy' ? ['--bind', source.dir, cwd] : [source.kind === 'folder' && source.readOnly ? '--ro-bind' : '--bind', cwd, cwd];
+    // Under the hidden /tmp only what is bound again is there to hide (and only there can a mount land).
+    const visible = spec.hidden.filter((entry) => !isInside('/tmp', entry.path) || isInside(spec.home, entry.path) || isInside(cwd, entry.path));
+    argv.push('bwrap', '--ro-bind', '/', '/', '--tmpfs', '/tmp', '--dev', '/dev', '--proc', '/proc', ...binds, ...hideArguments(visible),
+      ...tree, ...(spec.writable ?? []).flatMap((dir) => ['--bind', dir, dir]), '--unshare-net', '--die-with-parent', '--chdir', cwd, '--');
+  } else if (source.kind !== 'overlay' && isolation.network) {
     argv.push('unshare', '-rn', '--');
   }
   argv.push('bash', '-c', command);
+  // Without bubblewrap a copy cannot be bound over the user's root: the command runs in the copy itself.
+  return { argv, spawnDir: source.kind === 'copy' && !isolation.filesystem ? source.dir : cwd };
+}
+
+/**
+ * Runs a shell command with a wall-time limit (the whole process group is killed), an output cap, process and
+ * file-size limits, and — where the machine allows it — no network and nothing writable but its tree and a
+ * private /tmp. `sandbox` is a folder (its own content, writable) or a session's view (see SandboxSpec).
+ */
+export function runCommand(command: string, sandbox: string | SandboxSpec, env: NodeJS.ProcessEnv, limits: CommandLimits = DEFAULT_LIMITS, signal?: AbortSignal): Promise<CommandResult> {
+  const spec = typeof sandbox === 'string' ? folderSandbox(sandbox) : sandbox;
+  const { argv, spawnDir } = sandboxArgv(command, spec, limits, probeIsolation());
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(argv[0], argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0], argv.slice(1), { cwd: spawnDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const half = Math.floor(limits.outputBytes / 2);
     let head = '';
     let tail = '';
@@ -105,7 +177,7 @@ export function runCommand(command: string, cwd: string, env: NodeJS.ProcessEnv,
       if (head.length < half) {
         const take = text.slice(0, half - head.length);
         head += take;
-        tail = (tail + text.slice(take.length)).slice(-half);
+        tail += text.slice(take.length); // cut (and counted) below
       } else {
         tail += text;
       }
@@ -128,15 +200,18 @@ export function runCommand(command: string, cwd: string, env: NodeJS.ProcessEnv,
       timedOut = true;
       killGroup();
     }, limits.timeoutMs);
+    // Removed when the command ends: the session's one signal outlives many commands (listeners would pile up).
     signal?.addEventListener('abort', killGroup, { once: true });
     child.on('close', (exitCode, exitSignal) => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', killGroup);
       killGroup(); // orphans left in the group die with it
       const output = dropped ? `${head}\n… [${dropped} bytes of output cut] …\n${tail}` : head + tail;
       resolve({ exitCode, signal: exitSignal, timedOut, output, droppedBytes: dropped, durationMs: performance.now() - started });
     });
     child.on('error', (error) => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', killGroup);
       resolve({ exitCode: null, signal: null, timedOut: false, output: `could not start the command: ${error.message}`, droppedBytes: 0, durationMs: 0 });
     });
   });

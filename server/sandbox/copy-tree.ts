@@ -10,9 +10,10 @@ const vanished = (error: unknown) => (error as NodeJS.ErrnoException).code === '
 /**
  * Copies a live tree: files, folders and symlinks (as links, never followed, so nothing outside is read),
  * modes kept, entries named in `skip` left out. Entries deleted while the copy runs are passed over, as if
- * the copy had started a moment later; any other failure stops it.
+ * the copy had started a moment later; any other failure stops it. With `clone`, files are cloned copy-on-write
+ * where the file system has clones (btrfs, XFS) — instant and free until written — and copied elsewhere.
  */
-export async function copyTree(source: string, target: string, skip: ReadonlySet<string>): Promise<void> {
+export async function copyTree(source: string, target: string, skip: ReadonlySet<string>, clone = true): Promise<void> {
   await fs.mkdir(target, { recursive: true });
   let entries;
   try {
@@ -26,9 +27,8 @@ export async function copyTree(source: string, target: string, skip: ReadonlySet
     const from = path.join(source, entry.name);
     const to = path.join(target, entry.name);
     try {
-      if (entry.isDirectory()) await copyTree(from, to, skip);
-      // A copy-on-write clone where the file system has them (btrfs, XFS): instant and free until written.
-      else if (entry.isFile()) await fs.copyFile(from, to, fsConstants.COPYFILE_FICLONE);
+      if (entry.isDirectory()) await copyTree(from, to, skip, clone);
+      else if (entry.isFile()) await fs.copyFile(from, to, clone ? fsConstants.COPYFILE_FICLONE : 0);
       else if (entry.isSymbolicLink()) await fs.symlink(await fs.readlink(from), to);
       // Sockets, pipes and devices are not workspace content.
     } catch (error) {

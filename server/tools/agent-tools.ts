@@ -1,36 +1,41 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { applyPatch } from 'diff';
 import { z } from 'zod';
 import type { ChatCompletionTool } from 'openai/resources/chat/completions';
-import { applyBlock } from '../edits/search-replace.js';
-import { errorMessage } from '../errors.js';
-import type { WorkspaceIndex } from '../index/workspace-index.js';
+import { applyFileEdit } from '../edits/file-edit.js';
+import { toLf } from '../edits/line-endings.js';
+import { CodeloopError, errorMessage } from '../errors.js';
+import type { IndexQueries } from '../index/workspace-index.js';
 import type { CommandResult } from '../sandbox/command-runner.js';
 import type { ShadowWorkspace } from '../sandbox/shadow-workspace.js';
+import { numberedSlice, reduceCommandOutput } from './tool-output.js';
 
-/** What tools act on: the session's shadow (edits, reads), the shared index (search), the test runner. */
+/** What tools act on: the session's shadow (edits, reads), the index as the session sees it (search), the test runner. */
 export interface ToolContext {
   shadow: ShadowWorkspace;
-  index: WorkspaceIndex;
+  /** Runs a search on the workspace index with the session's own changes (and deletions) in place of the files. */
+  queryIndex<T>(query: (index: IndexQueries) => T): Promise<T>;
   runTests(): Promise<CommandResult | null>;
   runCommand(command: string): Promise<CommandResult | string>;
+  /** Characters one tool output may take in the conversation (the context policy sets it from the window). */
+  outputLimit: number;
+  /** The full, unshortened output of an earlier tool call by its call id, null when there is none. */
+  fullOutput(callId: string): string | null;
 }
 
 export interface ToolOutcome {
   output: string;
+  /** The whole output when `output` is a shortened form of it (kept in the session's events for `read_output`). */
+  full?: string;
   /** Set by `done`: the agent says it has finished, with this summary. */
   done?: string;
 }
 
-const MAX_TOOL_OUTPUT = 12_000;
 const MAX_READ_LINES = 400;
 
-/** Keeps head and tail of long output, saying how much was cut. */
-export function capOutput(text: string, limit = MAX_TOOL_OUTPUT): string {
-  if (text.length <= limit) return text;
-  const half = Math.floor(limit / 2);
-  return `${text.slice(0, half)}\n… [${text.length - limit} characters cut] …\n${text.slice(-half)}`;
+/** A command's result, reduced to fit the limit (failures, head and tail) with the whole text kept aside. */
+function commandOutcome(result: CommandResult | null, limit: number): ToolOutcome {
+  const full = formatRun(result);
+  const output = reduceCommandOutput(full, limit);
+  return output === full ? { output } : { output, full };
 }
 
 function formatRun(result: CommandResult | null): string {
@@ -41,7 +46,11 @@ function formatRun(result: CommandResult | null): string {
 
 interface ToolDefinition<S extends z.ZodType> {
   description: string;
+  /** An example call, shown with every refusal of bad arguments so the model can correct itself. */
+  usage?: string;
   schema: S;
+  /** Rewrites or refuses (throwing a CodeloopError) arguments before validation; see liftFlatEdit. */
+  prepare?: (args: Record<string, unknown>) => Record<string, unknown>;
   run(args: z.infer<S>, context: ToolContext): Promise<ToolOutcome> | ToolOutcome;
 }
 
@@ -51,43 +60,66 @@ function tool<S extends z.ZodType>(definition: ToolDefinition<S>): ToolDefinitio
 
 const BlockSchema = z.object({ search: z.string(), replace: z.string() }).strict();
 
+/** The four meanings of a propose_edit call, told apart by `kind` (a discriminated union in the model's schema). */
+const FileEditSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('blocks'), blocks: z.array(BlockSchema).min(1) }).strict(),
+  z.object({ kind: z.literal('content'), content: z.string() }).strict(),
+  z.object({ kind: z.literal('patch'), patch: z.string().min(1) }).strict(),
+  z.object({ kind: z.literal('delete') }).strict(),
+]);
+
+const FLAT_EDIT_FIELDS = ['blocks', 'content', 'patch', 'delete'] as const;
+
+/**
+ * Models trained on other agents send propose_edit flat (`{"path", "blocks"}`). When exactly one edit field is
+ * there (and `delete` is true) the call means one thing and is lifted into `edit`; two or more mean different
+ * edits (both `blocks` and `content` once silently replaced the whole file) and are refused with the correction.
+ */
+function liftFlatEdit(args: Record<string, unknown>): Record<string, unknown> {
+  if ('edit' in args) return args;
+  const present = FLAT_EDIT_FIELDS.filter((field) => args[field] !== undefined);
+  if (present.length > 1) {
+    throw new CodeloopError('invalidArgument', `propose_edit got ${present.map((field) => `\`${field}\``).join(' and ')} in one call; they mean different edits, `
+      + 'so nothing was changed. Send exactly one as `edit`: {"kind": "blocks", "blocks": […]} to change parts, {"kind": "content", "content": …} to replace the whole file, '
+      + '{"kind": "patch", "patch": …} or {"kind": "delete"}; make separate calls for separate changes.');
+  }
+  if (present.length === 0) return args;
+  const [field] = present;
+  const { [field]: value, ...rest } = args;
+  if (field === 'delete') return value === true ? { ...rest, edit: { kind: 'delete' } } : args;
+  return { ...rest, edit: { kind: field, [field]: value } };
+}
+
 export const TOOLS = {
   read_file: tool({
     description: 'Read a file of the workspace (as the session has edited it), optionally a line range. Lines are numbered.',
-    schema: z.object({ path: z.string(), startLine: z.number().int().positive().optional(), endLine: z.number().int().positive().optional() }).strict(),
-    run({ path: file, startLine = 1, endLine }, { shadow }) {
+    usage: '{"path": "src/a.ts", "startLine": 10, "endLine": 60}',
+    schema: z.object({ path: z.string(), startLine: z.number().int().positive().optional(), endLine: z.number().int().positive().optional() }).strict()
+      .refine(({ startLine = 1, endLine }) => endLine === undefined || endLine >= startLine, { message: 'endLine comes before startLine', path: ['endLine'] }),
+    run({ path: file, startLine = 1, endLine }, { shadow, outputLimit }) {
       const text = shadow.read(file);
       if (text === null) return { output: `no file ${file} in the workspace` };
-      const lines = text.split('\n');
-      const last = Math.min(lines.length, endLine ?? startLine + MAX_READ_LINES - 1, startLine + MAX_READ_LINES - 1);
-      const body = lines.slice(startLine - 1, last).map((line, i) => `${startLine + i}: ${line}`).join('\n');
-      return { output: capOutput(`${file} (lines ${startLine}-${last} of ${lines.length})\n${body}`) };
+      const readMore = (next: number) => `read them with read_file ${JSON.stringify({ path: file, startLine: next })}`;
+      // Shown with LF breaks whatever the file has, so blocks copied from here match (line-endings.ts restores them)
+      return { output: numberedSlice(file, toLf(text), { startLine, endLine }, { characters: outputLimit, maxLines: MAX_READ_LINES }, readMore) };
     },
   }),
   list_files: tool({
     description: 'List files under a folder of the workspace (recursively, at most 500).',
     schema: z.object({ path: z.string().default('.') }).strict(),
     run({ path: folder }, { shadow }) {
-      const start = shadow.resolve(folder);
-      const found: string[] = [];
-      const walk = (relative: string) => {
-        if (found.length >= 500) return;
-        for (const entry of fs.readdirSync(path.join(shadow.dir, relative), { withFileTypes: true })) {
-          if (entry.name === 'node_modules' || entry.name.startsWith('.git')) continue;
-          const child = relative ? `${relative}/${entry.name}` : entry.name;
-          if (entry.isDirectory()) walk(child);
-          else if (entry.isFile()) found.push(child);
-        }
-      };
-      walk(start);
-      return { output: found.join('\n') || '(no files)' };
+      return { output: shadow.listFiles(folder, 500).join('\n') || '(no files)' };
     },
   }),
   search_code: tool({
     description: 'Search the workspace index: mode literal (default), regex, symbol (definitions by name) or text (files ranked for a question).',
-    schema: z.object({ query: z.string().min(1), mode: z.enum(['literal', 'regex', 'symbol', 'text']).default('literal'), caseInsensitive: z.boolean().default(false) }).strict(),
-    run(args, { index }) {
-      const result = index.search({ ...args, limit: 50 });
+    usage: '{"query": "parseConfig", "mode": "literal", "caseInsensitive": false}',
+    schema: z.object({ query: z.string().min(1), mode: z.enum(['literal', 'regex', 'symbol', 'text']).default('literal'), caseInsensitive: z.boolean().default(false) }).strict()
+      .refine(({ mode, caseInsensitive }) => !caseInsensitive || mode === 'literal' || mode === 'regex', {
+        message: 'caseInsensitive applies to literal and regex searches only (symbol and text searches ignore case already)', path: ['caseInsensitive'],
+      }),
+    async run(args, { queryIndex }) {
+      const result = await queryIndex((index) => index.search({ ...args, limit: 50 }));
       switch (result.mode) {
         case 'literal':
         case 'regex':
@@ -102,60 +134,55 @@ export const TOOLS = {
   find_symbol: tool({
     description: 'Find definitions by name (exact, prefix, camelCase humps, fuzzy), best first.',
     schema: z.object({ name: z.string().min(1) }).strict(),
-    run({ name }, { index }) {
-      const symbols = index.searchSymbols(name, 30);
+    async run({ name }, { queryIndex }) {
+      const symbols = await queryIndex((index) => index.searchSymbols(name, 30));
       return { output: symbols.map((s) => `${s.path}:${s.startLine + 1}-${s.endLine + 1}: ${s.kind} ${s.container ? `${s.container}.` : ''}${s.name}`).join('\n') || 'no symbols' };
     },
   }),
   repo_map: tool({
     description: 'An outline of the most relevant files and their definitions for a question (or the whole repository).',
     schema: z.object({ question: z.string().optional(), tokens: z.number().int().positive().max(8000).default(1500) }).strict(),
-    run({ question, tokens }, { index }) {
-      return { output: index.repoMap(question, tokens) || '(empty repository)' };
+    async run({ question, tokens }, { queryIndex }) {
+      return { output: (await queryIndex((index) => index.repoMap(question, tokens))) || '(empty repository)' };
     },
   }),
   propose_edit: tool({
-    description: 'Change one file. Either `blocks` (each: exact `search` text from the file and its `replace`ment), or `patch` (a unified diff of this file), or `content` (the whole new file; creates it if missing), or `delete: true`.',
-    schema: z.object({ path: z.string(), blocks: z.array(BlockSchema).optional(), patch: z.string().optional(), content: z.string().optional(), delete: z.boolean().optional() }).strict(),
-    run({ path: file, blocks, patch, content, delete: remove }, { shadow }) {
-      if (remove) return { output: `deleted ${shadow.write(file, null)}` };
-      if (content !== undefined) return { output: `wrote ${shadow.write(file, content)} (${content.split('\n').length} lines)` };
-      if (patch !== undefined) {
-        const current = shadow.read(file);
-        if (current === null) return { output: `no file ${file}; to create it, send \`content\`` };
-        // A little fuzz: models often get a context line's whitespace slightly wrong.
-        const patched = applyPatch(current, patch, { fuzzFactor: 2 });
-        if (patched === false) return { output: `the patch does not apply to ${file}: its context lines do not match the file; read the file again or use blocks` };
-        shadow.write(file, patched);
-        return { output: `${file}: patch applied` };
-      }
-      if (!blocks?.length) return { output: 'give `blocks`, `patch`, `content` or `delete`' };
-      let text = shadow.read(file);
-      if (text === null) return { output: `no file ${file}; to create it, send \`content\`` };
-      const report: string[] = [];
-      for (const [i, block] of blocks.entries()) {
-        const outcome = applyBlock(text, block);
-        if (!outcome.ok) return { output: `block ${i + 1} not applied (${outcome.reason}): ${outcome.message}\nNo block of this call was applied.` };
-        text = outcome.text;
-        report.push(`block ${i + 1}: applied (${outcome.how} match)`);
-      }
-      shadow.write(file, text);
-      return { output: `${file}: ${report.join('; ')}` };
+    description: 'Change one file. `edit` is exactly one of: {"kind": "blocks", "blocks": [{"search": exact text from the file, "replace": its replacement}]}, '
+      + '{"kind": "content", "content": the whole new file (creates it if missing)}, {"kind": "patch", "patch": a unified diff of this file}, {"kind": "delete"}. '
+      + 'Line endings, indentation unit and encoding of an existing file are kept whatever you write.',
+    usage: '{"path": "src/a.py", "edit": {"kind": "blocks", "blocks": [{"search": "…", "replace": "…"}]}} (or kind "content" with "content", "patch" with "patch", or "delete")',
+    schema: z.object({ path: z.string(), edit: FileEditSchema }).strict(),
+    prepare: liftFlatEdit,
+    run({ path: file, edit }, { shadow }) {
+      // A file that is not text throws here (even for whole content: overwriting it would corrupt it); deleting it is fine
+      const outcome = applyFileEdit(edit.kind === 'delete' ? null : shadow.read(file), edit);
+      if (!outcome.ok) return { output: `${file}: ${outcome.message}` };
+      return { output: `${shadow.write(file, outcome.text)}: ${outcome.report}` };
     },
   }),
   run_tests: tool({
     description: 'Run the project\'s tests on the edited workspace (sandboxed: no network, time-limited).',
     schema: z.object({}).strict(),
-    async run(_args, { runTests }) {
-      return { output: capOutput(formatRun(await runTests())) };
+    async run(_args, { runTests, outputLimit }) {
+      return commandOutcome(await runTests(), outputLimit);
     },
   }),
   run_command: tool({
     description: 'Run a shell command from the configured allow-list in the edited workspace (sandboxed).',
     schema: z.object({ command: z.string().min(1) }).strict(),
-    async run({ command }, { runCommand }) {
+    async run({ command }, { runCommand, outputLimit }) {
       const result = await runCommand(command);
-      return { output: typeof result === 'string' ? result : capOutput(formatRun(result)) };
+      return typeof result === 'string' ? { output: result } : commandOutcome(result, outputLimit);
+    },
+  }),
+  read_output: tool({
+    description: 'Read the full output of an earlier tool call that was shortened or elided, by its call id, optionally a line range.',
+    schema: z.object({ id: z.string().min(1), startLine: z.number().int().positive().optional(), endLine: z.number().int().positive().optional() }).strict(),
+    run({ id, startLine = 1, endLine }, { fullOutput, outputLimit }) {
+      const text = fullOutput(id);
+      if (text === null) return { output: `no output with id ${JSON.stringify(id)} in this session` };
+      const readMore = (next: number) => `read them with read_output ${JSON.stringify({ id, startLine: next })}`;
+      return { output: numberedSlice(`output of ${id}`, text, { startLine, endLine }, { characters: outputLimit, maxLines: MAX_READ_LINES }, readMore) };
     },
   }),
   done: tool({
@@ -187,12 +214,16 @@ export async function runToolCall(name: string, rawArguments: string, context: T
   } catch (error) {
     return { output: `the arguments of ${name} are not valid JSON (${errorMessage(error)}); send a JSON object` };
   }
-  const parsed = definition.schema.safeParse(parsedJson);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { output: `invalid arguments for ${name} at ${issue.path.join('.') || '(top level)'}: ${issue.message}` };
+  if (typeof parsedJson !== 'object' || parsedJson === null || Array.isArray(parsedJson)) {
+    return { output: `the arguments of ${name} must be a JSON object${definition.usage ? `, like ${definition.usage}` : ''}` };
   }
   try {
+    const parsed = definition.schema.safeParse(definition.prepare ? definition.prepare(parsedJson as Record<string, unknown>) : parsedJson);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const usage = definition.usage ? `\nCall it as ${definition.usage}` : '';
+      return { output: `invalid arguments for ${name} at ${issue.path.join('.') || '(top level)'}: ${issue.message}; nothing was done.${usage}` };
+    }
     return await definition.run(parsed.data, context);
   } catch (error) {
     return { output: `${name} failed: ${errorMessage(error)}` };

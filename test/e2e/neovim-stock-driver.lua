@@ -49,6 +49,12 @@ run(function(out)
   out.task = task.title
   out.started = execute(task)
   assert(vim.wait(30000, function() return vim.tbl_contains(states, 'awaitingApproval') end), 'no proposal; states: ' .. table.concat(states, ','))
+  local typed = os.getenv('E2E_TYPE_LINE')
+  if typed then
+    -- The user keeps typing (unsaved) while the proposal waits; Apply must keep it
+    vim.api.nvim_buf_set_lines(0, -1, -1, false, { typed })
+    vim.wait(500)
+  end
   local apply = pick('codeloop: Apply proposal')
   out.apply = apply.title
   out.applied = execute(apply)

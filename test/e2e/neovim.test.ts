@@ -37,6 +37,15 @@ for (const nvim of NEOVIMS) {
       expect(spawnSync('node', ['test.js'], { cwd: project.root }).status).toBe(0);
     });
 
+    it('stock LSP client: a line typed (unsaved) while the proposal waits is kept when it is applied', async () => {
+      const project = await calcProject(FIRST_FIX, cleanups);
+      const typed = 'exports.sub = (a, b) => a - b;';
+      const { result, output } = await runEditor(nvim.command, ['--headless', '--clean', '-c', `luafile ${STOCK_DRIVER}`], project, { E2E_TYPE_LINE: typed });
+      expect(result, output).toMatchObject({ status: 'ok', applied: { applied: true, conflicts: [] } });
+      expect(mathFile(project)).toBe(`exports.add = (a, b) => a + b;\n${typed}\n`);
+      expect(spawnSync('node', ['test.js'], { cwd: project.root }).status).toBe(0);
+    });
+
     it('the plugin: :Codeloop task → reject with feedback → revised proposal → :CodeloopReview → A → saved file passes', async () => {
       const project = await calcProject([...FIRST_FIX, ...REVISION], cleanups);
       const { result, output } = await runEditor(nvim.command, ['--headless', '--clean', '-c', `luafile ${PLUGIN_DRIVER}`], project, { E2E_PLUGIN: PLUGIN });

@@ -1,5 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { refuseOverWindow, type ContextWindowOptions } from './context-window.js';
+import { answerByQuirk, shapeChunks, shapeCompletion, type EndpointQuirks } from './endpoint-quirks.js';
 
 /**
  * A local OpenAI-compatible endpoint that tests script: each POST /v1/chat/completions takes the next step.
@@ -18,6 +20,8 @@ export type FakeResponder = (messages: { role: string; content?: unknown }[]) =>
 export interface FakeModel {
   baseURL: string;
   requests: { messages: { role: string; content?: unknown }[]; tools?: unknown[]; authorization?: string; stream: boolean }[];
+  /** Tool-mode probes codeloop sent (answered by the quirks, not the script). */
+  probes: unknown[];
   /** Steps left of a scripted list (always 0 with a responder). */
   remaining(): number;
   close(): Promise<void>;
@@ -71,22 +75,21 @@ function streamChunks(full: Completion): unknown[] {
   return chunks;
 }
 
-export async function startFakeModel(script: FakeStep[] | FakeResponder): Promise<FakeModel> {
+/** `contextWindow`: prompts over it are refused with the provider's overflow error (context-window.ts). */
+export async function startFakeModel(script: FakeStep[] | FakeResponder, quirks: EndpointQuirks = {}, contextWindow?: ContextWindowOptions): Promise<FakeModel> {
   const queue = typeof script === 'function' ? [] : [...script];
   const requests: FakeModel['requests'] = [];
+  const probes: unknown[] = [];
   const server = http.createServer((request, response) => {
     let body = '';
     request.on('data', (chunk) => {
       body += chunk;
     });
     request.on('end', () => {
-      if (request.method === 'GET') {
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ object: 'list', data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'tests' }] }));
-        return;
-      }
       const parsed = body ? JSON.parse(body) : {};
+      if (answerByQuirk(quirks, request, parsed, response, probes)) return;
       requests.push({ messages: parsed.messages ?? [], tools: parsed.tools, authorization: request.headers.authorization, stream: parsed.stream === true });
+      if (contextWindow && refuseOverWindow(parsed, contextWindow, response)) return;
       const step = typeof script === 'function' ? script(parsed.messages ?? []) : queue.shift();
       if (!step) {
         response.writeHead(500, { 'content-type': 'application/json' });
@@ -99,14 +102,16 @@ export async function startFakeModel(script: FakeStep[] | FakeResponder): Promis
         response.end(JSON.stringify(step.body ?? { error: { message: `scripted ${step.status}` } }));
         return;
       }
+      const answer = completion(step) as Completion;
+      shapeCompletion(answer, parsed, quirks);
       if (parsed.stream) {
         response.writeHead(200, { 'content-type': 'text/event-stream' });
-        for (const chunk of streamChunks(completion(step) as Completion)) response.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        for (const chunk of shapeChunks(streamChunks(answer) as never, quirks)) response.write(`data: ${JSON.stringify(chunk)}\n\n`);
         response.end('data: [DONE]\n\n');
         return;
       }
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(completion(step)));
+      response.end(JSON.stringify(answer));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -114,6 +119,7 @@ export async function startFakeModel(script: FakeStep[] | FakeResponder): Promis
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
     requests,
+    probes,
     remaining: () => queue.length,
     close: () => new Promise((resolve) => {
       server.closeAllConnections();

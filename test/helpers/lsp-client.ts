@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { WorkDoneProgress } from 'vscode-languageserver';
+import { TextDocument } from 'vscode-languageserver-textdocument';
 import { CLI_PATH } from './run-cli.js';
 
 export interface TestLspClient {
@@ -54,7 +55,12 @@ export function startLspClient(args: string[], env: NodeJS.ProcessEnv, wrapper: 
     for (const change of params.edit.documentChanges ?? []) {
       if (change.kind === 'create' || change.kind === 'rename') continue;
       if (change.kind === 'delete') fs.rmSync(fileURLToPath(change.uri), { force: true });
-      else fs.writeFileSync(fileURLToPath(change.textDocument.uri), change.edits[0].newText);
+      else {
+        // Applied to the file as stored, like an editor applies an edit to a buffer loaded from disk
+        const file = fileURLToPath(change.textDocument.uri);
+        const before = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+        fs.writeFileSync(file, TextDocument.applyEdits(TextDocument.create(change.textDocument.uri, '', 0, before), change.edits));
+      }
     }
     return { applied: true };
   });
@@ -85,7 +91,7 @@ export function startLspClient(args: string[], env: NodeJS.ProcessEnv, wrapper: 
         return result;
       });
     },
-    async waitForNotification(method, predicate = () => true, timeoutMs = 10_000) {
+    async waitForNotification(method, predicate = () => true, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const found = notifications.find((n) => n.method === method && predicate(n.params));

@@ -10,21 +10,24 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built `codeloop` CLI as a user would, with a private state dir. */
-export function runCli(args: string[], options: { cwd?: string; stateHome: string; env?: NodeJS.ProcessEnv }): CliResult {
+/**
+ * Runs the built `codeloop` CLI as a user would, with a private state dir. `encoding: 'latin1'` reads the output
+ * byte for byte (for comparing lines that are not UTF-8 with rg's).
+ */
+export function runCli(args: string[], options: { cwd?: string; stateHome: string; env?: NodeJS.ProcessEnv; encoding?: BufferEncoding }): CliResult {
   const result = spawnSync(process.execPath, [CLI_PATH, ...args], {
     cwd: options.cwd,
     env: { ...process.env, XDG_STATE_HOME: options.stateHome, XDG_CONFIG_HOME: path.join(options.stateHome, 'config'), ...options.env },
-    encoding: 'utf8',
+    encoding: options.encoding ?? 'utf8',
     maxBuffer: 256 * 1024 * 1024,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** ripgrep with the semantics codeloop's defaults mirror: hidden files searched, .git skipped. */
-export function runRipgrep(args: string[], cwd: string): string[] {
+export function runRipgrep(args: string[], cwd: string, encoding: BufferEncoding = 'utf8'): string[] {
   const result = spawnSync('rg', ['--hidden', '-g', '!.git', '--column', '-n', '--no-heading', '--color', 'never', ...args, '.'], {
-    cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024,
+    cwd, encoding, maxBuffer: 256 * 1024 * 1024,
   });
   if (result.error) throw new Error(`ripgrep (rg) is needed for this test and could not run: ${result.error.message}`);
   if (result.status !== 0 && result.status !== 1) throw new Error(`rg failed: ${result.stderr}`);

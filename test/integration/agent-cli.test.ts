@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeModel, type FakeModel, type FakeStep } from '../fake-model/fake-model-server.js';
 import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
+import { writeUserConfig } from '../helpers/model-config.js';
 import { runCli, runCliAsync } from '../helpers/run-cli.js';
 
 const SECRET = 'sk-test-secret-never-logged';
@@ -27,11 +28,10 @@ function project(): { root: string; state: string } {
 async function model(steps: FakeStep[], state: string, agent: Record<string, unknown> = {}, stream = true): Promise<FakeModel> {
   const fake = await startFakeModel(steps);
   cleanups.push(() => fake.close());
-  fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
-  fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({
+  writeUserConfig(state, {
     model: { baseURL: fake.baseURL, model: 'fake-model', maxRetries: 2, price: { input: 1, output: 2 }, stream },
     agent: { commandTimeoutSeconds: 30, ...agent },
-  }));
+  });
   return fake;
 }
 

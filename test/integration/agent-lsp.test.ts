@@ -13,11 +13,12 @@ afterEach(async () => {
 
 const MATH = 'exports.add = (a, b) => a - b; // codeloop: make add add\n';
 
-async function setup(steps: FakeStep[], agent: Record<string, unknown> = {}) {
+async function setup(steps: FakeStep[], agent: Record<string, unknown> = {}, files: Record<string, string> = {}) {
   const root = makeTree({
     'package.json': JSON.stringify({ name: 'calc', scripts: { test: 'node test.js' } }),
     'src/math.js': MATH,
     'test.js': "const { add } = require('./src/math');\nif (add(2, 3) !== 5) { console.error('add(2, 3) should be 5, got ' + add(2, 3)); process.exit(1); }\n",
+    ...files,
   }, { git: true });
   const state = makeStateHome();
   const fake = await startFakeModel(steps);
@@ -28,7 +29,7 @@ async function setup(steps: FakeStep[], agent: Record<string, unknown> = {}) {
   const client: TestLspClient = startLspClient(['--standalone'], { ...process.env, OPENAI_API_KEY: 'sk-lsp-test', XDG_STATE_HOME: state, XDG_CONFIG_HOME: path.join(state, 'config') });
   cleanups.push(() => removeTree(root, state), () => fake.close(), () => client.close());
   await client.initialize(root, 'agent-test');
-  await expect.poll(() => client.progress.some((p: any) => p.kind === 'end')).toBe(true);
+  await expect.poll(() => client.progress.some((p: any) => p.kind === 'end'), { timeout: 30_000 }).toBe(true);
   return { root, client, fake, uri: pathToFileURL(path.join(fs.realpathSync(root), 'src/math.js')).href };
 }
 
@@ -86,14 +87,70 @@ describe('the agent through LSP', () => {
     await client.waitForNotification('codeloop/sessionUpdate', (p) => p.sessionId === sessionId && p.event.type === 'proposal' && p.event.data.diff.includes('b + a'), 20_000);
     expect(JSON.stringify(fake.requests.at(-2)!.messages)).toContain('write it as b + a');
 
-    // The user types in the buffer meanwhile: applying must report a conflict, not overwrite the typing.
+    // The user types on the changed line meanwhile: applying must report that hunk, not overwrite the typing.
     await client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'javascript', version: 1, text: MATH } });
-    await client.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: `// typed by the user\n${MATH}` }] });
+    await client.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: `// typed by the user\n${MATH.replace('a - b', 'a - b - 0')}` }] });
     const result = await client.connection.sendRequest<any>('codeloop/applyProposal', { sessionId });
-    expect(result).toEqual({ applied: false, conflicts: ['src/math.js'] });
+    expect(result).toEqual({ applied: false, conflicts: ['src/math.js: the proposal\'s change to line 1 conflicts with your edit, now lines 1-2'] });
     expect(client.appliedEdits).toHaveLength(0);
     const listed = await client.connection.sendRequest<any>('codeloop/listSessions', {});
     expect(listed.sessions).toEqual([expect.objectContaining({ sessionId, state: 'awaitingApproval' })]);
+
+    // Typing elsewhere is kept: the proposal's hunk goes where its line is now, pinned to the buffer's version.
+    await client.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 3 }, contentChanges: [{ text: `// typed by the user\n${MATH}` }] });
+    expect(await client.connection.sendRequest<any>('codeloop/applyProposal', { sessionId })).toEqual({ applied: true, conflicts: [] });
+    expect(client.appliedEdits[0].edit.documentChanges).toEqual([{
+      textDocument: { uri, version: 3 },
+      edits: [{ range: { start: { line: 1, character: 0 }, end: { line: 2, character: 0 } }, newText: MATH.replace('a - b', 'b + a') }],
+    }]);
+  });
+
+  it('applies a proposal over later edits of the saved file that do not touch its hunks, and names each hunk that conflicts', async () => {
+    const calc = 'function total(items) {\n  let sum = 0;\n  for (const item of items) sum += item;\n  return sum;\n}\n\nfunction average(items) {\n  return total(items) / items.length;\n}\n';
+    const calcEdit = (search: string, replace: string) => ({ name: 'propose_edit', arguments: { path: 'src/calc.js', edit: { kind: 'blocks', blocks: [{ search, replace }] } } });
+    const { root, client } = await setup([
+      { kind: 'text', content: '1. Guard empty lists' },
+      { kind: 'tools', calls: [calcEdit('  let sum = 0;', '  let sum = 0; // running total'), calcEdit('  return total(items) / items.length;', '  return items.length ? total(items) / items.length : 0;')] }, done,
+    ], {}, { 'src/calc.js': calc, 'test.js': '' });
+    const { sessionId } = await client.connection.sendRequest<any>('codeloop/startTask', { prompt: 'guard empty lists' });
+    await client.waitForNotification('codeloop/sessionUpdate', (p) => p.sessionId === sessionId && p.state === 'awaitingApproval', 20_000);
+    const file = path.join(root, 'src/calc.js');
+
+    fs.writeFileSync(file, calc.replace('  return total(items) / items.length;', '  return total(items) / (items.length || 1);'));
+    const conflict = await client.connection.sendRequest<any>('codeloop/applyProposal', { sessionId });
+    expect(conflict).toEqual({ applied: false, conflicts: ['src/calc.js: the proposal\'s change to line 8 conflicts with your edit, now line 8'] });
+    expect(client.appliedEdits).toHaveLength(0);
+
+    // The file became a link out of the workspace: nothing is sent, nothing outside is written
+    const outside = makeTree({ 'calc.js': calc });
+    cleanups.push(() => removeTree(outside));
+    fs.rmSync(file);
+    fs.symlinkSync(path.join(outside, 'calc.js'), file);
+    const linked = await client.connection.sendRequest<any>('codeloop/applyProposal', { sessionId });
+    expect(linked).toEqual({ applied: false, conflicts: [expect.stringMatching(/^src\/calc\.js: not applied: path "src\/calc\.js" leads outside the workspace through the symlink src\/calc\.js ->/)] });
+    expect(client.appliedEdits).toHaveLength(0);
+    expect(fs.readFileSync(path.join(outside, 'calc.js'), 'utf8')).toBe(calc);
+    fs.rmSync(file);
+
+    const saved = `// Copyright the user\n${calc}\nmodule.exports = { total, average };\n`;
+    fs.writeFileSync(file, saved);
+    expect(await client.connection.sendRequest<any>('codeloop/applyProposal', { sessionId })).toEqual({ applied: true, conflicts: [] });
+    expect(fs.readFileSync(file, 'utf8')).toBe(saved.replace('  let sum = 0;', '  let sum = 0; // running total')
+      .replace('  return total(items) / items.length;', '  return items.length ? total(items) / items.length : 0;'));
+    expect((await client.connection.sendRequest<any>('codeloop/getSession', { sessionId })).state).toBe('applied');
+  });
+
+  it('refuses a task on a file reached through a link out of the workspace or a percent-encoded climb, saying why', async () => {
+    const { root, client } = await setup([]);
+    const outside = makeTree({});
+    cleanups.push(() => removeTree(outside));
+    fs.symlinkSync(path.join(outside, 'new.txt'), path.join(root, 'notes'));
+    const rootUri = pathToFileURL(fs.realpathSync(root)).href;
+    await expect(client.connection.sendRequest('codeloop/startTask', { prompt: 'write notes', uri: `${rootUri}/notes` }))
+      .rejects.toThrow(/path ".*\/notes" leads outside the workspace through the symlink notes -> /);
+    await expect(client.connection.sendRequest('codeloop/startTask', { prompt: 'write notes', uri: `${rootUri}/src/%2e%2e/%2E%2E/x` }))
+      .rejects.toThrow(/is not inside any workspace folder this client opened/);
+    expect(fs.readdirSync(outside)).toEqual([]);
   });
 
   it('waits for plan approval unless auto-approved, and offers the approval as a code action', async () => {
@@ -109,6 +166,19 @@ describe('the agent through LSP', () => {
     await client.waitForNotification('codeloop/sessionUpdate', (p) => p.sessionId === sessionId && p.state === 'awaitingApproval', 20_000);
     await client.connection.sendRequest('codeloop/cancel', { sessionId });
     expect((await client.connection.sendRequest<any>('codeloop/getSession', { sessionId })).state).toBe('cancelled');
+  });
+
+  it('cancelling while the plan awaits approval ends the session cleanly: no model call after it, no shadow left', async () => {
+    const { client, fake } = await setup([{ kind: 'text', content: '1. Fix add' }, edit('a - b', 'a + b'), done], { autoApprovePlan: false });
+    const { sessionId } = await client.connection.sendRequest<any>('codeloop/startTask', { prompt: 'fix add' });
+    await client.waitForNotification('codeloop/sessionUpdate', (p) => p.sessionId === sessionId && p.state === 'awaitingPlanApproval');
+    await client.connection.sendRequest('codeloop/cancel', { sessionId });
+    expect((await client.connection.sendRequest<any>('codeloop/getSession', { sessionId })).state).toBe('cancelled');
+    const approve = client.connection.sendRequest('codeloop/approvePlan', { sessionId });
+    await expect(approve).rejects.toThrow(/cancelled/);
+    const shadows = path.join(client.env.XDG_STATE_HOME!, 'codeloop', 'shadows');
+    await expect.poll(() => fs.existsSync(shadows) ? fs.readdirSync(shadows) : [], { timeout: 30_000 }).toEqual([]);
+    expect(fake.requests).toHaveLength(1);
   });
 
   it('a server killed mid-session leaves the session failed with the reason, never lost, and its shadow reclaimed', async () => {

@@ -172,7 +172,7 @@ describe('bad input', () => {
   it('rejects unknown flags and conflicting modes with usage', () => {
     expect(runCli(['search', '--regex', '--symbol', 'x'], { cwd: root, stateHome }).stderr).toMatch(/choose one of/);
     expect(runCli(['search', '--frobnicate', 'x'], { cwd: root, stateHome }).status).toBe(2);
-    expect(runCli(['search', '--limit', '0', 'x'], { cwd: root, stateHome }).stderr).toMatch(/--limit takes a positive whole number/);
+    expect(runCli(['search', '--limit', '0', 'x'], { cwd: root, stateHome }).stderr).toMatch(/--limit takes a whole number from 1 to 100000, got "0"/);
   });
 });
 

@@ -39,7 +39,7 @@ const range = (line: number, character = 2, endLine = line, endCharacter = chara
 describe('codeloop lsp --standalone over stdio', () => {
   it('announces only what it implements and reports indexing progress', async () => {
     expect(client.progress).toContainEqual(expect.objectContaining({ kind: 'begin', title: expect.stringContaining('codeloop: indexing') }));
-    await expect.poll(() => client.progress.at(-1)).toEqual(expect.objectContaining({ kind: 'end' }));
+    await expect.poll(() => client.progress.at(-1), { timeout: 30_000 }).toEqual(expect.objectContaining({ kind: 'end' }));
   });
 
   it('answers workspace/symbol from the index, ranked', async () => {
@@ -100,7 +100,7 @@ describe('codeloop lsp --standalone over stdio', () => {
     const found = await client.connection.sendRequest<any>('codeloop/search', { query: 'unsavedMarker' });
     expect(found.matches).toEqual([expect.objectContaining({ path: 'src/parse.ts', line: 3, text: '  return unsavedMarker || text.split(",");' })]);
     await client.connection.sendNotification('textDocument/didClose', { textDocument: { uri: uri() } });
-    await expect.poll(async () => (await client.connection.sendRequest<any>('codeloop/search', { query: 'unsavedMarker' })).matches.length).toBe(0);
+    await expect.poll(async () => (await client.connection.sendRequest<any>('codeloop/search', { query: 'unsavedMarker' })).matches.length, { timeout: 30_000 }).toBe(0);
   });
 
   it('reports status and index status', async () => {

@@ -127,7 +127,8 @@ describe('one ranking everywhere', () => {
   it('gives the agent\'s search_code tool and repo map the order the CLI prints', async () => {
     for (const question of questions) {
       const cli = pathsOf(searchText(question));
-      const tool = await runToolCall('search_code', JSON.stringify({ query: question, mode: 'text' }), { index } as ToolContext);
+      const context = { queryIndex: (query) => index.queryWithChanges(new Map(), query), outputLimit: 100_000 } as Pick<ToolContext, 'queryIndex' | 'outputLimit'>;
+      const tool = await runToolCall('search_code', JSON.stringify({ query: question, mode: 'text' }), context as ToolContext);
       expect(pathsOf(tool.output.split('\n')).slice(0, cli.length)).toEqual(cli);
       const mapFiles = index.repoMap(question, 4000).split('\n').filter((line) => !line.startsWith(' ')).map((line) => line.slice(0, -1));
       expect(mapFiles.slice(0, cli.length)).toEqual(cli);

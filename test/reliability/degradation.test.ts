@@ -91,10 +91,10 @@ describe('degradation at the machine\'s limits', () => {
     await client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'markdown', version: 1, text: `bufferToken\n${'filler line\n'.repeat(1000)}` } });
     const note = await client.waitForNotification('window/logMessage', (p) => p.message.includes('src/notes.md'));
     expect(note.message).toBe(`codeloop: ${path.basename(w.root)}: src/notes.md (11.7 KB) is over index.maxFileSize: it is not indexed, so search and the agent do not see it.`);
-    await expect.poll(() => search(client, 'diskOnlyToken')).toEqual([]);
+    await expect.poll(() => search(client, 'diskOnlyToken'), { timeout: 30_000 }).toEqual([]);
     expect(await search(client, 'bufferToken')).toEqual([]);
     await client.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: 'bufferToken\n' }] });
-    await expect.poll(() => search(client, 'bufferToken')).toEqual(['src/notes.md']);
+    await expect.poll(() => search(client, 'bufferToken'), { timeout: 30_000 }).toEqual(['src/notes.md']);
     expect(client.notifications.filter((n) => n.method === 'window/logMessage' && (n.params as any).message.includes('src/notes.md'))).toHaveLength(1);
   });
 

@@ -55,7 +55,7 @@ describe('prompt injection', () => {
     expect(fs.existsSync(path.join(outside, 'pwned.txt'))).toBe(false);
     expect(fs.existsSync(path.join(root, '.git/hooks/pre-commit'))).toBe(false);
     // The test command ran sandboxed: no network, and the file outside (under the hidden /tmp) was not there to copy.
-    expect(report).toMatchObject({ state: 'applied', diff: null }); // nothing proposed: stray shadow files are not part of a proposal
+    expect(report).toMatchObject({ state: 'finished', diff: null }); // nothing proposed: stray shadow files are not part of a proposal
     const store = new Database(path.join(state, 'codeloop', 'sessions.db'), { readonly: true });
     const output = (store.prepare("SELECT data FROM session_events WHERE type = 'testRun'").pluck().get() as string);
     store.close();

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { probeIsolation, runCommand, scrubbedEnvironment } from '../../server/sandbox/command-runner.js';
+import { folderSandbox, probeIsolation, runCommand, scrubbedEnvironment } from '../../server/sandbox/command-runner.js';
+import { hiddenPaths } from '../../server/sandbox/home-access.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codeloop-run-'));
 const env = scrubbedEnvironment(dir, { ...process.env, OPENAI_API_KEY: 'sk-secret-value' });
@@ -57,16 +58,36 @@ describe('sandboxed command runner', () => {
     }
   });
 
-  it('cannot read the user\'s home where bubblewrap works', async () => {
-    const secret = path.join(os.homedir(), `.codeloop-secret-${process.pid}`);
-    fs.writeFileSync(secret, 'TOP SECRET');
+  it('reads toolchains in the home folder but not its secret stores, and cannot write there, where bubblewrap works', async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'codeloop-home-'));
+    const files: Record<string, string> = {
+      '.ssh/id_rsa': 'SSH KEY', '.aws/credentials': 'AWS KEY', '.netrc': 'NETRC PASSWORD', '.bash_history': 'HISTORY LINE',
+      '.config/gh/hosts.yml': 'GH TOKEN', '.docker/config.json': 'DOCKER AUTH', '.kube/config': 'KUBE TOKEN', '.private/token': 'EXTRA SECRET',
+      '.local/bin/mytool': '#!/bin/sh\necho mytool ran\n',
+    };
+    for (const [relative, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(home, relative)), { recursive: true });
+      fs.writeFileSync(path.join(home, relative), text, { mode: 0o755 });
+    }
+    // A store reached through a symlink is hidden where it really is.
+    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'codeloop-gnupg-'));
+    fs.writeFileSync(path.join(elsewhere, 'secring'), 'GPG KEY');
+    fs.symlinkSync(elsewhere, path.join(home, '.gnupg'));
     try {
-      const result = await runCommand(`cat ${secret}`, dir, env, limits);
+      const spec = { ...folderSandbox(dir, home), hidden: hiddenPaths(home, ['.private'], []) };
+      const reads = Object.keys(files).filter((file) => !file.includes('mytool')).map((file) => `cat ${home}/${file}`).join('; ');
+      const result = await runCommand(`${reads}; cat ${home}/.gnupg/secring; mytool; echo cache > ${home}/.cache-file; echo status $?`,
+        spec, { ...env, HOME: home, PATH: `${home}/.local/bin:${process.env.PATH}` }, limits);
       if (!probeIsolation().filesystem) return expect(probeIsolation().filesystem).toBe(false);
-      expect(result.output).not.toContain('TOP SECRET');
-      expect(result.output).toMatch(/No such file/);
+      for (const secret of ['SSH KEY', 'AWS KEY', 'NETRC PASSWORD', 'HISTORY LINE', 'GH TOKEN', 'DOCKER AUTH', 'KUBE TOKEN', 'EXTRA SECRET', 'GPG KEY']) {
+        expect(result.output).not.toContain(secret);
+      }
+      expect(result.output).toContain('mytool ran');
+      expect(result.output).toMatch(/Read-only file system/);
+      expect(fs.existsSync(path.join(home, '.cache-file'))).toBe(false);
     } finally {
-      fs.rmSync(secret, { force: true });
+      fs.rmSync(home, { recursive: true, force: true });
+      fs.rmSync(elsewhere, { recursive: true, force: true });
     }
   });
 

@@ -38,6 +38,22 @@ describe('ignore rules', () => {
     expect(rules.isIgnored('secrets.txt', false)).toBe(true);
   });
 
+  it('ranks ignore files by kind before depth, as rg does', () => {
+    const root = tree({
+      '.gitignore': 'generated/\n',
+      '.ignore': '!generated/\n!*.gen.ts\n',
+      'pkg/.gitignore': '*.gen.ts\n',
+      '.rgignore': 'rg-only.txt\n',
+      'sub/.ignore': '!rg-only.txt\n',
+    });
+    const rules = new IgnoreRules(root, defaults);
+    expect(rules.isIgnored('generated', true)).toBe(false);
+    expect(rules.isIgnored('generated/out.ts', false)).toBe(false);
+    expect(rules.isIgnored('pkg/api.gen.ts', false)).toBe(false);
+    expect(rules.isIgnored('sub/rg-only.txt', false)).toBe(true);
+    expect(rules.isIgnoreFile('a/.rgignore')).toBe(true);
+  });
+
   it('applies the .gitignore files of folders above the root, up to the repository top, like rg', () => {
     const top = tree({ '.gitignore': 'dist/\n/sub/only-here.txt\n', 'sub/.gitignore': '*.tmp\n', 'sub/pkg/x.ts': '' });
     const rules = new IgnoreRules(`${top}/sub/pkg`, defaults);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { literalQuery, regexQuery, toMatchExpression, type TrigramQuery } from '../../server/index/trigram-query.js';
+import { compileRipgrepRegex } from '../../server/index/ripgrep-regex.js';
+import { literalQuery, regexQuery as queryOfTree, toMatchExpression, type TrigramQuery } from '../../server/index/trigram-query.js';
 import { trigramIds } from '../../server/index/trigram-tokens.js';
 
 /** Evaluates a query against one text the way the index would: a literal needs all its trigrams present. */
@@ -16,6 +17,8 @@ function admits(query: TrigramQuery, text: string): boolean {
   return evaluate(query);
 }
 
+const regexQuery = (pattern: string) => queryOfTree(compileRipgrepRegex(pattern, false).tree);
+
 describe('regex → trigram query', () => {
   it('extracts required literals and alternations', () => {
     expect(regexQuery('parse(Input|_input)')).toEqual({
@@ -30,7 +33,7 @@ describe('regex → trigram query', () => {
     expect(regexQuery('(abc)?def')).toEqual({ type: 'literal', text: 'def' });
     expect(regexQuery('ab|cdef')).toEqual({ type: 'any' });
     expect(regexQuery('[abc]+xy')).toEqual({ type: 'any' });
-    expect(regexQuery('(?=abc)')).toEqual({ type: 'any' });
+    expect(regexQuery('ab\\bcd')).toEqual({ type: 'literal', text: 'abcd' });
     expect(toMatchExpression(literalQuery('ab'))).toBeNull();
     expect(toMatchExpression(literalQuery('日本語'))).toBeNull();
   });
@@ -52,11 +55,13 @@ describe('regex → trigram query', () => {
     }
     let matched = 0;
     for (const pattern of patterns) {
-      for (const flags of ['', 'i']) {
-        const regex = new RegExp(pattern, flags);
+      for (const caseInsensitive of [false, true]) {
+        const { regex } = compileRipgrepRegex(pattern, caseInsensitive);
+        const flags = caseInsensitive ? 'i' : '';
         const query = regexQuery(pattern);
         for (const sample of samples) {
           for (const text of [sample, sample.toUpperCase()]) {
+            regex.lastIndex = 0;
             if (!regex.test(text)) continue;
             matched++;
             expect(admits(query, text), `${pattern} /${flags} on ${JSON.stringify(text)}`).toBe(true);
@@ -75,5 +80,6 @@ describe('trigram tokens', () => {
     expect(trigramIds('aaaa')).toHaveLength(1);
     // The Kelvin sign folds to k under /i, so it must index as k.
     expect(trigramIds('\u212Aey')).toEqual(trigramIds('key'));
+    expect(trigramIds('\u017Ftr')).toEqual(trigramIds('str'));
   });
 });

@@ -112,7 +112,7 @@ local function session_actions(summary)
   local actions = {}
   if summary.state == 'awaitingPlanApproval' then table.insert(actions, 'approve plan') end
   if summary.state == 'awaitingApproval' then vim.list_extend(actions, { 'review', 'apply', 'reject' }) end
-  if summary.state ~= 'applied' and summary.state ~= 'rejected' and summary.state ~= 'cancelled' and summary.state ~= 'failed' then
+  if summary.state ~= 'applied' and summary.state ~= 'rejected' and summary.state ~= 'cancelled' and summary.state ~= 'failed' and summary.state ~= 'finished' then
     table.insert(actions, 'cancel')
   end
   return actions
@@ -141,7 +141,7 @@ end
 function M.apply(session_id, files)
   M.request('codeloop/applyProposal', { sessionId = session_id, files = files }, function(result)
     if #result.conflicts > 0 then
-      notify('not applied, changed since the proposal: ' .. table.concat(result.conflicts, ', '), vim.log.levels.WARN)
+      notify('not applied: ' .. table.concat(result.conflicts, '; '), vim.log.levels.WARN)
     elseif result.applied then
       notify('applied ' .. (files and table.concat(files, ', ') or 'the proposal') .. ' (save to write it to disk)')
     end
@@ -199,7 +199,7 @@ end
 function M.status()
   local parts = {}
   for id, session in pairs(sessions) do
-    if session.state ~= 'applied' and session.state ~= 'rejected' and session.state ~= 'cancelled' then
+    if session.state ~= 'applied' and session.state ~= 'rejected' and session.state ~= 'cancelled' and session.state ~= 'finished' then
       table.insert(parts, id .. ':' .. session.state)
     end
   end
@@ -222,7 +222,7 @@ function M.setup(opts)
     local id = args.args ~= '' and args.args or nil
     if id then return M.cancel(id) end
     for sid, s in pairs(sessions) do
-      if s.state ~= 'applied' and s.state ~= 'rejected' and s.state ~= 'cancelled' and s.state ~= 'failed' then M.cancel(sid) end
+      if s.state ~= 'applied' and s.state ~= 'rejected' and s.state ~= 'cancelled' and s.state ~= 'failed' and s.state ~= 'finished' then M.cancel(sid) end
     end
   end, { nargs = '?', desc = 'codeloop: cancel a session (default: all running)' })
 end

@@ -1,0 +1,201 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EndpointQuirks } from '../fake-model/endpoint-quirks.js';
+import { startFakeModel, type FakeModel, type FakeStep } from '../fake-model/fake-model-server.js';
+import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
+import { runCliAsync } from '../helpers/run-cli.js';
+
+/**
+ * `codeloop run` and `codeloop doctor` against endpoints that behave like vLLM, llama.cpp, Ollama and LM Studio
+ * (the real openai SDK over HTTP; the scripted model imitates each server's quirks).
+ */
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A project whose one test fails until add() adds. */
+function project(): { root: string; state: string } {
+  const root = makeTree({
+    'package.json': JSON.stringify({ name: 'calc', scripts: { test: 'node test.js' } }),
+    'src/math.js': 'exports.add = (a, b) => a - b;\n',
+    'test.js': "const { add } = require('./src/math');\nif (add(2, 3) !== 5) { console.error('add(2, 3) should be 5'); process.exit(1); }\nconsole.log('ok');\n",
+  }, { git: true });
+  const state = makeStateHome();
+  cleanups.push(() => removeTree(root, state));
+  return { root, state };
+}
+
+function writeConfig(state: string, model: Record<string, unknown>): void {
+  fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
+  fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({ model: { model: 'fake-model', maxRetries: 0, ...model }, agent: { commandTimeoutSeconds: 30 } }));
+}
+
+async function endpoint(state: string, steps: FakeStep[], quirks: EndpointQuirks = {}, model: Record<string, unknown> = {}): Promise<FakeModel> {
+  const fake = await startFakeModel(steps, quirks);
+  cleanups.push(() => fake.close());
+  writeConfig(state, { baseURL: fake.baseURL, ...model });
+  return fake;
+}
+
+/** The session that fixes add(): plan, read, edit, done — two calls in one answer to exercise multi-call answers. */
+const FIX_ADD: FakeStep[] = [
+  { kind: 'text', content: '1. Read src/math.js\n2. Make add add' },
+  { kind: 'tools', calls: [{ name: 'read_file', arguments: { path: 'src/math.js' } }, { name: 'list_files', arguments: { path: 'src' } }] },
+  { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/math.js', edit: { kind: 'blocks', blocks: [{ search: 'a - b', replace: 'a + b' }] } } }] },
+  { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'add adds' } }] },
+];
+
+async function run(root: string, state: string, env: NodeJS.ProcessEnv = {}) {
+  const result = await runCliAsync(['run', '--json', '--yes', 'make the test pass'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: '', ...env } });
+  return { ...result, report: result.stdout ? JSON.parse(result.stdout) : undefined };
+}
+
+/** The tool results in the last request (the conversation so far). */
+function toolResults(fake: FakeModel): string[] {
+  return fake.requests.at(-1)!.messages.filter((message) => message.role === 'tool').map((message) => String(message.content));
+}
+
+function expectFixed(root: string, report: { state: string; testsPassed: boolean }, stderr: string): void {
+  expect(report, stderr).toMatchObject({ state: 'applied', testsPassed: true });
+  expect(fs.readFileSync(path.join(root, 'src/math.js'), 'utf8')).toBe('exports.add = (a, b) => a + b;\n');
+}
+
+describe('errors show the endpoint\'s own message, whatever its body', () => {
+  const cases: { name: string; status: number; body: unknown; shown: string }[] = [
+    { name: 'vLLM (fields at the top level)', status: 400, body: { object: 'error', message: 'max_tokens must be at least 1, got -186.', type: 'BadRequestError', param: null, code: 400 }, shown: '(400): "max_tokens must be at least 1, got -186."' },
+    { name: 'vLLM unknown model', status: 404, body: { object: 'error', message: 'The model `fake-model` does not exist.', type: 'NotFoundError', param: null, code: 404 }, shown: '(404): "The model `fake-model` does not exist."; check model.model' },
+    { name: 'LM Studio (a bare string)', status: 400, body: { error: "'messages' field is required" }, shown: '(400): "\'messages\' field is required"' },
+    { name: 'a plain-text proxy page', status: 403, body: 'Forbidden by proxy policy', shown: 'refused the API key from OPENAI_API_KEY (403): "Forbidden by proxy policy"' },
+  ];
+  it.each(cases)('$name', async ({ status, body, shown }) => {
+    const { root, state } = project();
+    await endpoint(state, [{ kind: 'http', status, body }]);
+    const { report, stderr } = await run(root, state);
+    expect(report.state, stderr).toBe('failed');
+    expect(report.error).toContain(shown);
+    expect(report.error).toMatch(/^the model endpoint http:\/\/127\.0\.0\.1:\d+\/v1 /);
+    expect(report.error).not.toContain('no body');
+  });
+});
+
+describe('tool calls from any endpoint', () => {
+  it.each<{ name: string; quirks: EndpointQuirks; reason: RegExp }>([
+    { name: 'vLLM without --enable-auto-tool-choice (rejects tools)', quirks: { tools: { reject: 'vllm' } }, reason: /rejects tools: .*--enable-auto-tool-choice/ },
+    { name: 'Ollama model without tool support, calls in fenced JSON', quirks: { tools: { reject: 'ollama' }, toolCallsAsText: 'fenced-json' }, reason: /does not support tools/ },
+    { name: 'a server that ignores tools, calls in <function=…> tags', quirks: { tools: 'ignore', toolCallsAsText: 'function-tag' }, reason: /ignored the offered tool/ },
+    { name: 'a server that passes Mistral [TOOL_CALLS] text through', quirks: { toolCallsAsText: 'mistral' }, reason: /wrote its tool call as text/ },
+  ])('$name: probed once, then the session runs on calls written as text', async ({ quirks, reason }) => {
+    const { root, state } = project();
+    const fake = await endpoint(state, [...FIX_ADD, ...FIX_ADD], quirks);
+    const { report, stderr } = await run(root, state);
+    expectFixed(root, report, stderr);
+    expect(fake.probes).toHaveLength(1);
+    // Prompted mode: no `tools` field, the tools described in the system prompt, results as user messages.
+    expect(fake.requests.every((request) => request.tools === undefined)).toBe(true);
+    const last = fake.requests.at(-1)!.messages;
+    expect(String(last[0].content)).toContain('You can call tools. To call one, write a block like this');
+    expect(last.some((message) => message.role === 'tool')).toBe(false);
+    const results = last.filter((message) => message.role === 'user').map((message) => String(message.content)).join('\n');
+    expect(results).toMatch(/Result of read_file \(call_\w+\):\nsrc\/math\.js \(lines 1-2 of 2\)\n1: exports\.add = \(a, b\) => a - b;/);
+    expect(results).toContain('Result of list_files');
+    const cache = JSON.parse(fs.readFileSync(path.join(state, 'codeloop', 'endpoints.json'), 'utf8'));
+    expect(Object.values(cache)).toEqual([expect.objectContaining({ toolMode: { mode: 'prompted', reason: expect.stringMatching(reason) } })]);
+
+    // The next run against the same endpoint trusts the cache: no second probe.
+    fs.writeFileSync(path.join(root, 'src/math.js'), 'exports.add = (a, b) => a - b;\n');
+    const second = await run(root, state);
+    expectFixed(root, second.report, second.stderr);
+    expect(fake.probes).toHaveLength(1);
+    expect(fake.remaining()).toBe(0);
+  });
+
+  it.each<{ name: string; quirks: EndpointQuirks; stream: boolean }>([
+    { name: 'arguments as objects (streamed)', quirks: { argumentsAsObject: true }, stream: true },
+    { name: 'arguments as objects (not streamed)', quirks: { argumentsAsObject: true }, stream: false },
+    { name: 'two calls sharing one stream index', quirks: { sharedStreamIndex: true }, stream: true },
+    { name: 'deltas without an index', quirks: { omitStreamIndex: true }, stream: true },
+  ])('$name: the calls run natively', async ({ quirks, stream }) => {
+    const { root, state } = project();
+    const fake = await endpoint(state, FIX_ADD, quirks, { stream });
+    const { report, stderr } = await run(root, state);
+    expectFixed(root, report, stderr);
+    expect(fake.requests.slice(1).every((request) => Array.isArray(request.tools))).toBe(true);
+    const results = toolResults(fake);
+    expect(results[0]).toContain('1: exports.add = (a, b) => a - b;'); // read_file ran with its object arguments
+    expect(results[1]).toBe('src/math.js'); // list_files, the second call of the same answer, ran too
+    expect(results).toHaveLength(3); // read_file, list_files, propose_edit; done ends the session
+  });
+
+  it.each(['vllm', 'openai', 'lmstudio'] as const)('an endpoint that rejects stream_options (%s body) is asked again without it', async (provider) => {
+    const { root, state } = project();
+    await endpoint(state, FIX_ADD, { rejectStreamOptions: provider });
+    const { report, stderr } = await run(root, state);
+    expectFixed(root, report, stderr);
+    expect(report.tokens.prompt).toBeGreaterThan(0); // counted, since the endpoint sends no usage without stream_options
+    const cache = JSON.parse(fs.readFileSync(path.join(state, 'codeloop', 'endpoints.json'), 'utf8'));
+    expect(Object.values(cache)).toEqual([expect.objectContaining({ streamOptions: false })]);
+  });
+});
+
+describe('the endpoint from OPENAI_BASE_URL, and doctor\'s view of it', () => {
+  it('honours OPENAI_BASE_URL when the config sets no model.baseURL, and the config when it does', async () => {
+    const { root, state } = project();
+    const fake = await startFakeModel(FIX_ADD);
+    cleanups.push(() => fake.close());
+    writeConfig(state, {});
+    const { report, stderr } = await run(root, state, { OPENAI_BASE_URL: fake.baseURL });
+    expectFixed(root, report, stderr);
+    expect(fake.remaining()).toBe(0);
+
+    const doctor = await runCliAsync(['doctor'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: fake.baseURL } });
+    expect(doctor.stdout).toMatch(new RegExp(`ok +model endpoint +${fake.baseURL.replace(/[./]/g, '\\$&')} \\(from OPENAI_BASE_URL in the environment\\) answers`));
+    writeConfig(state, { baseURL: 'http://127.0.0.1:9/v1' });
+    const configured = await runCliAsync(['doctor'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: fake.baseURL } });
+    expect(configured.stdout).toMatch(/FAIL model endpoint +http:\/\/127\.0\.0\.1:9\/v1 \(from model\.baseURL in the config\)/);
+    expect(configured.stdout).toMatch(/FAIL tool calls +not probed: the endpoint does not answer/);
+    writeConfig(state, {});
+    const typo = await runCliAsync(['doctor'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: 'localhost:11434' } });
+    expect(typo.stdout).toMatch(/FAIL model endpoint +OPENAI_BASE_URL is not an http\(s\) URL: "localhost:11434"/);
+    const refused = await run(root, state, { OPENAI_BASE_URL: 'localhost:11434' });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('OPENAI_BASE_URL is not an http(s) URL');
+  });
+
+  it.each<{ name: string; quirks: EndpointQuirks; model?: Record<string, unknown>; shown: RegExp }>([
+    { name: 'vLLM', quirks: { publishes: { server: 'vllm', maxModelLen: 32768 } }, shown: /32768 tokens, from the endpoint's model list \(max_model_len of fake-model\)/ },
+    { name: 'llama.cpp', quirks: { publishes: { server: 'llamacpp', nCtx: 16384 } }, shown: /16384 tokens, from llama\.cpp server \/props \(n_ctx\)/ },
+    { name: 'Ollama, model loaded', quirks: { publishes: { server: 'ollama', loadedContextLength: 65536, trainedContextLength: 131072 } }, shown: /65536 tokens, from Ollama \/api\/ps/ },
+    { name: 'Ollama, num_ctx in the Modelfile', quirks: { publishes: { server: 'ollama', numCtx: 12288, trainedContextLength: 131072 } }, shown: /12288 tokens, from Ollama \/api\/show \(num_ctx/ },
+    { name: 'Ollama, defaults', quirks: { publishes: { server: 'ollama', trainedContextLength: 131072 } }, shown: /4096 tokens, from Ollama's default num_ctx; the model supports 131072 — raise it with OLLAMA_CONTEXT_LENGTH=32768/ },
+    { name: 'LM Studio, loaded', quirks: { publishes: { server: 'lmstudio', maxContextLength: 131072, loadedContextLength: 20000 } }, shown: /20000 tokens, from LM Studio \/api\/v0\/models \(loaded_context_length\)/ },
+    { name: 'the config', quirks: { publishes: { server: 'vllm', maxModelLen: 32768 } }, model: { contextWindow: 24000 }, shown: /24000 tokens, from model\.contextWindow in the config/ },
+    { name: 'nothing published', quirks: {}, shown: /8192 tokens, from the default \(the endpoint publishes no window; set model\.contextWindow\)/ },
+  ])('doctor prints the context window and where it came from: $name', async ({ quirks, model, shown }) => {
+    const { root, state } = project();
+    await endpoint(state, [], quirks, model);
+    const doctor = await runCliAsync(['doctor'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } });
+    expect(doctor.stdout).toMatch(new RegExp(`ok +context window +${shown.source}`));
+    expect(doctor.stdout).toMatch(/ok +tool calls +native \(probed: the model answered a probe with a tool call\)/);
+  });
+
+  it('doctor says when tools are prompted, and why', async () => {
+    const { root, state } = project();
+    await endpoint(state, [], { tools: { reject: 'llamacpp' } });
+    const doctor = await runCliAsync(['doctor', '--json'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } });
+    const tools = JSON.parse(doctor.stdout).checks.find((check: { name: string }) => check.name === 'tool calls');
+    expect(tools).toEqual({ name: 'tool calls', ok: true, detail: 'prompted: tools are described in the prompt and calls read from the text (probed: the endpoint rejects tools: "tools param requires --jinja flag")' });
+  });
+});
+
+describe('long sessions', () => {
+  it('print no MaxListenersExceededWarning (one abort signal, many requests and commands)', async () => {
+    const { root, state } = project();
+    const busy: FakeStep[] = Array.from({ length: 14 }, (_, i) => ({ kind: 'tools' as const, calls: [i % 2 ? { name: 'run_tests', arguments: {} } : { name: 'list_files', arguments: {} }] }));
+    await endpoint(state, [FIX_ADD[0], ...busy, ...FIX_ADD.slice(2)], {}, { maxRetries: 2 });
+    const { report, stderr } = await run(root, state);
+    expectFixed(root, report, stderr);
+    expect(stderr).not.toContain('MaxListenersExceededWarning');
+  });
+});

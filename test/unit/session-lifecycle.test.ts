@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import {
+  FINAL_SESSION_STATES, nextSessionState, SessionStateSchema, SessionTransitionEventSchema, WAITING_SESSION_STATES,
+  type SessionState, type SessionTransitionEvent,
+} from '../../protocol/session-lifecycle.js';
+
+/** The whole table, written out independently of the declaration: every pair not listed here is refused. */
+const ALLOWED: [SessionState, SessionTransitionEvent, SessionState][] = [
+  ['planning', 'planProposed', 'awaitingPlanApproval'],
+  ['planning', 'planApproved', 'working'],
+  ['planning', 'cancelled', 'cancelled'],
+  ['planning', 'failed', 'failed'],
+  ['awaitingPlanApproval', 'planApproved', 'working'],
+  ['awaitingPlanApproval', 'cancelled', 'cancelled'],
+  ['awaitingPlanApproval', 'failed', 'failed'],
+  ['working', 'testsStarted', 'testing'],
+  ['working', 'proposalReady', 'awaitingApproval'],
+  ['working', 'finishedWithoutChanges', 'finished'],
+  ['working', 'cancelled', 'cancelled'],
+  ['working', 'failed', 'failed'],
+  ['testing', 'repairStarted', 'working'],
+  ['testing', 'proposalReady', 'awaitingApproval'],
+  ['testing', 'finishedWithoutChanges', 'finished'],
+  ['testing', 'cancelled', 'cancelled'],
+  ['testing', 'failed', 'failed'],
+  ['awaitingApproval', 'applied', 'applied'],
+  ['awaitingApproval', 'rejected', 'rejected'],
+  ['awaitingApproval', 'feedbackGiven', 'working'],
+  ['awaitingApproval', 'cancelled', 'cancelled'],
+];
+
+describe('session lifecycle table', () => {
+  const allowed = new Map(ALLOWED.map(([from, event, to]) => [`${from} ${event}`, to]));
+
+  for (const from of SessionStateSchema.options) {
+    for (const event of SessionTransitionEventSchema.options) {
+      const expected = allowed.get(`${from} ${event}`) ?? null;
+      it(`${from} --${event}--> ${expected ?? 'refused'}`, () => {
+        expect(nextSessionState(from, event)).toBe(expected);
+      });
+    }
+  }
+
+  it('final states are exactly those with no way out, and waiting states are not final', () => {
+    expect([...FINAL_SESSION_STATES].sort()).toEqual(['applied', 'cancelled', 'failed', 'finished', 'rejected']);
+    for (const state of WAITING_SESSION_STATES) expect(FINAL_SESSION_STATES.has(state)).toBe(false);
+  });
+
+  it('a proposal can only be applied or rejected while it waits', () => {
+    const appliable = SessionStateSchema.options.filter((state) => nextSessionState(state, 'applied'));
+    expect(appliable).toEqual(['awaitingApproval']);
+  });
+});
