@@ -1,6 +1,5 @@
 import type { RankedFile } from '../../protocol/search.js';
 import type { SqliteDatabase } from './index-database.js';
-import { importedPaths } from './import-resolution.js';
 import { scanLineTerms, type LineTerms } from './line-terms.js';
 import { analyseQuestion, type QuestionAnalysis } from './query-analysis.js';
 import { isTestPath } from './test-paths.js';
@@ -10,7 +9,7 @@ import { isTestPath } from './test-paths.js';
  * (`npm run bench:retrieval -- --ablate`; the numbers are in bench/RESULTS.md).
  */
 export const RANKING_SIGNALS = [
-  'termRepetition', 'wordForms', 'identifiers', 'paths', 'frames', 'definitions', 'testDemotion', 'codeFirst', 'structure',
+  'termRepetition', 'wordForms', 'identifiers', 'paths', 'frames', 'definitions', 'testDemotion', 'codeFirst',
 ] as const;
 export type RankingSignal = (typeof RANKING_SIGNALS)[number];
 
@@ -30,8 +29,6 @@ const MAX_TERMS = 48;
 const MAX_REPEAT = 3;
 /** Files whose definitions are scored one by one (read from disk: the dominant cost of a query). */
 const DEFINITION_CANDIDATES = 60;
-/** Top files whose imports are followed. */
-const STRUCTURE_SOURCES = 8;
 const MAX_IDENTIFIERS = 60;
 const MAX_PATH_MENTIONS = 20;
 /** An identifier defined in more files than this names nothing in particular. */
@@ -46,7 +43,6 @@ const WEIGHTS = {
   path: 1.2,
   frame: 0.8,
   definition: 0.8,
-  structure: 0.15,
   testFactor: 0.3,
   nonCodeFactor: 0.4,
 };
@@ -114,14 +110,13 @@ interface Candidate {
   identifiers: number;
   paths: number;
   definitions: number;
-  structure: number;
   text?: string | null;
 }
 
 function candidateOf(scores: Map<string, Candidate>, path: string, id: number, language: string | null): Candidate {
   let candidate = scores.get(path);
   if (!candidate) {
-    candidate = { path, id, language, words: 0, identifiers: 0, paths: 0, definitions: 0, structure: 0 };
+    candidate = { path, id, language, words: 0, identifiers: 0, paths: 0, definitions: 0 };
     scores.set(path, candidate);
   }
   return candidate;
@@ -292,20 +287,6 @@ function definitionScores(db: SqliteDatabase, leaders: Candidate[], query: Query
   });
 }
 
-/** Raises files that the top files import, in proportion to the importer's score and their own. */
-function structureScores(db: SqliteDatabase, ranked: Candidate[], scores: Map<string, Candidate>, score: (candidate: Candidate) => number, readText: (path: string) => string | null): void {
-  const exists = db.prepare('SELECT 1 FROM files WHERE path = ?').pluck();
-  for (const source of ranked.slice(0, STRUCTURE_SOURCES)) {
-    source.text ??= readText(source.path);
-    if (!source.text) continue;
-    const sourceScore = score(source);
-    for (const target of importedPaths(source.path, source.text, (candidate) => exists.get(candidate) !== undefined)) {
-      const candidate = scores.get(target);
-      if (candidate && candidate !== source) candidate.structure = Math.max(candidate.structure, sourceScore * score(candidate));
-    }
-  }
-}
-
 /** The WINDOW_LINES-line window whose lines carry the most weight of the question's words and identifiers. */
 function bestWindow(text: string, lines: LineTerms, query: QueryTerms): { startLine: number; endLine: number; preview: string } {
   const lineScores = new Float64Array(lines.lineCount);
@@ -345,7 +326,8 @@ function bestWindow(text: string, lines: LineTerms, query: QueryTerms): { startL
  * Ranks files for a bug report or question. Signals (each measured in bench/RESULTS.md): BM25 over split words
  * of path, defined names and body, with repeated words weighted up; identifiers quoted as code matched exactly
  * against definitions, weighted by rarity; files named by path, module or traceback frame; BM25 of each file's
- * best definition; tests and non-code files demoted unless asked about; files the top hits import raised.
+ * best definition; tests and non-code files demoted unless asked about. (Raising files the top hits import was
+ * measured and dropped: it cost 5 points of Acc@1, see bench/RESULTS.md.)
  * Cost: a handful of SQLite queries plus reading the ~60 leading files (what a query's latency is made of).
  */
 export function rankFiles(
@@ -370,23 +352,18 @@ export function rankFiles(
     * (on('codeFirst') && !isCode(candidate.language) ? WEIGHTS.nonCodeFactor : 1);
   const direct = (candidate: Candidate) => demote(candidate) * (candidate.words + WEIGHTS.identifier * candidate.identifiers
     + WEIGHTS.path * candidate.paths + WEIGHTS.definition * candidate.definitions);
-  const total = (candidate: Candidate) => direct(candidate) + demote(candidate) * WEIGHTS.structure * candidate.structure;
   const byScore = (score: (candidate: Candidate) => number) => (a: Candidate, b: Candidate) => score(b) - score(a) || a.path.localeCompare(b.path);
 
-  let ranked = [...scores.values()].sort(byScore(direct));
+  const ranked = [...scores.values()].sort(byScore(direct));
   const query = new QueryTerms(weights, analysis.identifiers);
   if (on('definitions')) {
     definitionScores(db, ranked.slice(0, DEFINITION_CANDIDATES), query, readText);
     ranked.sort(byScore(direct));
   }
-  if (on('structure')) {
-    structureScores(db, ranked, scores, direct, readText);
-    ranked = ranked.sort(byScore(total));
-  }
   return ranked.slice(0, limit).map((candidate) => {
     const scan = query.scan(candidate, readText);
     const window = scan && candidate.text ? bestWindow(candidate.text, scan, query) : { startLine: 1, endLine: 1, preview: '' };
-    return { path: candidate.path, score: Math.round(total(candidate) * 1000) / 1000, ...window };
+    return { path: candidate.path, score: Math.round(direct(candidate) * 1000) / 1000, ...window };
   });
 }
 
