@@ -40,7 +40,7 @@ export function wordsOfIdentifier(identifier: string): string[] {
 }
 
 /** ASCII letters, digits and `_`; any non-ASCII character also counts as part of a word (letters mostly). */
-function isWordCode(code: number): boolean {
+export function isWordCode(code: number): boolean {
   return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 95 || code >= 128;
 }
 

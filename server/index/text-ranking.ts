@@ -1,145 +1,310 @@
 import type { RankedFile } from '../../protocol/search.js';
-import { distinctWords, wordsInOrder } from './identifier-words.js';
 import type { SqliteDatabase } from './index-database.js';
+import { scanLineTerms, type LineTerms } from './line-terms.js';
+import { analyseQuestion, type QuestionAnalysis } from './query-analysis.js';
+import { isTestPath } from './test-paths.js';
 
-/** Words too common in questions to say anything about where code lives. */
-const STOP_WORDS = new Set(
-  ('a an and are as at be been but by can could do does doesn did didn for from had has have how if in into is it its '
-    + 'not of on or should so some than that the their then there these this those to too up was we were what when '
-    + 'where which while who why will with would you your i me my our us get gets got use used using also just only '
-    + 'after before instead because way like any all no yes very more most other same such out over one two new')
-    .split(' '),
-);
+/**
+ * Signals of the ranker, each of which can be switched off alone to measure what it contributes
+ * (`npm run bench:retrieval -- --ablate`; the numbers are in bench/RESULTS.md).
+ */
+export const RANKING_SIGNALS = [
+  'termRepetition', 'wordForms', 'identifiers', 'paths', 'frames', 'definitions', 'testDemotion', 'codeFirst',
+] as const;
+export type RankingSignal = (typeof RANKING_SIGNALS)[number];
+
+export interface RankingOptions {
+  /** Signals left out (for ablation); all are on by default. */
+  disabled?: readonly RankingSignal[];
+}
 
 /** Column weights for bm25(): a word in the path or a defined name says more than one in the body. */
 const PATH_WEIGHT = 4;
 const SYMBOL_WEIGHT = 3;
 const BODY_WEIGHT = 1;
-const BM25_CANDIDATES = 200;
+const BM25_CANDIDATES = 300;
+/** Query words kept (the rarest): FTS cost grows with them, and common words only add noise. */
+const MAX_TERMS = 48;
+/** A word said this often counts this many times (more says little more). */
+const MAX_REPEAT = 3;
+/** Files whose definitions are scored one by one (read from disk: the dominant cost of a query). */
+const DEFINITION_CANDIDATES = 60;
+const MAX_IDENTIFIERS = 60;
+const MAX_PATH_MENTIONS = 20;
+/** An identifier defined in more files than this names nothing in particular. */
+const MAX_DEFINERS = 30;
 const WINDOW_LINES = 30;
+/** A line holding an identifier the question quotes weighs like a couple of rare words. */
+const IDENTIFIER_LINE_WEIGHT = 4;
 
-/** Mentions (paths, identifiers) looked up per question: each costs a query, and a pasted log holds thousands. */
-const MENTIONS_LIMIT = 100;
-/** Longest run of path characters taken as a path mention; longer runs are data, not paths. */
-const MENTION_LENGTH_LIMIT = 1024;
-/** Distinct words of a question whose rarity is looked up, and how many of the rarest are searched. */
-const CANDIDATE_TERMS = 2000;
-const SEARCHED_TERMS = 48;
-/**
- * Characters of a question that retrieval reads: the head and tail halves of a longer one. A pasted log's question
- * and its telling lines sit at its ends, and reading 10 MB of it held every editor's daemon for seconds.
- */
-const QUESTION_CHARACTERS_READ = 64 * 1024;
+/** Weights of the signals, on a scale where the best file's word score is 1 (tuned on bench/bug-reports.json). */
+const WEIGHTS = {
+  identifier: 0.8,
+  path: 1.2,
+  frame: 0.8,
+  definition: 0.8,
+  testFactor: 0.3,
+  nonCodeFactor: 0.4,
+};
 
-/** The part of a question retrieval reads: all of it, or its head and tail. */
-function retrievalText(question: string): string {
-  if (question.length <= QUESTION_CHARACTERS_READ) return question;
-  const half = QUESTION_CHARACTERS_READ / 2;
-  return `${question.slice(0, half)}\n${question.slice(-half)}`;
-}
-
-/**
- * Runs of `[A-Za-z0-9_./-]` in first-seen order, each with the characters around it, in one linear pass: the
- * mention finders below test each bounded run instead of running a backtracking pattern over the whole question.
- */
-function* wordRuns(question: string, isRunCharacter: (code: number) => boolean): Generator<{ run: string; before: string; after: string }> {
-  let start = -1;
-  for (let i = 0; i <= question.length; i++) {
-    if (i < question.length && isRunCharacter(question.charCodeAt(i))) {
-      if (start < 0) start = i;
-      continue;
-    }
-    if (start < 0) continue;
-    if (i - start <= MENTION_LENGTH_LIMIT) yield { run: question.slice(start, i), before: question[start - 1] ?? '', after: question[i] ?? '' };
-    start = -1;
-  }
-}
-
-const isWordCharacter = (code: number) => (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 95;
-const isPathCharacter = (code: number) => isWordCharacter(code) || code === 46 || code === 47 || code === 45; // . / -
-const isIdentifierCharacter = (code: number) => isWordCharacter(code) || code === 36; // $
-
-/** Paths or file names the question names (`src/client.ts`, `client.ts`): a run ending in `name.ext`. */
-function mentionedPaths(question: string): string[] {
-  const found = new Set<string>();
-  for (const { run } of wordRuns(question, isPathCharacter)) {
-    let end = run.length;
-    while (end > 0 && !isWordCharacter(run.charCodeAt(end - 1))) end--; // a sentence's full stop is not part of it
-    const path = run.slice(run.startsWith('./') ? 2 : 0, end);
-    const dot = path.lastIndexOf('.');
-    if (dot < 1 || !/^[A-Za-z]{1,5}$/.test(path.slice(dot + 1)) || !isWordCharacter(path.charCodeAt(dot - 1))) continue;
-    found.add(path);
-    if (found.size >= MENTIONS_LIMIT) break;
-  }
-  return [...found];
-}
-
-/** camelCase, PascalCase with a second hump, or snake_case: shapes of code, not prose. */
-function looksLikeCode(word: string): boolean {
-  const underscore = word.indexOf('_', 1);
-  return /^[a-z]+[A-Z_]/.test(word) || /^[A-Z][a-z]+[A-Z]/.test(word) || (underscore > 0 && underscore < word.length - 1);
-}
-
-/** Tokens that look like code, not prose: camelCase, snake_case, call syntax (`name(`), backticks. */
-function mentionedIdentifiers(question: string): string[] {
-  const found = new Set<string>();
-  for (const { run, before, after } of wordRuns(question, isIdentifierCharacter)) {
-    if (run.length <= 2 || run.length > 128 || /^[0-9]/.test(run)) continue;
-    const quoted = before === '`' || after === '`' || (before === '.' && after === '`');
-    if (quoted || after === '(' || looksLikeCode(run)) found.add(run);
-    if (found.size >= MENTIONS_LIMIT) break;
-  }
-  return [...found];
-}
-
-/** The question's words minus stop words, first seen first. */
-export function questionTerms(question: string): string[] {
-  return distinctWords(question).filter((word) => !STOP_WORDS.has(word));
-}
-
-/**
- * The terms a question is searched by: all of a short question's, or the SEARCHED_TERMS rarest in the index of a
- * long one's (a pasted log): its identifiers carry the meaning, and a MATCH of thousands of terms would not finish.
- */
-function searchTerms(db: SqliteDatabase, question: string): string[] {
-  const terms = questionTerms(question);
-  if (terms.length <= SEARCHED_TERMS) return terms;
-  const documents = db.prepare('SELECT doc FROM file_words_vocabulary WHERE term = ?').pluck();
-  return terms.slice(0, CANDIDATE_TERMS)
-    .map((term, order) => ({ term, order, documents: (documents.get(term) as number | undefined) ?? 0 }))
-    .filter((candidate) => candidate.documents > 0)
-    .sort((a, b) => a.documents - b.documents || a.order - b.order)
-    .slice(0, SEARCHED_TERMS)
-    .sort((a, b) => a.order - b.order)
-    .map((candidate) => candidate.term);
-}
+/** BM25 parameters for definitions (the usual defaults). */
+const K1 = 1.2;
+const B = 0.75;
 
 function quote(term: string): string {
   return `"${term.replaceAll('"', '""')}"`;
 }
 
-/** Inverse document frequency of each term, from the FTS vocabulary. */
-function inverseDocumentFrequencies(db: SqliteDatabase, terms: string[]): Map<string, number> {
+/** Inverse document frequency of each term, from the FTS vocabulary (terms no file has are dropped). */
+function inverseDocumentFrequencies(db: SqliteDatabase, terms: Iterable<string>): Map<string, number> {
   const fileCount = (db.prepare('SELECT count(*) FROM files').pluck().get() as number) || 1;
   const lookup = db.prepare('SELECT doc FROM file_words_vocabulary WHERE term = ?').pluck();
-  return new Map(terms.map((term) => {
+  const weights = new Map<string, number>();
+  for (const term of terms) {
     const documents = (lookup.get(term) as number | undefined) ?? 0;
-    return [term, Math.log(1 + (fileCount - documents + 0.5) / (documents + 0.5))];
-  }));
+    if (documents) weights.set(term, Math.log(1 + (fileCount - documents + 0.5) / (documents + 0.5)));
+  }
+  return weights;
 }
 
-/** The WINDOW_LINES-line window whose lines carry the most idf-weighted query terms. */
-function bestWindow(text: string, weights: Map<string, number>): { startLine: number; endLine: number; preview: string } {
-  const lines = text.split('\n');
-  const lineScores = lines.map((line) => {
-    let score = 0;
-    for (const word of new Set(wordsInOrder(line))) score += weights.get(word) ?? 0;
-    return score;
+/**
+ * Other forms of a word that code is likely to use: a report says "evicts", "validators", "parsing" where the code
+ * has `evict`, `validator`, `parse`. Suffix stripping only; a form counts only if some file has it.
+ */
+function wordForms(word: string): string[] {
+  if (word.length < 5 || /\d/.test(word)) return [];
+  const forms: string[] = [];
+  if (word.endsWith('ies')) forms.push(`${word.slice(0, -3)}y`);
+  else if (word.endsWith('es')) forms.push(word.slice(0, -2), word.slice(0, -1));
+  else if (word.endsWith('s') && !word.endsWith('ss')) forms.push(word.slice(0, -1));
+  else if (word.endsWith('ed')) forms.push(word.slice(0, -2), word.slice(0, -1));
+  else if (word.endsWith('ing')) forms.push(word.slice(0, -3), `${word.slice(0, -3)}e`);
+  else forms.push(`${word}s`);
+  return forms.filter((form) => form.length >= 3);
+}
+
+/** The question's words with the other forms of them that the index has, each with the count of its source word. */
+function termCountsWithForms(analysis: QuestionAnalysis): Map<string, number> {
+  const counts = new Map(analysis.termCounts);
+  for (const [word, count] of analysis.termCounts) {
+    for (const form of wordForms(word)) if (!counts.has(form)) counts.set(form, count);
+  }
+  return counts;
+}
+
+/** Query weight of each kept term: its rarity, times how often the question repeats it (capped). */
+function termWeights(db: SqliteDatabase, analysis: QuestionAnalysis, repetition: boolean): Map<string, number> {
+  const idf = inverseDocumentFrequencies(db, analysis.termCounts.keys());
+  const weighted = [...idf].map(([term, rarity]) => {
+    const count = Math.min(MAX_REPEAT, analysis.termCounts.get(term) ?? 1);
+    return [term, rarity * (repetition ? 1 + Math.log(count) : 1)] as const;
   });
+  return new Map(weighted.sort((a, b) => b[1] - a[1]).slice(0, MAX_TERMS));
+}
+
+interface Candidate {
+  path: string;
+  id: number;
+  language: string | null;
+  words: number;
+  identifiers: number;
+  paths: number;
+  definitions: number;
+  text?: string | null;
+}
+
+function candidateOf(scores: Map<string, Candidate>, path: string, id: number, language: string | null): Candidate {
+  let candidate = scores.get(path);
+  if (!candidate) {
+    candidate = { path, id, language, words: 0, identifiers: 0, paths: 0, definitions: 0 };
+    scores.set(path, candidate);
+  }
+  return candidate;
+}
+
+/** Files for the question's words: FTS5 BM25 over path, defined names and body; a repeated word is repeated in the query. */
+function wordCandidates(db: SqliteDatabase, weights: Map<string, number>, counts: Map<string, number>, repetition: boolean, scores: Map<string, Candidate>): void {
+  if (!weights.size) return;
+  const phrases = [...weights.keys()].flatMap((term) =>
+    Array<string>(repetition ? Math.min(MAX_REPEAT, counts.get(term) ?? 1) : 1).fill(quote(term)));
+  const rows = db.prepare(
+    `SELECT f.id, f.path, f.language, -bm25(file_words, ${PATH_WEIGHT}, ${SYMBOL_WEIGHT}, ${BODY_WEIGHT}) AS score
+     FROM file_words JOIN files f ON f.id = file_words.rowid
+     WHERE file_words MATCH ? ORDER BY rank LIMIT ${BM25_CANDIDATES}`,
+  ).all(phrases.join(' OR ')) as { id: number; path: string; language: string | null; score: number }[];
+  const top = Math.max(1e-9, ...rows.map((row) => row.score));
+  for (const row of rows) candidateOf(scores, row.path, row.id, row.language).words = row.score / top;
+}
+
+/** Files defining the identifiers the question quotes as code, exactly as written; rarer names weigh more. */
+function identifierCandidates(db: SqliteDatabase, analysis: QuestionAnalysis, scores: Map<string, Candidate>): void {
+  const definers = db.prepare(
+    `SELECT DISTINCT f.id, f.path, f.language, s.name FROM symbols s JOIN files f ON f.id = s.file_id
+     WHERE s.name = ? LIMIT ${MAX_DEFINERS * 4}`,
+  );
+  const identifiers = [...analysis.identifiers].sort((a, b) => b[1] - a[1]).slice(0, MAX_IDENTIFIERS);
+  const gains = new Map<string, { id: number; language: string | null; gain: number }>();
+  for (const [identifier, count] of identifiers) {
+    // The symbols table compares names without case; a report's `Model` is not `model`.
+    const rows = (definers.all(identifier) as { id: number; path: string; language: string | null; name: string }[])
+      .filter((row) => row.name === identifier);
+    const files = new Set(rows.map((row) => row.path));
+    if (!files.size || files.size > MAX_DEFINERS) continue;
+    const gain = Math.min(2, Math.sqrt(count)) / Math.sqrt(files.size);
+    for (const row of rows) {
+      if (!files.delete(row.path)) continue;
+      const entry = gains.get(row.path) ?? { id: row.id, language: row.language, gain: 0 };
+      entry.gain += gain;
+      gains.set(row.path, entry);
+    }
+  }
+  const top = Math.max(1, ...[...gains.values()].map((entry) => entry.gain));
+  for (const [path, { id, language, gain }] of gains) candidateOf(scores, path, id, language).identifiers = gain / top;
+}
+
+/**
+ * Files the question names: a path or file name (`pkg/mod.py`, `mod.py`), a dotted module (`pkg.mod`), or a
+ * traceback frame; a frame path from another machine matches by its longest in-repository suffix, and the deepest
+ * in-repository frame counts most (that is where the failure surfaced).
+ */
+function pathCandidates(db: SqliteDatabase, analysis: QuestionAnalysis, frames: boolean, scores: Map<string, Candidate>): void {
+  const byName = db.prepare(
+    "SELECT id, path, language FROM files WHERE path = ? OR path LIKE ? ESCAPE '\\' LIMIT 200",
+  );
+  const resolve = (mention: string): { id: number; path: string; language: string | null }[] => {
+    const parts = mention.split('/').filter(Boolean);
+    const hasExtension = /\.\w+$/.test(parts.at(-1) ?? '');
+    const name = hasExtension ? parts.at(-1)! : `${parts.at(-1)}.`;
+    const escaped = name.replace(/[\\%_]/g, '\\$&');
+    const rows = [
+      ...byName.all(name, `%/${escaped}${hasExtension ? '' : '%'}`) as { id: number; path: string; language: string | null }[],
+      ...(hasExtension ? [] : byName.all(`${parts.join('/')}/__init__.py`, `%/${parts.join('/').replace(/[\\%_]/g, '\\$&')}/__init__.py`) as { id: number; path: string; language: string | null }[]),
+    ];
+    // Keep the files sharing the longest run of trailing components with the mention.
+    let best = 0;
+    let kept: typeof rows = [];
+    for (const row of rows) {
+      const fileParts = row.path.replace(/\/__init__\.py$/, '').replace(hasExtension ? /$^/ : /\.\w+$/, '').split('/');
+      let shared = 0;
+      while (shared < parts.length && shared < fileParts.length && fileParts[fileParts.length - 1 - shared] === parts[parts.length - 1 - shared]) shared++;
+      if (shared === 0 || (!hasExtension && shared < Math.min(2, parts.length))) continue;
+      if (shared > best) {
+        best = shared;
+        kept = [row];
+      } else if (shared === best) kept.push(row);
+    }
+    return kept;
+  };
+  for (const mention of analysis.paths.slice(0, MAX_PATH_MENTIONS)) {
+    const files = resolve(mention);
+    for (const file of files) candidateOf(scores, file.path, file.id, file.language).paths += 1 / files.length;
+  }
+  if (!frames) return;
+  const resolvedFrames = analysis.frames.slice(-MAX_PATH_MENTIONS).map(resolve).filter((files) => files.length === 1);
+  const deepest = resolvedFrames.at(-1)?.[0];
+  if (deepest) candidateOf(scores, deepest.path, deepest.id, deepest.language).paths += WEIGHTS.frame / WEIGHTS.path;
+}
+
+interface Definition {
+  start: number;
+  end: number;
+}
+
+/** The query's weighted terms with ids, and per candidate file the scan of where they occur. */
+class QueryTerms {
+  readonly ids = new Map<string, number>();
+  readonly weightById: number[] = [];
+  readonly identifiers: Set<string>;
+  private readonly scans = new Map<string, LineTerms | null>();
+
+  constructor(weights: Map<string, number>, identifiers: Map<string, number>) {
+    for (const [term, weight] of weights) {
+      this.ids.set(term, this.weightById.length);
+      this.weightById.push(weight);
+    }
+    this.identifiers = new Set([...identifiers.keys()].slice(0, MAX_IDENTIFIERS));
+  }
+
+  scan(candidate: Candidate, readText: (path: string) => string | null): LineTerms | null {
+    if (!this.scans.has(candidate.path)) {
+      candidate.text ??= readText(candidate.path);
+      this.scans.set(candidate.path, candidate.text === null ? null : scanLineTerms(candidate.text, this.ids, this.identifiers));
+    }
+    return this.scans.get(candidate.path)!;
+  }
+}
+
+/**
+ * A file is as good as its best definition: BM25 of each definition's lines (functions, classes, methods — from
+ * the symbols table) against the weighted query words; the file's score is the best one.
+ */
+function bestDefinitionScore(lines: LineTerms, definitions: Definition[], query: QueryTerms, averageLength: number): number {
+  let best = 0;
+  const counts = new Float64Array(query.weightById.length);
+  for (const { start, end } of definitions) {
+    counts.fill(0);
+    let length = 0;
+    const last = Math.min(end, lines.lineCount - 1);
+    for (let line = start; line <= last; line++) {
+      length += lines.lineWords[line];
+      for (let k = lines.lineStarts[line]; k < lines.lineStarts[line + 1]; k++) counts[lines.termIds[k]]++;
+    }
+    let score = 0;
+    const norm = K1 * (1 - B + B * length / averageLength);
+    for (let id = 0; id < counts.length; id++) {
+      if (counts[id]) score += query.weightById[id] * (counts[id] * (K1 + 1)) / (counts[id] + norm);
+    }
+    if (score > best) best = score;
+  }
+  return best;
+}
+
+/** Scores the best definition of the leading candidates. */
+function definitionScores(db: SqliteDatabase, leaders: Candidate[], query: QueryTerms, readText: (path: string) => string | null): void {
+  const definitionsOf = db.prepare(
+    "SELECT start_line AS start, end_line AS end FROM symbols WHERE file_id = ? AND kind IN ('function', 'method', 'class', 'constructor', 'struct', 'interface', 'enum', 'trait', 'module', 'type')",
+  );
+  const perFile = leaders.map((candidate) => {
+    const definitions = definitionsOf.all(candidate.id) as Definition[];
+    // A file without definitions (a script, module-level code) counts as one.
+    return definitions.length ? definitions : [{ start: 0, end: Number.MAX_SAFE_INTEGER }];
+  });
+  const scans = leaders.map((candidate) => query.scan(candidate, readText));
+  let words = 0;
+  let spans = 0;
+  scans.forEach((scan, i) => {
+    if (!scan) return;
+    for (const { start, end } of perFile[i]) {
+      spans++;
+      for (let line = start; line <= Math.min(end, scan.lineCount - 1); line++) words += scan.lineWords[line];
+    }
+  });
+  const averageLength = Math.max(20, words / Math.max(1, spans));
+  const raw = scans.map((scan, i) => scan ? bestDefinitionScore(scan, perFile[i], query, averageLength) : 0);
+  const top = Math.max(1e-9, ...raw);
+  leaders.forEach((candidate, i) => {
+    candidate.definitions = raw[i] / top;
+  });
+}
+
+/** The WINDOW_LINES-line window whose lines carry the most weight of the question's words and identifiers. */
+function bestWindow(text: string, lines: LineTerms, query: QueryTerms): { startLine: number; endLine: number; preview: string } {
+  const lineScores = new Float64Array(lines.lineCount);
+  const seen = new Set<number>();
+  for (let line = 0; line < lines.lineCount; line++) {
+    seen.clear();
+    let score = IDENTIFIER_LINE_WEIGHT * lines.identifierHits[line];
+    for (let k = lines.lineStarts[line]; k < lines.lineStarts[line + 1]; k++) {
+      const id = lines.termIds[k];
+      if (!seen.has(id)) score += query.weightById[id];
+      seen.add(id);
+    }
+    lineScores[line] = score;
+  }
   let best = 0;
   let bestStart = 0;
   let running = 0;
-  for (let i = 0; i < lines.length; i++) {
+  for (let i = 0; i < lines.lineCount; i++) {
     running += lineScores[i];
     if (i >= WINDOW_LINES) running -= lineScores[i - WINDOW_LINES];
     if (running > best) {
@@ -147,57 +312,63 @@ function bestWindow(text: string, weights: Map<string, number>): { startLine: nu
       bestStart = Math.max(0, i - WINDOW_LINES + 1);
     }
   }
-  const endLine = Math.min(lines.length, bestStart + WINDOW_LINES);
+  const endLine = Math.min(lines.lineCount, bestStart + WINDOW_LINES);
   let previewLine = bestStart;
   for (let i = bestStart; i < endLine; i++) if (lineScores[i] > lineScores[previewLine]) previewLine = i;
-  return { startLine: bestStart + 1, endLine, preview: lines[previewLine]?.trim().slice(0, 200) ?? '' };
+  let offset = 0;
+  for (let line = 0; line < previewLine && offset >= 0; line++) offset = text.indexOf('\n', offset) + 1;
+  const lineEnd = text.indexOf('\n', offset);
+  const preview = text.slice(offset, lineEnd < 0 ? undefined : lineEnd).trim().slice(0, 200);
+  return { startLine: bestStart + 1, endLine: Math.max(endLine, 1), preview };
 }
 
 /**
- * Ranks files for a natural-language question: BM25 over split identifiers (path, defined names, body),
- * boosted when the question names a file's path or an identifier the file defines.
+ * Ranks files for a bug report or question. Signals (each measured in bench/RESULTS.md): BM25 over split words
+ * of path, defined names and body, with repeated words weighted up; identifiers quoted as code matched exactly
+ * against definitions, weighted by rarity; files named by path, module or traceback frame; BM25 of each file's
+ * best definition; tests and non-code files demoted unless asked about. (Raising files the top hits import was
+ * measured and dropped: it cost 5 points of Acc@1, see bench/RESULTS.md.)
+ * Cost: a handful of SQLite queries plus reading the ~60 leading files (what a query's latency is made of).
  */
 export function rankFiles(
   db: SqliteDatabase,
   readText: (relativePath: string) => string | null,
   question: string,
   limit: number,
+  options: RankingOptions = {},
 ): RankedFile[] {
-  question = retrievalText(question);
-  const terms = searchTerms(db, question);
-  const scores = new Map<string, number>();
-  const idByPath = new Map<string, number>();
-  if (terms.length) {
-    const rows = db.prepare(
-      `SELECT f.id, f.path, -bm25(file_words, ${PATH_WEIGHT}, ${SYMBOL_WEIGHT}, ${BODY_WEIGHT}) AS score
-       FROM file_words JOIN files f ON f.id = file_words.rowid
-       WHERE file_words MATCH ? ORDER BY rank LIMIT ${BM25_CANDIDATES}`,
-    ).all(terms.map(quote).join(' OR ')) as { id: number; path: string; score: number }[];
-    for (const row of rows) {
-      scores.set(row.path, row.score);
-      idByPath.set(row.path, row.id);
-    }
-  }
-  const topScore = Math.max(1, ...scores.values());
-  // A named identifier defined in a file is the strongest hint; a named path is next to certain.
-  const definers = db.prepare(
-    'SELECT DISTINCT f.path FROM symbols s JOIN files f ON f.id = s.file_id WHERE s.name = ? LIMIT 20',
-  ).pluck();
-  for (const identifier of mentionedIdentifiers(question)) {
-    const paths = definers.all(identifier) as string[];
-    for (const path of paths) scores.set(path, (scores.get(path) ?? 0) + topScore * (0.6 / Math.sqrt(paths.length)));
-  }
-  const pathRows = db.prepare("SELECT path FROM files WHERE path = ? OR path LIKE ? ESCAPE '\\' LIMIT 20").pluck();
-  for (const mention of mentionedPaths(question)) {
-    const paths = pathRows.all(mention, `%/${mention.replace(/[\\%_]/g, '\\$&')}`) as string[];
-    for (const path of paths) scores.set(path, (scores.get(path) ?? 0) + topScore / paths.length);
-  }
+  const on = (signal: RankingSignal) => !options.disabled?.includes(signal);
+  const analysis = analyseQuestion(question);
+  if (!on('identifiers')) analysis.identifiers.clear();
+  if (on('wordForms')) analysis.termCounts = termCountsWithForms(analysis);
+  const weights = termWeights(db, analysis, on('termRepetition'));
+  const scores = new Map<string, Candidate>();
+  wordCandidates(db, weights, analysis.termCounts, on('termRepetition'), scores);
+  if (on('identifiers')) identifierCandidates(db, analysis, scores);
+  if (on('paths')) pathCandidates(db, analysis, on('frames'), scores);
 
-  const ranked = [...scores.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, limit);
-  const weights = inverseDocumentFrequencies(db, terms);
-  return ranked.map(([path, score]) => {
-    const text = readText(path);
-    const window = text === null ? { startLine: 1, endLine: 1, preview: '' } : bestWindow(text, weights);
-    return { path, score: Math.round(score * 1000) / 1000, ...window };
+  const demote = (candidate: Candidate) =>
+    (on('testDemotion') && !analysis.aboutTests && isTestPath(candidate.path) ? WEIGHTS.testFactor : 1)
+    * (on('codeFirst') && !isCode(candidate.language) ? WEIGHTS.nonCodeFactor : 1);
+  const direct = (candidate: Candidate) => demote(candidate) * (candidate.words + WEIGHTS.identifier * candidate.identifiers
+    + WEIGHTS.path * candidate.paths + WEIGHTS.definition * candidate.definitions);
+  const byScore = (score: (candidate: Candidate) => number) => (a: Candidate, b: Candidate) => score(b) - score(a) || a.path.localeCompare(b.path);
+
+  const ranked = [...scores.values()].sort(byScore(direct));
+  const query = new QueryTerms(weights, analysis.identifiers);
+  if (on('definitions')) {
+    definitionScores(db, ranked.slice(0, DEFINITION_CANDIDATES), query, readText);
+    ranked.sort(byScore(direct));
+  }
+  return ranked.slice(0, limit).map((candidate) => {
+    const scan = query.scan(candidate, readText);
+    const window = scan && candidate.text ? bestWindow(candidate.text, scan, query) : { startLine: 1, endLine: 1, preview: '' };
+    return { path: candidate.path, score: Math.round(direct(candidate) * 1000) / 1000, ...window };
   });
+}
+
+/** Languages whose files are programs (not prose, data or configuration). */
+const PROSE_OR_DATA = new Set(['markdown', 'json', 'yaml', 'toml', 'html', 'css', 'scss', 'restructuredtext', 'plaintext', 'sql']);
+function isCode(language: string | null): boolean {
+  return language !== null && !PROSE_OR_DATA.has(language);
 }

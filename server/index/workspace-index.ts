@@ -17,7 +17,7 @@ import { IndexWriter, type SyncProgress, type SyncSummary } from './index-writer
 import { buildRepoMap } from './repo-map.js';
 import { searchSymbols } from './symbol-search.js';
 import { decodeSearchText } from './search-text.js';
-import { rankFiles } from './text-ranking.js';
+import { rankFiles, type RankingOptions } from './text-ranking.js';
 
 const DEFAULT_LIMITS = { symbol: 100, text: 20 };
 /** Keystrokes in a buffer within this window reach the index in one write. */
@@ -45,8 +45,8 @@ export class IndexQueries {
     return searchSymbols(this.db, query, limit);
   }
 
-  rankFiles(question: string, limit: number = DEFAULT_LIMITS.text): RankedFile[] {
-    return rankFiles(this.db, this.readText, question, limit);
+  rankFiles(question: string, limit: number = DEFAULT_LIMITS.text, options?: RankingOptions): RankedFile[] {
+    return rankFiles(this.db, this.readText, question, limit, options);
   }
 
   repoMap(question: string | undefined, tokenBudget: number): string {
@@ -279,8 +279,8 @@ export class WorkspaceIndex {
     return this.queries.searchSymbols(query, limit);
   }
 
-  rankFiles(question: string, limit?: number): RankedFile[] {
-    return this.queries.rankFiles(question, limit);
+  rankFiles(question: string, limit?: number, options?: RankingOptions): RankedFile[] {
+    return this.queries.rankFiles(question, limit, options);
   }
 
   repoMap(question: string | undefined, tokenBudget: number): string {

@@ -1,0 +1,11 @@
+/**
+ * Whether a repository-relative path is a test (or test data): a `test`/`tests`/`__tests__`/`testing`/`testdata`
+ * folder, or a file named by the usual conventions (`test_x.py`, `x_test.py`, `x_test.go`, `x.test.ts`,
+ * `x.spec.js`, `conftest.py`).
+ */
+const TEST_FOLDER = /(?:^|\/)(?:tests?|__tests__|testing|testdata|test-data|test_data|spec|specs|e2e)\//i;
+const TEST_FILE = /(?:^|\/)(?:test_[^/]*|[^/]*_test\.\w+|[^/]*[.-](?:tests?|spec)\.\w+|conftest\.py)$/i;
+
+export function isTestPath(relativePath: string): boolean {
+  return TEST_FOLDER.test(relativePath) || TEST_FILE.test(relativePath);
+}
