@@ -120,8 +120,12 @@ describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP
     expect(screen()).toContain('tests passed (npm test)');
     const menu = await pickAction('codeloop: Apply proposal');
     expect(menu.find((line) => line.includes('Apply proposal'))).toContain('(+1 −2 in 1 files; tests passed)');
-    keys(':wa', 'Enter');
-    await until('the save', () => fs.readFileSync(path.join(root, 'src/math.js'), 'utf8') === 'exports.add = (a, b) => a + b;\n');
+    // The edit lands in src/math.js's buffer, not the plan on screen, and may arrive after the keys: save until it is there.
+    await until('the save', () => {
+      keys(':wa', 'Enter');
+      spawnSync('sleep', ['0.3']);
+      return fs.readFileSync(path.join(root, 'src/math.js'), 'utf8') === 'exports.add = (a, b) => a + b;\n';
+    }, 30_000);
     keys(':qa!', 'Enter');
   });
 

@@ -34,7 +34,7 @@ export async function socketEditor(socket: net.Socket, root: string, name: strin
   connection.onDispose(() => socket.end());
   connection.listen();
   const folder = pathToFileURL(root).href;
-  await connection.sendRequest('initialize', { processId: null, clientInfo: { name }, rootUri: folder, workspaceFolders: [{ uri: folder, name }], capabilities: {} });
+  await connection.sendRequest('initialize', { processId: null, clientInfo: { name }, rootUri: folder, workspaceFolders: [{ uri: folder, name }], capabilities: { workspace: { workspaceEdit: { documentChanges: true } } } });
   await connection.sendNotification('initialized', {});
   return connection;
 }

@@ -191,20 +191,30 @@ describe('the endpoint from OPENAI_BASE_URL, and doctor\'s view of it', () => {
 });
 
 describe('what the session makes of it', () => {
-  it('sends a miswritten text call back as its correction, and shows a cut prompt as a warning', async () => {
+  it('sends a miswritten text call back as its correction', async () => {
     const { root, state } = project();
     const fake = await endpoint(state, [
       FIX_ADD[0],
       { kind: 'text', content: '<tool_call>{"name": "read_file", "arguments": {"file": "src/math.js"}}</tool_call>' },
       ...FIX_ADD.slice(1),
-    ], { truncatePromptAt: 500 });
+    ]);
     const result = await runCliAsync(['run', '--yes', 'make the test pass'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } });
     expect(result.status, result.stderr).toBe(0);
     expect(fs.readFileSync(path.join(root, 'src/math.js'), 'utf8')).toBe('exports.add = (a, b) => a + b;\n');
     const correction = fake.requests[2].messages.at(-1)!;
     expect(correction.role).toBe('user');
     expect(String(correction.content)).toMatch(/^Your <tool_call> call of read_file was not run: its arguments do not fit the tool \(path: /);
+  });
+
+  it('shows a prompt the endpoint cut (Ollama\'s silent truncation) as a warning with the fix, and then works within that window', async () => {
+    const { root, state } = project();
+    await endpoint(state, [FIX_ADD[0], ...FIX_ADD.slice(1)], { truncatePromptAt: 500 });
+    const result = await runCliAsync(['run', '--yes', 'make the test pass'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } });
     expect(result.stderr).toMatch(/· the endpoint cut a prompt of about \d+ tokens to 500 \(its context window\): raise it \(Ollama: OLLAMA_CONTEXT_LENGTH=32768, or num_ctx/);
+    // 500 tokens cannot hold the tools and the task: the session says so instead of working on a cut prompt.
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("does not fit the model's context window of 500 tokens");
+    expect(result.stderr).toContain('set model.contextWindow');
   });
 });
 
