@@ -50,7 +50,7 @@ async function searchInProcess(root: string, request: SearchParams, noRefresh: b
   const index = openIndexForCli(root);
   try {
     if (index.isEmpty() || !noRefresh) await syncWithProgress(index, 'indexing');
-    return index.search(parsed.data);
+    return await index.search(parsed.data);
   } finally {
     await index.close();
   }
