@@ -1,11 +1,10 @@
 import type net from 'node:net';
 import { connectOrStartDaemon } from './daemon-client.js';
+import { BUSY_NOTICE_MS, busyMessage } from './busy-notice.js';
 import { liveLockHolder } from './daemon-lock.js';
 import { daemonLogPath, type DaemonPaths } from './daemon-paths.js';
 import { FrameSplitter } from './frame-splitter.js';
 
-/** How long an editor's request may go unanswered before the editor is told the daemon is busy, in ms. */
-const BUSY_NOTICE_MS = Number(process.env.CODELOOP_BUSY_NOTICE_MS ?? 10_000);
 const CHECK_EVERY_MS = 1000;
 
 /** An LSP `window/showMessage` notification, framed (1 error, 2 warning, 3 info). */
@@ -60,8 +59,7 @@ export async function runStdioProxy(paths: DaemonPaths): Promise<number> {
       const pid = liveLockHolder(paths.lock);
       if (pid === null) return; // not running: the connection is about to drop, and that is said then
       busySince = oldest.at;
-      tell(showMessage(2, `codeloop: the daemon (pid ${pid}) is busy: ${oldest.method} has had no answer for ${Math.round((Date.now() - oldest.at) / 1000)} s. `
-        + `It is still running; what it is doing is logged in ${daemonLogPath()} (\`codeloop status\` says the same).`));
+      tell(showMessage(2, busyMessage(pid, oldest.method, Date.now() - oldest.at)));
     } else if (busySince !== null && (!oldest || oldest.at > busySince)) {
       tell(showMessage(3, `codeloop: the daemon answers again (it was busy for ${Math.round((Date.now() - busySince) / 1000)} s).`));
       busySince = null;

@@ -1,13 +1,15 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { daemonWorld } from '../helpers/daemon-world.js';
 import { makeTree, removeTree } from '../helpers/fixture-tree.js';
 import { startLspClient, waitUntilIndexed } from '../helpers/lsp-client.js';
-import { runCli } from '../helpers/run-cli.js';
+import { CLI_PATH, runCli } from '../helpers/run-cli.js';
 
 /**
- * A busy daemon is told apart from a dead one wherever the user looks. `codeloop status`: a live process holding the daemon lock whose socket takes
+ * A busy daemon is told apart from a dead one wherever the user looks (`codeloop status`, the editor through
+ * `codeloop lsp`, `codeloop search` and `index`). `codeloop status`: a live process holding the daemon lock whose socket takes
  * the connection but never answers is "busy (not answering for N s)", never "not running".
  */
 const cleanups: (() => void)[] = [];
@@ -31,6 +33,18 @@ describe('codeloop status with a silent daemon', () => {
     const printed = runCli(['status', root], { stateHome: world.state, env }).stdout;
     expect(printed).toMatch(new RegExp(`^daemon {4}busy \\(not answering for 1.5 s\\): pid ${process.pid} is alive; what it is doing is logged in .*daemon\\.log$`, 'm'));
     expect(printed).toMatch(/^files {5}\d+/m);
+
+    // The commands the daemon answers wait for it, and say after a while that it is busy, not dead.
+    for (const args of [['search', 'anything', root], ['index', root]]) {
+      const command = spawn(process.execPath, [CLI_PATH, ...args], { env: { ...env, CODELOOP_BUSY_NOTICE_MS: '1000' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      cleanups.push(() => command.kill('SIGKILL'));
+      let stderr = '';
+      command.stderr.on('data', (chunk) => {
+        stderr += chunk;
+      });
+      await expect.poll(() => stderr, { timeout: 30_000 }).toMatch(new RegExp(`^codeloop: the daemon \\(pid ${process.pid}\\) is busy: the (search|indexing) has had no answer for \\d+ s\\. It is still running; what it is doing is logged in .*daemon\\.log \\(\`codeloop status\` says the same\\)\\. Still waiting\\.\n$`));
+      expect(command.exitCode).toBeNull();
+    }
   });
 
   it('tells the editor, in its message area, that the daemon is busy but running, that it answers again, and when it has stopped', { timeout: 120_000 }, async () => {
