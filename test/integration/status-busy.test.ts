@@ -8,9 +8,9 @@ import { startLspClient, waitUntilIndexed } from '../helpers/lsp-client.js';
 import { CLI_PATH, runCli } from '../helpers/run-cli.js';
 
 /**
- * A busy daemon is told apart from a dead one wherever the user looks (`codeloop status`, the editor through
- * `codeloop lsp`, `codeloop search` and `index`). `codeloop status`: a live process holding the daemon lock whose socket takes
- * the connection but never answers is "busy (not answering for N s)", never "not running".
+ * A busy daemon is told apart from a dead one wherever the user looks: `codeloop status`, `codeloop search` and
+ * `index`, and the editor through `codeloop lsp`. A live process holding the daemon lock whose socket takes the
+ * connection but never answers is busy, never "not running".
  */
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
