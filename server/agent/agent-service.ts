@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import type { AgentConfig } from '../../protocol/config.js';
 import type { TaskKind } from '../../protocol/lsp-methods.js';
-import { FINAL_SESSION_STATES, nextSessionState, WAITING_SESSION_STATES, type SessionState, type SessionTransitionEvent } from '../../protocol/session-lifecycle.js';
+import { FINAL_SESSION_STATES, nextSessionState, WAITING_SESSION_STATES, type CheckpointSummary, type SessionState, type SessionTransitionEvent } from '../../protocol/session-lifecycle.js';
 import { CodeloopError, errorMessage } from '../errors.js';
 import type { WorkspaceIndex } from '../index/workspace-index.js';
 import type { ModelClient, ModelReply } from '../model/model-client.js';
@@ -21,8 +21,8 @@ import { repoMapTokens } from './conversation/context-policy.js';
 import { Conversation, type CompactionReport } from './conversation/conversation.js';
 import type { ModelRequest } from './conversation/request-builder.js';
 import type { ToolCallRecord, TranscriptData } from './conversation/transcript.js';
-import { parseCheckpoint, type SessionCheckpoint } from './session-checkpoint.js';
-import { feedbackMessage, KEEP_GOING, PLAN_REQUEST, planFeedbackMessage, RESUMED_NOTE, reviewFindingsMessage, reviewRequest, steeringMessage, SYSTEM_PROMPT, taskMessage, testFailureMessage } from './prompts.js';
+import { changesSince, checkpointSummaries, foldCheckpoints, parseCheckpoint, type SessionCheckpoint, type ShadowChanges } from './session-checkpoint.js';
+import { feedbackMessage, KEEP_GOING, PLAN_REQUEST, planFeedbackMessage, RESUMED_NOTE, reviewFindingsMessage, reviewRequest, rewoundNote, steeringMessage, SYSTEM_PROMPT, taskMessage, testFailureMessage } from './prompts.js';
 import type { ProposedFile, SessionEvent, SessionRecord, SessionStore } from './session-store.js';
 
 /** What a session needs from the workspace it works on. */
@@ -67,6 +67,11 @@ interface Run {
   steering: string[];
   /** Set by pause(): the loop stops at its next turn, checkpointed, as `interrupted`. */
   pauseRequested: boolean;
+  /**
+   * The newest checkpoint stored: its turn, the shadow's changes as of the checkpoint before it and as of it. A
+   * checkpoint stores only what changed since the one before (see session-checkpoint.ts).
+   */
+  checkpointed: { turn: number; before: ShadowChanges; after: ShadowChanges } | null;
 }
 
 /**
@@ -128,7 +133,7 @@ export class AgentService {
       { home: os.homedir(), hiddenHomePaths: config.hiddenHomePaths });
     const run: Run = {
       session, workspace, config, model, shadow, conversation: this.conversation(session.sessionId, config, model, shadow), abort: new AbortController(),
-      startedAt: Date.now(), turns: 0, repairs: 0, answerPlan: null, reviewed: false, steering: [], pauseRequested: false,
+      startedAt: Date.now(), turns: 0, repairs: 0, answerPlan: null, reviewed: false, steering: [], pauseRequested: false, checkpointed: null,
     };
     this.runs.set(session.sessionId, run);
     this.record(run, 'message', { shadow: strategy.kind, text: `session workspace: ${strategy.kind} (${strategy.reason})` });
@@ -184,7 +189,7 @@ export class AgentService {
       run.answerPlan?.({ feedback });
       return this.get(sessionId);
     }
-    const going = run ? { run, ready: Promise.resolve() } : this.restore(this.get(sessionId), restoring!.host, restoring!.checkpoint);
+    const going = run ? { run, ready: Promise.resolve() } : this.restore(this.get(sessionId), restoring!.host, restoring!.restored);
     void going.ready.then(() => {
       going.run.conversation.say(feedbackMessage(feedback));
       going.run.repairs = 0;
@@ -196,17 +201,18 @@ export class AgentService {
 
   /**
    * Goes on with an `interrupted` session from its last checkpoint: its shadow is rebuilt from the stored
-   * changes and the model is told it was interrupted. Errors: invalidArgument when the session is not
-   * interrupted or has no usable checkpoint.
+   * changes and the model is told it was interrupted (or, after a rewind, which turn it was rewound to).
+   * Errors: invalidArgument when the session is not interrupted or has no usable checkpoint.
    */
   resume(sessionId: string, host: SessionHost): SessionRecord {
     const session = this.get(sessionId);
     if (session.state !== 'interrupted') throw new CodeloopError('invalidArgument', `session ${sessionId} is ${session.state}; only an interrupted session can be resumed`);
-    const { checkpoint } = this.restorable(sessionId, host);
-    this.transition(sessionId, 'resumed', 'message', { resumed: true, text: 'resumed from the last completed step' });
-    const { run, ready } = this.restore(this.get(sessionId), host, checkpoint);
+    const { restored } = this.restorable(sessionId, host);
+    const rewoundTo = this.rewoundSinceResumed(sessionId);
+    this.transition(sessionId, 'resumed', 'message', { resumed: true, text: rewoundTo === null ? 'resumed from the last completed step' : `resumed from turn ${rewoundTo}` });
+    const { run, ready } = this.restore(this.get(sessionId), host, restored);
     void ready.then(() => {
-      run.conversation.say(RESUMED_NOTE);
+      run.conversation.say(rewoundTo === null ? RESUMED_NOTE : rewoundNote(rewoundTo));
       return this.work(run);
     }).catch((error) => this.fail(run, error));
     return this.get(sessionId);
@@ -238,15 +244,61 @@ export class AgentService {
     this.record(run, 'message', { steer: message, text: `your message: ${message}` });
   }
 
-  /** The checkpoint a session can be rebuilt from, with what rebuilding needs; invalidArgument when it cannot. */
-  private restorable(sessionId: string, host: SessionHost | (() => SessionHost) | undefined): { host: SessionHost; checkpoint: SessionCheckpoint } {
-    const checkpoint = parseCheckpoint(this.store.latestCheckpoint(sessionId));
-    if (!checkpoint || !host) throw new CodeloopError('invalidArgument', `session ${sessionId} has no checkpoint to go on from; reject it and start a new task`);
-    return { host: typeof host === 'function' ? host() : host, checkpoint };
+  /**
+   * Takes a session back to where it stood after model turn `turn` (one of its checkpoints, listed by
+   * `checkpoints`): the checkpoints after it are dropped, its proposal (if one waited) is withdrawn, and the
+   * session waits as `interrupted` until the user resumes it, which rebuilds the shadow from the changes up to
+   * that turn and goes on with the conversation as it was then. Errors: invalidArgument when the session is at
+   * work (pause it first), has ended, or has no checkpoint at that turn.
+   */
+  rewind(sessionId: string, turn: number): SessionRecord {
+    const session = this.get(sessionId);
+    if (!nextSessionState(session.state, 'rewound')) {
+      const why = ['planning', 'working', 'testing'].includes(session.state) ? 'pause it first (it stops at its next step), then rewind it'
+        : 'only a session that is interrupted or has a proposal waiting can be rewound';
+      throw new CodeloopError('invalidArgument', `session ${sessionId} is ${session.state}; ${why}`);
+    }
+    const turns = this.checkpoints(sessionId).map((checkpoint) => checkpoint.turn);
+    if (!turns.includes(turn)) {
+      throw new CodeloopError('invalidArgument', turns.length
+        ? `session ${sessionId} has no checkpoint at turn ${turn}; it can be rewound to turn ${turns.join(', ')}`
+        : `session ${sessionId} has no checkpoints to rewind to`);
+    }
+    const run = this.runs.get(sessionId);
+    if (run) {
+      run.abort.abort();
+      this.finish(run);
+    }
+    this.store.dropCheckpointsAfter(sessionId, turn);
+    this.transition(sessionId, 'rewound', 'message', { rewound: turn, text: `rewound to turn ${turn}; resume it to go on from there` },
+      { proposal: null, diff: null, error: null, summary: null });
+    return this.get(sessionId);
   }
 
-  /** A run rebuilt from a checkpoint: a fresh shadow with the checkpoint's changes written into it once ready. */
-  private restore(session: SessionRecord, host: SessionHost, checkpoint: SessionCheckpoint): { run: Run; ready: Promise<void> } {
+  /** The turns a session can be rewound to, oldest first, with the files each changed (see CheckpointSummary). */
+  checkpoints(sessionId: string): CheckpointSummary[] {
+    return checkpointSummaries(this.store.checkpoints(sessionId));
+  }
+
+  /** The turn the session was last rewound to, when no resume followed that rewind; else null. */
+  private rewoundSinceResumed(sessionId: string): number | null {
+    for (const event of this.store.events(sessionId, 'message').reverse()) {
+      const data = event.data as { rewound?: number; resumed?: boolean };
+      if (data.resumed) return null;
+      if (typeof data.rewound === 'number') return data.rewound;
+    }
+    return null;
+  }
+
+  /** The checkpoints a session can be rebuilt from, folded, with what rebuilding needs; invalidArgument when it cannot. */
+  private restorable(sessionId: string, host: SessionHost | (() => SessionHost) | undefined): { host: SessionHost; restored: Restored } {
+    const restored = foldCheckpoints(this.store.checkpoints(sessionId).map((checkpoint) => checkpoint.data));
+    if (!restored || !host) throw new CodeloopError('invalidArgument', `session ${sessionId} has no checkpoint to go on from; reject it and start a new task`);
+    return { host: typeof host === 'function' ? host() : host, restored };
+  }
+
+  /** A run rebuilt from its checkpoints: a fresh shadow with their changes written into it once ready. */
+  private restore(session: SessionRecord, host: SessionHost, { checkpoint, before }: Restored): { run: Run; ready: Promise<void> } {
     const { workspace, config, model } = host;
     const strategy = chooseShadowStrategy(config.shadow, this.shadowsDir, workspace.root);
     const shadow = new ShadowWorkspace(workspace.root, path.join(this.shadowsDir, session.sessionId), workspace.unsavedBuffers(), strategy,
@@ -255,7 +307,7 @@ export class AgentService {
       session, workspace, config, model, shadow, abort: new AbortController(),
       conversation: this.conversation(session.sessionId, config, model, shadow, checkpoint.transcript),
       startedAt: Date.now(), turns: checkpoint.turns, repairs: checkpoint.repairs, answerPlan: null, reviewed: checkpoint.reviewed,
-      steering: [], pauseRequested: false,
+      steering: [], pauseRequested: false, checkpointed: { turn: checkpoint.turns, before, after: new Map(checkpoint.changes) },
     };
     this.runs.set(session.sessionId, run);
     this.store.takeOver(session.sessionId);
@@ -266,13 +318,21 @@ export class AgentService {
     return { run, ready };
   }
 
-  /** Stores where the session stands, after each completed step (see session-checkpoint.ts). */
+  /**
+   * Stores where the session stands after its latest model turn (see session-checkpoint.ts): the changes since
+   * the checkpoint before, which is the previous turn's, or — when this turn was checkpointed already (a resume,
+   * feedback) — the one before that, since this checkpoint replaces it.
+   */
   private checkpoint(run: Run): void {
+    const now = run.shadow.agentChanges();
+    const previous = run.checkpointed;
+    const base = previous === null ? new Map() : previous.turn === run.turns ? previous.before : previous.after;
     const checkpoint: SessionCheckpoint = {
-      version: 1, transcript: run.conversation.data, changes: [...run.shadow.agentChanges()],
+      version: 2, transcript: run.conversation.data, changes: changesSince(base, now),
       turns: run.turns, repairs: run.repairs, reviewed: run.reviewed,
     };
-    this.store.saveCheckpoint(run.session.sessionId, checkpoint);
+    this.store.saveCheckpoint(run.session.sessionId, run.turns, checkpoint);
+    run.checkpointed = { turn: run.turns, before: base, after: now };
   }
 
   cancel(sessionId: string): void {
@@ -290,6 +350,11 @@ export class AgentService {
     this.transition(sessionId, 'applied', 'done', { applied: files });
     const run = this.runs.get(sessionId);
     if (run) this.finish(run);
+  }
+
+  /** Records that the user reverted the applied proposal (the inverse edit is made by the caller: CLI or editor). */
+  markReverted(sessionId: string, files: string[]): void {
+    this.transition(sessionId, 'reverted', 'done', { reverted: files });
   }
 
   /** Whether the session's proposal may be applied without asking (agent.autoApply in its config). */
@@ -633,6 +698,9 @@ export class AgentService {
 class BudgetExhausted extends Error {}
 
 type PlanAnswer = { approved: true } | { feedback: string };
+
+/** A session's checkpoints folded (see foldCheckpoints): what a run is rebuilt from. */
+type Restored = NonNullable<ReturnType<typeof foldCheckpoints>>;
 
 export function unifiedDiff(files: ProposedFile[]): string {
   return files.map((file) => createTwoFilesPatch(

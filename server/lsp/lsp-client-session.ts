@@ -609,7 +609,7 @@ export class LspClientSession implements AttachedClient {
       'codeloop/applyProposal': (p) => this.applyProposal(p),
       'codeloop/getSession': (p) => {
         const session = this.ownSession(p.sessionId);
-        return { ...session, verdict: this.summaryOf(session).verdict, events: this.context.agent.events(p.sessionId) };
+        return { ...session, verdict: this.summaryOf(session).verdict, events: this.context.agent.events(p.sessionId), checkpoints: this.context.agent.checkpoints(p.sessionId) };
       },
       'codeloop/listSessions': () => ({
         sessions: this.workspaces().flatMap((workspace) => this.context.agent.list(workspace.root)).map((session) => this.summaryOf(session)),
