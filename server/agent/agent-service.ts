@@ -21,7 +21,7 @@ import { repoMapTokens } from './conversation/context-policy.js';
 import { Conversation, type CompactionReport } from './conversation/conversation.js';
 import type { ModelRequest } from './conversation/request-builder.js';
 import type { ToolCallRecord, TranscriptData } from './conversation/transcript.js';
-import { changesSince, checkpointSummaries, foldCheckpoints, parseCheckpoint, type SessionCheckpoint, type ShadowChanges } from './session-checkpoint.js';
+import { changesSince, foldCheckpoints, parseCheckpoint, type SessionCheckpoint, type ShadowChanges } from './session-checkpoint.js';
 import { feedbackMessage, KEEP_GOING, PLAN_REQUEST, planFeedbackMessage, RESUMED_NOTE, reviewFindingsMessage, reviewRequest, rewoundNote, steeringMessage, SYSTEM_PROMPT, taskMessage, testFailureMessage } from './prompts.js';
 import type { ProposedFile, SessionEvent, SessionRecord, SessionStore } from './session-store.js';
 
@@ -246,22 +246,25 @@ export class AgentService {
 
   /**
    * Takes a session back to where it stood after model turn `turn` (one of its checkpoints, listed by
-   * `checkpoints`): the checkpoints after it are dropped, its proposal (if one waited) is withdrawn, and the
-   * session waits as `interrupted` until the user resumes it, which rebuilds the shadow from the changes up to
-   * that turn and goes on with the conversation as it was then. Errors: invalidArgument when the session is at
-   * work (pause it first), has ended, or has no checkpoint at that turn.
+   * `checkpoints`; without one, one step back: to the checkpoint before the newest one that changed files): the
+   * checkpoints after it are dropped, its proposal (if one waited) is withdrawn, and the session waits as
+   * `interrupted` until the user resumes it, which rebuilds the shadow from the changes up to that turn and goes
+   * on with the conversation as it was then. Errors: invalidArgument when the session is at work (pause it
+   * first), has ended, has no checkpoint at that turn, or (without a turn) changed nothing it could step back over.
    */
-  rewind(sessionId: string, turn: number): SessionRecord {
+  rewind(sessionId: string, turn?: number): SessionRecord {
     const session = this.get(sessionId);
     if (!nextSessionState(session.state, 'rewound')) {
       const why = ['planning', 'working', 'testing'].includes(session.state) ? 'pause it first (it stops at its next step), then rewind it'
         : 'only a session that is interrupted or has a proposal waiting can be rewound';
       throw new CodeloopError('invalidArgument', `session ${sessionId} is ${session.state}; ${why}`);
     }
-    const turns = this.checkpoints(sessionId).map((checkpoint) => checkpoint.turn);
-    if (!turns.includes(turn)) {
-      throw new CodeloopError('invalidArgument', turns.length
-        ? `session ${sessionId} has no checkpoint at turn ${turn}; it can be rewound to turn ${turns.join(', ')}`
+    const checkpoints = this.checkpoints(sessionId);
+    const target = turn ?? stepBack(checkpoints);
+    if (target === null) throw new CodeloopError('invalidArgument', `session ${sessionId} changed no file at any checkpoint, so there is no step to go back over; name a turn to rewind to`);
+    if (!checkpoints.some((checkpoint) => checkpoint.turn === target)) {
+      throw new CodeloopError('invalidArgument', checkpoints.length
+        ? `session ${sessionId} has no checkpoint at turn ${target}; it can be rewound to turn ${checkpoints.map((checkpoint) => checkpoint.turn).join(', ')}`
         : `session ${sessionId} has no checkpoints to rewind to`);
     }
     const run = this.runs.get(sessionId);
@@ -269,15 +272,15 @@ export class AgentService {
       run.abort.abort();
       this.finish(run);
     }
-    this.store.dropCheckpointsAfter(sessionId, turn);
-    this.transition(sessionId, 'rewound', 'message', { rewound: turn, text: `rewound to turn ${turn}; resume it to go on from there` },
+    this.store.dropCheckpointsAfter(sessionId, target);
+    this.transition(sessionId, 'rewound', 'message', { rewound: target, text: `rewound to turn ${target}; resume it to go on from there` },
       { proposal: null, diff: null, error: null, summary: null });
     return this.get(sessionId);
   }
 
   /** The turns a session can be rewound to, oldest first, with the files each changed (see CheckpointSummary). */
   checkpoints(sessionId: string): CheckpointSummary[] {
-    return checkpointSummaries(this.store.checkpoints(sessionId));
+    return this.store.checkpointSummaries(sessionId);
   }
 
   /** The turn the session was last rewound to, when no resume followed that rewind; else null. */
@@ -698,6 +701,12 @@ export class AgentService {
 class BudgetExhausted extends Error {}
 
 type PlanAnswer = { approved: true } | { feedback: string };
+
+/** The turn one step back rewinds to: the checkpoint before the newest one that changed files (null: none did). */
+function stepBack(checkpoints: CheckpointSummary[]): number | null {
+  for (let newest = checkpoints.length - 1; newest > 0; newest--) if (checkpoints[newest].files.length) return checkpoints[newest - 1].turn;
+  return null;
+}
 
 /** A session's checkpoints folded (see foldCheckpoints): what a run is rebuilt from. */
 type Restored = NonNullable<ReturnType<typeof foldCheckpoints>>;

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { CheckpointSummary } from '../../protocol/session-lifecycle.js';
 import type { TranscriptData } from './conversation/transcript.js';
 
 /**
@@ -61,10 +60,3 @@ export function changesSince(base: ShadowChanges, now: ShadowChanges): [string, 
   return [...now].filter(([relative, text]) => base.get(relative) !== text);
 }
 
-/** Stored checkpoints (see SessionStore.checkpoints) as the turns a session can be rewound to; unreadable ones are left out. */
-export function checkpointSummaries(stored: { turn: number; at: string; data: unknown }[]): CheckpointSummary[] {
-  return stored.flatMap(({ turn, at, data }) => {
-    const checkpoint = parseCheckpoint(data);
-    return checkpoint ? [{ turn, at, files: checkpoint.changes.map(([relative]) => relative).sort() }] : [];
-  });
-}

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { SessionSummary, TaskKind } from '../../protocol/lsp-methods.js';
-import type { ProposedFile, SessionEvent, SessionRecord, SessionState } from '../../protocol/session-lifecycle.js';
+import type { CheckpointSummary, ProposedFile, SessionEvent, SessionRecord, SessionState } from '../../protocol/session-lifecycle.js';
 import { proposalVerdict } from './session-verdict.js';
 
 export type { ProposedFile, SessionEvent, SessionRecord } from '../../protocol/session-lifecycle.js';
@@ -130,6 +130,16 @@ export class SessionStore {
   checkpoints(sessionId: string): { turn: number; at: string; data: unknown }[] {
     const rows = this.db.prepare('SELECT seq, data, at FROM session_checkpoints WHERE session_id = ? ORDER BY seq').all(sessionId) as { seq: number; data: string; at: string }[];
     return rows.map((row) => ({ turn: row.seq, at: row.at, data: JSON.parse(row.data) }));
+  }
+
+  /**
+   * The turns a session can be rewound to, oldest first, each with the files its checkpoint changed (sorted):
+   * read inside SQLite (json_each), so listing never parses the stored conversations.
+   */
+  checkpointSummaries(sessionId: string): CheckpointSummary[] {
+    const rows = this.db.prepare(`SELECT seq, at, (SELECT json_group_array(json_extract(change.value, '$[0]')) FROM json_each(data, '$.changes') AS change) AS files
+      FROM session_checkpoints WHERE session_id = ? ORDER BY seq`).all(sessionId) as { seq: number; at: string; files: string }[];
+    return rows.map((row) => ({ turn: row.seq, at: row.at, files: (JSON.parse(row.files) as string[]).sort() }));
   }
 
   /** Forgets a session's checkpoints after turn `turn` (a rewind to it). */

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createAgentService } from '../agent/agent-host.js';
-import { checkpointSummaries } from '../agent/session-checkpoint.js';
 import { SessionStore, type SessionRecord } from '../agent/session-store.js';
 import { checkpointsText, sessionLine, transcriptText } from '../agent/transcript-text.js';
 import { stateHome } from '../config/state-paths.js';
@@ -72,7 +71,7 @@ export function sessionsShowCommand(id: string, options: { json: boolean }): num
   try {
     const session = findSession(store.list(), id);
     const events = store.events(session.sessionId);
-    const checkpoints = checkpointSummaries(store.checkpoints(session.sessionId));
+    const checkpoints = store.checkpointSummaries(session.sessionId);
     process.stdout.write(options.json ? `${JSON.stringify({ ...session, events, checkpoints })}\n` : `${transcriptText(session, events)}${checkpointsText(session, checkpoints)}`);
     return 0;
   } finally {
@@ -81,16 +80,18 @@ export function sessionsShowCommand(id: string, options: { json: boolean }): num
 }
 
 /**
- * `codeloop sessions rewind ID TURN [--json]`: takes the session back to where it stood after model turn TURN
- * (one `sessions show` lists); it then waits, interrupted, until it is resumed (see AgentService.rewind). Prints
- * what happened, or with `--json` the session's summary. Errors: see findSession and AgentService.rewind.
+ * `codeloop sessions rewind ID [TURN] [--json]`: takes the session back to where it stood after model turn TURN
+ * (one `sessions show` lists; without it, one step back); it then waits, interrupted, until it is resumed (see
+ * AgentService.rewind). Prints what happened, or with `--json` the session's summary. Errors: see findSession
+ * and AgentService.rewind.
  */
-export function sessionsRewindCommand(id: string, turn: number, options: { json: boolean }): number {
+export function sessionsRewindCommand(id: string, turn: number | undefined, options: { json: boolean }): number {
   const { agent, store } = openAgent();
   try {
     const session = agent.rewind(findSession(store.list(), id).sessionId, turn);
+    const to = agent.checkpoints(session.sessionId).at(-1)!.turn;
     if (options.json) process.stdout.write(`${JSON.stringify(store.summary(session))}\n`);
-    else process.stdout.write(`rewound session ${session.sessionId} to turn ${turn}; it waits (${session.state}) until you resume it\n`);
+    else process.stdout.write(`rewound session ${session.sessionId} to turn ${to}; it waits (${session.state}) until you resume it\n`);
     return 0;
   } finally {
     store.close();

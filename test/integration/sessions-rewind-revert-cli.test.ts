@@ -59,7 +59,13 @@ describe('codeloop sessions rewind (checkpoints of the turns that changed the wo
     expect(detail.checkpoints.map((checkpoint: { turn: number; files: string[] }) => [checkpoint.turn, checkpoint.files]))
       .toEqual([[1, []], [2, ['src/math.js']], [3, []], [4, ['NOTES.md']]]);
 
-    const rewound = cli(['rewind', sessionId.slice(0, 6), '2']);
+    // Without a turn: one step back, over the newest turn that changed files (turn 4 wrote NOTES.md).
+    const stepped = cli(['rewind', sessionId.slice(0, 6)]);
+    expect(stepped.status, stepped.stderr).toBe(0);
+    expect(stepped.stdout).toBe(`rewound session ${sessionId} to turn 3; it waits (interrupted) until you resume it\n`);
+    expect(cli(['show', sessionId]).stdout).not.toContain('  turn 4 ');
+
+    const rewound = cli(['rewind', sessionId, '2']);
     expect(rewound.status, rewound.stderr).toBe(0);
     expect(rewound.stdout).toBe(`rewound session ${sessionId} to turn 2; it waits (interrupted) until you resume it\n`);
     const after = cli(['show', sessionId]);
@@ -70,15 +76,19 @@ describe('codeloop sessions rewind (checkpoints of the turns that changed the wo
     const afterJson = JSON.parse(cli(['show', sessionId, '--json']).stdout);
     expect(afterJson).toMatchObject({ state: 'interrupted', proposal: null, diff: null });
 
-    // Rewinding again, to a turn that is gone, and with a turn that is not a number.
+    // A turn that is gone, and a turn that is not a number.
     const gone = cli(['rewind', sessionId, '4']);
     expect(gone.status).toBe(2);
     expect(gone.stderr).toContain(`session ${sessionId} has no checkpoint at turn 4; it can be rewound to turn 1, 2`);
     const notANumber = cli(['rewind', sessionId, 'last']);
     expect(notANumber.status).toBe(2);
     expect(notANumber.stderr).toContain(`TURN must be a turn number that \`codeloop sessions show ${sessionId}\` lists (got "last")`);
-    expect(cli(['rewind', sessionId, '1']).status).toBe(0);
+    // One step back again undoes turn 2; then nothing changed is left to step over.
+    expect(cli(['rewind', sessionId]).stdout).toContain('to turn 1;');
     expect(cli(['show', sessionId]).stdout).toMatch(/checkpoints .*\n {2}turn 1 {4}\(no file changes\)\n$/);
+    const nothing = cli(['rewind', sessionId]);
+    expect(nothing.status).toBe(2);
+    expect(nothing.stderr).toContain(`session ${sessionId} changed no file at any checkpoint, so there is no step to go back over; name a turn to rewind to`);
   });
 
   it('refuses to rewind a session that has ended, and names what can be rewound', async () => {

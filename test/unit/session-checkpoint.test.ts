@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changesSince, checkpointSummaries, foldCheckpoints } from '../../server/agent/session-checkpoint.js';
+import { changesSince, foldCheckpoints } from '../../server/agent/session-checkpoint.js';
 import { emptyTranscript } from '../../server/agent/conversation/transcript.js';
 
 function checkpoint(version: 1 | 2, turns: number, changes: [string, string | null][]) {
@@ -32,11 +32,4 @@ describe('checkpoints store a turn\'s changes, folded back into the shadow', () 
     expect(foldCheckpoints([checkpoint(2, 1, []), { version: 3 }])).toBeNull();
   });
 
-  it('lists each checkpoint\'s turn with the files it changed, sorted, leaving out unreadable ones', () => {
-    expect(checkpointSummaries([
-      { turn: 1, at: 't1', data: checkpoint(2, 1, []) },
-      { turn: 2, at: 't2', data: checkpoint(2, 2, [['src/z.js', 'z'], ['README.md', null]]) },
-      { turn: 3, at: 't3', data: { broken: true } },
-    ])).toEqual([{ turn: 1, at: 't1', files: [] }, { turn: 2, at: 't2', files: ['README.md', 'src/z.js'] }]);
-  });
 });
