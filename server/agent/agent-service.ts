@@ -96,15 +96,7 @@ export class AgentService {
    * live process owns is removed (a resumed session rebuilds its own from the checkpoint's changes).
    */
   recoverAfterRestart(): void {
-    const alive = (pid: number) => {
-      if (pid === process.pid) return true;
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
+    const alive = processAlive;
     for (const session of this.store.list()) {
       if (FINAL_SESSION_STATES.has(session.state) || WAITING_SESSION_STATES.has(session.state) && session.state !== 'awaitingPlanApproval' || alive(session.ownerPid)) continue;
       if (parseCheckpoint(this.store.latestCheckpoint(session.sessionId))) {
@@ -699,6 +691,17 @@ export class AgentService {
 }
 
 class BudgetExhausted extends Error {}
+
+/** Whether process `pid` is running (this one always is): a session's owner that is not has stopped. */
+export function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 type PlanAnswer = { approved: true } | { feedback: string };
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createAgentService } from '../agent/agent-host.js';
+import { processAlive } from '../agent/agent-service.js';
 import { SessionStore, type SessionRecord } from '../agent/session-store.js';
 import { checkpointsText, sessionLine, transcriptText } from '../agent/transcript-text.js';
 import { stateHome } from '../config/state-paths.js';
@@ -88,7 +89,13 @@ export function sessionsShowCommand(id: string, options: { json: boolean }): num
 export function sessionsRewindCommand(id: string, turn: number | undefined, options: { json: boolean }): number {
   const { agent, store } = openAgent();
   try {
-    const session = agent.rewind(findSession(store.list(), id).sessionId, turn);
+    const found = findSession(store.list(), id);
+    // A waiting proposal's session is kept, with its workspace, by the process that ran it: only it can let go.
+    if (found.state === 'awaitingApproval' && found.ownerPid !== process.pid && processAlive(found.ownerPid)) {
+      throw new CodeloopError('invalidArgument', `session ${found.sessionId}'s proposal is held by the process that ran it (pid ${found.ownerPid}, the codeloop daemon or \`codeloop run\`): `
+        + 'rewind it from your editor (the codeloop.rewindSession command), or once that process has stopped (`codeloop daemon stop`)');
+    }
+    const session = agent.rewind(found.sessionId, turn);
     const to = agent.checkpoints(session.sessionId).at(-1)!.turn;
     if (options.json) process.stdout.write(`${JSON.stringify(store.summary(session))}\n`);
     else process.stdout.write(`rewound session ${session.sessionId} to turn ${to}; it waits (${session.state}) until you resume it\n`);
