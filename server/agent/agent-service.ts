@@ -241,10 +241,11 @@ export class AgentService {
    * `checkpoints`; without one, one step back: to the checkpoint before the newest one that changed files): the
    * checkpoints after it are dropped, its proposal (if one waited) is withdrawn, and the session waits as
    * `interrupted` until the user resumes it, which rebuilds the shadow from the changes up to that turn and goes
-   * on with the conversation as it was then. Errors: invalidArgument when the session is at work (pause it
-   * first), has ended, has no checkpoint at that turn, or (without a turn) changed nothing it could step back over.
+   * on with the conversation as it was then. Returns the session, the turn it went back to and the files the
+   * dropped turns had changed (sorted). Errors: invalidArgument when the session is at work (pause it first), has
+   * ended, has no checkpoint at that turn, or (without a turn) changed nothing it could step back over.
    */
-  rewind(sessionId: string, turn?: number): SessionRecord {
+  rewind(sessionId: string, turn?: number): { session: SessionRecord; turn: number; undone: string[] } {
     const session = this.get(sessionId);
     if (!nextSessionState(session.state, 'rewound')) {
       const why = ['planning', 'working', 'testing'].includes(session.state) ? 'pause it first (it stops at its next step), then rewind it'
@@ -267,7 +268,8 @@ export class AgentService {
     this.store.dropCheckpointsAfter(sessionId, target);
     this.transition(sessionId, 'rewound', 'message', { rewound: target, text: `rewound to turn ${target}; resume it to go on from there` },
       { proposal: null, diff: null, error: null, summary: null });
-    return this.get(sessionId);
+    const undone = new Set(checkpoints.filter((checkpoint) => checkpoint.turn > target).flatMap((checkpoint) => checkpoint.files));
+    return { session: this.get(sessionId), turn: target, undone: [...undone].sort() };
   }
 
   /** The turns a session can be rewound to, oldest first, with the files each changed (see CheckpointSummary). */

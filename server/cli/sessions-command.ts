@@ -83,8 +83,8 @@ export function sessionsShowCommand(id: string, options: { json: boolean }): num
 /**
  * `codeloop sessions rewind ID [TURN] [--json]`: takes the session back to where it stood after model turn TURN
  * (one `sessions show` lists; without it, one step back); it then waits, interrupted, until it is resumed (see
- * AgentService.rewind). Prints what happened, or with `--json` the session's summary. Errors: see findSession
- * and AgentService.rewind.
+ * AgentService.rewind). Prints what happened, or with `--json` the session's summary with `turn` and `undone`
+ * (the files the dropped turns had changed). Errors: see findSession and AgentService.rewind.
  */
 export function sessionsRewindCommand(id: string, turn: number | undefined, options: { json: boolean }): number {
   const { agent, store } = openAgent();
@@ -95,14 +95,18 @@ export function sessionsRewindCommand(id: string, turn: number | undefined, opti
       throw new CodeloopError('invalidArgument', `session ${found.sessionId}'s proposal is held by the process that ran it (pid ${found.ownerPid}, the codeloop daemon or \`codeloop run\`): `
         + 'rewind it from your editor (the codeloop.rewindSession command), or once that process has stopped (`codeloop daemon stop`)');
     }
-    const session = agent.rewind(found.sessionId, turn);
-    const to = agent.checkpoints(session.sessionId).at(-1)!.turn;
-    if (options.json) process.stdout.write(`${JSON.stringify(store.summary(session))}\n`);
-    else process.stdout.write(`rewound session ${session.sessionId} to turn ${to}; it waits (${session.state}) until you resume it\n`);
+    const { session, turn: to, undone } = agent.rewind(found.sessionId, turn);
+    if (options.json) process.stdout.write(`${JSON.stringify({ ...store.summary(session), turn: to, undone })}\n`);
+    else process.stdout.write(`rewound session ${session.sessionId} to turn ${to}${undoneText(undone)}; it waits (${session.state}) until you resume it\n`);
     return 0;
   } finally {
     store.close();
   }
+}
+
+/** What a rewind undid, as the end of its message: ` (undoing a.js, b.js)`, or nothing when no file changed. */
+export function undoneText(undone: string[]): string {
+  return undone.length ? ` (undoing ${undone.join(', ')})` : '';
 }
 
 /**

@@ -62,12 +62,13 @@ describe('codeloop sessions rewind (checkpoints of the turns that changed the wo
     // Without a turn: one step back, over the newest turn that changed files (turn 4 wrote NOTES.md).
     const stepped = cli(['rewind', sessionId.slice(0, 6)]);
     expect(stepped.status, stepped.stderr).toBe(0);
-    expect(stepped.stdout).toBe(`rewound session ${sessionId} to turn 3; it waits (interrupted) until you resume it\n`);
+    expect(stepped.stdout).toBe(`rewound session ${sessionId} to turn 3 (undoing NOTES.md); it waits (interrupted) until you resume it\n`);
     expect(cli(['show', sessionId]).stdout).not.toContain('  turn 4 ');
 
     const rewound = cli(['rewind', sessionId, '2']);
     expect(rewound.status, rewound.stderr).toBe(0);
     expect(rewound.stdout).toBe(`rewound session ${sessionId} to turn 2; it waits (interrupted) until you resume it\n`);
+    expect(JSON.parse(cli(['rewind', sessionId, '2', '--json']).stdout)).toMatchObject({ sessionId, state: 'interrupted', turn: 2, undone: [] });
     const after = cli(['show', sessionId]);
     expect(after.stdout).toContain(`session ${sessionId}: interrupted`);
     expect(after.stdout).toContain('message: rewound to turn 2; resume it to go on from there');
@@ -84,7 +85,7 @@ describe('codeloop sessions rewind (checkpoints of the turns that changed the wo
     expect(notANumber.status).toBe(2);
     expect(notANumber.stderr).toContain(`TURN must be a turn number that \`codeloop sessions show ${sessionId}\` lists (got "last")`);
     // One step back again undoes turn 2; then nothing changed is left to step over.
-    expect(cli(['rewind', sessionId]).stdout).toContain('to turn 1;');
+    expect(cli(['rewind', sessionId]).stdout).toContain('to turn 1 (undoing src/math.js);');
     expect(cli(['show', sessionId]).stdout).toMatch(/checkpoints .*\n {2}turn 1 {4}\(no file changes\)\n$/);
     const nothing = cli(['rewind', sessionId]);
     expect(nothing.status).toBe(2);
