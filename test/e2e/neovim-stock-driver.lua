@@ -26,35 +26,11 @@ run(function(out)
   local client = vim.lsp.get_client_by_id(client_id)
   assert(vim.wait(20000, function() return client.server_capabilities ~= nil and next(client.server_capabilities) ~= nil end), 'server did not initialize')
 
-  local function actions()
-    local params = {
-      textDocument = vim.lsp.util.make_text_document_params(),
-      range = { start = { line = 0, character = 0 }, ['end'] = { line = 0, character = 0 } },
-      context = { diagnostics = {} },
-    }
-    local responses = vim.lsp.buf_request_sync(0, 'textDocument/codeAction', params, 10000) or {}
-    local list = {}
-    for _, response in pairs(responses) do
-      for _, action in ipairs(response.result or {}) do table.insert(list, action) end
-    end
-    return list
-  end
-  local function pick(prefix)
-    for _, action in ipairs(actions()) do
-      if vim.startswith(action.title, prefix) then return action end
-    end
-    error('no code action starting with ' .. prefix)
-  end
-  local function execute(action)
-    local done, result = false, nil
-    client.request('workspace/executeCommand', action.command, function(e, r) done = true; result = e or r end, 0)
-    assert(vim.wait(20000, function() return done end), 'executeCommand did not answer')
-    return result
-  end
+  local actions = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':h') .. '/e2e-code-actions.lua')(client)
 
-  local task = pick('codeloop: Run task in comment')
+  local task = actions.pick('codeloop: Run task in comment')
   out.task = task.title
-  out.started = execute(task)
+  out.started = actions.execute(task)
   assert(vim.wait(30000, function() return vim.tbl_contains(states, 'awaitingApproval') end), 'no proposal; states: ' .. table.concat(states, ','))
   -- The user keeps typing (unsaved) while the proposal waits: a new last line, or a new text for line N ("N=text")
   local typed, changed = os.getenv('E2E_TYPE_LINE'), os.getenv('E2E_CHANGE_LINE')
@@ -64,9 +40,9 @@ run(function(out)
     vim.api.nvim_buf_set_lines(0, tonumber(number) - 1, tonumber(number), false, { text })
   end
   if typed or changed then vim.wait(500) end
-  local apply = pick('codeloop: Apply proposal')
+  local apply = actions.pick('codeloop: Apply proposal')
   out.apply = apply.title
-  out.applied = execute(apply)
+  out.applied = actions.execute(apply)
   vim.cmd('wall')
   out.states = states
   out.progress = progress
