@@ -262,8 +262,9 @@ export class AgentService {
     }
     const run = this.runs.get(sessionId);
     if (run) {
-      run.abort.abort();
-      this.finish(run);
+      // A proposal's run waits, its shadow ready: moved aside now, a resume right after builds the new one in its place.
+      this.runs.delete(sessionId);
+      void run.shadow.discard().catch(() => undefined);
     }
     this.store.dropCheckpointsAfter(sessionId, target);
     this.transition(sessionId, 'rewound', 'message', { rewound: target, text: `rewound to turn ${target}; resume it to go on from there` },

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createAgentService } from '../agent/agent-host.js';
 import { processAlive } from '../agent/agent-service.js';
 import { SessionStore, type SessionRecord } from '../agent/session-store.js';
+import { undoneText } from '../agent/session-messages.js';
 import { checkpointsText, sessionLine, transcriptText } from '../agent/transcript-text.js';
 import { stateHome } from '../config/state-paths.js';
 import { applyProposalToDisk, inverseProposal, REVERT_WORDING } from '../edits/apply-proposal.js';
@@ -102,11 +103,6 @@ export function sessionsRewindCommand(id: string, turn: number | undefined, opti
   } finally {
     store.close();
   }
-}
-
-/** What a rewind undid, as the end of its message: ` (undoing a.js, b.js)`, or nothing when no file changed. */
-export function undoneText(undone: string[]): string {
-  return undone.length ? ` (undoing ${undone.join(', ')})` : '';
 }
 
 /**
