@@ -14,7 +14,7 @@ const REQUEST_NOTES: Record<keyof typeof clientRequests, string> = {
   'codeloop/resume': 'Go on with an `interrupted` session (the daemon stopped under it, or it was paused) from its last checkpoint: its shadow is rebuilt from the stored changes and the model is told it was interrupted. InvalidParams when the session is not interrupted.',
   'codeloop/pause': 'Stop a session at work at its next step; it becomes `interrupted` (checkpointed) until `codeloop/resume`.',
   'codeloop/steer': 'Send a message to a session at work: the model hears it at its next turn (it is in the transcript at once).',
-  'codeloop/applyProposal': 'Apply a proposal (all files or the listed ones): the server sends `workspace/applyEdit` to the requesting client.',
+  'codeloop/applyProposal': 'Apply a proposal (all files or the listed ones): the server sends `workspace/applyEdit` to the requesting client. A file another editor on the daemon holds in an unsaved buffer that differs from the disk is left out and listed in `conflicts`, naming that editor; the proposal stays waiting until every file is applied.',
   'codeloop/showPlan': 'Write the plan of a session waiting in `awaitingPlanApproval` as a Markdown document under the state folder and ask the editor to open it (`window/showDocument`); answers its URI.',
   'codeloop/showProposal': 'Write the proposal\'s diff, headed by its test verdict (`#` lines), under the state folder and ask the editor to open it (`window/showDocument`); answers its URI.',
   'codeloop/listSessions': 'Sessions of the workspaces this client opened.',

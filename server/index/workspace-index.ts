@@ -152,6 +152,8 @@ export class WorkspaceIndex {
   /** Re-reads paths (a trailing `/` means everything indexed below that folder); returns those that changed. */
   updatePaths(relativePaths: string[]): Promise<string[]> {
     return this.enqueue(async () => {
+      // A buffer's debounced write or a closed buffer can be queued after close() has waited for the queue.
+      if (this.closed) return [];
       const expanded = relativePaths.flatMap((rel) => rel.endsWith('/')
         ? this.db.prepare('SELECT path FROM files WHERE substr(path, 1, ?) = ?').pluck().all(rel.length, rel) as string[]
         : [rel]);

@@ -14,7 +14,8 @@ import { proposalWorkspaceEdit } from './proposal-edits.js';
  * `codeloop/applyProposal`: sends the proposal to this editor as a WorkspaceEdit it can take (see
  * proposalWorkspaceEdit), each file rebased onto its text now (the open buffer, else the disk): later edits that
  * touch none of the proposal's hunks are kept; a hunk that was also edited is a conflict naming the file and
- * lines, and that file is left alone.
+ * lines, and that file is left alone. So is a file another editor attached to the workspace holds in an unsaved
+ * buffer that differs from the disk (see unsavedElsewhere): a conflict naming that editor.
  */
 export async function applyProposal(client: ClientContext, follower: SessionFollower, params: RequestParams<'codeloop/applyProposal'>): Promise<RequestResult<'codeloop/applyProposal'>> {
   const session = client.ownSession(params.sessionId);
@@ -22,12 +23,21 @@ export async function applyProposal(client: ClientContext, follower: SessionFoll
     throw new CodeloopError('invalidArgument', `session ${session.sessionId} has no proposal waiting (it is ${session.state})`);
   }
   const wanted = params.files ? new Set(params.files) : null;
-  const plan = planProposalApply(session.proposal.filter((file) => !wanted || wanted.has(file.path)), (relative) => {
+  const chosen = session.proposal.filter((file) => !wanted || wanted.has(file.path));
+  // A file another editor holds unsaved is left alone: applying here would write under that editor's typing.
+  const holders = new Map(chosen.flatMap((file) => {
+    const holder = unsavedElsewhere(client, session.root, file.path);
+    return holder ? [[file.path, holder] as const] : [];
+  }));
+  const plan = planProposalApply(chosen.filter((file) => !holders.has(file.path)), (relative) => {
     const buffer = client.documents.get(workspacePathToUri(session.root, relative))?.getText();
     // Confined (links leading out refused) whether the text comes from the buffer or the disk
     const onDisk = diskText(session.root, relative);
     return buffer ?? onDisk;
   });
+  for (const [relative, holder] of holders) {
+    plan.conflicts.push(`${relative}: ${holder} has unsaved changes to this file; save or close it there, then apply again (codeloop does not write under another editor's unsaved typing)`);
+  }
   const files = plan.files.filter((file) => file.action !== 'unchanged');
   if (!files.length) return { applied: plan.files.length > 0 && plan.conflicts.length === 0, conflicts: plan.conflicts };
   const { edit, deleteAfterwards } = proposalWorkspaceEdit(files, (relative) => workspacePathToUri(session.root, relative),
@@ -45,6 +55,26 @@ export async function applyProposal(client: ClientContext, follower: SessionFoll
     client.server.agent.markApplied(session.sessionId, plan.files.map((file) => file.path));
   }
   return { applied: true, conflicts: plan.conflicts };
+}
+
+/**
+ * The other editor (by its name) holding an unsaved buffer of the file whose text differs from the disk, or
+ * null. Such a buffer cannot take this editor's edit: the edit lands on the disk (or in this editor's buffer,
+ * saved later), and the other editor would then hold text that silently undoes it, or overwrite it on its
+ * next save. So that file is a conflict, not rebased onto the other buffer's text.
+ */
+function unsavedElsewhere(client: ClientContext, root: string, relative: string): string | null {
+  const others = client.workspaces().find((candidate) => candidate.root === root)?.buffersOf(relative)
+    .filter((buffer) => buffer.client.id !== client.id) ?? [];
+  if (!others.length) return null;
+  let onDisk: string | null;
+  try {
+    onDisk = diskText(root, relative);
+  } catch {
+    return null; // a path leading out, or not text: planProposalApply reports it
+  }
+  const other = others.find((buffer) => buffer.text !== onDisk);
+  return other ? `${other.client.name} (another editor)` : null;
 }
 
 /** `codeloop/showProposal`: writes the proposal's diff, headed by its verdict, under the state dir and opens it. */
