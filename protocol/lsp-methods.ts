@@ -42,6 +42,14 @@ export const SteerParamsSchema = z.object({
   sessionId: SessionIdSchema,
   message: z.string().min(1, 'the message is empty').max(LIMITS.feedbackCharacters, overLimit('feedbackCharacters')),
 }).strict();
+/**
+ * Where to take a session back to: the turn of one of its checkpoints (`codeloop/getSession` lists them as
+ * `checkpoints`); without one, one step back, to the checkpoint before the newest one that changed files.
+ */
+export const RewindParamsSchema = z.object({
+  sessionId: SessionIdSchema,
+  turn: z.number().int().nonnegative().optional(),
+}).strict();
 export const ApplyProposalParamsSchema = z.object({
   sessionId: SessionIdSchema,
   files: z.array(PathSchema).max(LIMITS.listItems, overLimit('listItems')).optional(),
@@ -166,6 +174,13 @@ export const clientRequests = {
   'codeloop/pause': [SessionParamsSchema, z.null()],
   'codeloop/steer': [SteerParamsSchema, z.null()],
   'codeloop/applyProposal': [ApplyProposalParamsSchema, z.object({ applied: z.boolean(), conflicts: z.array(z.string()) })],
+  /** Answers the turn the session went back to; it then waits, `interrupted`, until it is resumed. */
+  'codeloop/rewind': [RewindParamsSchema, z.object({ turn: z.number().int() })],
+  /**
+   * The inverse of an applied proposal, sent to the editor like Apply: `reverted` says the editor took the edit,
+   * `conflicts` names each file left alone (file and lines); the session is `reverted` once none is left.
+   */
+  'codeloop/revert': [SessionParamsSchema, z.object({ reverted: z.boolean(), conflicts: z.array(z.string()) })],
   'codeloop/showPlan': [SessionParamsSchema, DocumentResultSchema],
   'codeloop/showProposal': [SessionParamsSchema, DocumentResultSchema],
   'codeloop/listSessions': [z.object({}).strict(), z.object({ sessions: z.array(SessionSummarySchema) })],
@@ -227,6 +242,8 @@ export const commands = {
   'codeloop.resumeSession': sessionCommand('codeloop/resume', SessionParamsSchema, ['interrupted']),
   'codeloop.pauseSession': sessionCommand('codeloop/pause', SessionParamsSchema, RUNNING_STATES),
   'codeloop.steerSession': sessionCommand('codeloop/steer', SteerParamsSchema, [...RUNNING_STATES, 'awaitingPlanApproval']),
+  'codeloop.rewindSession': sessionCommand('codeloop/rewind', RewindParamsSchema, ['awaitingApproval', 'interrupted']),
+  'codeloop.revertProposal': sessionCommand('codeloop/revert', SessionParamsSchema, ['applied']),
 } as const satisfies Record<string, CommandAlias>;
 
 export type ClientRequestMethod = keyof typeof clientRequests;

@@ -14,11 +14,13 @@ const REQUEST_NOTES: Record<keyof typeof clientRequests, string> = {
   'codeloop/resume': 'Go on with an `interrupted` session (the daemon stopped under it, or it was paused) from its last checkpoint: its shadow is rebuilt from the stored changes and the model is told it was interrupted. InvalidParams when the session is not interrupted.',
   'codeloop/pause': 'Stop a session at work at its next step; it becomes `interrupted` (checkpointed) until `codeloop/resume`.',
   'codeloop/steer': 'Send a message to a session at work: the model hears it at its next turn (it is in the transcript at once).',
-  'codeloop/applyProposal': 'Apply a proposal (all files or the listed ones): the server sends `workspace/applyEdit` to the requesting client. A file another editor on the daemon holds in an unsaved buffer that differs from the disk is left out and listed in `conflicts`, naming that editor; the proposal stays waiting until every file is applied.',
+  'codeloop/applyProposal': 'Apply a proposal (all files or the listed ones): the server sends `workspace/applyEdit` to the requesting client. A file another editor on the daemon holds in an unsaved buffer that differs from the disk is left out and listed in `conflicts`, naming that editor; the proposal stays waiting until every file is applied. `codeloop/revert` checks the same way.',
+  'codeloop/rewind': 'Take a session that is `interrupted` or has a proposal waiting back to where it stood after model turn `turn` (one of the `checkpoints` of `codeloop/getSession`; without it, one step back: the checkpoint before the newest one that changed files). Later checkpoints and the proposal are dropped; the session waits as `interrupted` until `codeloop/resume`, which rebuilds its shadow from the changes up to that turn and goes on with the conversation as it was then. InvalidParams when the session is at work (pause it first), has ended, or has no such checkpoint.',
+  'codeloop/revert': 'Undo an `applied` proposal: its inverse is sent to the requesting client as `workspace/applyEdit`, rebased and versioned like Apply; a file changed since the apply where the revert would change it is a conflict (file and lines) and left alone. The session becomes `reverted` once no file is left. InvalidParams when the session is not `applied`.',
   'codeloop/showPlan': 'Write the plan of a session waiting in `awaitingPlanApproval` as a Markdown document under the state folder and ask the editor to open it (`window/showDocument`); answers its URI.',
   'codeloop/showProposal': 'Write the proposal\'s diff, headed by its test verdict (`#` lines), under the state folder and ask the editor to open it (`window/showDocument`); answers its URI.',
   'codeloop/listSessions': 'Sessions of the workspaces this client opened.',
-  'codeloop/getSession': 'Everything about one session: plan, transcript, test runs, proposal diff, tokens, cost.',
+  'codeloop/getSession': 'Everything about one session: plan, transcript, test runs, proposal diff, tokens, cost, and the turns it can be rewound to (`checkpoints`, each with the files that turn changed).',
   'codeloop/search': 'Search a workspace index: literal, regex, symbol or ranked text. Same result shapes as `codeloop search --json`.',
   'codeloop/indexStatus': 'Files, bytes, symbols and database size of a workspace index.',
   'codeloop/status': 'The serving process: pid, mode, memory, event-loop delay (p50/p99/max since start, and stalls over 250 ms, each logged with the requests in flight), clients, workspaces (with index status and problems: watching stopped, files left out), sessions. `codeloop status` prints it.',
@@ -45,6 +47,8 @@ const COMMAND_NOTES: Record<keyof typeof commands, string> = {
   'codeloop.resumeSession': 'The *Resume session* code action.',
   'codeloop.pauseSession': 'The *Pause* code action.',
   'codeloop.steerSession': 'Arguments `[{"sessionId", "message"}]`.',
+  'codeloop.rewindSession': 'Arguments `[{"sessionId", "turn"}]`; with none (Helix: `:lsp-workspace-command codeloop.rewindSession`) it steps the newest waiting session back one turn that changed files.',
+  'codeloop.revertProposal': 'The *Revert applied proposal* code action, offered on the files the proposal changed.',
 };
 
 /** The generated part of a command's entry: the request it stands for and how missing arguments are found. */

@@ -39,6 +39,11 @@ export function progressMessage(update: SessionUpdate): string | null {
   return null;
 }
 
+/** What a rewind undid, as the end of its message: ` (undoing a.js, b.js)`, or nothing when no file changed. */
+export function undoneText(undone: string[]): string {
+  return undone.length ? ` (undoing ${undone.join(', ')})` : '';
+}
+
 /** A session's prompt shortened for a message. */
 export function quoted(prompt: string): string {
   const oneLine = prompt.replace(/\s+/g, ' ').trim();

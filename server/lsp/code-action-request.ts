@@ -4,6 +4,9 @@ import { isUriInside, uriToWorkspacePath } from '../workspace/path-confinement.j
 import type { ClientContext } from './client-context.js';
 import { codeActionsFor } from './code-actions.js';
 
+/** How many applied sessions a document offers to revert, newest first. */
+const REVERTIBLE_SESSIONS = 3;
+
 /**
  * `textDocument/codeAction`: the actions of codeActionsFor at the editor's place, from its buffer (else the
  * indexed text), the file's symbols and the open sessions of the document's workspace.
@@ -19,6 +22,10 @@ export function codeActions(client: ClientContext, params: LspRequestParams<'tex
   }
   const relativePath = uriToWorkspacePath(owner.root, uri);
   const text = client.documents.get(uri)?.getText() ?? owner.index.readText(relativePath) ?? '';
+  // Applied proposals that changed this document can be reverted from it (the newest few: older ones rarely still apply).
+  const revertible = client.sessions([owner])
+    .filter((session) => session.state === 'applied' && session.proposal?.some((file) => file.path === relativePath))
+    .slice(0, REVERTIBLE_SESSIONS).map((session) => client.summaryOf(session));
   return codeActionsFor({
     uri,
     text,
@@ -26,6 +33,6 @@ export function codeActions(client: ClientContext, params: LspRequestParams<'tex
     diagnostics: params.context.diagnostics,
     only: params.context.only,
     symbols: owner.index.symbolsInFile(relativePath),
-    sessions,
+    sessions: [...sessions, ...revertible],
   });
 }

@@ -11,9 +11,9 @@ import { changeConfiguration } from './configuration.js';
 import { daemonStatus, stopDaemon } from './daemon-requests.js';
 import { OVERSIZED_MESSAGE_METHOD, OversizedMessageSchema, oversizedMessageText } from './frame-guard.js';
 import { cliIndex, cliSearch, indexStatus, search } from './index-requests.js';
-import { applyProposal, showPlan, showProposal } from './proposal-requests.js';
-import { approvePlan, cancel, getSession, listSessions, pause, reject, resume, startTask, steer } from './session-requests.js';
+import { applyProposal, revertProposal, showPlan, showProposal } from './proposal-requests.js';
 import { parseParams } from './response-errors.js';
+import { approvePlan, cancel, getSession, listSessions, pause, reject, resume, rewind, startTask, steer } from './session-requests.js';
 import type { WorkspaceFolders } from './workspace-folders.js';
 import { workspaceSymbols } from './workspace-symbols.js';
 
@@ -53,6 +53,8 @@ export function clientRoutes(client: ClientContext, follower: SessionFollower, f
     'codeloop/pause': (p) => pause(client, p),
     'codeloop/steer': (p) => steer(client, p),
     'codeloop/applyProposal': (p) => applyProposal(client, follower, p),
+    'codeloop/rewind': (p) => rewind(client, p),
+    'codeloop/revert': (p) => revertProposal(client, follower, p),
     'codeloop/showPlan': (p) => showPlan(client, p),
     'codeloop/showProposal': (p) => showProposal(client, p),
     'codeloop/listSessions': () => listSessions(client),

@@ -1,6 +1,6 @@
 import type { RequestParams, RequestResult } from '../../protocol/lsp-methods.js';
 import type { SessionFollower } from '../agent/session-follower.js';
-import { quoted } from '../agent/session-messages.js';
+import { quoted, undoneText } from '../agent/session-messages.js';
 import type { ClientContext } from './client-context.js';
 
 /**
@@ -44,6 +44,14 @@ export function resume(client: ClientContext, follower: SessionFollower, params:
   return null;
 }
 
+/** Takes a session back to a turn (see AgentService.rewind) and tells the editor what that undid. */
+export function rewind(client: ClientContext, params: RequestParams<'codeloop/rewind'>): RequestResult<'codeloop/rewind'> {
+  const session = client.ownSession(params.sessionId);
+  const { turn, undone } = client.server.agent.rewind(params.sessionId, params.turn);
+  client.tell('info', `rewound ${quoted(session.prompt)} to turn ${turn}${undoneText(undone)}; it waits until you resume it`);
+  return { turn };
+}
+
 export function pause(client: ClientContext, params: RequestParams<'codeloop/pause'>): null {
   client.ownSession(params.sessionId);
   client.server.agent.pause(params.sessionId);
@@ -66,7 +74,7 @@ export function cancel(client: ClientContext, follower: SessionFollower, params:
 
 export function getSession(client: ClientContext, params: RequestParams<'codeloop/getSession'>): RequestResult<'codeloop/getSession'> {
   const session = client.ownSession(params.sessionId);
-  return { ...session, verdict: client.summaryOf(session).verdict, events: client.server.agent.events(params.sessionId) };
+  return { ...session, verdict: client.summaryOf(session).verdict, events: client.server.agent.events(params.sessionId), checkpoints: client.server.agent.checkpoints(params.sessionId) };
 }
 
 export function listSessions(client: ClientContext): RequestResult<'codeloop/listSessions'> {

@@ -26,7 +26,7 @@ const edit = (file: string, search: string, replace: string) => ({ path: file, b
 const propose = (...edits: ReturnType<typeof edit>[]): FakeStep => ({ kind: 'tools', calls: edits.map((args) => ({ name: 'propose_edit', arguments: args })) });
 const done: FakeStep = { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'done' } }] };
 const HELD = (file: string, editor: string) =>
-  `${file}: ${editor} (another editor) has unsaved changes to this file; save or close it there, then apply again (codeloop does not write under another editor's unsaved typing)`;
+  `${file}: ${editor} (another editor) has unsaved changes to this file; save or close it there, then try again (codeloop does not write under another editor's unsaved typing)`;
 
 /** Two editors on one daemon, the first having a session waiting with the proposal the steps make. */
 async function twoEditorsWithProposal(steps: FakeStep[]) {

@@ -179,7 +179,7 @@ describe('the session follower talks to the editor only through the channel', ()
     neovim.open(uri('src/math.js'), `${MATH}// unsaved in Neovim\n`);
     expect(await helix.command('codeloop.applyProposal')).toEqual({
       applied: false,
-      conflicts: ['src/math.js: Neovim 0.10 (another editor) has unsaved changes to this file; save or close it there, then apply again (codeloop does not write under another editor\'s unsaved typing)'],
+      conflicts: ['src/math.js: Neovim 0.10 (another editor) has unsaved changes to this file; save or close it there, then try again (codeloop does not write under another editor\'s unsaved typing)'],
     });
     expect(helix.editor.edits).toEqual([]);
     neovim.close(uri('src/math.js'));
