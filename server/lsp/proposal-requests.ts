@@ -14,7 +14,8 @@ import { proposalWorkspaceEdit } from './proposal-edits.js';
 /**
  * `codeloop/applyProposal`: sends the proposal to this editor as a WorkspaceEdit it can take (see sendEdit):
  * later edits that touch none of the proposal's hunks are kept; a hunk that was also edited is a conflict naming
- * the file and lines, and that file is left alone. The session is applied once no file is left.
+ * the file and lines, and that file is left alone (and the user told so). The session is applied once no file
+ * is left.
  */
 export async function applyProposal(client: ClientContext, follower: SessionFollower, params: RequestParams<'codeloop/applyProposal'>): Promise<RequestResult<'codeloop/applyProposal'>> {
   const session = client.ownSession(params.sessionId);
@@ -26,7 +27,7 @@ export async function applyProposal(client: ClientContext, follower: SessionFoll
   if (sent.taken && sent.conflicts.length === 0) {
     follower.actedHere(session.sessionId);
     client.server.agent.markApplied(session.sessionId, sent.files);
-  }
+  } else tellConflicts(client, session, sent, APPLY_WORDING);
   return { applied: sent.taken, conflicts: sent.conflicts };
 }
 
@@ -46,11 +47,18 @@ export async function revertProposal(client: ClientContext, follower: SessionFol
     follower.actedHere(session.sessionId);
     client.server.agent.markReverted(session.sessionId, sent.files);
     client.tell('info', `reverted ${quoted(session.prompt)} (${sent.files.join(', ')})`);
-  } else if (sent.conflicts.length) {
-    const done = sent.taken && sent.changed.length ? `reverted ${sent.changed.join(', ')} of ${quoted(session.prompt)}; ` : '';
-    client.tell('warning', `${done}not reverted: ${sent.conflicts.join('; ')}`);
-  }
+  } else tellConflicts(client, session, sent, REVERT_WORDING);
   return { reverted: sent.taken, conflicts: sent.conflicts };
+}
+
+/**
+ * Tells the user which files an Apply or Revert left alone and why (stock clients show nothing of a command's
+ * result), after the files it did change: `applied src/a.js of "…"; not applied: src/b.js: …`.
+ */
+function tellConflicts(client: ClientContext, session: SessionRecord, sent: { taken: boolean; changed: string[]; conflicts: string[] }, wording: EditWording): void {
+  if (!sent.conflicts.length) return;
+  const done = sent.taken && sent.changed.length ? `${wording.done} ${sent.changed.join(', ')} of ${quoted(session.prompt)}; ` : '';
+  client.tell('warning', `${done}not ${wording.done}: ${sent.conflicts.join('; ')}`);
 }
 
 /**

@@ -67,6 +67,8 @@ describe('apply checks the unsaved buffers of every editor on the workspace', ()
 
     expect(await apply(helix)).toEqual({ applied: false, conflicts: [HELD('src/math.js', 'Neovim')] });
     expect(helix.appliedEdits).toEqual([]);
+    // Said as a message too: stock clients show nothing of a command's result.
+    await helix.waitForNotification('window/showMessage', (p) => p.message === `codeloop: not applied: ${HELD('src/math.js', 'Neovim')}`);
     expect(disk('src/math.js')).toBe('exports.add = (a, b) => a - b;\n');
     expect(await sessionState(helix, sessionId)).toBe('awaitingApproval');
 
@@ -97,6 +99,7 @@ describe('apply checks the unsaved buffers of every editor on the workspace', ()
     await bufferArrived(helix, 'unsaved in Neovim');
 
     expect(await apply(helix)).toEqual({ applied: true, conflicts: [HELD('src/names.js', 'Neovim')] });
+    await helix.waitForNotification('window/showMessage', (p) => p.message === `codeloop: applied src/math.js of "change the files"; not applied: ${HELD('src/names.js', 'Neovim')}`);
     expect(disk('src/math.js')).toBe('exports.add = (a, b) => a + b;\n');
     expect(disk('src/names.js')).toBe('exports.greet = (name) => "hi " + name;\n');
     expect(await sessionState(helix, sessionId)).toBe('awaitingApproval');

@@ -152,7 +152,10 @@ describe('the session follower talks to the editor only through the channel', ()
     editor.editor.answerEdits = { applied: false, failureReason: 'the buffer changed meanwhile' };
     const { sessionId } = await editor.command('codeloop.startTask', 'make add add');
     await until(() => editor.editor.said().some((text) => text.startsWith('codeloop: could not auto-apply')), 'the auto-apply outcome', 90_000);
-    expect(editor.editor.said()).toContain('codeloop: first-editor did not apply the proposal "make add add": the buffer changed meanwhile');
+    expect(editor.editor.said().slice(-2)).toEqual([
+      'codeloop: first-editor did not apply the proposal "make add add": the buffer changed meanwhile',
+      'codeloop: could not auto-apply "make add add"; it waits for you: code action "Apply proposal", "Show proposal" or "Reject proposal"',
+    ]);
     expect(stateOf(editor, sessionId)).toBe('awaitingApproval');
 
     editor.editor.answerEdits = { applied: true };
@@ -182,8 +185,26 @@ describe('the session follower talks to the editor only through the channel', ()
       conflicts: ['src/math.js: Neovim 0.10 (another editor) has unsaved changes to this file; save or close it there, then try again (codeloop does not write under another editor\'s unsaved typing)'],
     });
     expect(helix.editor.edits).toEqual([]);
+    expect(helix.editor.messages.at(-1)).toEqual({
+      severity: 'warning',
+      text: 'codeloop: not applied: src/math.js: Neovim 0.10 (another editor) has unsaved changes to this file; save or close it there, then try again (codeloop does not write under another editor\'s unsaved typing)',
+    });
     neovim.close(uri('src/math.js'));
     expect(await helix.command('codeloop.applyProposal')).toEqual({ applied: true, conflicts: [] });
+  });
+
+  it('does not auto-apply over another editor\'s unsaved buffer: it says which file and why, and the proposal waits', SESSION_TEST, async () => {
+    const { editors: [helix, neovim], uri } = await workspace([{ kind: 'text', content: '1. Fix add' }, edit('a - b', 'a + b'), done],
+      { autoApply: { maxChangedLines: 10, protectedGlobs: [] } }, ['helix', 'Neovim 0.10']);
+    neovim.open(uri('src/math.js'), `${MATH}// unsaved in Neovim\n`);
+    const { sessionId } = await helix.command('codeloop.startTask', 'make add add');
+    await until(() => helix.editor.said().some((text) => text.startsWith('codeloop: could not auto-apply')), 'the auto-apply outcome', 90_000);
+    expect(helix.editor.said().slice(-2)).toEqual([
+      'codeloop: not applied: src/math.js: Neovim 0.10 (another editor) has unsaved changes to this file; save or close it there, then try again (codeloop does not write under another editor\'s unsaved typing)',
+      'codeloop: could not auto-apply "make add add"; it waits for you: code action "Apply proposal", "Show proposal" or "Reject proposal"',
+    ]);
+    expect(helix.editor.edits).toEqual([]);
+    expect(stateOf(helix, sessionId)).toBe('awaitingApproval');
   });
 
   it('opens an explanation as a document when the session ends', SESSION_TEST, async () => {
