@@ -32,7 +32,7 @@ export interface ClientRoutes {
 }
 
 /** The schema a request's params are checked against before its route runs: a mismatch is InvalidParams. */
-export function requestSchema(method: RequestMethod): z.ZodType {
+function requestSchema(method: RequestMethod): z.ZodType {
   if (method === OVERSIZED_MESSAGE_METHOD) return OversizedMessageSchema;
   return method in lspRequests ? lspRequests[method as StandardMethod] : clientRequests[method as ClientRequestMethod][0];
 }
@@ -98,6 +98,6 @@ export function handleRequest(requests: RequestRoutes, method: RequestMethod, pa
 }
 
 /** Runs one route; the params have passed `requestSchema(method)`. */
-export function route<M extends RequestMethod>(requests: RequestRoutes, method: M, params: Params<M>): Result<M> | Promise<Result<M>> {
+function route<M extends RequestMethod>(requests: RequestRoutes, method: M, params: Params<M>): Result<M> | Promise<Result<M>> {
   return (requests[method] as (params: Params<M>) => Result<M> | Promise<Result<M>>)(params);
 }
