@@ -26,6 +26,7 @@ const REQUEST_NOTES: Record<keyof typeof clientRequests, string> = {
   'codeloop/status': 'The serving process: pid, mode, memory, event-loop delay (p50/p99/max since start, and stalls over 250 ms, each logged with the requests in flight), clients, workspaces (with index status and problems: watching stopped, files left out), sessions. `codeloop status` prints it.',
   'codeloop/stopDaemon': 'Stop the shared daemon cleanly (`codeloop daemon stop`). Refused in standalone mode.',
   'codeloop/cliSearch': 'What `codeloop search` asks a running daemon: a search of the workspace at `root` (any folder; opened, indexed and then kept fresh by the daemon\'s watcher if no client has it open yet). Needs no `initialize`. Same result as `codeloop/search`; invalidRegex and the like are InvalidParams.',
+  'codeloop/cliRewind': 'What `codeloop sessions rewind` asks a running daemon (which holds the workspaces of the proposals it made): `codeloop/rewind` for any session of its store, without `initialize`; answers the session\'s summary with `turn` (where it went) and `undone` (the files of the dropped turns).',
   'codeloop/cliIndex': 'What `codeloop index` asks a running daemon: open the workspace at `root` if needed and re-validate its index against the tree; answers the summary, the index status and its problems.',
 };
 

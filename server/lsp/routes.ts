@@ -13,7 +13,7 @@ import { OVERSIZED_MESSAGE_METHOD, OversizedMessageSchema, oversizedMessageText 
 import { cliIndex, cliSearch, indexStatus, search } from './index-requests.js';
 import { applyProposal, revertProposal, showPlan, showProposal } from './proposal-requests.js';
 import { parseParams } from './response-errors.js';
-import { approvePlan, cancel, getSession, listSessions, pause, reject, resume, rewind, startTask, steer } from './session-requests.js';
+import { approvePlan, cancel, cliRewind, getSession, listSessions, pause, reject, resume, rewind, startTask, steer } from './session-requests.js';
 import type { WorkspaceFolders } from './workspace-folders.js';
 import { workspaceSymbols } from './workspace-symbols.js';
 
@@ -65,6 +65,7 @@ export function clientRoutes(client: ClientContext, follower: SessionFollower, f
     'codeloop/stopDaemon': () => stopDaemon(client.server),
     'codeloop/cliSearch': (p) => cliSearch(client, p),
     'codeloop/cliIndex': (p) => cliIndex(client, p),
+    'codeloop/cliRewind': (p) => cliRewind(client, p),
     'workspace/symbol': (p) => workspaceSymbols(client, p.query),
     'textDocument/codeAction': (p) => codeActions(client, p),
     'workspace/executeCommand': (p) => {
