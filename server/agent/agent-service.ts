@@ -443,8 +443,8 @@ export class AgentService {
     });
   }
 
-  private context(run: Run, request: TaskRequest, mapTokens: number): string {
-    const parts = [`Repository map (most relevant files first):\n${run.workspace.index.repoMap(request.prompt, mapTokens)}`];
+  private async context(run: Run, request: TaskRequest, mapTokens: number): Promise<string> {
+    const parts = [`Repository map (most relevant files first):\n${await run.workspace.index.repoMap(request.prompt, mapTokens)}`];
     if (request.path) {
       const text = run.shadow.read(request.path);
       if (text !== null) {
@@ -510,7 +510,7 @@ export class AgentService {
   private async plan(run: Run, request: TaskRequest): Promise<void> {
     await run.shadow.ready;
     const window = Math.min((await run.model.contextWindow()).tokens, run.config.context.workingTokens);
-    run.conversation.begin(window, SYSTEM_PROMPT, taskMessage(request.kind, request.prompt), this.context(run, request, repoMapTokens(window)));
+    run.conversation.begin(window, SYSTEM_PROMPT, taskMessage(request.kind, request.prompt), await this.context(run, request, repoMapTokens(window)));
     run.conversation.say(PLAN_REQUEST);
     let plan = await this.writePlan(run);
     const autoApprove = request.autoApprovePlan ?? run.config.autoApprovePlan;

@@ -81,12 +81,12 @@ describe('linear time on adversarial text', () => {
     });
     afterAll(() => fixture.close());
 
-    it('ranks files for a question of 0 to 10 MB, reading identifiers, not the whole text', () => {
-      expect(index.search({ query: ' ', mode: 'text', caseInsensitive: false })).toEqual({ mode: 'text', files: [] });
+    it('ranks files for a question of 0 to 10 MB, reading identifiers, not the whole text', async () => {
+      expect(await index.search({ query: ' ', mode: 'text', caseInsensitive: false })).toEqual({ mode: 'text', files: [] });
       const shapes = ['a', 'src/', 'handler_', '#', 'aB', 'x(', '`scheduleRetry` ', 'see src/module7.ts. '];
       for (const unit of shapes) expectLinear(repeat(unit), (question) => index.repoMap(question, 500), [MB, 10 * MB]);
       // The question's point may come last, after a megabyte of log.
-      const map = index.repoMap(`${repeat('noise ')(MB)}\nwhy does handler42 fail?`, 200);
+      const map = await index.repoMap(`${repeat('noise ')(MB)}\nwhy does handler42 fail?`, 200);
       expect(map.split('\n')[0]).toBe('src/module42.ts:');
     });
 
