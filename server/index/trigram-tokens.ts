@@ -61,32 +61,51 @@ function foldedCode(text: string, index: number): number {
   return -1;
 }
 
+/** Scratch space for one run (a line): bigram weights, the stack, and the grams found, grown as needed. */
+let weights = new Uint32Array(4096);
+let stack = new Int32Array(4096);
+/** The grams `codes[gramStarts[k]..gramEnds[k])` that {@link findSparseGrams} found. */
+let gramStarts = new Int32Array(8192);
+let gramEnds = new Int32Array(8192);
+
 /**
- * Calls `visit(start, end)` for every sparse n-gram `codes[start..end)` of a run of folded codes, 3 ≤ length ≤
- * MAX_GRAM. A monotonic stack over the bigram weights finds every pair of bigrams with only lighter ones between
- * them in O(n) (at most 2n pairs): the same code runs on files and on queries, so both see the same grams.
+ * Finds every sparse n-gram of a run of folded codes, 3 ≤ length ≤ MAX_GRAM, into gramStarts/gramEnds, and
+ * returns how many. A monotonic stack over the bigram weights finds every pair of bigrams with only lighter ones
+ * between them in O(n) (at most 2n pairs): the same code runs on files and on queries, so both see the same grams.
  */
-function forEachSparseGram(codes: Uint8Array, length: number, visit: (start: number, end: number) => void): void {
-  if (length < 3) return;
+function findSparseGrams(codes: Uint8Array, length: number): number {
+  if (length < 3) return 0;
   const bigrams = length - 1;
-  const weights = new Uint32Array(bigrams);
+  if (weights.length < bigrams) {
+    weights = new Uint32Array(bigrams);
+    stack = new Int32Array(bigrams);
+    gramStarts = new Int32Array(2 * bigrams);
+    gramEnds = new Int32Array(2 * bigrams);
+  }
   for (let k = 0; k < bigrams; k++) weights[k] = WEIGHTS[(codes[k] << 7) | codes[k + 1]];
-  const stack = new Int32Array(bigrams);
+  let found = 0;
   let top = 0;
   for (let j = 0; j < bigrams; j++) {
     const weight = weights[j];
     while (top > 0 && weights[stack[top - 1]] < weight) {
       const i = stack[--top];
-      if (j - i + 2 <= MAX_GRAM) visit(i, j + 2);
+      if (j - i + 2 <= MAX_GRAM) {
+        gramStarts[found] = i;
+        gramEnds[found++] = j + 2;
+      }
     }
     if (top > 0) {
       const i = stack[top - 1];
-      if (j - i + 2 <= MAX_GRAM) visit(i, j + 2);
+      if (j - i + 2 <= MAX_GRAM) {
+        gramStarts[found] = i;
+        gramEnds[found++] = j + 2;
+      }
       // An equal weight inside ends every later gram that would start at i.
       if (weights[i] === weight) top--;
     }
     stack[top++] = j;
   }
+  return found;
 }
 
 /** The gram `codes[start..end)` as one number: its 7-bit codes in base 128 (distinct for distinct grams). */
@@ -97,8 +116,11 @@ function gramId(codes: Uint8Array, start: number, end: number): number {
 }
 
 /** Splits a text into runs of folded ASCII codes (no line break, no other character) and calls `onRun` for each. */
+let runCodes = new Uint8Array(1 << 16);
+
 function forEachRun(text: string, onRun: (codes: Uint8Array, length: number) => void): void {
-  const codes = new Uint8Array(text.length);
+  if (runCodes.length < text.length) runCodes = new Uint8Array(text.length);
+  const codes = runCodes;
   let length = 0;
   for (let i = 0; i <= text.length; i++) {
     const code = i < text.length ? foldedCode(text, i) : -1;
@@ -118,18 +140,23 @@ const SEEN_TRIGRAMS = new Uint8Array(1 << 21);
 export function indexGramIds(text: string): number[] {
   const ids: number[] = [];
   const longer = new Set<number>();
-  forEachRun(text, (codes, length) => forEachSparseGram(codes, length, (start, end) => {
-    const id = gramId(codes, start, end);
-    if (end - start === 3) {
-      if (SEEN_TRIGRAMS[id] === 0) {
-        SEEN_TRIGRAMS[id] = 1;
+  forEachRun(text, (codes, length) => {
+    const found = findSparseGrams(codes, length);
+    for (let k = 0; k < found; k++) {
+      const start = gramStarts[k];
+      const end = gramEnds[k];
+      const id = gramId(codes, start, end);
+      if (end - start === 3) {
+        if (SEEN_TRIGRAMS[id] === 0) {
+          SEEN_TRIGRAMS[id] = 1;
+          ids.push(id);
+        }
+      } else if (!longer.has(id)) {
+        longer.add(id);
         ids.push(id);
       }
-    } else if (!longer.has(id)) {
-      longer.add(id);
-      ids.push(id);
     }
-  }));
+  });
   for (const id of ids) if (id < SEEN_TRIGRAMS.length) SEEN_TRIGRAMS[id] = 0;
   return ids;
 }
@@ -141,8 +168,8 @@ export function indexGramIds(text: string): number[] {
 export function queryGramIds(text: string): number[] {
   const kept = new Set<number>();
   forEachRun(text, (codes, length) => {
-    const grams: [number, number][] = [];
-    forEachSparseGram(codes, length, (start, end) => grams.push([start, end]));
+    const found = findSparseGrams(codes, length);
+    const grams = Array.from({ length: found }, (_, k): [number, number] => [gramStarts[k], gramEnds[k]]);
     // By start, longest first: a gram is contained in another iff an earlier one in this order reaches as far.
     grams.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
     let reach = -1;
