@@ -243,7 +243,8 @@ export class AgentService {
    * `interrupted` until the user resumes it, which rebuilds the shadow from the changes up to that turn and goes
    * on with the conversation as it was then. Returns the session, the turn it went back to and the files the
    * dropped turns had changed (sorted). Errors: invalidArgument when the session is at work (pause it first), has
-   * ended, has no checkpoint at that turn, or (without a turn) changed nothing it could step back over.
+   * ended, has no checkpoint at that turn, or (without a turn) changed nothing it could step back over, or when
+   * its proposal waits in another live process (which keeps its workspace: only that process can let go of it).
    */
   rewind(sessionId: string, turn?: number): { session: SessionRecord; turn: number; undone: string[] } {
     const session = this.get(sessionId);
@@ -251,6 +252,10 @@ export class AgentService {
       const why = ['planning', 'working', 'testing'].includes(session.state) ? 'pause it first (it stops at its next step), then rewind it'
         : 'only a session that is interrupted or has a proposal waiting can be rewound';
       throw new CodeloopError('invalidArgument', `session ${sessionId} is ${session.state}; ${why}`);
+    }
+    if (session.state === 'awaitingApproval' && !this.runs.has(sessionId) && session.ownerPid !== process.pid && processAlive(session.ownerPid)) {
+      throw new CodeloopError('invalidArgument', `session ${sessionId}'s proposal is held by the process that made it (pid ${session.ownerPid}, \`codeloop run\` or a codeloop server): `
+        + 'rewind it there, or once that process has stopped');
     }
     const checkpoints = this.checkpoints(sessionId);
     const target = turn ?? stepBack(checkpoints);

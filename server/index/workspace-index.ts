@@ -16,7 +16,7 @@ import { IndexWatcher, inotifyWatchLimit } from './index-watcher.js';
 import { IndexWriter, type SyncProgress, type SyncSummary } from './index-writer.js';
 import { buildRepoMap } from './repo-map.js';
 import { searchSymbols } from './symbol-search.js';
-import { decodeSearchText } from './search-text.js';
+import { searchTextOf, type SearchSource } from './search-text.js';
 import { rankFiles, type RankingOptions } from './text-ranking.js';
 
 const DEFAULT_LIMITS = { symbol: 100, text: 20 };
@@ -34,11 +34,16 @@ export function defaultDatabasePath(realRoot: string, config: IndexConfig): stri
 export class IndexQueries {
   constructor(
     private readonly db: SqliteDatabase,
-    private readonly readText: (relativePath: string) => string | null,
+    private readonly readSource: (relativePath: string) => SearchSource | null,
   ) {}
 
+  private readonly readText = (relativePath: string): string | null => {
+    const source = this.readSource(relativePath);
+    return source === null ? null : searchTextOf(source);
+  };
+
   searchContent(request: ContentSearchRequest): ContentSearchResult {
-    return searchContent(this.db, this.readText, request);
+    return searchContent(this.db, this.readSource, request);
   }
 
   searchSymbols(query: string, limit: number = DEFAULT_LIMITS.symbol): SymbolInfo[] {
@@ -106,7 +111,7 @@ export class WorkspaceIndex {
     this.rules = new IgnoreRules(root, config);
     this.writer = new IndexWriter(root, this.store, this.rules, this.pool, config.maxFileSize,
       (relativePath) => this.overlays.get(relativePath));
-    this.queries = new IndexQueries(db, (file) => this.readSearchText(file));
+    this.queries = new IndexQueries(db, (file) => this.readSearchSource(file));
   }
 
   static open(dir: string, config: IndexConfig, databasePath?: string): WorkspaceIndex {
@@ -153,6 +158,8 @@ export class WorkspaceIndex {
   /** Re-reads paths (a trailing `/` means everything indexed below that folder); returns those that changed. */
   updatePaths(relativePaths: string[]): Promise<string[]> {
     return this.enqueue(async () => {
+      // A buffer's debounced write or a closed buffer can be queued after close() has waited for the queue.
+      if (this.closed) return [];
       const expanded = relativePaths.flatMap((rel) => rel.endsWith('/')
         ? this.db.prepare('SELECT path FROM files WHERE substr(path, 1, ?) = ?').pluck().all(rel.length, rel) as string[]
         : [rel]);
@@ -258,15 +265,15 @@ export class WorkspaceIndex {
   }
 
   /**
-   * Text of an indexed file as search sees it: the unsaved buffer if open, else the disk decoded for matching
-   * (search-text.ts: bytes that are not valid UTF-8 are kept apart so they never match by accident); null if
-   * gone or binary.
+   * An indexed file as search reads it: the unsaved buffer if open, else the bytes on disk (decoded for matching
+   * by search-text.ts, where bytes that are not valid UTF-8 are kept apart so they never match by accident);
+   * null if gone.
    */
-  private readSearchText(relativePath: string): string | null {
+  private readSearchSource(relativePath: string): SearchSource | null {
     const overlay = this.overlays.get(relativePath);
     if (overlay !== undefined) return overlay;
     try {
-      return decodeSearchText(fs.readFileSync(path.join(this.root, relativePath)));
+      return fs.readFileSync(path.join(this.root, relativePath));
     } catch {
       return null;
     }
@@ -307,7 +314,7 @@ export class WorkspaceIndex {
       const indexable = text !== null && !this.isTooLarge(text) && !this.rules.isIgnored(file, false) && !this.rules.isInsideIgnoredDirectory(file);
       return { file, text, outcome: indexable ? await this.pool.analyze({ root: this.root, path: file, overlay: text }) : null };
     }));
-    const reader = new IndexQueries(this.db, (file) => (changes.has(file) ? changes.get(file)! : this.readSearchText(file)));
+    const reader = new IndexQueries(this.db, (file) => (changes.has(file) ? changes.get(file)! : this.readSearchSource(file)));
     this.db.exec('SAVEPOINT session_view');
     try {
       for (const { file, text, outcome } of outcomes) {
