@@ -171,6 +171,10 @@ export const clientRequests = {
   'codeloop/stopDaemon': [z.object({}).strict(), z.null()],
   'codeloop/cliSearch': [CliSearchParamsSchema, SearchResultSchema],
   'codeloop/cliIndex': [CliIndexParamsSchema, CliIndexResultSchema],
+  'codeloop/sessionTranscript': [SessionParamsSchema, z.object({ text: z.string() })],
+  'codeloop/cliResume': [SessionParamsSchema, SessionSummarySchema],
+  'codeloop/cliPause': [SessionParamsSchema, z.null()],
+  'codeloop/cliSteer': [SteerParamsSchema, z.null()],
 } as const;
 
 /** Server → client notifications: method → params schema. */

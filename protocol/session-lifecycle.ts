@@ -42,8 +42,10 @@ export const SessionTransitionEventSchema = z.enum([
   'failed',
   /** The work stopped part-way: the daemon stopped under it, or the user paused it. */
   'interrupted',
-  /** The user resumed an interrupted session. */
+  /** The user resumed an interrupted session that had been working. */
   'resumed',
+  /** The user resumed an interrupted session that was still writing its plan: it plans again from there. */
+  'planningResumed',
 ]);
 export type SessionTransitionEvent = z.infer<typeof SessionTransitionEventSchema>;
 
@@ -58,7 +60,7 @@ export const sessionTransitions: TransitionTable = {
   working: { testsStarted: 'testing', proposalReady: 'awaitingApproval', finishedWithoutChanges: 'finished', ...ENDINGS },
   testing: { repairStarted: 'working', proposalReady: 'awaitingApproval', finishedWithoutChanges: 'finished', ...ENDINGS },
   awaitingApproval: { applied: 'applied', rejected: 'rejected', feedbackGiven: 'working', cancelled: 'cancelled' },
-  interrupted: { resumed: 'working', cancelled: 'cancelled', failed: 'failed' },
+  interrupted: { resumed: 'working', planningResumed: 'planning', cancelled: 'cancelled', failed: 'failed' },
   applied: {},
   rejected: {},
   cancelled: {},

@@ -96,15 +96,18 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   sessions: {
-    usage: 'sessions list [DIR] [--json] | sessions show ID [--json]',
-    summary: 'list agent sessions (of the workspace holding DIR), or show one\'s transcript: plan, tool calls, tests, cost',
-    options: { json },
+    usage: 'sessions list [DIR] [--json] | sessions show ID [--json] | sessions resume ID [--yes] [--json] | sessions pause ID | sessions steer ID "MESSAGE"',
+    summary: 'list agent sessions (of the workspace holding DIR), show one\'s transcript, resume an interrupted one, pause one at work, or send it a message',
+    options: { json, yes: { type: 'boolean', short: 'y', help: 'resume without a daemon: apply the proposal without asking' } },
     async run(values, positionals) {
       const [action, argument, ...extra] = positionals;
       const commands = await import('./cli/sessions-command.js');
       if (action === 'list' && !extra.length) return commands.sessionsListCommand(argument, { json: !!values.json });
       if (action === 'show' && argument && !extra.length) return commands.sessionsShowCommand(argument, { json: !!values.json });
-      throw new UsageError('sessions', 'sessions takes `list [DIR]` or `show ID`');
+      if (action === 'resume' && argument && !extra.length) return commands.sessionsResumeCommand(argument, { json: !!values.json, yes: !!values.yes });
+      if (action === 'pause' && argument && !extra.length) return commands.sessionsPauseCommand(argument);
+      if (action === 'steer' && argument && extra.length === 1) return commands.sessionsSteerCommand(argument, extra[0]);
+      throw new UsageError('sessions', 'sessions takes `list [DIR]`, `show ID`, `resume ID`, `pause ID` or `steer ID "MESSAGE"` (quote the message)');
     },
   },
   lsp: {

@@ -21,7 +21,8 @@ import { repoMapTokens } from './conversation/context-policy.js';
 import { Conversation, type CompactionReport } from './conversation/conversation.js';
 import type { ModelRequest } from './conversation/request-builder.js';
 import type { ToolCallRecord, TranscriptData } from './conversation/transcript.js';
-import { parseCheckpoint, type SessionCheckpoint } from './session-checkpoint.js';
+import { parseCheckpoint, type CheckpointPhase, type SessionCheckpoint } from './session-checkpoint.js';
+import { refusedAction, workingElsewhere } from './session-refusal.js';
 import { feedbackMessage, KEEP_GOING, PLAN_REQUEST, planFeedbackMessage, RESUMED_NOTE, reviewFindingsMessage, reviewRequest, steeringMessage, SYSTEM_PROMPT, taskMessage, testFailureMessage } from './prompts.js';
 import type { ProposedFile, SessionEvent, SessionRecord, SessionStore } from './session-store.js';
 
@@ -49,8 +50,26 @@ export interface SessionHost {
   model: ModelClient;
 }
 
+/** A task as asked, with whether its plan is approved without asking decided (the request's, else the config's). */
+type SettledRequest = TaskRequest & { autoApprovePlan: boolean };
+
+/** States in which a session is at work (a process runs it): the ones pause and steer reach. */
+const AT_WORK: ReadonlySet<SessionState> = new Set(['planning', 'working', 'testing']);
+
+/** Whether a process is alive (signal 0 checks without signalling). */
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 interface Run {
   session: SessionRecord;
+  request: SettledRequest;
   workspace: AgentWorkspace;
   config: AgentConfig;
   model: ModelClient;
@@ -86,28 +105,13 @@ export class AgentService {
   ) {}
 
   /**
-   * After a crash: sessions whose process died mid-work become `interrupted` when they have a checkpoint (resume
-   * goes on from it), else `failed` with the reason; proposals stay appliable from the store; every shadow no
-   * live process owns is removed (a resumed session rebuilds its own from the checkpoint's changes).
+   * After a crash: sessions whose process died mid-work become `interrupted` (see recoverOrphan); plans and
+   * proposals waiting for the user keep waiting (approving or answering them rebuilds the session from its last
+   * checkpoint); every shadow no live process owns is removed (a resumed session rebuilds its own from the
+   * checkpoint's changes).
    */
   recoverAfterRestart(): void {
-    const alive = (pid: number) => {
-      if (pid === process.pid) return true;
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    for (const session of this.store.list()) {
-      if (FINAL_SESSION_STATES.has(session.state) || WAITING_SESSION_STATES.has(session.state) && session.state !== 'awaitingPlanApproval' || alive(session.ownerPid)) continue;
-      if (parseCheckpoint(this.store.latestCheckpoint(session.sessionId))) {
-        this.transition(session.sessionId, 'interrupted', 'message', { interrupted: true, text: 'the daemon stopped during this session; resume it to go on from its last step' });
-      } else {
-        this.transition(session.sessionId, 'failed', 'error', { message: 'the daemon stopped during this session; start it again' }, { error: 'the daemon stopped during this session' });
-      }
-    }
+    for (const session of this.store.list()) this.recoverOrphan(session);
     let shadows: string[] = [];
     try {
       shadows = fs.readdirSync(this.shadowsDir);
@@ -117,8 +121,28 @@ export class AgentService {
     for (const name of shadows) {
       // A probe folder (`.probe-<pid>`) belongs to the process named; a session's layers to the session's owner.
       const owner = name.startsWith('.probe-') ? Number(name.slice('.probe-'.length)) : this.store.get(name)?.ownerPid;
-      if (owner === undefined || !alive(owner) || owner === process.pid) removeTreeSync(path.join(this.shadowsDir, name));
+      if (owner === undefined || !processAlive(owner) || owner === process.pid) removeTreeSync(path.join(this.shadowsDir, name));
     }
+  }
+
+  /**
+   * A session at work whose process has died (a daemon or `codeloop run` killed, a machine rebooted) becomes
+   * `interrupted` when it has a checkpoint to go on from, else `failed` with the reason. Checked at start-up and
+   * whenever a session is acted on, so a session left by any process is found wherever it is looked at.
+   */
+  private recoverOrphan(session: SessionRecord): SessionRecord {
+    if (!AT_WORK.has(session.state) || this.runs.has(session.sessionId) || processAlive(session.ownerPid)) return session;
+    if (parseCheckpoint(this.store.latestCheckpoint(session.sessionId))) {
+      this.transition(session.sessionId, 'interrupted', 'message', { interrupted: true, text: 'the process running this session stopped; resume it to go on from its last step' });
+    } else {
+      this.transition(session.sessionId, 'failed', 'error', { message: 'the process running this session stopped before its first step; start it again' }, { error: 'the process running this session stopped' });
+    }
+    return this.stored(session.sessionId);
+  }
+
+  /** Whether this process runs any session's work (a daemon does not stop for idleness while it does). */
+  busy(): boolean {
+    return this.runs.size > 0;
   }
 
   start(workspace: AgentWorkspace, config: AgentConfig, model: ModelClient, request: TaskRequest): SessionRecord {
@@ -127,16 +151,24 @@ export class AgentService {
     const shadow = new ShadowWorkspace(workspace.root, path.join(this.shadowsDir, session.sessionId), workspace.unsavedBuffers(), strategy,
       { home: os.homedir(), hiddenHomePaths: config.hiddenHomePaths });
     const run: Run = {
-      session, workspace, config, model, shadow, conversation: this.conversation(session.sessionId, config, model, shadow), abort: new AbortController(),
+      session, request: { ...request, autoApprovePlan: request.autoApprovePlan ?? config.autoApprovePlan },
+      workspace, config, model, shadow, conversation: this.conversation(session.sessionId, config, model, shadow), abort: new AbortController(),
       startedAt: Date.now(), turns: 0, repairs: 0, answerPlan: null, reviewed: false, steering: [], pauseRequested: false,
     };
     this.runs.set(session.sessionId, run);
+    // A session stopped before its first step is resumed from here: the task as asked, nothing said yet.
+    this.checkpoint(run, 'planning');
     this.record(run, 'message', { shadow: strategy.kind, text: `session workspace: ${strategy.kind} (${strategy.reason})` });
-    void this.plan(run, request).catch((error) => this.fail(run, error));
+    void this.plan(run).catch((error) => this.fail(run, error));
     return session;
   }
 
+  /** The session (one whose process died is first found `interrupted`: see recoverOrphan). Errors: notFound. */
   get(sessionId: string): SessionRecord {
+    return this.recoverOrphan(this.stored(sessionId));
+  }
+
+  private stored(sessionId: string): SessionRecord {
     const session = this.store.get(sessionId);
     if (!session) throw new CodeloopError('notFound', `no session ${JSON.stringify(sessionId)}`);
     return session;
@@ -157,10 +189,23 @@ export class AgentService {
     });
   }
 
-  approvePlan(sessionId: string, plan?: string): void {
-    const run = this.activeRun(sessionId, 'awaitingPlanApproval');
+  /**
+   * Approves the plan waiting for the user (`plan`: the user's edited version) and the work starts. A plan this
+   * process does not hold (the daemon restarted since) is rebuilt from its checkpoint first, which needs `host`.
+   * Errors: invalidArgument when no plan waits.
+   */
+  approvePlan(sessionId: string, plan?: string, host?: () => SessionHost): void {
+    const session = this.get(sessionId);
+    if (session.state !== 'awaitingPlanApproval') throw new CodeloopError('invalidArgument', `session ${sessionId} is ${session.state}, not awaitingPlanApproval`);
+    const run = this.runs.get(sessionId);
+    const restoring = run ? null : this.restorable(sessionId, host);
     if (plan) this.store.update(sessionId, { plan });
-    run.answerPlan?.({ approved: true });
+    if (run) {
+      run.answerPlan?.({ approved: true });
+      return;
+    }
+    const going = this.restoreFrom(this.get(sessionId), restoring!);
+    void going.ready.then(() => this.startWork(going.run)).catch((error) => this.fail(going.run, error));
   }
 
   /**
@@ -178,13 +223,22 @@ export class AgentService {
       if (run) this.finish(run);
       return this.get(sessionId);
     }
-    const restoring = run ? null : this.restorable(sessionId, host);
+    this.nextState(sessionId, 'feedbackGiven');
+    // Rebuilt before the transition, so the session is never at work without a process that owns it.
+    const going = run ? { run, ready: Promise.resolve() } : this.restoreFrom(this.get(sessionId), this.restorable(sessionId, host));
     this.transition(sessionId, 'feedbackGiven', 'message', { feedback });
     if (planWaits && run) {
       run.answerPlan?.({ feedback });
       return this.get(sessionId);
     }
-    const going = run ? { run, ready: Promise.resolve() } : this.restore(this.get(sessionId), restoring!.host, restoring!.checkpoint);
+    if (planWaits) {
+      // The plan waited in a process that is gone: the rebuilt conversation ends with it, the feedback follows.
+      void going.ready.then(() => {
+        going.run.conversation.say(planFeedbackMessage(feedback));
+        return this.planUntilApproved(going.run);
+      }).catch((error) => this.fail(going.run, error));
+      return this.get(sessionId);
+    }
     void going.ready.then(() => {
       going.run.conversation.say(feedbackMessage(feedback));
       going.run.repairs = 0;
@@ -196,46 +250,58 @@ export class AgentService {
 
   /**
    * Goes on with an `interrupted` session from its last checkpoint: its shadow is rebuilt from the stored
-   * changes and the model is told it was interrupted. Errors: invalidArgument when the session is not
-   * interrupted or has no usable checkpoint.
+   * changes; a session stopped in its tool loop is told it was interrupted and goes on working, one stopped
+   * while writing its plan asks for the plan again. Errors: invalidArgument (worded for the user, see
+   * session-refusal.ts) when the session is not interrupted or has no usable checkpoint.
    */
   resume(sessionId: string, host: SessionHost): SessionRecord {
     const session = this.get(sessionId);
-    if (session.state !== 'interrupted') throw new CodeloopError('invalidArgument', `session ${sessionId} is ${session.state}; only an interrupted session can be resumed`);
+    if (session.state !== 'interrupted') throw refusedAction(sessionId, session.state, 'resume');
     const { checkpoint } = this.restorable(sessionId, host);
-    this.transition(sessionId, 'resumed', 'message', { resumed: true, text: 'resumed from the last completed step' });
-    const { run, ready } = this.restore(this.get(sessionId), host, checkpoint);
+    const planning = checkpoint.phase !== 'working';
+    if (planning && !checkpoint.request) throw new CodeloopError('invalidArgument', `session ${sessionId} stopped before its plan, in a version that did not keep the task: start it again`);
+    // Rebuilt before the transition, so the session is never at work without a process that owns it.
+    const { run, ready } = this.restoreFrom(this.get(sessionId), { host, checkpoint });
+    this.transition(sessionId, planning ? 'planningResumed' : 'resumed', 'message', { resumed: true, text: planning ? 'resumed: planning again from the last completed step' : 'resumed from the last completed step' });
     void ready.then(() => {
-      run.conversation.say(RESUMED_NOTE);
-      return this.work(run);
+      if (!planning) {
+        run.conversation.say(RESUMED_NOTE);
+        return this.work(run);
+      }
+      // An empty conversation: the session stopped before its first step, and begins again.
+      return checkpoint.transcript.entries.length ? this.planUntilApproved(run) : this.plan(run);
     }).catch((error) => this.fail(run, error));
     return this.get(sessionId);
   }
 
   /**
    * Asks a running session to stop at its next turn; it is checkpointed and becomes `interrupted` (resume goes on).
-   * Errors: invalidArgument when this process is not running the session's work.
+   * Errors: invalidArgument when the session is not at work, or is at work in another process.
    */
   pause(sessionId: string): void {
-    const run = this.runs.get(sessionId);
-    const state = this.get(sessionId).state;
-    if (!run || !['planning', 'working', 'testing'].includes(state)) throw new CodeloopError('invalidArgument', `session ${sessionId} is ${state}; only a session at work can be paused`);
+    const run = this.runAtWork(sessionId, 'pause');
     run.pauseRequested = true;
     this.record(run, 'message', { text: 'pausing at the next step' });
   }
 
   /**
    * Sends the user's message to a running session: the model hears it at its next turn (recorded in the
-   * transcript now). Errors: invalidArgument when the session is not at work in this process.
+   * transcript now). A plan waiting for approval takes it too (it reaches the model once work starts).
+   * Errors: invalidArgument when the session is not at work, or is at work in another process.
    */
   steer(sessionId: string, message: string): void {
-    const run = this.runs.get(sessionId);
-    const state = this.get(sessionId).state;
-    if (!run || FINAL_SESSION_STATES.has(state) || state === 'awaitingApproval') {
-      throw new CodeloopError('invalidArgument', `session ${sessionId} is ${state}; a message reaches only a session at work (reject a proposal with feedback instead)`);
-    }
+    const run = this.runAtWork(sessionId, 'steer', ['awaitingPlanApproval']);
     run.steering.push(message);
     this.record(run, 'message', { steer: message, text: `your message: ${message}` });
+  }
+
+  /** This process's run of a session at work (or in one of `alsoIn`); the user's wording of why not otherwise. */
+  private runAtWork(sessionId: string, action: 'pause' | 'steer', alsoIn: SessionState[] = []): Run {
+    const session = this.get(sessionId);
+    const run = this.runs.get(sessionId);
+    if (!AT_WORK.has(session.state) && !alsoIn.includes(session.state)) throw refusedAction(sessionId, session.state, action);
+    if (!run) throw AT_WORK.has(session.state) ? workingElsewhere(sessionId, session.state, session.ownerPid, action) : refusedAction(sessionId, session.state, action);
+    return run;
   }
 
   /** The checkpoint a session can be rebuilt from, with what rebuilding needs; invalidArgument when it cannot. */
@@ -246,30 +312,32 @@ export class AgentService {
   }
 
   /** A run rebuilt from a checkpoint: a fresh shadow with the checkpoint's changes written into it once ready. */
-  private restore(session: SessionRecord, host: SessionHost, checkpoint: SessionCheckpoint): { run: Run; ready: Promise<void> } {
+  private restoreFrom(session: SessionRecord, { host, checkpoint }: { host: SessionHost; checkpoint: SessionCheckpoint }): { run: Run; ready: Promise<void> } {
     const { workspace, config, model } = host;
     const strategy = chooseShadowStrategy(config.shadow, this.shadowsDir, workspace.root);
     const shadow = new ShadowWorkspace(workspace.root, path.join(this.shadowsDir, session.sessionId), workspace.unsavedBuffers(), strategy,
       { home: os.homedir(), hiddenHomePaths: config.hiddenHomePaths });
     const run: Run = {
-      session, workspace, config, model, shadow, abort: new AbortController(),
+      session, request: checkpoint.request ?? { prompt: session.prompt, kind: session.kind, autoApprovePlan: config.autoApprovePlan },
+      workspace, config, model, shadow, abort: new AbortController(),
       conversation: this.conversation(session.sessionId, config, model, shadow, checkpoint.transcript),
       startedAt: Date.now(), turns: checkpoint.turns, repairs: checkpoint.repairs, answerPlan: null, reviewed: checkpoint.reviewed,
       steering: [], pauseRequested: false,
     };
     this.runs.set(session.sessionId, run);
     this.store.takeOver(session.sessionId);
-    this.record(run, 'message', { shadow: strategy.kind, text: `session workspace: ${strategy.kind} (${strategy.reason}), rebuilt from the last checkpoint` });
+    // Told once rebuilt, which is after the caller's transition: the event carries the state the session goes on in.
     const ready = shadow.ready.then(() => {
       for (const [relative, text] of checkpoint.changes) shadow.write(relative, text);
+      this.record(run, 'message', { shadow: strategy.kind, text: `session workspace: ${strategy.kind} (${strategy.reason}), rebuilt from the last checkpoint` });
     });
     return { run, ready };
   }
 
   /** Stores where the session stands, after each completed step (see session-checkpoint.ts). */
-  private checkpoint(run: Run): void {
+  private checkpoint(run: Run, phase: CheckpointPhase): void {
     const checkpoint: SessionCheckpoint = {
-      version: 1, transcript: run.conversation.data, changes: [...run.shadow.agentChanges()],
+      version: 1, phase, request: run.request, transcript: run.conversation.data, changes: [...run.shadow.agentChanges()],
       turns: run.turns, repairs: run.repairs, reviewed: run.reviewed,
     };
     this.store.saveCheckpoint(run.session.sessionId, checkpoint);
@@ -313,22 +381,13 @@ export class AgentService {
     return this.store.summary(session);
   }
 
-  private activeRun(sessionId: string, state: SessionState): Run {
-    const session = this.get(sessionId);
-    const run = this.runs.get(sessionId);
-    if (session.state !== state || !run) throw new CodeloopError('invalidArgument', `session ${sessionId} is ${session.state}, not ${state}`);
-    return run;
-  }
-
   /**
    * The one path that changes a session's state: the lifecycle table (protocol/session-lifecycle.ts) decides the
    * next state, the store persists it with its event, and only then is it announced. A transition the table
    * refuses is an invalidArgument error naming both.
    */
   private transition(sessionId: string, cause: SessionTransitionEvent, type: SessionEvent['type'], data: unknown, extra: Partial<SessionRecord> = {}): void {
-    const from = this.get(sessionId).state;
-    const state = nextSessionState(from, cause);
-    if (!state) throw new CodeloopError('invalidArgument', `session ${sessionId} is ${from}; "${cause}" is not possible now`);
+    const state = this.nextState(sessionId, cause);
     const session = this.store.update(sessionId, { state, ...extra });
     const event = this.store.addEvent(sessionId, type, data);
     const run = this.runs.get(sessionId);
@@ -339,6 +398,15 @@ export class AgentService {
       this.settleWaiters.delete(sessionId);
       waiters.forEach((wake) => wake());
     }
+  }
+
+  /** The state `cause` leads the session to; invalidArgument naming both when the lifecycle table refuses it. */
+  private nextState(sessionId: string, cause: SessionTransitionEvent): SessionState {
+    // Read as stored: get() would recover an orphan, which itself transitions.
+    const from = this.stored(sessionId).state;
+    const state = nextSessionState(from, cause);
+    if (!state) throw new CodeloopError('invalidArgument', `session ${sessionId} is ${from}; "${cause}" is not possible now`);
+    return state;
   }
 
   private record(run: Run, type: SessionEvent['type'], data: unknown): void {
@@ -439,30 +507,40 @@ export class AgentService {
     if (spent) throw new BudgetExhausted(`the session's budget is spent (${spent})`);
   }
 
-  private async plan(run: Run, request: TaskRequest): Promise<void> {
+  /** The session's first step: the conversation begins with the task and its context, and asks for a plan. */
+  private async plan(run: Run): Promise<void> {
     await run.shadow.ready;
     const window = Math.min((await run.model.contextWindow()).tokens, run.config.context.workingTokens);
-    run.conversation.begin(window, SYSTEM_PROMPT, taskMessage(request.kind, request.prompt), this.context(run, request, repoMapTokens(window)));
+    run.conversation.begin(window, SYSTEM_PROMPT, taskMessage(run.request.kind, run.request.prompt), this.context(run, run.request, repoMapTokens(window)));
     run.conversation.say(PLAN_REQUEST);
-    let plan = await this.writePlan(run);
-    const autoApprove = request.autoApprovePlan ?? run.config.autoApprovePlan;
-    if (!autoApprove) {
-      for (;;) {
-        const answered = new Promise<PlanAnswer>((resolve, reject) => {
-          run.answerPlan = resolve;
-          run.abort.signal.addEventListener('abort', () => reject(new Error('cancelled while the plan awaited approval')), { once: true });
-        });
-        this.transition(run.session.sessionId, 'planProposed', 'plan', { plan }, { plan });
-        const answer = await answered;
-        if ('approved' in answer) break;
-        run.conversation.say(planFeedbackMessage(answer.feedback));
-        plan = await this.writePlan(run);
+    await this.planUntilApproved(run);
+  }
+
+  /**
+   * From a conversation that ends asking for a plan: the model writes it, and (unless approved without asking)
+   * the user approves it or sends it back with feedback, until it is approved; then the work starts. A
+   * checkpoint before each plan request and while the plan waits lets a restart go on from either.
+   */
+  private async planUntilApproved(run: Run): Promise<void> {
+    for (;;) {
+      this.checkpoint(run, 'planning');
+      if (run.pauseRequested) return this.interrupt(run);
+      const plan = await this.writePlan(run);
+      if (run.request.autoApprovePlan) {
+        this.store.update(run.session.sessionId, { plan });
+        this.record(run, 'plan', { plan });
+        break;
       }
-      await this.startWork(run);
-      return;
+      const answered = new Promise<PlanAnswer>((resolve, reject) => {
+        run.answerPlan = resolve;
+        run.abort.signal.addEventListener('abort', () => reject(new Error('cancelled while the plan awaited approval')), { once: true });
+      });
+      this.checkpoint(run, 'awaitingPlanApproval');
+      this.transition(run.session.sessionId, 'planProposed', 'plan', { plan }, { plan });
+      const answer = await answered;
+      if ('approved' in answer) break;
+      run.conversation.say(planFeedbackMessage(answer.feedback));
     }
-    this.store.update(run.session.sessionId, { plan });
-    this.record(run, 'plan', { plan });
     await this.startWork(run);
   }
 
@@ -526,7 +604,7 @@ export class AgentService {
       for (;;) {
         // Steering joins the transcript before the checkpoint, so a pause or a crash right after keeps it.
         for (const message of run.steering.splice(0)) run.conversation.say(steeringMessage(message));
-        this.checkpoint(run);
+        this.checkpoint(run, 'working');
         if (run.pauseRequested) return this.interrupt(run);
         const answer = await this.ask(run, true);
         if (answer.text) this.record(run, 'message', { text: answer.text });

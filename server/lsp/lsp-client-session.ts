@@ -15,6 +15,7 @@ import { FINAL_SESSION_STATES } from '../../protocol/session-lifecycle.js';
 import fs from 'node:fs';
 import type { AgentService, SessionHost } from '../agent/agent-service.js';
 import type { SessionRecord } from '../agent/session-store.js';
+import { transcriptText } from '../agent/transcript-text.js';
 import { loadConfig, type ConfigOverrides } from '../config/load-config.js';
 import { diskText, planProposalApply } from '../edits/apply-proposal.js';
 import { CodeloopError, errorMessage } from '../errors.js';
@@ -65,6 +66,15 @@ const COMMAND_STATES: Record<Exclude<CommandId, 'codeloop.startTask'>, SessionSt
 type Progress = Awaited<ReturnType<Connection['window']['createWorkDoneProgress']>>;
 const STATUS_SESSION_LIMIT = 50;
 let nextClientId = 1;
+
+/** What the agent needs to run a session of `workspace` in this process: its config (read now) and model. */
+function workspaceHost(workspace: Workspace, overrides?: ConfigOverrides): SessionHost {
+  const config = loadConfig(workspace.root, overrides);
+  return {
+    workspace: { root: workspace.root, index: workspace.index, unsavedBuffers: () => workspace.unsavedBuffers() },
+    config: config.agent, model: new ModelClient(config.model),
+  };
+}
 
 function folderPath(uri: string): string {
   return fileURLToPath(uri);
@@ -421,12 +431,7 @@ export class LspClientSession implements AttachedClient {
 
   /** What the agent needs to run a session of the workspace at `root` in this process (config read now). */
   private sessionHost(root: string): SessionHost {
-    const workspace = this.workspaceFor(pathToFileURL(root).href);
-    const config = loadConfig(workspace.root, this.initializationOptions);
-    return {
-      workspace: { root: workspace.root, index: workspace.index, unsavedBuffers: () => workspace.unsavedBuffers() },
-      config: config.agent, model: new ModelClient(config.model),
-    };
+    return workspaceHost(this.workspaceFor(pathToFileURL(root).href), this.initializationOptions);
   }
 
   private startTask(params: RequestParams<'codeloop/startTask'>): { sessionId: string } {
@@ -568,8 +573,9 @@ export class LspClientSession implements AttachedClient {
     const handlers: { [K in ClientRequestMethod]: (params: RequestParams<K>) => RequestResult<K> | Promise<RequestResult<K>> } = {
       'codeloop/startTask': (p) => this.startTask(p),
       'codeloop/approvePlan': (p) => {
-        this.ownSession(p.sessionId);
-        this.context.agent.approvePlan(p.sessionId, p.plan);
+        const session = this.ownSession(p.sessionId);
+        this.context.agent.approvePlan(p.sessionId, p.plan, () => this.sessionHost(session.root));
+        void this.follow(p.sessionId);
         return null;
       },
       'codeloop/reject': (p) => {
@@ -610,6 +616,20 @@ export class LspClientSession implements AttachedClient {
       'codeloop/getSession': (p) => {
         const session = this.ownSession(p.sessionId);
         return { ...session, verdict: this.summaryOf(session).verdict, events: this.context.agent.events(p.sessionId) };
+      },
+      'codeloop/sessionTranscript': (p) => ({ text: transcriptText(this.ownSession(p.sessionId), this.context.agent.events(p.sessionId)) }),
+      'codeloop/cliResume': async (p) => {
+        const { root } = this.context.agent.get(p.sessionId);
+        const { workspace } = await this.context.registry.openForCommandLine(root);
+        return this.summaryOf(this.context.agent.resume(p.sessionId, workspaceHost(workspace)));
+      },
+      'codeloop/cliPause': (p) => {
+        this.context.agent.pause(p.sessionId);
+        return null;
+      },
+      'codeloop/cliSteer': (p) => {
+        this.context.agent.steer(p.sessionId, p.message);
+        return null;
       },
       'codeloop/listSessions': () => ({
         sessions: this.workspaces().flatMap((workspace) => this.context.agent.list(workspace.root)).map((session) => this.summaryOf(session)),
