@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import type { AgentConfig } from '../../protocol/config.js';
 import type { TaskKind } from '../../protocol/lsp-methods.js';
-import { FINAL_SESSION_STATES, nextSessionState, WAITING_SESSION_STATES, type SessionState, type SessionTransitionEvent } from '../../protocol/session-lifecycle.js';
+import { FINAL_SESSION_STATES, nextSessionState, WAITING_SESSION_STATES, type CheckpointSummary, type SessionState, type SessionTransitionEvent } from '../../protocol/session-lifecycle.js';
 import { CodeloopError, errorMessage } from '../errors.js';
 import type { WorkspaceIndex } from '../index/workspace-index.js';
 import type { ModelClient, ModelReply } from '../model/model-client.js';
@@ -21,9 +21,9 @@ import { repoMapTokens } from './conversation/context-policy.js';
 import { Conversation, type CompactionReport } from './conversation/conversation.js';
 import type { ModelRequest } from './conversation/request-builder.js';
 import type { ToolCallRecord, TranscriptData } from './conversation/transcript.js';
-import { parseCheckpoint, type CheckpointPhase, type SessionCheckpoint } from './session-checkpoint.js';
+import { changesSince, foldCheckpoints, parseCheckpoint, type CheckpointPhase, type SessionCheckpoint, type ShadowChanges } from './session-checkpoint.js';
 import { refusedAction, workingElsewhere } from './session-refusal.js';
-import { feedbackMessage, KEEP_GOING, PLAN_REQUEST, planFeedbackMessage, RESUMED_NOTE, reviewFindingsMessage, reviewRequest, steeringMessage, SYSTEM_PROMPT, taskMessage, testFailureMessage } from './prompts.js';
+import { feedbackMessage, KEEP_GOING, PLAN_REQUEST, planFeedbackMessage, RESUMED_NOTE, reviewFindingsMessage, reviewRequest, rewoundNote, steeringMessage, SYSTEM_PROMPT, taskMessage, testFailureMessage } from './prompts.js';
 import type { ProposedFile, SessionEvent, SessionRecord, SessionStore } from './session-store.js';
 
 /** What a session needs from the workspace it works on. */
@@ -56,17 +56,6 @@ type SettledRequest = TaskRequest & { autoApprovePlan: boolean };
 /** States in which a session is at work (a process runs it): the ones pause and steer reach. */
 const AT_WORK: ReadonlySet<SessionState> = new Set(['planning', 'working', 'testing']);
 
-/** Whether a process is alive (signal 0 checks without signalling). */
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 interface Run {
   session: SessionRecord;
   request: SettledRequest;
@@ -86,6 +75,11 @@ interface Run {
   steering: string[];
   /** Set by pause(): the loop stops at its next turn, checkpointed, as `interrupted`. */
   pauseRequested: boolean;
+  /**
+   * The newest checkpoint stored: its turn, the shadow's changes as of the checkpoint before it and as of it. A
+   * checkpoint stores only what changed since the one before (see session-checkpoint.ts).
+   */
+  checkpointed: { turn: number; before: ShadowChanges; after: ShadowChanges } | null;
 }
 
 /**
@@ -153,7 +147,7 @@ export class AgentService {
     const run: Run = {
       session, request: { ...request, autoApprovePlan: request.autoApprovePlan ?? config.autoApprovePlan },
       workspace, config, model, shadow, conversation: this.conversation(session.sessionId, config, model, shadow), abort: new AbortController(),
-      startedAt: Date.now(), turns: 0, repairs: 0, answerPlan: null, reviewed: false, steering: [], pauseRequested: false,
+      startedAt: Date.now(), turns: 0, repairs: 0, answerPlan: null, reviewed: false, steering: [], pauseRequested: false, checkpointed: null,
     };
     this.runs.set(session.sessionId, run);
     // A session stopped before its first step is resumed from here: the task as asked, nothing said yet.
@@ -204,7 +198,7 @@ export class AgentService {
       run.answerPlan?.({ approved: true });
       return;
     }
-    const going = this.restoreFrom(this.get(sessionId), restoring!);
+    const going = this.restore(this.get(sessionId), restoring!);
     void going.ready.then(() => this.startWork(going.run)).catch((error) => this.fail(going.run, error));
   }
 
@@ -225,7 +219,7 @@ export class AgentService {
     }
     this.nextState(sessionId, 'feedbackGiven');
     // Rebuilt before the transition, so the session is never at work without a process that owns it.
-    const going = run ? { run, ready: Promise.resolve() } : this.restoreFrom(this.get(sessionId), this.restorable(sessionId, host));
+    const going = run ? { run, ready: Promise.resolve() } : this.restore(this.get(sessionId), this.restorable(sessionId, host));
     this.transition(sessionId, 'feedbackGiven', 'message', { feedback });
     if (planWaits && run) {
       run.answerPlan?.({ feedback });
@@ -250,26 +244,33 @@ export class AgentService {
 
   /**
    * Goes on with an `interrupted` session from its last checkpoint: its shadow is rebuilt from the stored
-   * changes; a session stopped in its tool loop is told it was interrupted and goes on working, one stopped
-   * while writing its plan asks for the plan again. Errors: invalidArgument (worded for the user, see
-   * session-refusal.ts) when the session is not interrupted or has no usable checkpoint.
+   * changes; a session stopped in its tool loop is told it was interrupted (or, after a rewind, which turn it was
+   * rewound to) and goes on working, one stopped while writing its plan asks for the plan again. Errors:
+   * invalidArgument (worded for the user, see session-refusal.ts) when the session is not interrupted or has no
+   * usable checkpoint.
    */
   resume(sessionId: string, host: SessionHost): SessionRecord {
     const session = this.get(sessionId);
     if (session.state !== 'interrupted') throw refusedAction(sessionId, session.state, 'resume');
-    const { checkpoint } = this.restorable(sessionId, host);
+    const restoring = this.restorable(sessionId, host);
+    const { checkpoint } = restoring.restored;
     const planning = checkpoint.phase !== 'working';
     if (planning && !checkpoint.request) throw new CodeloopError('invalidArgument', `session ${sessionId} stopped before its plan, in a version that did not keep the task: start it again`);
+    const rewoundTo = this.rewoundSinceResumed(sessionId);
     // Rebuilt before the transition, so the session is never at work without a process that owns it.
-    const { run, ready } = this.restoreFrom(this.get(sessionId), { host, checkpoint });
-    this.transition(sessionId, planning ? 'planningResumed' : 'resumed', 'message', { resumed: true, text: planning ? 'resumed: planning again from the last completed step' : 'resumed from the last completed step' });
+    const { run, ready } = this.restore(this.get(sessionId), restoring);
+    const text = planning ? 'resumed: planning again from the last completed step' : rewoundTo === null ? 'resumed from the last completed step' : `resumed from turn ${rewoundTo}`;
+    this.transition(sessionId, planning ? 'planningResumed' : 'resumed', 'message', { resumed: true, text });
     void ready.then(() => {
       if (!planning) {
-        run.conversation.say(RESUMED_NOTE);
+        run.conversation.say(rewoundTo === null ? RESUMED_NOTE : rewoundNote(rewoundTo));
         return this.work(run);
       }
       // An empty conversation: the session stopped before its first step, and begins again.
-      return checkpoint.transcript.entries.length ? this.planUntilApproved(run) : this.plan(run);
+      if (!checkpoint.transcript.entries.length) return this.plan(run);
+      // Rewound to a plan that waited for approval: the model is asked for it again.
+      if (checkpoint.phase === 'awaitingPlanApproval') run.conversation.say(PLAN_REQUEST);
+      return this.planUntilApproved(run);
     }).catch((error) => this.fail(run, error));
     return this.get(sessionId);
   }
@@ -304,15 +305,67 @@ export class AgentService {
     return run;
   }
 
-  /** The checkpoint a session can be rebuilt from, with what rebuilding needs; invalidArgument when it cannot. */
-  private restorable(sessionId: string, host: SessionHost | (() => SessionHost) | undefined): { host: SessionHost; checkpoint: SessionCheckpoint } {
-    const checkpoint = parseCheckpoint(this.store.latestCheckpoint(sessionId));
-    if (!checkpoint || !host) throw new CodeloopError('invalidArgument', `session ${sessionId} has no checkpoint to go on from; reject it and start a new task`);
-    return { host: typeof host === 'function' ? host() : host, checkpoint };
+  /**
+   * Takes a session back to where it stood after model turn `turn` (one of its checkpoints, listed by
+   * `checkpoints`; without one, one step back: to the checkpoint before the newest one that changed files): the
+   * checkpoints after it are dropped, its proposal (if one waited) is withdrawn, and the session waits as
+   * `interrupted` until the user resumes it, which rebuilds the shadow from the changes up to that turn and goes
+   * on with the conversation as it was then. Returns the session, the turn it went back to and the files the
+   * dropped turns had changed (sorted). Errors: invalidArgument when the session is at work (pause it first), has
+   * ended, has no checkpoint at that turn, or (without a turn) changed nothing it could step back over.
+   */
+  rewind(sessionId: string, turn?: number): { session: SessionRecord; turn: number; undone: string[] } {
+    const session = this.get(sessionId);
+    if (!nextSessionState(session.state, 'rewound')) {
+      const why = AT_WORK.has(session.state) ? 'pause it first (it stops at its next step), then rewind it'
+        : 'only a session that is interrupted or has a proposal waiting can be rewound';
+      throw new CodeloopError('invalidArgument', `session ${sessionId} is ${session.state}; ${why}`);
+    }
+    const checkpoints = this.checkpoints(sessionId);
+    const target = turn ?? stepBack(checkpoints);
+    if (target === null) throw new CodeloopError('invalidArgument', `session ${sessionId} changed no file at any checkpoint, so there is no step to go back over; name a turn to rewind to`);
+    if (!checkpoints.some((checkpoint) => checkpoint.turn === target)) {
+      throw new CodeloopError('invalidArgument', checkpoints.length
+        ? `session ${sessionId} has no checkpoint at turn ${target}; it can be rewound to turn ${checkpoints.map((checkpoint) => checkpoint.turn).join(', ')}`
+        : `session ${sessionId} has no checkpoints to rewind to`);
+    }
+    const run = this.runs.get(sessionId);
+    if (run) {
+      // A proposal's run waits, its shadow ready: moved aside now, a resume right after builds the new one in its place.
+      this.runs.delete(sessionId);
+      void run.shadow.discard().catch(() => undefined);
+    }
+    this.store.dropCheckpointsAfter(sessionId, target);
+    this.transition(sessionId, 'rewound', 'message', { rewound: target, text: `rewound to turn ${target}; resume it to go on from there` },
+      { proposal: null, diff: null, error: null, summary: null });
+    const undone = new Set(checkpoints.filter((checkpoint) => checkpoint.turn > target).flatMap((checkpoint) => checkpoint.files));
+    return { session: this.get(sessionId), turn: target, undone: [...undone].sort() };
   }
 
-  /** A run rebuilt from a checkpoint: a fresh shadow with the checkpoint's changes written into it once ready. */
-  private restoreFrom(session: SessionRecord, { host, checkpoint }: { host: SessionHost; checkpoint: SessionCheckpoint }): { run: Run; ready: Promise<void> } {
+  /** The turns a session can be rewound to, oldest first, with the files each changed (see CheckpointSummary). */
+  checkpoints(sessionId: string): CheckpointSummary[] {
+    return this.store.checkpointSummaries(sessionId);
+  }
+
+  /** The turn the session was last rewound to, when no resume followed that rewind; else null. */
+  private rewoundSinceResumed(sessionId: string): number | null {
+    for (const event of this.store.events(sessionId, 'message').reverse()) {
+      const data = event.data as { rewound?: number; resumed?: boolean };
+      if (data.resumed) return null;
+      if (typeof data.rewound === 'number') return data.rewound;
+    }
+    return null;
+  }
+
+  /** The checkpoints a session can be rebuilt from, folded, with what rebuilding needs; invalidArgument when it cannot. */
+  private restorable(sessionId: string, host: SessionHost | (() => SessionHost) | undefined): { host: SessionHost; restored: Restored } {
+    const restored = foldCheckpoints(this.store.checkpoints(sessionId).map((checkpoint) => checkpoint.data));
+    if (!restored || !host) throw new CodeloopError('invalidArgument', `session ${sessionId} has no checkpoint to go on from; reject it and start a new task`);
+    return { host: typeof host === 'function' ? host() : host, restored };
+  }
+
+  /** A run rebuilt from its checkpoints: a fresh shadow with their changes written into it once ready. */
+  private restore(session: SessionRecord, { host, restored: { checkpoint, before } }: { host: SessionHost; restored: Restored }): { run: Run; ready: Promise<void> } {
     const { workspace, config, model } = host;
     const strategy = chooseShadowStrategy(config.shadow, this.shadowsDir, workspace.root);
     const shadow = new ShadowWorkspace(workspace.root, path.join(this.shadowsDir, session.sessionId), workspace.unsavedBuffers(), strategy,
@@ -322,7 +375,7 @@ export class AgentService {
       workspace, config, model, shadow, abort: new AbortController(),
       conversation: this.conversation(session.sessionId, config, model, shadow, checkpoint.transcript),
       startedAt: Date.now(), turns: checkpoint.turns, repairs: checkpoint.repairs, answerPlan: null, reviewed: checkpoint.reviewed,
-      steering: [], pauseRequested: false,
+      steering: [], pauseRequested: false, checkpointed: { turn: checkpoint.turns, before, after: new Map(checkpoint.changes) },
     };
     this.runs.set(session.sessionId, run);
     this.store.takeOver(session.sessionId);
@@ -334,13 +387,22 @@ export class AgentService {
     return { run, ready };
   }
 
-  /** Stores where the session stands, after each completed step (see session-checkpoint.ts). */
+  /**
+   * Stores where the session stands after its latest model turn (see session-checkpoint.ts): the changes since
+   * the checkpoint before, which is the previous turn's, or — when this turn was checkpointed already (a resume,
+   * feedback, a plan written again) — the one before that, since this checkpoint replaces it. `phase`: where the
+   * session stands (see CheckpointPhase).
+   */
   private checkpoint(run: Run, phase: CheckpointPhase): void {
+    const now = run.shadow.agentChanges();
+    const previous = run.checkpointed;
+    const base = previous === null ? new Map() : previous.turn === run.turns ? previous.before : previous.after;
     const checkpoint: SessionCheckpoint = {
-      version: 1, phase, request: run.request, transcript: run.conversation.data, changes: [...run.shadow.agentChanges()],
+      version: 2, phase, request: run.request, transcript: run.conversation.data, changes: changesSince(base, now),
       turns: run.turns, repairs: run.repairs, reviewed: run.reviewed,
     };
-    this.store.saveCheckpoint(run.session.sessionId, checkpoint);
+    this.store.saveCheckpoint(run.session.sessionId, run.turns, checkpoint);
+    run.checkpointed = { turn: run.turns, before: base, after: now };
   }
 
   cancel(sessionId: string): void {
@@ -358,6 +420,11 @@ export class AgentService {
     this.transition(sessionId, 'applied', 'done', { applied: files });
     const run = this.runs.get(sessionId);
     if (run) this.finish(run);
+  }
+
+  /** Records that the user reverted the applied proposal (the inverse edit is made by the caller: CLI or editor). */
+  markReverted(sessionId: string, files: string[]): void {
+    this.transition(sessionId, 'reverted', 'done', { reverted: files });
   }
 
   /** Whether the session's proposal may be applied without asking (agent.autoApply in its config). */
@@ -710,7 +777,27 @@ export class AgentService {
 
 class BudgetExhausted extends Error {}
 
+/** Whether process `pid` is running (this one always is): a session's owner that is not has stopped. */
+export function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 type PlanAnswer = { approved: true } | { feedback: string };
+
+/** The turn one step back rewinds to: the checkpoint before the newest one that changed files (null: none did). */
+function stepBack(checkpoints: CheckpointSummary[]): number | null {
+  for (let newest = checkpoints.length - 1; newest > 0; newest--) if (checkpoints[newest].files.length) return checkpoints[newest - 1].turn;
+  return null;
+}
+
+/** A session's checkpoints folded (see foldCheckpoints): what a run is rebuilt from. */
+type Restored = NonNullable<ReturnType<typeof foldCheckpoints>>;
 
 export function unifiedDiff(files: ProposedFile[]): string {
   return files.map((file) => createTwoFilesPatch(

@@ -14,6 +14,7 @@ const STATE_WORDING: Record<SessionState, string> = {
   cancelled: 'has ended: it was cancelled',
   failed: 'has ended: it failed',
   finished: 'has ended with nothing to change',
+  reverted: 'has ended: its applied proposal was reverted',
 };
 
 /** What the user asked of a session that its state refuses. */

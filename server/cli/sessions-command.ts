@@ -1,23 +1,47 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SessionSummary } from '../../protocol/lsp-methods.js';
-import type { AgentService } from '../agent/agent-service.js';
+import { createAgentService } from '../agent/agent-host.js';
+import { processAlive, type AgentService } from '../agent/agent-service.js';
 import type { SessionRecord, SessionStore } from '../agent/session-store.js';
-import { sessionLine, transcriptText } from '../agent/transcript-text.js';
+import { undoneText } from '../agent/session-messages.js';
+import { checkpointsText, sessionLine, transcriptText } from '../agent/transcript-text.js';
 import { stateHome } from '../config/state-paths.js';
 import { daemonPaths } from '../daemon/daemon-paths.js';
 import { requestDaemon } from '../daemon/daemon-request.js';
+import { applyProposalToDisk, inverseProposal, REVERT_WORDING } from '../edits/apply-proposal.js';
 import { CodeloopError } from '../errors.js';
 
-/**
- * The session store, with every session whose process died found `interrupted` first (as a restarted daemon
- * finds them), so a listing never shows work that nothing does any more.
- */
-async function openStore(): Promise<SessionStore> {
+/** The sessions database; notFound (with how to start a session) when there is none yet. */
+function storeFile(): string {
   const file = path.join(stateHome(), 'sessions.db');
   if (!fs.existsSync(file)) throw new CodeloopError('notFound', `no sessions yet (${file} does not exist): start one with \`codeloop run "TASK"\` or a code action`);
-  const { createAgentService } = await import('../agent/agent-host.js');
-  return createAgentService(() => undefined).store;
+  return file;
+}
+
+/** The agent service over the existing store, for a command that changes one session (nothing else recovered). */
+function openAgent(): ReturnType<typeof createAgentService> {
+  storeFile();
+  return createAgentService(() => undefined, { recover: false });
+}
+
+/**
+ * Every session, newest first, each whose process has died found `interrupted` first (see AgentService.get), as a
+ * restarted daemon finds them: a listing never shows work that nothing does any more.
+ */
+function currentSessions(agent: AgentService, store: SessionStore): SessionRecord[] {
+  return store.list().map((session) => agent.get(session.sessionId));
+}
+
+/**
+ * The one session whose id starts with `id`. Errors: notFound (no such session), invalidArgument (the prefix
+ * names several).
+ */
+function findSession(sessions: SessionRecord[], id: string): SessionRecord {
+  const matches = sessions.filter((session) => session.sessionId.startsWith(id));
+  if (!matches.length) throw new CodeloopError('notFound', `no session ${JSON.stringify(id)}: \`codeloop sessions list\` shows them`);
+  if (matches.length > 1) throw new CodeloopError('invalidArgument', `${JSON.stringify(id)} names ${matches.length} sessions (${matches.map((s) => s.sessionId).join(', ')}); give more of the id`);
+  return matches[0];
 }
 
 /** Whether `dir` lies in the workspace `root` (both real paths). */
@@ -30,10 +54,10 @@ function inWorkspace(root: string, dir: string): boolean {
  * `codeloop sessions list [DIR] [--json]`: every session, newest first, or those of the workspace holding DIR.
  * Exit 0; `--json` prints `{sessions: SessionSummary[]}`.
  */
-export async function sessionsListCommand(dir: string | undefined, options: { json: boolean }): Promise<number> {
-  const store = await openStore();
+export function sessionsListCommand(dir: string | undefined, options: { json: boolean }): number {
+  const { agent, store } = openAgent();
   try {
-    let sessions = store.list();
+    let sessions = currentSessions(agent, store);
     if (dir !== undefined) {
       const real = fs.realpathSync(dir);
       sessions = sessions.filter((session) => inWorkspace(session.root, real));
@@ -48,37 +72,80 @@ export async function sessionsListCommand(dir: string | undefined, options: { js
 }
 
 /**
- * The session `id` names: a whole session id or any unique prefix of one. Errors: notFound (no such session),
- * invalidArgument (the prefix names several).
+ * `codeloop sessions show ID [--json]`: one session's record, transcript and the turns it can be rewound to.
+ * ID may be any unique prefix of a session id. Errors: see findSession.
  */
-function findSession(store: SessionStore, id: string): SessionRecord {
-  const matches = store.list().filter((session) => session.sessionId.startsWith(id));
-  if (!matches.length) throw new CodeloopError('notFound', `no session ${JSON.stringify(id)}: \`codeloop sessions list\` shows them`);
-  if (matches.length > 1) throw new CodeloopError('invalidArgument', `${JSON.stringify(id)} names ${matches.length} sessions (${matches.map((s) => s.sessionId).join(', ')}); give more of the id`);
-  return matches[0];
-}
-
-/** The session `id` names, read from the store and closed again (see findSession). */
-async function lookUpSession(id: string): Promise<SessionRecord> {
-  const store = await openStore();
+export function sessionsShowCommand(id: string, options: { json: boolean }): number {
+  const { agent, store } = openAgent();
   try {
-    return findSession(store, id);
+    const session = findSession(currentSessions(agent, store), id);
+    const events = store.events(session.sessionId);
+    const checkpoints = store.checkpointSummaries(session.sessionId);
+    process.stdout.write(options.json ? `${JSON.stringify({ ...session, events, checkpoints })}\n` : `${transcriptText(session, events)}${checkpointsText(session, checkpoints)}`);
+    return 0;
   } finally {
     store.close();
   }
 }
 
 /**
- * `codeloop sessions show ID [--json]`: one session's record and transcript. ID may be any unique prefix of a
- * session id. Errors: notFound (no such session), invalidArgument (the prefix names several).
+ * `codeloop sessions rewind ID [TURN] [--json]`: takes the session back to where it stood after model turn TURN
+ * (one `sessions show` lists; without it, one step back); it then waits, interrupted, until it is resumed (see
+ * AgentService.rewind). Prints what happened, or with `--json` the session's summary with `turn` and `undone`
+ * (the files the dropped turns had changed). Errors: see findSession and AgentService.rewind.
  */
-export async function sessionsShowCommand(id: string, options: { json: boolean }): Promise<number> {
-  const store = await openStore();
+export function sessionsRewindCommand(id: string, turn: number | undefined, options: { json: boolean }): number {
+  const { agent, store } = openAgent();
   try {
-    const session = findSession(store, id);
-    const events = store.events(session.sessionId);
-    process.stdout.write(options.json ? `${JSON.stringify({ ...session, events })}\n` : transcriptText(session, events));
+    const found = findSession(store.list(), id);
+    // A waiting proposal's session is kept, with its workspace, by the process that ran it: only it can let go.
+    if (found.state === 'awaitingApproval' && found.ownerPid !== process.pid && processAlive(found.ownerPid)) {
+      throw new CodeloopError('invalidArgument', `session ${found.sessionId}'s proposal is held by the process that ran it (pid ${found.ownerPid}, the codeloop daemon or \`codeloop run\`): `
+        + 'rewind it from your editor (the codeloop.rewindSession command), or once that process has stopped (`codeloop daemon stop`)');
+    }
+    const { session, turn: to, undone } = agent.rewind(found.sessionId, turn);
+    if (options.json) process.stdout.write(`${JSON.stringify({ ...store.summary(session), turn: to, undone })}\n`);
+    else process.stdout.write(`rewound session ${session.sessionId} to turn ${to}${undoneText(undone)}; it waits (${session.state}) until you resume it\n`);
     return 0;
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * `codeloop sessions revert ID [--json]`: undoes an applied proposal in the files on disk (no editor involved):
+ * the inverse edit, rebased and conflict-checked like Apply, so a file changed since the apply where the revert
+ * would change it is reported with its lines and left alone, and every other file is reverted. The session
+ * becomes `reverted` once every file is. Exit 0 when all were reverted, 1 when some were left alone. Errors:
+ * invalidArgument when the session has no applied proposal.
+ */
+export function sessionsRevertCommand(id: string, options: { json: boolean }): number {
+  const { agent, store } = openAgent();
+  try {
+    const session = findSession(store.list(), id);
+    if (session.state !== 'applied' || !session.proposal) {
+      throw new CodeloopError('invalidArgument', `session ${session.sessionId} is ${session.state}; only an applied proposal can be reverted`);
+    }
+    const outcome = applyProposalToDisk(session.root, inverseProposal(session.proposal), REVERT_WORDING);
+    if (!outcome.conflicts.length) agent.markReverted(session.sessionId, outcome.applied);
+    const state = agent.get(session.sessionId).state;
+    if (options.json) process.stdout.write(`${JSON.stringify({ sessionId: session.sessionId, state, reverted: outcome.applied, conflicts: outcome.conflicts })}\n`);
+    else {
+      if (outcome.applied.length) process.stdout.write(`reverted ${outcome.applied.join(', ')}\n`);
+      if (outcome.conflicts.length) process.stderr.write(`not reverted (the rest is; run it again once these are resolved):\n${outcome.conflicts.map((conflict) => `  ${conflict}\n`).join('')}`);
+      process.stdout.write(`session ${session.sessionId}: ${state}\n`);
+    }
+    return outcome.conflicts.length ? 1 : 0;
+  } finally {
+    store.close();
+  }
+}
+
+/** The session `id` names (see findSession), as it stands now (see currentSessions). */
+function lookUpSession(id: string): SessionRecord {
+  const { agent, store } = openAgent();
+  try {
+    return agent.get(findSession(store.list(), id).sessionId);
   } finally {
     store.close();
   }
@@ -91,7 +158,7 @@ export async function sessionsShowCommand(id: string, options: { json: boolean }
  * refusing it, worded for the user (e.g. "… is waiting for you to apply or reject its proposal").
  */
 export async function sessionsResumeCommand(id: string, options: { json: boolean; yes: boolean }): Promise<number> {
-  const session = await lookUpSession(id);
+  const session = lookUpSession(id);
   const answered = await requestDaemon<SessionSummary>(daemonPaths().socket, 'codeloop/cliResume', { sessionId: session.sessionId });
   if (answered) {
     if (options.json) process.stdout.write(`${JSON.stringify(answered.result)}\n`);
@@ -113,10 +180,9 @@ export async function sessionsResumeCommand(id: string, options: { json: boolean
  * running, done by this process's agent, which says why it cannot (no process here runs the session).
  */
 async function actOnRunningSession(id: string, method: 'codeloop/cliPause' | 'codeloop/cliSteer', act: (agent: AgentService, sessionId: string) => void, params: Record<string, string>): Promise<SessionRecord> {
-  const session = await lookUpSession(id);
+  const session = lookUpSession(id);
   if (await requestDaemon(daemonPaths().socket, method, { sessionId: session.sessionId, ...params })) return session;
-  const { createAgentService } = await import('../agent/agent-host.js');
-  const { agent, store } = createAgentService(() => undefined);
+  const { agent, store } = openAgent();
   try {
     act(agent, session.sessionId);
     return session;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BROKEN_MATH, calcProject, codeloopOnPath, FIRST_FIX, PAUSABLE_FIX } from './calc-project.js';
+import { BROKEN_MATH, calcProject, codeloopOnPath, FIRST_FIX, FIX_WITH_NEW_FILE, PAUSABLE_FIX } from './calc-project.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const HELIX_CLIENT = path.resolve(HERE, '../../clients/helix');
@@ -159,6 +159,43 @@ describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP
       return fs.readFileSync(path.join(root, 'src/math.js'), 'utf8') === 'exports.add = (a, b) => a + b;\n';
     }, 30_000);
     keys(':qa!', 'Enter');
+  });
+
+  it(':lsp-workspace-command codeloop.rewindSession steps the proposal back → Space a Resume → Apply → :w → Space a Revert: a conflict is reported, then u and Revert restore the file', async () => {
+    const steps = [...FIX_WITH_NEW_FILE.slice(0, 3), FIRST_FIX[2], FIRST_FIX[2]];
+    const { root, screen, until, keys, pickAction } = await helix(steps);
+    const math = path.join(root, 'src/math.js');
+    // Helix sends a workspace command without arguments: codeloop steps the newest waiting session back a turn.
+    keys(':lsp-workspace-command codeloop.rewindSession', 'Enter');
+    await until('the rewind', () => screen().includes('rewound "make add add" to turn 2 (undoing src/double.js); it waits until you resume it'), 30_000);
+    await pickAction('codeloop: Resume session "make add add"');
+    await until('the resumed proposal', () => screen().includes('proposal ready'), 30_000);
+    const menu = await pickAction('codeloop: Apply proposal');
+    expect(menu.find((line) => line.includes('Apply proposal'))).toContain('(+1 −2 in 1 files; tests passed)');
+    await until('the save', () => {
+      keys(':w', 'Enter');
+      spawnSync('sleep', ['0.3']);
+      return fs.readFileSync(math, 'utf8') === 'exports.add = (a, b) => a + b;\n';
+    }, 30_000);
+    expect(fs.existsSync(path.join(root, 'src/double.js'))).toBe(false);
+
+    // The user adds to the changed line (unsaved): the revert names it and leaves the buffer alone.
+    keys('Escape', 'g', 'g', 'A');
+    keys(' // mine', 'Escape');
+    await until('the typed line', () => screen().includes('exports.add = (a, b) => a + b; // mine'));
+    await pickAction('codeloop: Revert applied proposal "make add add"');
+    await until('the conflict', () => screen().includes("not reverted: src/math.js: the revert's change to line 1 conflicts with your edit, now line 1"), 30_000);
+    expect(screen()).toContain('exports.add = (a, b) => a + b; // mine');
+    keys('u');
+    await until('the undo', () => !screen().includes('// mine'));
+    await pickAction('codeloop: Revert applied proposal "make add add"');
+    await until('the reverted buffer', () => screen().includes('// codeloop: make add add') && screen().includes('exports.add = (a, b) => a - b;'), 30_000);
+    await until('the save', () => {
+      keys(':w', 'Enter');
+      spawnSync('sleep', ['0.3']);
+      return fs.readFileSync(math, 'utf8') === BROKEN_MATH;
+    }, 30_000);
+    keys(':q!', 'Enter');
   });
 
   it('Space a → Reject proposal leaves the file alone and the session rejected', async () => {

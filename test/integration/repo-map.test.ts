@@ -1,11 +1,8 @@
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IndexConfigSchema } from '../../protocol/config.js';
-import { WorkspaceIndex } from '../../server/index/workspace-index.js';
-import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
+import type { WorkspaceIndex } from '../../server/index/workspace-index.js';
+import { indexedTree, type FixtureIndex } from '../helpers/fixture-index.js';
 
-let root: string;
-let state: string;
+let fixture: FixtureIndex;
 let index: WorkspaceIndex;
 
 beforeAll(async () => {
@@ -15,15 +12,10 @@ beforeAll(async () => {
     'src/format.ts': 'export function formatDate(d: Date) { return d.toISOString(); }\n',
   };
   for (let i = 0; i < 30; i++) files[`src/filler${i}.ts`] = `export function filler${i}() { return ${i}; }\n`;
-  root = makeTree(files, { git: true });
-  state = makeStateHome();
-  index = WorkspaceIndex.open(root, IndexConfigSchema.parse({}), path.join(state, 'index.db'));
-  await index.sync();
+  fixture = await indexedTree(files, { git: true });
+  ({ index } = fixture);
 });
-afterAll(async () => {
-  await index.close();
-  removeTree(root, state);
-});
+afterAll(() => fixture.close());
 
 describe('repo map', () => {
   it('puts the files relevant to a question first, with their definitions', () => {

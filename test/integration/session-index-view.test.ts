@@ -1,29 +1,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IndexConfigSchema } from '../../protocol/config.js';
-import { WorkspaceIndex } from '../../server/index/workspace-index.js';
-import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
+import type { WorkspaceIndex } from '../../server/index/workspace-index.js';
+import { indexedTree, type FixtureIndex } from '../helpers/fixture-index.js';
 
-let root: string;
-let state: string;
+let fixture: FixtureIndex;
 let index: WorkspaceIndex;
+let root: string;
 
 beforeAll(async () => {
-  root = makeTree({
+  fixture = await indexedTree({
     'src/retry.ts': 'export function computeBackoff(attempt: number) { return 2 ** attempt; }\n',
     'src/client.ts': 'import { computeBackoff } from "./retry";\nexport function send() { return computeBackoff(1); }\n',
     'src/legacy.ts': 'export function legacyHelper() { return "legacy marker"; }\n',
     'node_modules/dep/index.js': 'module.exports = 1;\n',
   }, { git: true });
-  state = makeStateHome();
-  index = WorkspaceIndex.open(root, IndexConfigSchema.parse({}), path.join(state, 'index.db'));
-  await index.sync();
+  ({ root, index } = fixture);
 });
-afterAll(async () => {
-  await index.close();
-  removeTree(root, state);
-});
+afterAll(() => fixture.close());
 
 /** A session that renamed computeBackoff to backoffDelay, deleted legacy.ts and added a file. */
 const changes = new Map<string, string | null>([

@@ -72,7 +72,7 @@ describe('codeloop sessions resume|pause|steer', () => {
     expect(resumeWaiting.stderr).toBe(`codeloop: session ${sessionId} is waiting for you to apply or reject its proposal: only an interrupted session can be resumed; this one is waiting for your answer, not stopped\n`);
     expect(cli('steer', sessionId, 'one more thing').stderr).toContain('reject the proposal with your feedback instead');
     expect(cli('pause', 'zzzz').stderr).toBe('codeloop: no session "zzzz": `codeloop sessions list` shows them\n');
-    expect(cli('steer', sessionId).stderr).toContain('sessions takes `list [DIR]`, `show ID`, `resume ID`, `pause ID` or `steer ID "MESSAGE"`');
+    expect(cli('steer', sessionId).stderr).toContain('sessions takes `list [DIR]`, `show ID`, `resume ID`, `pause ID`, `steer ID "MESSAGE"` (quote the message), `rewind ID [TURN]` or `revert ID`');
 
     const transcript = cli('show', sessionId).stdout;
     expect(transcript).toContain('message: your message: keep the arrow function');

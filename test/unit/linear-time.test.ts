@@ -1,11 +1,9 @@
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IndexConfigSchema } from '../../protocol/config.js';
 import { applyBlock } from '../../server/edits/search-replace.js';
-import { WorkspaceIndex } from '../../server/index/workspace-index.js';
+import type { WorkspaceIndex } from '../../server/index/workspace-index.js';
 import { commentDirective } from '../../server/lsp/code-actions.js';
 import { FrameGuard } from '../../server/lsp/frame-guard.js';
-import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
+import { indexedTree, type FixtureIndex } from '../helpers/fixture-index.js';
 
 /**
  * No super-linear work on untrusted text: each function that reads a prompt, a query, model output or file text is
@@ -73,21 +71,15 @@ describe('linear time on adversarial text', () => {
   });
 
   describe('retrieval', () => {
-    let root: string;
-    let state: string;
+    let fixture: FixtureIndex;
     let index: WorkspaceIndex;
-    beforeAll(async () => {
+        beforeAll(async () => {
       const files: Record<string, string> = {};
       for (let i = 0; i < 100; i++) files[`src/module${i}.ts`] = `export function handler${i}(input: string) { return scheduleRetry(input.length + ${i}); }\n`;
-      root = makeTree(files);
-      state = makeStateHome();
-      index = WorkspaceIndex.open(root, IndexConfigSchema.parse({}), path.join(state, 'index.db'));
-      await index.sync();
+      fixture = await indexedTree(files);
+      ({ index } = fixture);
     });
-    afterAll(async () => {
-      await index.close();
-      removeTree(root, state);
-    });
+    afterAll(() => fixture.close());
 
     it('ranks files for a question of 0 to 10 MB, reading identifiers, not the whole text', () => {
       expect(index.search({ query: ' ', mode: 'text', caseInsensitive: false })).toEqual({ mode: 'text', files: [] });
