@@ -195,6 +195,8 @@ export const clientRequests = {
   'codeloop/cliResume': [SessionParamsSchema, SessionSummarySchema],
   'codeloop/cliPause': [SessionParamsSchema, z.null()],
   'codeloop/cliSteer': [SteerParamsSchema, z.null()],
+  /** `codeloop sessions rewind` through the daemon: any session of its store; answers where it went and what that undid. */
+  'codeloop/cliRewind': [RewindParamsSchema, SessionSummarySchema.extend({ turn: z.number().int(), undone: z.array(z.string()) })],
 } as const;
 
 /** Server → client notifications: method → params schema. */

@@ -312,7 +312,8 @@ export class AgentService {
    * `interrupted` until the user resumes it, which rebuilds the shadow from the changes up to that turn and goes
    * on with the conversation as it was then. Returns the session, the turn it went back to and the files the
    * dropped turns had changed (sorted). Errors: invalidArgument when the session is at work (pause it first), has
-   * ended, has no checkpoint at that turn, or (without a turn) changed nothing it could step back over.
+   * ended, has no checkpoint at that turn, or (without a turn) changed nothing it could step back over, or when
+   * its proposal waits in another live process (which keeps its workspace: only that process can let go of it).
    */
   rewind(sessionId: string, turn?: number): { session: SessionRecord; turn: number; undone: string[] } {
     const session = this.get(sessionId);
@@ -320,6 +321,10 @@ export class AgentService {
       const why = AT_WORK.has(session.state) ? 'pause it first (it stops at its next step), then rewind it'
         : 'only a session that is interrupted or has a proposal waiting can be rewound';
       throw new CodeloopError('invalidArgument', `session ${sessionId} is ${session.state}; ${why}`);
+    }
+    if (session.state === 'awaitingApproval' && !this.runs.has(sessionId) && session.ownerPid !== process.pid && processAlive(session.ownerPid)) {
+      throw new CodeloopError('invalidArgument', `session ${sessionId}'s proposal is held by the process that made it (pid ${session.ownerPid}, \`codeloop run\` or a codeloop server): `
+        + 'rewind it there, or once that process has stopped');
     }
     const checkpoints = this.checkpoints(sessionId);
     const target = turn ?? stepBack(checkpoints);
@@ -510,8 +515,8 @@ export class AgentService {
     });
   }
 
-  private context(run: Run, request: TaskRequest, mapTokens: number): string {
-    const parts = [`Repository map (most relevant files first):\n${run.workspace.index.repoMap(request.prompt, mapTokens)}`];
+  private async context(run: Run, request: TaskRequest, mapTokens: number): Promise<string> {
+    const parts = [`Repository map (most relevant files first):\n${await run.workspace.index.repoMap(request.prompt, mapTokens)}`];
     if (request.path) {
       const text = run.shadow.read(request.path);
       if (text !== null) {
@@ -578,7 +583,7 @@ export class AgentService {
   private async plan(run: Run): Promise<void> {
     await run.shadow.ready;
     const window = Math.min((await run.model.contextWindow()).tokens, run.config.context.workingTokens);
-    run.conversation.begin(window, SYSTEM_PROMPT, taskMessage(run.request.kind, run.request.prompt), this.context(run, run.request, repoMapTokens(window)));
+    run.conversation.begin(window, SYSTEM_PROMPT, taskMessage(run.request.kind, run.request.prompt), await this.context(run, run.request, repoMapTokens(window)));
     run.conversation.say(PLAN_REQUEST);
     await this.planUntilApproved(run);
   }

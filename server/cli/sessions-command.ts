@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { SessionSummary } from '../../protocol/lsp-methods.js';
+import type { RequestResult, SessionSummary } from '../../protocol/lsp-methods.js';
 import { createAgentService } from '../agent/agent-host.js';
-import { processAlive, type AgentService } from '../agent/agent-service.js';
+import type { AgentService } from '../agent/agent-service.js';
 import type { SessionRecord, SessionStore } from '../agent/session-store.js';
 import { undoneText } from '../agent/session-messages.js';
 import { checkpointsText, sessionLine, transcriptText } from '../agent/transcript-text.js';
@@ -11,6 +11,9 @@ import { daemonPaths } from '../daemon/daemon-paths.js';
 import { requestDaemon } from '../daemon/daemon-request.js';
 import { applyProposalToDisk, inverseProposal, REVERT_WORDING } from '../edits/apply-proposal.js';
 import { CodeloopError } from '../errors.js';
+
+/** How long a command waits for a running daemon's answer before saying it is busy. */
+const DAEMON_WAIT_MS = 30_000;
 
 /** The sessions database; notFound (with how to start a session) when there is none yet. */
 function storeFile(): string {
@@ -94,22 +97,26 @@ export function sessionsShowCommand(id: string, options: { json: boolean }): num
  * AgentService.rewind). Prints what happened, or with `--json` the session's summary with `turn` and `undone`
  * (the files the dropped turns had changed). Errors: see findSession and AgentService.rewind.
  */
-export function sessionsRewindCommand(id: string, turn: number | undefined, options: { json: boolean }): number {
+export async function sessionsRewindCommand(id: string, turn: number | undefined, options: { json: boolean }): Promise<number> {
   const { agent, store } = openAgent();
   try {
     const found = findSession(store.list(), id);
-    // A waiting proposal's session is kept, with its workspace, by the process that ran it: only it can let go.
-    if (found.state === 'awaitingApproval' && found.ownerPid !== process.pid && processAlive(found.ownerPid)) {
-      throw new CodeloopError('invalidArgument', `session ${found.sessionId}'s proposal is held by the process that ran it (pid ${found.ownerPid}, the codeloop daemon or \`codeloop run\`): `
-        + 'rewind it from your editor (the codeloop.rewindSession command), or once that process has stopped (`codeloop daemon stop`)');
-    }
-    const { session, turn: to, undone } = agent.rewind(found.sessionId, turn);
-    if (options.json) process.stdout.write(`${JSON.stringify({ ...store.summary(session), turn: to, undone })}\n`);
-    else process.stdout.write(`rewound session ${session.sessionId} to turn ${to}${undoneText(undone)}; it waits (${session.state}) until you resume it\n`);
+    // The daemon keeps the workspaces of the proposals it made: when it runs, it rewinds (this one or any other).
+    const params = { sessionId: found.sessionId, ...(turn === undefined ? {} : { turn }) };
+    const answered = await requestDaemon<RequestResult<'codeloop/cliRewind'>>(daemonPaths().socket, 'codeloop/cliRewind', params, DAEMON_WAIT_MS);
+    const rewound = answered ? answered.result : rewindHere(agent, store, found.sessionId, turn);
+    if (options.json) process.stdout.write(`${JSON.stringify(rewound)}\n`);
+    else process.stdout.write(`rewound session ${rewound.sessionId} to turn ${rewound.turn}${undoneText(rewound.undone)}; it waits (${rewound.state}) until you resume it\n`);
     return 0;
   } finally {
     store.close();
   }
+}
+
+/** A rewind in this process (no daemon runs), answered like `codeloop/cliRewind`. */
+function rewindHere(agent: AgentService, store: SessionStore, sessionId: string, turn: number | undefined): RequestResult<'codeloop/cliRewind'> {
+  const { session, turn: to, undone } = agent.rewind(sessionId, turn);
+  return { ...store.summary(session), turn: to, undone };
 }
 
 /**
@@ -159,7 +166,7 @@ function lookUpSession(id: string): SessionRecord {
  */
 export async function sessionsResumeCommand(id: string, options: { json: boolean; yes: boolean }): Promise<number> {
   const session = lookUpSession(id);
-  const answered = await requestDaemon<SessionSummary>(daemonPaths().socket, 'codeloop/cliResume', { sessionId: session.sessionId });
+  const answered = await requestDaemon<SessionSummary>(daemonPaths().socket, 'codeloop/cliResume', { sessionId: session.sessionId }, DAEMON_WAIT_MS);
   if (answered) {
     if (options.json) process.stdout.write(`${JSON.stringify(answered.result)}\n`);
     else {
@@ -181,7 +188,7 @@ export async function sessionsResumeCommand(id: string, options: { json: boolean
  */
 async function actOnRunningSession(id: string, method: 'codeloop/cliPause' | 'codeloop/cliSteer', act: (agent: AgentService, sessionId: string) => void, params: Record<string, string>): Promise<SessionRecord> {
   const session = lookUpSession(id);
-  if (await requestDaemon(daemonPaths().socket, method, { sessionId: session.sessionId, ...params })) return session;
+  if (await requestDaemon(daemonPaths().socket, method, { sessionId: session.sessionId, ...params }, DAEMON_WAIT_MS)) return session;
   const { agent, store } = openAgent();
   try {
     act(agent, session.sessionId);

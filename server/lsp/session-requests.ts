@@ -55,6 +55,12 @@ export function rewind(client: ClientContext, params: RequestParams<'codeloop/re
   return { turn };
 }
 
+/** `codeloop/cliRewind`: `codeloop sessions rewind` through the daemon, for any session of its store (see AgentService.rewind). */
+export function cliRewind(client: ClientContext, params: RequestParams<'codeloop/cliRewind'>): RequestResult<'codeloop/cliRewind'> {
+  const { session, turn, undone } = client.server.agent.rewind(params.sessionId, params.turn);
+  return { ...client.summaryOf(session), turn, undone };
+}
+
 export function pause(client: ClientContext, params: RequestParams<'codeloop/pause'>): null {
   client.ownSession(params.sessionId);
   client.server.agent.pause(params.sessionId);

@@ -180,8 +180,12 @@ describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP
     expect(fs.existsSync(path.join(root, 'src/double.js'))).toBe(false);
 
     // The user adds to the changed line (unsaved): the revert names it and leaves the buffer alone.
-    keys('Escape', 'g', 'g', 'A');
-    keys(' // mine', 'Escape');
+    // Escape and the next key must not merge into an Alt chord.
+    keys('Escape');
+    spawnSync('sleep', ['0.3']);
+    keys('g', 'g', 'A');
+    keys('-l', ' // mine');
+    keys('Escape');
     await until('the typed line', () => screen().includes('exports.add = (a, b) => a + b; // mine'));
     await pickAction('codeloop: Revert applied proposal "make add add"');
     await until('the conflict', () => screen().includes("not reverted: src/math.js: the revert's change to line 1 conflicts with your edit, now line 1"), 30_000);
