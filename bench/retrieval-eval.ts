@@ -1,5 +1,5 @@
 /**
- * Ranked-retrieval quality on real bug reports: `npm run bench:retrieval [-- [--repo OWNER/NAME] [--ablate | --signals a,b] [--verbose]]`.
+ * Ranked-retrieval quality on real bug reports: `npm run bench:retrieval [-- [--repo OWNER/NAME[,…]] [--ablate | --signals a,b] [--verbose]]`.
  *
  * Reads `bench/bug-reports.json` (built by bench/build-bug-reports.ts). For each report the repository is put at
  * the fix's parent commit in `bench/corpora/retrieval/<owner>+<name>/tree` (git-ignored) with
@@ -28,7 +28,8 @@ import type { BugReport } from './build-bug-reports.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
 const args = process.argv.slice(2);
-const onlyRepo = args.includes('--repo') ? args[args.indexOf('--repo') + 1] : undefined;
+/** `--repo a/b,c/d`: only these repositories. */
+const onlyRepos = args.includes('--repo') ? args[args.indexOf('--repo') + 1].split(',') : undefined;
 const ablate = args.includes('--ablate') || args.includes('--signals');
 /** `--signals a,b`: ablate only these signals. */
 const onlySignals = args.includes('--signals') ? args[args.indexOf('--signals') + 1].split(',') : undefined;
@@ -67,6 +68,12 @@ function summary(outcomes: Outcome[]): string {
   return `${outcomes.length} | ${at(1)} | ${at(3)} | ${at(5)} | ${at(10)} | ${mrr} | ${missing}`;
 }
 
+/** Share of the found answer files whose best line window holds a changed line. */
+function windowShare(outcomes: Outcome[]): string {
+  const found = outcomes.filter((o) => o.windowHit !== null);
+  return found.length ? `${(100 * found.filter((o) => o.windowHit).length / found.length).toFixed(1)}% of ${found.length}` : '-';
+}
+
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
@@ -77,7 +84,7 @@ const variants: { name: string; disabled: RankingSignal[] }[] = [
   ...(ablate ? RANKING_SIGNALS.filter((signal) => !onlySignals || onlySignals.includes(signal)).map((signal) => ({ name: `without ${signal}`, disabled: [signal] })) : []),
 ];
 const outcomes = new Map(variants.map((variant) => [variant.name, [] as Outcome[]]));
-const selected = reports.filter((report) => !onlyRepo || report.repo === onlyRepo);
+const selected = reports.filter((report) => !onlyRepos || onlyRepos.includes(report.repo));
 const repos = [...new Set(selected.map((report) => report.repo))];
 
 for (const repo of repos) {
@@ -140,13 +147,15 @@ process.stdout.write(`\n${all.length} bug reports, ${repos.length} repositories 
 process.stdout.write('| repository | reports | Acc@1 | Acc@3 | Acc@5 | Acc@10 | MRR | not in top 50 | window holds a changed line | p50 ms | p95 ms | CPU p50 ms | CPU p95 ms |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');
 for (const repo of [...repos, 'all']) {
   const rows = repo === 'all' ? all : all.filter((o) => o.repo === repo);
-  const found = rows.filter((o) => o.windowHit !== null);
-  const windows = found.length ? `${(100 * found.filter((o) => o.windowHit).length / found.length).toFixed(1)}% of ${found.length}` : '-';
+  const windows = windowShare(rows);
   const latency = rows.map((o) => o.latencyMs);
   const cpu = rows.map((o) => o.cpuMs);
   process.stdout.write(`| ${repo} | ${summary(rows)} | ${windows} | ${percentile(latency, 0.5).toFixed(1)} | ${percentile(latency, 0.95).toFixed(1)} | ${percentile(cpu, 0.5).toFixed(1)} | ${percentile(cpu, 0.95).toFixed(1)} |\n`);
 }
 if (ablate) {
-  process.stdout.write('\n| variant | reports | Acc@1 | Acc@3 | Acc@5 | Acc@10 | MRR | not in top 50 |\n|---|---|---|---|---|---|---|---|\n');
-  for (const variant of variants) process.stdout.write(`| ${variant.name} | ${summary(outcomes.get(variant.name)!)} |\n`);
+  process.stdout.write('\n| variant | reports | Acc@1 | Acc@3 | Acc@5 | Acc@10 | MRR | not in top 50 | window holds a changed line |\n|---|---|---|---|---|---|---|---|---|\n');
+  for (const variant of variants) {
+    const rows = outcomes.get(variant.name)!;
+    process.stdout.write(`| ${variant.name} | ${summary(rows)} | ${windowShare(rows)} |\n`);
+  }
 }
