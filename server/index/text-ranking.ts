@@ -29,7 +29,7 @@ const MAX_TERMS = 48;
 /** A word said this often counts this many times (more says little more). */
 const MAX_REPEAT = 3;
 /** Files whose definitions are scored one by one (read from disk: the dominant cost of a query). */
-const DEFINITION_CANDIDATES = 40;
+const DEFINITION_CANDIDATES = 30;
 const MAX_IDENTIFIERS = 60;
 const MAX_PATH_MENTIONS = 20;
 /** An identifier defined in more files than this names nothing in particular. */
@@ -353,9 +353,11 @@ function bestWindow(text: string, lines: LineTerms, query: QueryTerms, coverage:
  * Ranks files for a bug report or question. Signals (each measured in bench/RESULTS.md): BM25 over split words
  * of path, defined names and body, with repeated words weighted up; identifiers quoted as code matched exactly
  * against definitions, weighted by rarity; files named by path, module or traceback frame; BM25 of each file's
- * best definition; tests and non-code files demoted unless asked about. (Raising files the top hits import was
- * measured and dropped: it cost 5 points of Acc@1, see bench/RESULTS.md.)
- * Cost: a handful of SQLite queries plus reading the ~60 leading files (what a query's latency is made of).
+ * best definition; tests (unless the title is about tests), documentation/examples/scripts/vendored code and
+ * non-code files demoted; a bounded prior for longer files. Two kinds of structure were measured and dropped
+ * (bench/RESULTS.md): raising the files the top hits import (cost 5 points of Acc@1) and crediting the file a
+ * leading test file is named after (cost 1.5 points of Acc@5).
+ * Cost: a handful of SQLite queries plus reading and scanning the ~30 leading files (most of a query's latency).
  */
 export function rankFiles(
   db: SqliteDatabase,
