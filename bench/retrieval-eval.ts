@@ -122,14 +122,14 @@ for (const repo of repos) {
     }
     const index = WorkspaceIndex.open(tree, IndexConfigSchema.parse({}), state);
     for (const variant of variants) {
-      const ranked = index.rankFiles(report.question, RANK_LIMIT, { disabled: variant.disabled });
+      const ranked = await index.rankFiles(report.question, RANK_LIMIT, { disabled: variant.disabled });
       // Latency is that of the query a user or the agent makes: the default number of results, all signals on.
       let latencyMs = 0;
       let cpuMs = 0;
       if (!variant.disabled.length) {
         const started = performance.now();
         const cpuStarted = process.cpuUsage();
-        index.rankFiles(report.question);
+        await index.rankFiles(report.question);
         latencyMs = performance.now() - started;
         const cpu = process.cpuUsage(cpuStarted);
         cpuMs = (cpu.user + cpu.system) / 1000;

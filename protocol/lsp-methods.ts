@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { LIMITS, overLimit } from './limits.js';
 import { CliIndexParamsSchema, CliIndexResultSchema, CliSearchParamsSchema, IndexProblemSchema, IndexStatusSchema, SearchModeSchema, SearchResultSchema } from './search.js';
-import { SessionDetailSchema, SessionEventTypeSchema, SessionStateSchema, TaskKindSchema } from './session-lifecycle.js';
+import { SessionDetailSchema, SessionEventTypeSchema, SessionStateSchema, TaskKindSchema, type SessionState } from './session-lifecycle.js';
 
 /**
  * Every `codeloop/*` method, notification and command: the single source of truth for the daemon's handlers,
@@ -41,6 +41,14 @@ export const RejectParamsSchema = z.object({
 export const SteerParamsSchema = z.object({
   sessionId: SessionIdSchema,
   message: z.string().min(1, 'the message is empty').max(LIMITS.feedbackCharacters, overLimit('feedbackCharacters')),
+}).strict();
+/**
+ * Where to take a session back to: the turn of one of its checkpoints (`codeloop/getSession` lists them as
+ * `checkpoints`); without one, one step back, to the checkpoint before the newest one that changed files.
+ */
+export const RewindParamsSchema = z.object({
+  sessionId: SessionIdSchema,
+  turn: z.number().int().nonnegative().optional(),
 }).strict();
 export const ApplyProposalParamsSchema = z.object({
   sessionId: SessionIdSchema,
@@ -153,6 +161,9 @@ export const lspRequests = {
 };
 export type LspRequestParams<M extends keyof typeof lspRequests> = z.infer<(typeof lspRequests)[M]>;
 
+/** A document the server wrote (under the state folder) and asked the editor to open. */
+const DocumentResultSchema = z.object({ uri: z.string() });
+
 /** Client → server requests: method → [params schema, result schema]. */
 export const clientRequests = {
   'codeloop/startTask': [StartTaskParamsSchema, z.object({ sessionId: z.string() })],
@@ -163,6 +174,15 @@ export const clientRequests = {
   'codeloop/pause': [SessionParamsSchema, z.null()],
   'codeloop/steer': [SteerParamsSchema, z.null()],
   'codeloop/applyProposal': [ApplyProposalParamsSchema, z.object({ applied: z.boolean(), conflicts: z.array(z.string()) })],
+  /** Answers the turn the session went back to; it then waits, `interrupted`, until it is resumed. */
+  'codeloop/rewind': [RewindParamsSchema, z.object({ turn: z.number().int() })],
+  /**
+   * The inverse of an applied proposal, sent to the editor like Apply: `reverted` says the editor took the edit,
+   * `conflicts` names each file left alone (file and lines); the session is `reverted` once none is left.
+   */
+  'codeloop/revert': [SessionParamsSchema, z.object({ reverted: z.boolean(), conflicts: z.array(z.string()) })],
+  'codeloop/showPlan': [SessionParamsSchema, DocumentResultSchema],
+  'codeloop/showProposal': [SessionParamsSchema, DocumentResultSchema],
   'codeloop/listSessions': [z.object({}).strict(), z.object({ sessions: z.array(SessionSummarySchema) })],
   'codeloop/getSession': [SessionParamsSchema, SessionDetailSchema.extend({ verdict: VerdictSchema.nullable() })],
   'codeloop/search': [LspSearchParamsSchema, SearchResultSchema],
@@ -171,6 +191,8 @@ export const clientRequests = {
   'codeloop/stopDaemon': [z.object({}).strict(), z.null()],
   'codeloop/cliSearch': [CliSearchParamsSchema, SearchResultSchema],
   'codeloop/cliIndex': [CliIndexParamsSchema, CliIndexResultSchema],
+  /** `codeloop sessions rewind` through the daemon: any session of its store; answers where it went and what that undid. */
+  'codeloop/cliRewind': [RewindParamsSchema, SessionSummarySchema.extend({ turn: z.number().int(), undone: z.array(z.string()) })],
 } as const;
 
 /** Server → client notifications: method → params schema. */
@@ -180,34 +202,53 @@ export const serverNotifications = {
 } as const;
 
 /**
- * A command's arguments may leave out what the server can find itself, since some clients send none (Helix's
- * `:lsp-workspace-command` picker): without a sessionId the command acts on the newest session of the
- * workspace in a state where it applies; without a prompt, startTask runs the newest `codeloop:` comment.
+ * A command (code actions, `workspace/executeCommand`) is an alias of one request: it names the request it stands
+ * for and how its plain-JSON `arguments[0]` become that request's params. Its arguments may leave out what the
+ * server can find itself, since some clients send none (Helix's `:lsp-workspace-command` picker):
+ * - `sessionStates`: without a sessionId the command acts on the newest session of the client's workspaces in
+ *   one of these states;
+ * - `commentTask`: without a prompt, the newest `codeloop:` comment of the client's buffers that no session runs.
+ * `stringArgument` is the field a plain string argument fills (Helix can send only a string).
  */
-const anySession = { sessionId: true } as const;
+export interface CommandAlias {
+  request: ClientRequestMethod;
+  /** The plain-JSON arguments; once the missing fields are found, the request's own schema checks the result. */
+  arguments: z.ZodType<Record<string, unknown>>;
+  stringArgument: 'prompt' | 'sessionId';
+  missing: { sessionStates: readonly SessionState[] } | { commentTask: true };
+}
 
-/** Command ids for code actions and `workspace/executeCommand`; arguments[0] is the object (or, for Helix, a string). */
+/** A command whose request acts on one session: the request's params with the sessionId optional. */
+function sessionCommand<M extends ClientRequestMethod>(
+  request: M,
+  params: z.ZodObject,
+  sessionStates: readonly SessionState[],
+) {
+  return { request, arguments: params.partial({ sessionId: true }), stringArgument: 'sessionId', missing: { sessionStates } } as const satisfies CommandAlias;
+}
+
+const RUNNING_STATES = ['planning', 'working', 'testing'] as const satisfies readonly SessionState[];
+
+/** Command ids for code actions and `workspace/executeCommand`, each an alias of a request (see CommandAlias). */
 export const commands = {
-  'codeloop.startTask': StartTaskParamsSchema.partial({ prompt: true }),
-  'codeloop.approvePlan': ApprovePlanParamsSchema.partial(anySession),
-  'codeloop.showPlan': SessionParamsSchema.partial(anySession),
-  'codeloop.rejectPlan': RejectParamsSchema.partial(anySession),
-  'codeloop.applyProposal': ApplyProposalParamsSchema.partial(anySession),
-  'codeloop.showProposal': SessionParamsSchema.partial(anySession),
-  'codeloop.rejectProposal': RejectParamsSchema.partial(anySession),
-  'codeloop.cancelTask': SessionParamsSchema.partial(anySession),
-  'codeloop.resumeSession': SessionParamsSchema.partial(anySession),
-  'codeloop.pauseSession': SessionParamsSchema.partial(anySession),
-  'codeloop.steerSession': SteerParamsSchema.partial(anySession),
-} as const;
+  'codeloop.startTask': {
+    request: 'codeloop/startTask', arguments: StartTaskParamsSchema.partial({ prompt: true }), stringArgument: 'prompt', missing: { commentTask: true },
+  },
+  'codeloop.approvePlan': sessionCommand('codeloop/approvePlan', ApprovePlanParamsSchema, ['awaitingPlanApproval']),
+  'codeloop.showPlan': sessionCommand('codeloop/showPlan', SessionParamsSchema, ['awaitingPlanApproval']),
+  'codeloop.rejectPlan': sessionCommand('codeloop/reject', RejectParamsSchema, ['awaitingPlanApproval']),
+  'codeloop.applyProposal': sessionCommand('codeloop/applyProposal', ApplyProposalParamsSchema, ['awaitingApproval']),
+  'codeloop.showProposal': sessionCommand('codeloop/showProposal', SessionParamsSchema, ['awaitingApproval']),
+  'codeloop.rejectProposal': sessionCommand('codeloop/reject', RejectParamsSchema, ['awaitingApproval']),
+  'codeloop.cancelTask': sessionCommand('codeloop/cancel', SessionParamsSchema, [...RUNNING_STATES, 'awaitingPlanApproval', 'awaitingApproval', 'interrupted']),
+  'codeloop.resumeSession': sessionCommand('codeloop/resume', SessionParamsSchema, ['interrupted']),
+  'codeloop.pauseSession': sessionCommand('codeloop/pause', SessionParamsSchema, RUNNING_STATES),
+  'codeloop.steerSession': sessionCommand('codeloop/steer', SteerParamsSchema, [...RUNNING_STATES, 'awaitingPlanApproval']),
+  'codeloop.rewindSession': sessionCommand('codeloop/rewind', RewindParamsSchema, ['awaitingApproval', 'interrupted']),
+  'codeloop.revertProposal': sessionCommand('codeloop/revert', SessionParamsSchema, ['applied']),
+} as const satisfies Record<string, CommandAlias>;
 
 export type ClientRequestMethod = keyof typeof clientRequests;
 export type RequestParams<M extends ClientRequestMethod> = z.infer<(typeof clientRequests)[M][0]>;
 export type RequestResult<M extends ClientRequestMethod> = z.infer<(typeof clientRequests)[M][1]>;
 export type CommandId = keyof typeof commands;
-export type CommandArguments<C extends CommandId> = z.infer<(typeof commands)[C]>;
-
-/** The string shorthand Helix's `:lsp-workspace-command` can send: a prompt for startTask, else a session id. */
-export function commandArgumentsFromString(command: CommandId, value: string): unknown {
-  return command === 'codeloop.startTask' ? { prompt: value } : { sessionId: value };
-}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { describeLimit, LIMIT_NOTES, LIMITS, type LimitName } from './limits.js';
-import { clientRequests, commands, serverNotifications } from './lsp-methods.js';
+import { clientRequests, commands, serverNotifications, type CommandAlias } from './lsp-methods.js';
 
 /**
  * Generates protocol/REFERENCE.md from the schemas (`npm run protocol:reference`); a test fails when the
@@ -14,14 +14,19 @@ const REQUEST_NOTES: Record<keyof typeof clientRequests, string> = {
   'codeloop/resume': 'Go on with an `interrupted` session (the daemon stopped under it, or it was paused) from its last checkpoint: its shadow is rebuilt from the stored changes and the model is told it was interrupted. InvalidParams when the session is not interrupted.',
   'codeloop/pause': 'Stop a session at work at its next step; it becomes `interrupted` (checkpointed) until `codeloop/resume`.',
   'codeloop/steer': 'Send a message to a session at work: the model hears it at its next turn (it is in the transcript at once).',
-  'codeloop/applyProposal': 'Apply a proposal (all files or the listed ones): the server sends `workspace/applyEdit` to the requesting client.',
+  'codeloop/applyProposal': 'Apply a proposal (all files or the listed ones): the server sends `workspace/applyEdit` to the requesting client. A file another editor on the daemon holds in an unsaved buffer that differs from the disk is left out and listed in `conflicts`, naming that editor; the proposal stays waiting until every file is applied. `codeloop/revert` checks the same way.',
+  'codeloop/rewind': 'Take a session that is `interrupted` or has a proposal waiting back to where it stood after model turn `turn` (one of the `checkpoints` of `codeloop/getSession`; without it, one step back: the checkpoint before the newest one that changed files). Later checkpoints and the proposal are dropped; the session waits as `interrupted` until `codeloop/resume`, which rebuilds its shadow from the changes up to that turn and goes on with the conversation as it was then. InvalidParams when the session is at work (pause it first), has ended, or has no such checkpoint.',
+  'codeloop/revert': 'Undo an `applied` proposal: its inverse is sent to the requesting client as `workspace/applyEdit`, rebased and versioned like Apply; a file changed since the apply where the revert would change it is a conflict (file and lines) and left alone. The session becomes `reverted` once no file is left. InvalidParams when the session is not `applied`.',
+  'codeloop/showPlan': 'Write the plan of a session waiting in `awaitingPlanApproval` as a Markdown document under the state folder and ask the editor to open it (`window/showDocument`); answers its URI.',
+  'codeloop/showProposal': 'Write the proposal\'s diff, headed by its test verdict (`#` lines), under the state folder and ask the editor to open it (`window/showDocument`); answers its URI.',
   'codeloop/listSessions': 'Sessions of the workspaces this client opened.',
-  'codeloop/getSession': 'Everything about one session: plan, transcript, test runs, proposal diff, tokens, cost.',
+  'codeloop/getSession': 'Everything about one session: plan, transcript, test runs, proposal diff, tokens, cost, and the turns it can be rewound to (`checkpoints`, each with the files that turn changed).',
   'codeloop/search': 'Search a workspace index: literal, regex, symbol or ranked text. Same result shapes as `codeloop search --json`.',
   'codeloop/indexStatus': 'Files, bytes, symbols and database size of a workspace index.',
   'codeloop/status': 'The serving process: pid, mode, memory, event-loop delay (p50/p99/max since start, and stalls over 250 ms, each logged with the requests in flight), clients, workspaces (with index status and problems: watching stopped, files left out), sessions. `codeloop status` prints it.',
   'codeloop/stopDaemon': 'Stop the shared daemon cleanly (`codeloop daemon stop`). Refused in standalone mode.',
   'codeloop/cliSearch': 'What `codeloop search` asks a running daemon: a search of the workspace at `root` (any folder; opened, indexed and then kept fresh by the daemon\'s watcher if no client has it open yet). Needs no `initialize`. Same result as `codeloop/search`; invalidRegex and the like are InvalidParams.',
+  'codeloop/cliRewind': 'What `codeloop sessions rewind` asks a running daemon (which holds the workspaces of the proposals it made): `codeloop/rewind` for any session of its store, without `initialize`; answers the session\'s summary with `turn` (where it went) and `undone` (the files of the dropped turns).',
   'codeloop/cliIndex': 'What `codeloop index` asks a running daemon: open the workspace at `root` if needed and re-validate its index against the tree; answers the summary, the index status and its problems.',
 };
 
@@ -30,19 +35,30 @@ const NOTIFICATION_NOTES: Record<keyof typeof serverNotifications, string> = {
   'codeloop/indexUpdate': 'A workspace index changed (a file saved, created or deleted, or a client\'s unsaved buffer); sent to every client attached to that workspace.',
 };
 
+/** What a command adds to the request it stands for (see CommandAlias); the alias itself is generated. */
 const COMMAND_NOTES: Record<keyof typeof commands, string> = {
-  'codeloop.startTask': 'What the task code actions run. A plain string argument is taken as the prompt (Helix: `:lsp-workspace-command codeloop.startTask`). Without a prompt (no arguments: Helix\'s command picker) it runs the newest `codeloop:` comment of the buffers this client edited that no session runs yet.',
-  'codeloop.approvePlan': 'Same as `codeloop/approvePlan`. A plain string argument is the session id.',
-  'codeloop.showPlan': 'Opens the plan of a session waiting for approval as a Markdown document (`window/showDocument`).',
-  'codeloop.rejectPlan': 'Same as `codeloop/reject` on a plan: with feedback the session plans again, without it the session ends.',
-  'codeloop.applyProposal': 'Same as `codeloop/applyProposal`. A plain string argument is the session id.',
-  'codeloop.showProposal': 'Opens the proposal\'s diff with `window/showDocument`. A plain string argument is the session id.',
-  'codeloop.rejectProposal': 'Same as `codeloop/reject`. A plain string argument is the session id.',
-  'codeloop.cancelTask': 'Same as `codeloop/cancel`. A plain string argument is the session id.\n\nEvery command but startTask may leave out the sessionId: it then acts on the newest session of the client\'s workspaces in a state the command applies to.',
-  'codeloop.resumeSession': 'Same as `codeloop/resume` (the *Resume session* code action). A plain string argument is the session id.',
-  'codeloop.pauseSession': 'Same as `codeloop/pause`. A plain string argument is the session id.',
-  'codeloop.steerSession': 'Same as `codeloop/steer`: arguments `[{"sessionId", "message"}]`.',
+  'codeloop.startTask': 'What the task code actions run (Helix: `:lsp-workspace-command codeloop.startTask`).',
+  'codeloop.approvePlan': 'The *Approve plan* code action.',
+  'codeloop.showPlan': 'The *Show plan* code action.',
+  'codeloop.rejectPlan': 'The *Reject plan* code action: with feedback the session plans again, without it the session ends.',
+  'codeloop.applyProposal': 'The *Apply proposal* code action.',
+  'codeloop.showProposal': 'The *Show proposal* code action.',
+  'codeloop.rejectProposal': 'The *Reject proposal* code action.',
+  'codeloop.cancelTask': 'The *Cancel* code action.',
+  'codeloop.resumeSession': 'The *Resume session* code action.',
+  'codeloop.pauseSession': 'The *Pause* code action.',
+  'codeloop.steerSession': 'Arguments `[{"sessionId", "message"}]`.',
+  'codeloop.rewindSession': 'Arguments `[{"sessionId", "turn"}]`; with none (Helix: `:lsp-workspace-command codeloop.rewindSession`) it steps the newest waiting session back one turn that changed files.',
+  'codeloop.revertProposal': 'The *Revert applied proposal* code action, offered on the files the proposal changed.',
 };
+
+/** The generated part of a command's entry: the request it stands for and how missing arguments are found. */
+function aliasNote(alias: CommandAlias): string {
+  const missing = 'sessionStates' in alias.missing
+    ? `Without a sessionId it acts on the newest session of the client's workspaces that is ${alias.missing.sessionStates.map((state) => `\`${state}\``).join(' or ')}.`
+    : 'Without a prompt (no arguments: Helix\'s command picker) it runs the newest `codeloop:` comment of the buffers this client edited that no session runs yet.';
+  return `Alias of \`${alias.request}\`. A plain string argument is the ${alias.stringArgument}. ${missing}`;
+}
 
 function schemaBlock(schema: z.ZodType, io: 'input' | 'output'): string {
   const json = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
@@ -115,8 +131,8 @@ export function renderReference(): string {
     sections.push(`### \`${method}\`\n\n${NOTIFICATION_NOTES[method as keyof typeof serverNotifications]}\n\n${schemaBlock(params, 'output')}\n`);
   }
   sections.push('## Commands (`workspace/executeCommand`, code actions)\n\n`arguments[0]` is the object below, or a plain string as noted.\n');
-  for (const [command, params] of Object.entries(commands)) {
-    sections.push(`### \`${command}\`\n\n${COMMAND_NOTES[command as keyof typeof commands]}\n\n${schemaBlock(params, 'input')}\n`);
+  for (const [command, alias] of Object.entries(commands) as [keyof typeof commands, CommandAlias][]) {
+    sections.push(`### \`${command}\`\n\n${aliasNote(alias)} ${COMMAND_NOTES[command]}\n\nArguments:\n\n${schemaBlock(alias.arguments, 'input')}\n`);
   }
   return `${sections.join('\n').trimEnd()}\n`;
 }

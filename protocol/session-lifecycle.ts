@@ -7,12 +7,15 @@ import { z } from 'zod';
  *
  * - `finished`: the work ended with nothing to change (an explanation, or a task that needed no edit).
  * - `interrupted`: the work stopped part-way (the daemon stopped under it, or the user paused it) and can be
- *   resumed from its last checkpoint.
- * - `applied` / `rejected` / `cancelled` / `failed` / `finished` are final.
+ *   resumed from its last checkpoint. A rewind also leaves a session here: it waits at the turn it was rewound
+ *   to until the user resumes it (a rewound session never goes on by itself).
+ * - `reverted`: an applied proposal was undone in the user's files (the inverse edit).
+ * - `applied` / `rejected` / `cancelled` / `failed` / `finished` / `reverted` end the work; of them only
+ *   `applied` has a way on (revert).
  */
 export const SessionStateSchema = z.enum([
   'planning', 'awaitingPlanApproval', 'working', 'testing', 'awaitingApproval', 'interrupted',
-  'applied', 'rejected', 'cancelled', 'failed', 'finished',
+  'applied', 'rejected', 'cancelled', 'failed', 'finished', 'reverted',
 ]);
 export type SessionState = z.infer<typeof SessionStateSchema>;
 
@@ -44,6 +47,10 @@ export const SessionTransitionEventSchema = z.enum([
   'interrupted',
   /** The user resumed an interrupted session. */
   'resumed',
+  /** The user rewound the session to an earlier turn: its shadow and conversation are as they were then. */
+  'rewound',
+  /** The user reverted an applied proposal: the inverse edit is in their files. */
+  'reverted',
 ]);
 export type SessionTransitionEvent = z.infer<typeof SessionTransitionEventSchema>;
 
@@ -57,19 +64,21 @@ export const sessionTransitions: TransitionTable = {
   awaitingPlanApproval: { planApproved: 'working', rejected: 'rejected', feedbackGiven: 'planning', ...ENDINGS },
   working: { testsStarted: 'testing', proposalReady: 'awaitingApproval', finishedWithoutChanges: 'finished', ...ENDINGS },
   testing: { repairStarted: 'working', proposalReady: 'awaitingApproval', finishedWithoutChanges: 'finished', ...ENDINGS },
-  awaitingApproval: { applied: 'applied', rejected: 'rejected', feedbackGiven: 'working', cancelled: 'cancelled' },
-  interrupted: { resumed: 'working', cancelled: 'cancelled', failed: 'failed' },
-  applied: {},
+  awaitingApproval: { applied: 'applied', rejected: 'rejected', feedbackGiven: 'working', cancelled: 'cancelled', rewound: 'interrupted' },
+  interrupted: { resumed: 'working', cancelled: 'cancelled', failed: 'failed', rewound: 'interrupted' },
+  applied: { reverted: 'reverted' },
   rejected: {},
   cancelled: {},
   failed: {},
   finished: {},
+  reverted: {},
 };
 
-/** States a session never leaves. */
-export const FINAL_SESSION_STATES: ReadonlySet<SessionState> = new Set(
-  SessionStateSchema.options.filter((state) => Object.keys(sessionTransitions[state]).length === 0),
-);
+/**
+ * States in which the session's work has ended: nothing runs, nothing waits for a decision. All but `applied`
+ * are never left; an applied proposal can still be reverted (which changes the user's files, not the work).
+ */
+export const FINAL_SESSION_STATES: ReadonlySet<SessionState> = new Set(['applied', 'rejected', 'cancelled', 'failed', 'finished', 'reverted']);
 
 /** States in which a session waits for the user. */
 export const WAITING_SESSION_STATES: ReadonlySet<SessionState> = new Set(['awaitingPlanApproval', 'awaitingApproval', 'interrupted']);
@@ -133,5 +142,17 @@ export const SessionRecordSchema = z.object({
 });
 export type SessionRecord = z.infer<typeof SessionRecordSchema>;
 
-/** `codeloop/getSession`'s answer: the record and its whole transcript. */
-export const SessionDetailSchema = SessionRecordSchema.extend({ events: z.array(SessionEventSchema) });
+/**
+ * One point a session can be rewound to: the state after model turn `turn` (its tool calls done), with the
+ * files that turn changed in the session's workspace (empty: a turn that only read or ran things). `at` is an
+ * ISO 8601 time.
+ */
+export const CheckpointSummarySchema = z.object({
+  turn: z.number().int().nonnegative(),
+  files: z.array(z.string()),
+  at: z.string(),
+});
+export type CheckpointSummary = z.infer<typeof CheckpointSummarySchema>;
+
+/** `codeloop/getSession`'s answer: the record, its whole transcript and the turns it can be rewound to. */
+export const SessionDetailSchema = SessionRecordSchema.extend({ events: z.array(SessionEventSchema), checkpoints: z.array(CheckpointSummarySchema) });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import type { AgentConfig } from '../../protocol/config.js';
 import type { TaskKind } from '../../protocol/lsp-methods.js';
-import { FINAL_SESSION_STATES, nextSessionState, WAITING_SESSION_STATES, type SessionState, type SessionTransitionEvent } from '../../protocol/session-lifecycle.js';
+import { FINAL_SESSION_STATES, nextSessionState, WAITING_SESSION_STATES, type CheckpointSummary, type SessionState, type SessionTransitionEvent } from '../../protocol/session-lifecycle.js';
 import { CodeloopError, errorMessage } from '../errors.js';
 import type { WorkspaceIndex } from '../index/workspace-index.js';
 import type { ModelClient, ModelReply } from '../model/model-client.js';
@@ -21,8 +21,8 @@ import { repoMapTokens } from './conversation/context-policy.js';
 import { Conversation, type CompactionReport } from './conversation/conversation.js';
 import type { ModelRequest } from './conversation/request-builder.js';
 import type { ToolCallRecord, TranscriptData } from './conversation/transcript.js';
-import { parseCheckpoint, type SessionCheckpoint } from './session-checkpoint.js';
-import { feedbackMessage, KEEP_GOING, PLAN_REQUEST, planFeedbackMessage, RESUMED_NOTE, reviewFindingsMessage, reviewRequest, steeringMessage, SYSTEM_PROMPT, taskMessage, testFailureMessage } from './prompts.js';
+import { changesSince, foldCheckpoints, parseCheckpoint, type SessionCheckpoint, type ShadowChanges } from './session-checkpoint.js';
+import { feedbackMessage, KEEP_GOING, PLAN_REQUEST, planFeedbackMessage, RESUMED_NOTE, reviewFindingsMessage, reviewRequest, rewoundNote, steeringMessage, SYSTEM_PROMPT, taskMessage, testFailureMessage } from './prompts.js';
 import type { ProposedFile, SessionEvent, SessionRecord, SessionStore } from './session-store.js';
 
 /** What a session needs from the workspace it works on. */
@@ -67,6 +67,11 @@ interface Run {
   steering: string[];
   /** Set by pause(): the loop stops at its next turn, checkpointed, as `interrupted`. */
   pauseRequested: boolean;
+  /**
+   * The newest checkpoint stored: its turn, the shadow's changes as of the checkpoint before it and as of it. A
+   * checkpoint stores only what changed since the one before (see session-checkpoint.ts).
+   */
+  checkpointed: { turn: number; before: ShadowChanges; after: ShadowChanges } | null;
 }
 
 /**
@@ -91,15 +96,7 @@ export class AgentService {
    * live process owns is removed (a resumed session rebuilds its own from the checkpoint's changes).
    */
   recoverAfterRestart(): void {
-    const alive = (pid: number) => {
-      if (pid === process.pid) return true;
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
+    const alive = processAlive;
     for (const session of this.store.list()) {
       if (FINAL_SESSION_STATES.has(session.state) || WAITING_SESSION_STATES.has(session.state) && session.state !== 'awaitingPlanApproval' || alive(session.ownerPid)) continue;
       if (parseCheckpoint(this.store.latestCheckpoint(session.sessionId))) {
@@ -128,7 +125,7 @@ export class AgentService {
       { home: os.homedir(), hiddenHomePaths: config.hiddenHomePaths });
     const run: Run = {
       session, workspace, config, model, shadow, conversation: this.conversation(session.sessionId, config, model, shadow), abort: new AbortController(),
-      startedAt: Date.now(), turns: 0, repairs: 0, answerPlan: null, reviewed: false, steering: [], pauseRequested: false,
+      startedAt: Date.now(), turns: 0, repairs: 0, answerPlan: null, reviewed: false, steering: [], pauseRequested: false, checkpointed: null,
     };
     this.runs.set(session.sessionId, run);
     this.record(run, 'message', { shadow: strategy.kind, text: `session workspace: ${strategy.kind} (${strategy.reason})` });
@@ -184,7 +181,7 @@ export class AgentService {
       run.answerPlan?.({ feedback });
       return this.get(sessionId);
     }
-    const going = run ? { run, ready: Promise.resolve() } : this.restore(this.get(sessionId), restoring!.host, restoring!.checkpoint);
+    const going = run ? { run, ready: Promise.resolve() } : this.restore(this.get(sessionId), restoring!.host, restoring!.restored);
     void going.ready.then(() => {
       going.run.conversation.say(feedbackMessage(feedback));
       going.run.repairs = 0;
@@ -196,17 +193,18 @@ export class AgentService {
 
   /**
    * Goes on with an `interrupted` session from its last checkpoint: its shadow is rebuilt from the stored
-   * changes and the model is told it was interrupted. Errors: invalidArgument when the session is not
-   * interrupted or has no usable checkpoint.
+   * changes and the model is told it was interrupted (or, after a rewind, which turn it was rewound to).
+   * Errors: invalidArgument when the session is not interrupted or has no usable checkpoint.
    */
   resume(sessionId: string, host: SessionHost): SessionRecord {
     const session = this.get(sessionId);
     if (session.state !== 'interrupted') throw new CodeloopError('invalidArgument', `session ${sessionId} is ${session.state}; only an interrupted session can be resumed`);
-    const { checkpoint } = this.restorable(sessionId, host);
-    this.transition(sessionId, 'resumed', 'message', { resumed: true, text: 'resumed from the last completed step' });
-    const { run, ready } = this.restore(this.get(sessionId), host, checkpoint);
+    const { restored } = this.restorable(sessionId, host);
+    const rewoundTo = this.rewoundSinceResumed(sessionId);
+    this.transition(sessionId, 'resumed', 'message', { resumed: true, text: rewoundTo === null ? 'resumed from the last completed step' : `resumed from turn ${rewoundTo}` });
+    const { run, ready } = this.restore(this.get(sessionId), host, restored);
     void ready.then(() => {
-      run.conversation.say(RESUMED_NOTE);
+      run.conversation.say(rewoundTo === null ? RESUMED_NOTE : rewoundNote(rewoundTo));
       return this.work(run);
     }).catch((error) => this.fail(run, error));
     return this.get(sessionId);
@@ -238,15 +236,72 @@ export class AgentService {
     this.record(run, 'message', { steer: message, text: `your message: ${message}` });
   }
 
-  /** The checkpoint a session can be rebuilt from, with what rebuilding needs; invalidArgument when it cannot. */
-  private restorable(sessionId: string, host: SessionHost | (() => SessionHost) | undefined): { host: SessionHost; checkpoint: SessionCheckpoint } {
-    const checkpoint = parseCheckpoint(this.store.latestCheckpoint(sessionId));
-    if (!checkpoint || !host) throw new CodeloopError('invalidArgument', `session ${sessionId} has no checkpoint to go on from; reject it and start a new task`);
-    return { host: typeof host === 'function' ? host() : host, checkpoint };
+  /**
+   * Takes a session back to where it stood after model turn `turn` (one of its checkpoints, listed by
+   * `checkpoints`; without one, one step back: to the checkpoint before the newest one that changed files): the
+   * checkpoints after it are dropped, its proposal (if one waited) is withdrawn, and the session waits as
+   * `interrupted` until the user resumes it, which rebuilds the shadow from the changes up to that turn and goes
+   * on with the conversation as it was then. Returns the session, the turn it went back to and the files the
+   * dropped turns had changed (sorted). Errors: invalidArgument when the session is at work (pause it first), has
+   * ended, has no checkpoint at that turn, or (without a turn) changed nothing it could step back over, or when
+   * its proposal waits in another live process (which keeps its workspace: only that process can let go of it).
+   */
+  rewind(sessionId: string, turn?: number): { session: SessionRecord; turn: number; undone: string[] } {
+    const session = this.get(sessionId);
+    if (!nextSessionState(session.state, 'rewound')) {
+      const why = ['planning', 'working', 'testing'].includes(session.state) ? 'pause it first (it stops at its next step), then rewind it'
+        : 'only a session that is interrupted or has a proposal waiting can be rewound';
+      throw new CodeloopError('invalidArgument', `session ${sessionId} is ${session.state}; ${why}`);
+    }
+    if (session.state === 'awaitingApproval' && !this.runs.has(sessionId) && session.ownerPid !== process.pid && processAlive(session.ownerPid)) {
+      throw new CodeloopError('invalidArgument', `session ${sessionId}'s proposal is held by the process that made it (pid ${session.ownerPid}, \`codeloop run\` or a codeloop server): `
+        + 'rewind it there, or once that process has stopped');
+    }
+    const checkpoints = this.checkpoints(sessionId);
+    const target = turn ?? stepBack(checkpoints);
+    if (target === null) throw new CodeloopError('invalidArgument', `session ${sessionId} changed no file at any checkpoint, so there is no step to go back over; name a turn to rewind to`);
+    if (!checkpoints.some((checkpoint) => checkpoint.turn === target)) {
+      throw new CodeloopError('invalidArgument', checkpoints.length
+        ? `session ${sessionId} has no checkpoint at turn ${target}; it can be rewound to turn ${checkpoints.map((checkpoint) => checkpoint.turn).join(', ')}`
+        : `session ${sessionId} has no checkpoints to rewind to`);
+    }
+    const run = this.runs.get(sessionId);
+    if (run) {
+      // A proposal's run waits, its shadow ready: moved aside now, a resume right after builds the new one in its place.
+      this.runs.delete(sessionId);
+      void run.shadow.discard().catch(() => undefined);
+    }
+    this.store.dropCheckpointsAfter(sessionId, target);
+    this.transition(sessionId, 'rewound', 'message', { rewound: target, text: `rewound to turn ${target}; resume it to go on from there` },
+      { proposal: null, diff: null, error: null, summary: null });
+    const undone = new Set(checkpoints.filter((checkpoint) => checkpoint.turn > target).flatMap((checkpoint) => checkpoint.files));
+    return { session: this.get(sessionId), turn: target, undone: [...undone].sort() };
   }
 
-  /** A run rebuilt from a checkpoint: a fresh shadow with the checkpoint's changes written into it once ready. */
-  private restore(session: SessionRecord, host: SessionHost, checkpoint: SessionCheckpoint): { run: Run; ready: Promise<void> } {
+  /** The turns a session can be rewound to, oldest first, with the files each changed (see CheckpointSummary). */
+  checkpoints(sessionId: string): CheckpointSummary[] {
+    return this.store.checkpointSummaries(sessionId);
+  }
+
+  /** The turn the session was last rewound to, when no resume followed that rewind; else null. */
+  private rewoundSinceResumed(sessionId: string): number | null {
+    for (const event of this.store.events(sessionId, 'message').reverse()) {
+      const data = event.data as { rewound?: number; resumed?: boolean };
+      if (data.resumed) return null;
+      if (typeof data.rewound === 'number') return data.rewound;
+    }
+    return null;
+  }
+
+  /** The checkpoints a session can be rebuilt from, folded, with what rebuilding needs; invalidArgument when it cannot. */
+  private restorable(sessionId: string, host: SessionHost | (() => SessionHost) | undefined): { host: SessionHost; restored: Restored } {
+    const restored = foldCheckpoints(this.store.checkpoints(sessionId).map((checkpoint) => checkpoint.data));
+    if (!restored || !host) throw new CodeloopError('invalidArgument', `session ${sessionId} has no checkpoint to go on from; reject it and start a new task`);
+    return { host: typeof host === 'function' ? host() : host, restored };
+  }
+
+  /** A run rebuilt from its checkpoints: a fresh shadow with their changes written into it once ready. */
+  private restore(session: SessionRecord, host: SessionHost, { checkpoint, before }: Restored): { run: Run; ready: Promise<void> } {
     const { workspace, config, model } = host;
     const strategy = chooseShadowStrategy(config.shadow, this.shadowsDir, workspace.root);
     const shadow = new ShadowWorkspace(workspace.root, path.join(this.shadowsDir, session.sessionId), workspace.unsavedBuffers(), strategy,
@@ -255,7 +310,7 @@ export class AgentService {
       session, workspace, config, model, shadow, abort: new AbortController(),
       conversation: this.conversation(session.sessionId, config, model, shadow, checkpoint.transcript),
       startedAt: Date.now(), turns: checkpoint.turns, repairs: checkpoint.repairs, answerPlan: null, reviewed: checkpoint.reviewed,
-      steering: [], pauseRequested: false,
+      steering: [], pauseRequested: false, checkpointed: { turn: checkpoint.turns, before, after: new Map(checkpoint.changes) },
     };
     this.runs.set(session.sessionId, run);
     this.store.takeOver(session.sessionId);
@@ -266,13 +321,21 @@ export class AgentService {
     return { run, ready };
   }
 
-  /** Stores where the session stands, after each completed step (see session-checkpoint.ts). */
+  /**
+   * Stores where the session stands after its latest model turn (see session-checkpoint.ts): the changes since
+   * the checkpoint before, which is the previous turn's, or — when this turn was checkpointed already (a resume,
+   * feedback) — the one before that, since this checkpoint replaces it.
+   */
   private checkpoint(run: Run): void {
+    const now = run.shadow.agentChanges();
+    const previous = run.checkpointed;
+    const base = previous === null ? new Map() : previous.turn === run.turns ? previous.before : previous.after;
     const checkpoint: SessionCheckpoint = {
-      version: 1, transcript: run.conversation.data, changes: [...run.shadow.agentChanges()],
+      version: 2, transcript: run.conversation.data, changes: changesSince(base, now),
       turns: run.turns, repairs: run.repairs, reviewed: run.reviewed,
     };
-    this.store.saveCheckpoint(run.session.sessionId, checkpoint);
+    this.store.saveCheckpoint(run.session.sessionId, run.turns, checkpoint);
+    run.checkpointed = { turn: run.turns, before: base, after: now };
   }
 
   cancel(sessionId: string): void {
@@ -290,6 +353,11 @@ export class AgentService {
     this.transition(sessionId, 'applied', 'done', { applied: files });
     const run = this.runs.get(sessionId);
     if (run) this.finish(run);
+  }
+
+  /** Records that the user reverted the applied proposal (the inverse edit is made by the caller: CLI or editor). */
+  markReverted(sessionId: string, files: string[]): void {
+    this.transition(sessionId, 'reverted', 'done', { reverted: files });
   }
 
   /** Whether the session's proposal may be applied without asking (agent.autoApply in its config). */
@@ -375,8 +443,8 @@ export class AgentService {
     });
   }
 
-  private context(run: Run, request: TaskRequest, mapTokens: number): string {
-    const parts = [`Repository map (most relevant files first):\n${run.workspace.index.repoMap(request.prompt, mapTokens)}`];
+  private async context(run: Run, request: TaskRequest, mapTokens: number): Promise<string> {
+    const parts = [`Repository map (most relevant files first):\n${await run.workspace.index.repoMap(request.prompt, mapTokens)}`];
     if (request.path) {
       const text = run.shadow.read(request.path);
       if (text !== null) {
@@ -442,7 +510,7 @@ export class AgentService {
   private async plan(run: Run, request: TaskRequest): Promise<void> {
     await run.shadow.ready;
     const window = Math.min((await run.model.contextWindow()).tokens, run.config.context.workingTokens);
-    run.conversation.begin(window, SYSTEM_PROMPT, taskMessage(request.kind, request.prompt), this.context(run, request, repoMapTokens(window)));
+    run.conversation.begin(window, SYSTEM_PROMPT, taskMessage(request.kind, request.prompt), await this.context(run, request, repoMapTokens(window)));
     run.conversation.say(PLAN_REQUEST);
     let plan = await this.writePlan(run);
     const autoApprove = request.autoApprovePlan ?? run.config.autoApprovePlan;
@@ -632,7 +700,27 @@ export class AgentService {
 
 class BudgetExhausted extends Error {}
 
+/** Whether process `pid` is running (this one always is): a session's owner that is not has stopped. */
+export function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 type PlanAnswer = { approved: true } | { feedback: string };
+
+/** The turn one step back rewinds to: the checkpoint before the newest one that changed files (null: none did). */
+function stepBack(checkpoints: CheckpointSummary[]): number | null {
+  for (let newest = checkpoints.length - 1; newest > 0; newest--) if (checkpoints[newest].files.length) return checkpoints[newest - 1].turn;
+  return null;
+}
+
+/** A session's checkpoints folded (see foldCheckpoints): what a run is rebuilt from. */
+type Restored = NonNullable<ReturnType<typeof foldCheckpoints>>;
 
 export function unifiedDiff(files: ProposedFile[]): string {
   return files.map((file) => createTwoFilesPatch(

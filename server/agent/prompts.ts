@@ -68,6 +68,12 @@ export const RESUMED_NOTE = 'This session was interrupted and has now been resum
   + 'as they were at the last completed step; anything after it (a tool call without a result, a test run) did not happen. '
   + 'Check where you are and carry on with the plan.';
 
+/** What the model hears when a session the user rewound to turn `turn` goes on. */
+export function rewoundNote(turn: number): string {
+  return `The user rewound this session to turn ${turn}: the workspace and this conversation are as they were then, `
+    + 'and everything you did after it was undone. Check where you are and carry on with the plan.';
+}
+
 /** A message the user sends to a running session: it reaches the model at its next turn. */
 export function steeringMessage(text: string): string {
   return `A message from the user while you work (follow it; it overrides the plan where they conflict):\n${text}`;

@@ -2,21 +2,27 @@ import { z } from 'zod';
 import type { TranscriptData } from './conversation/transcript.js';
 
 /**
- * What a session needs to go on from where it stopped, stored after every completed step: the model
- * conversation (plain data), the agent's changes to its shadow (path → text, null for a deletion — the changes,
- * never a copy of the tree) and the loop's counters. A session is rebuilt from this and the user's tree alone.
+ * Where a session stood after one model turn, stored at the top of the next one: the model conversation (plain
+ * data), the files the agent changed in its shadow *since the previous checkpoint* (path → text, null for a
+ * deletion — a turn's changes, never a copy of the tree) and the loop's counters. The shadow at turn N is the
+ * user's tree with the changes of every checkpoint up to N written over it in order (`foldCheckpoints`), which is
+ * how a session is resumed or rewound from disk alone.
+ *
+ * Version 1 stored all the changes so far at each checkpoint; folding reads it the same way (a later text of a
+ * file replaces an earlier one), so those checkpoints stay usable.
  */
 export interface SessionCheckpoint {
-  version: 1;
+  version: 2;
   transcript: TranscriptData;
   changes: [string, string | null][];
+  /** Model turns taken so far: the checkpoint's number (a rewind names it). */
   turns: number;
   repairs: number;
   reviewed: boolean;
 }
 
 const CheckpointSchema = z.object({
-  version: z.literal(1),
+  version: z.union([z.literal(1), z.literal(2)]),
   transcript: z.looseObject({ version: z.literal(1), entries: z.array(z.unknown()) }),
   changes: z.array(z.tuple([z.string(), z.string().nullable()])),
   turns: z.number().int().nonnegative(),
@@ -27,5 +33,30 @@ const CheckpointSchema = z.object({
 /** A stored checkpoint checked for its shape; null when there is none or it is not one this version can use. */
 export function parseCheckpoint(stored: unknown): SessionCheckpoint | null {
   const parsed = CheckpointSchema.safeParse(stored);
-  return parsed.success ? (parsed.data as unknown as SessionCheckpoint) : null;
+  return parsed.success ? ({ ...parsed.data, version: 2 } as unknown as SessionCheckpoint) : null;
 }
+
+/** The agent's changes to its shadow: path → text, null for a deleted file. */
+export type ShadowChanges = Map<string, string | null>;
+
+/**
+ * A session's checkpoints (oldest first) folded into where the newest leaves it: that checkpoint with `changes`
+ * holding every change up to it, and `before`, the shadow's changes as of the checkpoint before it (what the next
+ * checkpoint at the same turn is measured against). Null when there is none, or one cannot be read.
+ */
+export function foldCheckpoints(stored: unknown[]): { checkpoint: SessionCheckpoint; before: ShadowChanges } | null {
+  const checkpoints = stored.map(parseCheckpoint);
+  if (!checkpoints.length || checkpoints.some((checkpoint) => checkpoint === null)) return null;
+  const before: ShadowChanges = new Map();
+  for (const checkpoint of checkpoints.slice(0, -1)) for (const [relative, text] of checkpoint!.changes) before.set(relative, text);
+  const all = new Map(before);
+  const newest = checkpoints.at(-1)!;
+  for (const [relative, text] of newest.changes) all.set(relative, text);
+  return { checkpoint: { ...newest, changes: [...all] }, before };
+}
+
+/** The files whose text in `now` differs from `base` (added, changed or deleted since), as a checkpoint stores them. */
+export function changesSince(base: ShadowChanges, now: ShadowChanges): [string, string | null][] {
+  return [...now].filter(([relative, text]) => base.get(relative) !== text);
+}
+

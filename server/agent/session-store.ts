@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { SessionSummary, TaskKind } from '../../protocol/lsp-methods.js';
-import type { ProposedFile, SessionEvent, SessionRecord, SessionState } from '../../protocol/session-lifecycle.js';
+import type { CheckpointSummary, ProposedFile, SessionEvent, SessionRecord, SessionState } from '../../protocol/session-lifecycle.js';
 import { proposalVerdict } from './session-verdict.js';
 
 export type { ProposedFile, SessionEvent, SessionRecord } from '../../protocol/session-lifecycle.js';
@@ -111,21 +111,40 @@ export class SessionStore {
   }
 
   /**
-   * Stores a checkpoint of a session's work (plain JSON: see session-checkpoint.ts) as its next one, in the same
-   * database as its state, so a session can be rebuilt from disk alone. Returns the checkpoint's number (from 1).
+   * Stores a session's checkpoint after model turn `turn` (plain JSON: see session-checkpoint.ts), in the same
+   * database as its state, so a session can be rebuilt from disk alone. A checkpoint already stored for that turn
+   * is replaced (a resumed or sent-back session checkpoints again before its next model turn).
    */
-  saveCheckpoint(sessionId: string, checkpoint: unknown): number {
-    return this.db.transaction(() => {
-      const next = ((this.db.prepare('SELECT max(seq) FROM session_checkpoints WHERE session_id = ?').pluck().get(sessionId) as number | null) ?? 0) + 1;
-      this.db.prepare('INSERT INTO session_checkpoints (session_id, seq, data, at) VALUES (?, ?, ?, ?)').run(sessionId, next, JSON.stringify(checkpoint), new Date().toISOString());
-      return next;
-    })();
+  saveCheckpoint(sessionId: string, turn: number, checkpoint: unknown): void {
+    this.db.prepare('INSERT OR REPLACE INTO session_checkpoints (session_id, seq, data, at) VALUES (?, ?, ?, ?)')
+      .run(sessionId, turn, JSON.stringify(checkpoint), new Date().toISOString());
   }
 
   /** The session's newest checkpoint as stored (parsed JSON), or null when it has none. */
   latestCheckpoint(sessionId: string): unknown {
     const text = this.db.prepare('SELECT data FROM session_checkpoints WHERE session_id = ? ORDER BY seq DESC LIMIT 1').pluck().get(sessionId) as string | undefined;
     return text === undefined ? null : JSON.parse(text);
+  }
+
+  /** Every checkpoint of a session, oldest first: its turn, when it was stored (ISO 8601) and its data as stored. */
+  checkpoints(sessionId: string): { turn: number; at: string; data: unknown }[] {
+    const rows = this.db.prepare('SELECT seq, data, at FROM session_checkpoints WHERE session_id = ? ORDER BY seq').all(sessionId) as { seq: number; data: string; at: string }[];
+    return rows.map((row) => ({ turn: row.seq, at: row.at, data: JSON.parse(row.data) }));
+  }
+
+  /**
+   * The turns a session can be rewound to, oldest first, each with the files its checkpoint changed (sorted):
+   * read inside SQLite (json_each), so listing never parses the stored conversations.
+   */
+  checkpointSummaries(sessionId: string): CheckpointSummary[] {
+    const rows = this.db.prepare(`SELECT seq, at, (SELECT json_group_array(json_extract(change.value, '$[0]')) FROM json_each(data, '$.changes') AS change) AS files
+      FROM session_checkpoints WHERE session_id = ? ORDER BY seq`).all(sessionId) as { seq: number; at: string; files: string }[];
+    return rows.map((row) => ({ turn: row.seq, at: row.at, files: (JSON.parse(row.files) as string[]).sort() }));
+  }
+
+  /** Forgets a session's checkpoints after turn `turn` (a rewind to it). */
+  dropCheckpointsAfter(sessionId: string, turn: number): void {
+    this.db.prepare('DELETE FROM session_checkpoints WHERE session_id = ? AND seq > ?').run(sessionId, turn);
   }
 
   /** A session in a listing (status, listSessions, code actions): its prompt cut to SUMMARY_PROMPT_CHARACTERS. */

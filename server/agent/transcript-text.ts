@@ -1,4 +1,4 @@
-import type { SessionEvent, SessionRecord } from '../../protocol/session-lifecycle.js';
+import type { CheckpointSummary, SessionEvent, SessionRecord } from '../../protocol/session-lifecycle.js';
 
 /** Lines of a tool result or test output shown per entry; the rest is counted, and `--json` has it whole. */
 const SHOWN_LINES = 12;
@@ -75,4 +75,14 @@ export function transcriptText(session: SessionRecord, events: SessionEvent[]): 
 export function sessionLine(session: SessionRecord): string {
   const task = session.prompt.split('\n')[0];
   return `${session.sessionId}  ${session.state.padEnd(20)} ${session.createdAt.slice(0, 19).replace('T', ' ')}  ${task.length > 60 ? `${task.slice(0, 59)}…` : task}`;
+}
+
+/**
+ * The turns a session can be rewound to, one line each with the files that turn changed, and the command that
+ * rewinds it; nothing for a session without checkpoints.
+ */
+export function checkpointsText(session: SessionRecord, checkpoints: CheckpointSummary[]): string {
+  if (!checkpoints.length) return '';
+  const lines = checkpoints.map(({ turn, files }) => `  turn ${String(turn).padEnd(4)} ${files.length ? files.join(', ') : '(no file changes)'}`);
+  return `\ncheckpoints (\`codeloop sessions rewind ${session.sessionId} TURN\` goes back to one):\n${lines.join('\n')}\n`;
 }

@@ -1,14 +1,46 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { SessionStore } from '../agent/session-store.js';
-import { sessionLine, transcriptText } from '../agent/transcript-text.js';
+import type { RequestResult } from '../../protocol/lsp-methods.js';
+import { createAgentService } from '../agent/agent-host.js';
+import type { AgentService } from '../agent/agent-service.js';
+import { SessionStore, type SessionRecord } from '../agent/session-store.js';
+import { undoneText } from '../agent/session-messages.js';
+import { checkpointsText, sessionLine, transcriptText } from '../agent/transcript-text.js';
 import { stateHome } from '../config/state-paths.js';
+import { daemonPaths } from '../daemon/daemon-paths.js';
+import { requestDaemon } from '../daemon/daemon-request.js';
+import { applyProposalToDisk, inverseProposal, REVERT_WORDING } from '../edits/apply-proposal.js';
 import { CodeloopError } from '../errors.js';
 
-function openStore(): SessionStore {
+/** How long a command waits for a running daemon's answer before saying it is busy. */
+const DAEMON_WAIT_MS = 30_000;
+
+/** The sessions database; notFound (with how to start a session) when there is none yet. */
+function storeFile(): string {
   const file = path.join(stateHome(), 'sessions.db');
   if (!fs.existsSync(file)) throw new CodeloopError('notFound', `no sessions yet (${file} does not exist): start one with \`codeloop run "TASK"\` or a code action`);
-  return new SessionStore(file);
+  return file;
+}
+
+function openStore(): SessionStore {
+  return new SessionStore(storeFile());
+}
+
+/** The agent service over the existing store, for a command that changes one session (nothing else recovered). */
+function openAgent(): ReturnType<typeof createAgentService> {
+  storeFile();
+  return createAgentService(() => undefined, { recover: false });
+}
+
+/**
+ * The one session whose id starts with `id`. Errors: notFound (no such session), invalidArgument (the prefix
+ * names several).
+ */
+function findSession(sessions: SessionRecord[], id: string): SessionRecord {
+  const matches = sessions.filter((session) => session.sessionId.startsWith(id));
+  if (!matches.length) throw new CodeloopError('notFound', `no session ${JSON.stringify(id)}: \`codeloop sessions list\` shows them`);
+  if (matches.length > 1) throw new CodeloopError('invalidArgument', `${JSON.stringify(id)} names ${matches.length} sessions (${matches.map((s) => s.sessionId).join(', ')}); give more of the id`);
+  return matches[0];
 }
 
 /** Whether `dir` lies in the workspace `root` (both real paths). */
@@ -39,19 +71,74 @@ export function sessionsListCommand(dir: string | undefined, options: { json: bo
 }
 
 /**
- * `codeloop sessions show ID [--json]`: one session's record and transcript. ID may be any unique prefix of a
- * session id. Errors: notFound (no such session), invalidArgument (the prefix names several).
+ * `codeloop sessions show ID [--json]`: one session's record, transcript and the turns it can be rewound to.
+ * ID may be any unique prefix of a session id. Errors: see findSession.
  */
 export function sessionsShowCommand(id: string, options: { json: boolean }): number {
   const store = openStore();
   try {
-    const matches = store.list().filter((session) => session.sessionId.startsWith(id));
-    if (!matches.length) throw new CodeloopError('notFound', `no session ${JSON.stringify(id)}: \`codeloop sessions list\` shows them`);
-    if (matches.length > 1) throw new CodeloopError('invalidArgument', `${JSON.stringify(id)} names ${matches.length} sessions (${matches.map((s) => s.sessionId).join(', ')}); give more of the id`);
-    const session = matches[0];
+    const session = findSession(store.list(), id);
     const events = store.events(session.sessionId);
-    process.stdout.write(options.json ? `${JSON.stringify({ ...session, events })}\n` : transcriptText(session, events));
+    const checkpoints = store.checkpointSummaries(session.sessionId);
+    process.stdout.write(options.json ? `${JSON.stringify({ ...session, events, checkpoints })}\n` : `${transcriptText(session, events)}${checkpointsText(session, checkpoints)}`);
     return 0;
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * `codeloop sessions rewind ID [TURN] [--json]`: takes the session back to where it stood after model turn TURN
+ * (one `sessions show` lists; without it, one step back); it then waits, interrupted, until it is resumed (see
+ * AgentService.rewind). Prints what happened, or with `--json` the session's summary with `turn` and `undone`
+ * (the files the dropped turns had changed). Errors: see findSession and AgentService.rewind.
+ */
+export async function sessionsRewindCommand(id: string, turn: number | undefined, options: { json: boolean }): Promise<number> {
+  const { agent, store } = openAgent();
+  try {
+    const found = findSession(store.list(), id);
+    // The daemon keeps the workspaces of the proposals it made: when it runs, it rewinds (this one or any other).
+    const params = { sessionId: found.sessionId, ...(turn === undefined ? {} : { turn }) };
+    const answered = await requestDaemon<RequestResult<'codeloop/cliRewind'>>(daemonPaths().socket, 'codeloop/cliRewind', params, DAEMON_WAIT_MS);
+    const rewound = answered ? answered.result : rewindHere(agent, store, found.sessionId, turn);
+    if (options.json) process.stdout.write(`${JSON.stringify(rewound)}\n`);
+    else process.stdout.write(`rewound session ${rewound.sessionId} to turn ${rewound.turn}${undoneText(rewound.undone)}; it waits (${rewound.state}) until you resume it\n`);
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+/** A rewind in this process (no daemon runs), answered like `codeloop/cliRewind`. */
+function rewindHere(agent: AgentService, store: SessionStore, sessionId: string, turn: number | undefined): RequestResult<'codeloop/cliRewind'> {
+  const { session, turn: to, undone } = agent.rewind(sessionId, turn);
+  return { ...store.summary(session), turn: to, undone };
+}
+
+/**
+ * `codeloop sessions revert ID [--json]`: undoes an applied proposal in the files on disk (no editor involved):
+ * the inverse edit, rebased and conflict-checked like Apply, so a file changed since the apply where the revert
+ * would change it is reported with its lines and left alone, and every other file is reverted. The session
+ * becomes `reverted` once every file is. Exit 0 when all were reverted, 1 when some were left alone. Errors:
+ * invalidArgument when the session has no applied proposal.
+ */
+export function sessionsRevertCommand(id: string, options: { json: boolean }): number {
+  const { agent, store } = openAgent();
+  try {
+    const session = findSession(store.list(), id);
+    if (session.state !== 'applied' || !session.proposal) {
+      throw new CodeloopError('invalidArgument', `session ${session.sessionId} is ${session.state}; only an applied proposal can be reverted`);
+    }
+    const outcome = applyProposalToDisk(session.root, inverseProposal(session.proposal), REVERT_WORDING);
+    if (!outcome.conflicts.length) agent.markReverted(session.sessionId, outcome.applied);
+    const state = agent.get(session.sessionId).state;
+    if (options.json) process.stdout.write(`${JSON.stringify({ sessionId: session.sessionId, state, reverted: outcome.applied, conflicts: outcome.conflicts })}\n`);
+    else {
+      if (outcome.applied.length) process.stdout.write(`reverted ${outcome.applied.join(', ')}\n`);
+      if (outcome.conflicts.length) process.stderr.write(`not reverted (the rest is; run it again once these are resolved):\n${outcome.conflicts.map((conflict) => `  ${conflict}\n`).join('')}`);
+      process.stdout.write(`session ${session.sessionId}: ${state}\n`);
+    }
+    return outcome.conflicts.length ? 1 : 0;
   } finally {
     store.close();
   }

@@ -5,12 +5,12 @@ import { distinctWords } from './identifier-words.js';
 import { languageOf } from './languages.js';
 import { decodeSearchText } from './search-text.js';
 import type { ExtractedSymbol, SymbolExtractor } from './symbols/symbol-extractor.js';
-import { trigramDocument } from './trigram-tokens.js';
+import { gramDocument } from './trigram-tokens.js';
 
 export interface FileAnalysis {
   hash: string;
   language: string | null;
-  /** Distinct trigram tokens of the text (see trigram-tokens.ts). */
+  /** Distinct sparse n-gram tokens of the text (see trigram-tokens.ts). */
   trigrams: string;
   symbols: ExtractedSymbol[];
   /** Space-separated distinct words of the path, the symbol names and the body, for ranked retrieval. */
@@ -52,7 +52,7 @@ export async function analyzeText(
   return {
     hash,
     language,
-    trigrams: trigramDocument(text),
+    trigrams: gramDocument(text),
     symbols,
     pathWords: distinctWords(relativePath).join(' '),
     symbolWords: distinctWords(symbols.map((symbol) => symbol.name).join(' ')).join(' '),

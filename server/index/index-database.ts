@@ -7,8 +7,8 @@ export type SqliteDatabase = Database.Database;
 
 /**
  * Schema migrations, applied in order inside one transaction each; `PRAGMA user_version` records how many ran.
- * Content is not stored: the trigram table is contentless (detail=none, one token per distinct trigram, see
- * trigram-tokens.ts) and candidates are verified against the files themselves (or the editor's unsaved buffers).
+ * Content is not stored: the gram table `file_trigrams` is contentless (detail=none, one token per distinct
+ * sparse n-gram, see trigram-tokens.ts) and candidates are verified against the files themselves (or the editor's unsaved buffers).
  */
 const MIGRATIONS: string[] = [
   `
@@ -40,6 +40,16 @@ const MIGRATIONS: string[] = [
   CREATE INDEX symbols_by_name ON symbols(name);
   CREATE INDEX symbols_by_file ON symbols(file_id);
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+  // Sparse n-grams replace plain trigrams (trigram-tokens.ts). The old tokens cannot be converted: the table
+  // starts empty and every file is marked stale (no mtime matches -2, no hash is ''), so the next validation
+  // re-analyses the whole tree, as a first index does.
+  `
+  DROP TABLE file_trigrams;
+  CREATE VIRTUAL TABLE file_trigrams USING fts5(
+    trigrams, tokenize = 'ascii', content = '', contentless_delete = 1, detail = 'none'
+  );
+  UPDATE files SET mtime_ms = -2, hash = '';
   `,
 ];
 

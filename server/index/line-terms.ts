@@ -1,3 +1,4 @@
+import { WorkerThread } from '../threads/worker-thread.js';
 import { isWordCode, wordsOfIdentifier } from './identifier-words.js';
 
 /**
@@ -102,4 +103,29 @@ export function scanLineTerms(
     termIds: termIdList,
     identifierHits: Uint16Array.from(identifierHits),
   };
+}
+
+/** What one scan needs (plain data, so it can cross to the scanning thread). */
+export interface LineTermsRequest {
+  text: string;
+  termIds: ReadonlyMap<string, number>;
+  identifiers: ReadonlySet<string>;
+}
+
+/**
+ * Texts at least this long (characters) are scanned on the scanning thread: a 1 MB file takes 70–500 ms, which
+ * on the main thread every editor would wait for; shorter ones cost less than the trip to the thread.
+ */
+const OFF_THREAD_CHARACTERS = 64 * 1024;
+const scanner = new WorkerThread<LineTermsRequest, LineTerms>(new URL('./line-terms-worker.js', import.meta.url),
+  (request) => scanLineTerms(request.text, request.termIds, request.identifiers));
+
+/**
+ * `scanLineTerms` (sharing `tokens` for a short text), with a long text scanned on the process's scanning thread
+ * (same result either way).
+ */
+export function scanLineTermsOffThread(request: LineTermsRequest, tokens?: TokenCache): Promise<LineTerms> {
+  // The token cache stays on this thread (it is not plain data): the scanning thread builds its own per text.
+  if (request.text.length < OFF_THREAD_CHARACTERS) return Promise.resolve(scanLineTerms(request.text, request.termIds, request.identifiers, tokens));
+  return scanner.run(request);
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { decodeFileBytes } from '../workspace/file-encoding.js';
 
 /**
@@ -84,4 +85,59 @@ export function searchTextByteLength(text: string): number {
   for (let i = 0; i < text.length; i++) if (isEscape(text.charCodeAt(i))) escapes++;
   // Buffer.byteLength counts a lone surrogate as the 3 bytes of U+FFFD.
   return Buffer.byteLength(text) - 2 * escapes;
+}
+
+/**
+ * Where a file's text comes from for search: the editor's unsaved buffer (a string), or the bytes on disk, decoded
+ * only when needed ({@link decodeSearchText}).
+ */
+export type SearchSource = string | Buffer;
+
+/** The searchable text of a source, or null when it is binary. */
+export function searchTextOf(source: SearchSource): string | null {
+  return typeof source === 'string' ? source : decodeSearchText(source);
+}
+
+/** A line that holds a match: 1-based line, the match's UTF-16 index and length, rg's 1-based byte column, the line. */
+export interface ByteLineHit {
+  line: number;
+  character: number;
+  length: number;
+  column: number;
+  text: string;
+}
+
+function startsWithMark(bytes: Uint8Array): boolean {
+  return (bytes[0] === 0xEF && bytes[1] === 0xBB && bytes[2] === 0xBF) || (bytes[0] === 0xFF && bytes[1] === 0xFE)
+    || (bytes[0] === 0xFE && bytes[1] === 0xFF);
+}
+
+/**
+ * The first match of a UTF-8 literal on each line of a file's bytes, without decoding the whole file: the bytes
+ * are searched as they are (one native search per match) and only matching lines are decoded. For every file
+ * without a byte-order mark this finds what matching the decoded text finds: UTF-8 is self-synchronising, each
+ * escaped byte stands for itself, and a literal never holds a lone surrogate. Returns null for a file with a
+ * byte-order mark (decode it instead), [] for a binary file (a NUL byte, as in {@link decodeSearchText}).
+ */
+export function literalHitsInBytes(bytes: Buffer, literal: Buffer, limit: number): ByteLineHit[] | null {
+  if (startsWithMark(bytes)) return null;
+  let at = bytes.indexOf(literal);
+  if (at === -1 || bytes.indexOf(0) !== -1) return [];
+  const valid = isUtf8(bytes);
+  const decode = (start: number, end: number) => (valid ? bytes.toString('utf8', start, end) : decodeEscapingInvalid(bytes.subarray(start, end)));
+  const hits: ByteLineHit[] = [];
+  let line = 1;
+  let countedTo = 0;
+  while (at !== -1 && hits.length < limit) {
+    const start = at === 0 ? 0 : bytes.lastIndexOf(10, at - 1) + 1;
+    const newline = bytes.indexOf(10, at);
+    const end = newline === -1 ? bytes.length : newline;
+    for (let i = bytes.indexOf(10, countedTo); i !== -1 && i < start; i = bytes.indexOf(10, i + 1)) line++;
+    countedTo = start;
+    hits.push({
+      line, character: decode(start, at).length, length: decode(at, at + literal.length).length, column: at - start + 1, text: decode(start, end),
+    });
+    at = newline === -1 ? -1 : bytes.indexOf(literal, newline + 1);
+  }
+  return hits;
 }

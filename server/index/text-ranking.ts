@@ -1,6 +1,6 @@
 import type { RankedFile } from '../../protocol/search.js';
 import type { SqliteDatabase } from './index-database.js';
-import { scanLineTerms, type LineTerms, type TokenCache } from './line-terms.js';
+import { scanLineTermsOffThread, type LineTerms, type TokenCache } from './line-terms.js';
 import { analyseQuestion, type QuestionAnalysis } from './query-analysis.js';
 import { isAuxiliaryPath, isTestPath } from './test-paths.js';
 
@@ -225,7 +225,7 @@ class QueryTerms {
   readonly ids = new Map<string, number>();
   readonly weightById: number[] = [];
   readonly identifiers: Set<string>;
-  private readonly scans = new Map<string, LineTerms | null>();
+  private readonly scans = new Map<string, Promise<LineTerms | null>>();
   private readonly tokens: TokenCache = new Map();
 
   constructor(weights: Map<string, number>, identifiers: Map<string, number>) {
@@ -236,12 +236,18 @@ class QueryTerms {
     this.identifiers = new Set([...identifiers.keys()].slice(0, MAX_IDENTIFIERS));
   }
 
-  scan(candidate: Candidate, readText: (path: string) => string | null): LineTerms | null {
-    if (!this.scans.has(candidate.path)) {
-      candidate.text ??= readText(candidate.path);
-      this.scans.set(candidate.path, candidate.text === null ? null : scanLineTerms(candidate.text, this.ids, this.identifiers, this.tokens));
+  /**
+   * The candidate's scan, once per query, from the text read before any await (`startRanking`); a large file is
+   * scanned off the event loop (line-terms.ts).
+   */
+  scan(candidate: Candidate): Promise<LineTerms | null> {
+    let scan = this.scans.get(candidate.path);
+    if (!scan) {
+      const text = candidate.text ?? null;
+      scan = text === null ? Promise.resolve(null) : scanLineTermsOffThread({ text, termIds: this.ids, identifiers: this.identifiers }, this.tokens);
+      this.scans.set(candidate.path, scan);
     }
-    return this.scans.get(candidate.path)!;
+    return scan;
   }
 }
 
@@ -270,17 +276,21 @@ function bestDefinitionScore(lines: LineTerms, definitions: Definition[], query:
   return best;
 }
 
-/** Scores the best definition of the leading candidates. */
-function definitionScores(db: SqliteDatabase, leaders: Candidate[], query: QueryTerms, readText: (path: string) => string | null): void {
+/** The definitions of each leading candidate, read from the index (before any await: see `startRanking`). */
+function definitionsOfLeaders(db: SqliteDatabase, leaders: Candidate[]): Definition[][] {
   const definitionsOf = db.prepare(
     "SELECT start_line AS start, end_line AS end FROM symbols WHERE file_id = ? AND kind IN ('function', 'method', 'class', 'constructor', 'struct', 'interface', 'enum', 'trait', 'module', 'type')",
   );
-  const perFile = leaders.map((candidate) => {
+  return leaders.map((candidate) => {
     const definitions = definitionsOf.all(candidate.id) as Definition[];
     // A file without definitions (a script, module-level code) counts as one.
     return definitions.length ? definitions : [{ start: 0, end: Number.MAX_SAFE_INTEGER }];
   });
-  const scans = leaders.map((candidate) => query.scan(candidate, readText));
+}
+
+/** Scores the best definition of the leading candidates. */
+async function definitionScores(leaders: Candidate[], perFile: Definition[][], query: QueryTerms): Promise<void> {
+  const scans = await Promise.all(leaders.map((candidate) => query.scan(candidate)));
   let words = 0;
   let spans = 0;
   scans.forEach((scan, i) => {
@@ -365,7 +375,30 @@ export function rankFiles(
   question: string,
   limit: number,
   options: RankingOptions = {},
-): RankedFile[] {
+): Promise<RankedFile[]> {
+  return startRanking(db, readText, question, limit, options).finish();
+}
+
+/** A ranking whose index and file reads are done: `finish` scans and scores without touching either again. */
+export interface StartedRanking {
+  /** Every file the result can hold (the result is these, reordered and cut to the limit). */
+  candidates: string[];
+  finish(): Promise<RankedFile[]>;
+}
+
+/**
+ * `rankFiles` in two steps. The first reads the index and the files, synchronously: a session's view of the
+ * index (`queryWithChanges`) exists only until its caller returns, and another editor's query must never see
+ * it. The second scans the leading files — large ones on the scanning thread, so a question over 1 MB files
+ * holds no other editor — and scores them.
+ */
+export function startRanking(
+  db: SqliteDatabase,
+  readText: (relativePath: string) => string | null,
+  question: string,
+  limit: number,
+  options: RankingOptions = {},
+): StartedRanking {
   const on = (signal: RankingSignal) => !options.disabled?.includes(signal);
   const analysis = analyseQuestion(question);
   if (!on('identifiers')) analysis.identifiers.clear();
@@ -388,15 +421,25 @@ export function rankFiles(
 
   const ranked = [...scores.values()].sort(byScore(direct));
   const query = new QueryTerms(weights, analysis.identifiers);
-  if (on('definitions')) {
-    definitionScores(db, ranked.slice(0, DEFINITION_CANDIDATES), query, readText);
-    ranked.sort(byScore(direct));
-  }
-  return ranked.slice(0, limit).map((candidate) => {
-    const scan = query.scan(candidate, readText);
-    const window = scan && candidate.text ? bestWindow(candidate.text, scan, query, on('windowCoverage')) : { startLine: 1, endLine: 1, preview: '' };
-    return { path: candidate.path, score: Math.round(direct(candidate) * 1000) / 1000, ...window };
-  });
+  const leaders = on('definitions') ? ranked.slice(0, DEFINITION_CANDIDATES) : [];
+  const perFile = definitionsOfLeaders(db, leaders);
+  // Only leaders gain a definition score, so the result comes from the leaders and the first `limit`.
+  const reachable = ranked.slice(0, Math.max(leaders.length, limit));
+  for (const candidate of reachable) candidate.text ??= readText(candidate.path);
+  return {
+    candidates: reachable.map((candidate) => candidate.path),
+    async finish() {
+      if (on('definitions')) {
+        await definitionScores(leaders, perFile, query);
+        ranked.sort(byScore(direct));
+      }
+      return Promise.all(ranked.slice(0, limit).map(async (candidate) => {
+        const scan = await query.scan(candidate);
+        const window = scan && candidate.text ? bestWindow(candidate.text, scan, query, on('windowCoverage')) : { startLine: 1, endLine: 1, preview: '' };
+        return { path: candidate.path, score: Math.round(direct(candidate) * 1000) / 1000, ...window };
+      }));
+    },
+  };
 }
 
 /**

@@ -1,9 +1,9 @@
 import type { RegexNode } from './ripgrep-regex.js';
-import { trigramIds, trigramToken } from './trigram-tokens.js';
+import { gramToken, queryGramIds } from './trigram-tokens.js';
 
 /**
- * Turns a literal or a regular expression into a boolean query over trigrams that every matching file must
- * satisfy. The query may admit files that do not match (they are verified afterwards) but must never exclude
+ * Turns a literal or a regular expression into a boolean query over literals (each expanded into its sparse
+ * n-grams, trigram-tokens.ts) that every matching file must satisfy. The query may admit files that do not match (they are verified afterwards) but must never exclude
  * one that does, so whatever the planner does not understand becomes "any file".
  */
 export type TrigramQuery =
@@ -82,16 +82,16 @@ export function regexQuery(node: RegexNode): TrigramQuery {
   }
 }
 
-/** At most this many trigrams per literal: past it, extra terms cost more than they filter. */
-const MAX_TRIGRAMS_PER_LITERAL = 16;
+/** At most this many grams per literal: past it, extra terms cost more than they filter. */
+const MAX_GRAMS_PER_LITERAL = 16;
 
 function literalTokens(text: string): string[] {
-  const ids = trigramIds(text);
-  // Spread the kept trigrams over the whole literal.
-  const step = Math.max(1, ids.length / MAX_TRIGRAMS_PER_LITERAL);
-  const kept = ids.length <= MAX_TRIGRAMS_PER_LITERAL ? ids
-    : Array.from({ length: MAX_TRIGRAMS_PER_LITERAL }, (_, i) => ids[Math.floor(i * step)]);
-  return kept.map(trigramToken);
+  const ids = queryGramIds(text);
+  // Spread the kept grams over the whole literal.
+  const step = Math.max(1, ids.length / MAX_GRAMS_PER_LITERAL);
+  const kept = ids.length <= MAX_GRAMS_PER_LITERAL ? ids
+    : Array.from({ length: MAX_GRAMS_PER_LITERAL }, (_, i) => ids[Math.floor(i * step)]);
+  return kept.map(gramToken);
 }
 
 /** The FTS5 MATCH expression for a query, or null when every file is a candidate. */

@@ -1,11 +1,51 @@
 /**
- * The trigram index stores, per file, each distinct case-folded ASCII trigram once, as a short base-36 token.
- * Doing this here instead of in SQLite's trigram tokenizer hands FTS5 a few thousand tokens per file instead
- * of one per character (≈4× less indexing work on C code), and drops what a search never needs: repeats,
- * trigrams spanning a line break (matches never span lines), and non-ASCII trigrams (queries skip them, so
- * Unicode case folding can never make the filter drop a true match).
+ * The candidate filter's tokens: **sparse n-grams** (GitHub code search's scheme, after Russ Cox's trigram index).
+ *
+ * Every pair of adjacent characters (a bigram) gets a weight — low for pairs that are common in source code,
+ * high for rare ones (BIGRAM_RANKS). A substring of 3 to MAX_GRAM characters is a *sparse n-gram* when the
+ * bigrams at its two ends both weigh more than every bigram inside it. Every trigram qualifies (it has no inside
+ * bigram); longer grams form where common pairs sit between two rarer ones (`ratio`, `from_`, `utex(`).
+ *
+ * The index stores, per file, each distinct sparse n-gram once (an ordinary trigram index plus the longer grams).
+ * A query keeps only the sparse n-grams of its literal that no longer one contains: because whether a substring
+ * is a sparse n-gram depends only on its own characters, each of them occurs — and was indexed — in every file
+ * that contains the literal, so the AND of them never drops a match, and the long ones say "these characters
+ * are adjacent", which a trigram AND cannot (`struct file_operations`: 4,779 candidate files with trigrams,
+ * 1,165 true; see bench/RESULTS.md for the sparse figures). Verification stays exact (content-search.ts).
+ *
+ * Grams never span a line break (matches never do) nor include a non-ASCII character (queries skip them, so
+ * Unicode case folding can never make the filter drop a true match); ASCII case is folded for index and query
+ * alike, so `-i` never loses a file. A gram of L ≤ MAX_GRAM folded 7-bit codes (none is 0: a NUL makes a file
+ * binary) packs into one exact number below 2^35, so tokens are exact, with no hashing.
  */
-const SEEN = new Uint8Array(1 << 21);
+
+/**
+ * Longest indexed gram. On the kernel's fs/ (2,078 files), `struct file_operations` (217 true files) gave 286
+ * candidate files at 5 and 284 at 7, with 7.3 M and 9.3 M postings: 5 keeps the precision for less index.
+ */
+export const MAX_GRAM = 5;
+
+/**
+ * The 256 most frequent bigrams (ASCII case folded, line breaks excluded) of C and JavaScript source — the
+ * kernel's fs/ and drivers/net/ and a node_modules tree, equally weighted; 70% of all bigram occurrences there —
+ * most frequent first. Regenerate with `npx tsx bench/bigram-ranks.ts DIR…`; changing it changes every token,
+ * so it goes with an index schema migration (index-database.ts).
+ */
+const BIGRAM_RANKS = '  \t\tin, ree stdeert  *at0xteentron tnt= etse00 0leesthor i =aacotitact sac->e_s * );n net_arhe aals_it",eaca ced_sanmatod fiifloiof  ris_criodrofsru (nox0r _imerans fngchaslindsiur" _rex_trt o n bpeocucecgeunad0,evpa eprid p_pceou\t icag_d dtur_/**/ef\ti mve) ck: ll "d_elamilpo {halaptdio fonc_f_mrnusrr_le,_b_aof_enatsutotx_daom\trc_** wopblap | l\t"ssul,"ffmoue\tsnfspeeem(sp_tyain_nihimirsigclnu ubeimoll_ieke| mpy buba,0xtl vag_irc,egze_nupiz viaumscg _o &ype(\t}lum_drc rye)k_ab h\\no_bia s.==rcfafrsut(sovitt / 1';
+
+/** Bigram weight by `(a << 7) | b`: rank for the listed pairs (common → low), 256 + a fixed hash above them. */
+const WEIGHTS = (() => {
+  const weights = new Uint32Array(1 << 14);
+  for (let bigram = 0; bigram < weights.length; bigram++) {
+    let x = Math.imul(bigram ^ 0x9E3779B9, 0x85EBCA6B);
+    x ^= x >>> 13;
+    weights[bigram] = 256 + ((Math.imul(x, 0xC2B2AE35) >>> 8) & 0xFFFFFF);
+  }
+  for (let rank = 0; rank < BIGRAM_RANKS.length / 2; rank++) {
+    weights[(BIGRAM_RANKS.charCodeAt(2 * rank) << 7) | BIGRAM_RANKS.charCodeAt(2 * rank + 1)] = rank;
+  }
+  return weights;
+})();
 
 /** The only non-ASCII characters equal to an ASCII one under Unicode simple case folding: ſ (U+017F) and K (U+212A). */
 const LONG_S = 0x17F;
@@ -21,32 +61,133 @@ function foldedCode(text: string, index: number): number {
   return -1;
 }
 
-/** Distinct trigram ids of a text: three folded 7-bit codes packed into 21 bits. */
-export function trigramIds(text: string): number[] {
+/** Scratch space for one run (a line): bigram weights, the stack, and the grams found, grown as needed. */
+let weights = new Uint32Array(4096);
+let stack = new Int32Array(4096);
+/** The grams `codes[gramStarts[k]..gramEnds[k])` that {@link findSparseGrams} found. */
+let gramStarts = new Int32Array(8192);
+let gramEnds = new Int32Array(8192);
+
+/**
+ * Finds every sparse n-gram of a run of folded codes, 3 ≤ length ≤ MAX_GRAM, into gramStarts/gramEnds, and
+ * returns how many. A monotonic stack over the bigram weights finds every pair of bigrams with only lighter ones
+ * between them in O(n) (at most 2n pairs): the same code runs on files and on queries, so both see the same grams.
+ */
+function findSparseGrams(codes: Uint8Array, length: number): number {
+  if (length < 3) return 0;
+  const bigrams = length - 1;
+  if (weights.length < bigrams) {
+    weights = new Uint32Array(bigrams);
+    stack = new Int32Array(bigrams);
+    gramStarts = new Int32Array(2 * bigrams);
+    gramEnds = new Int32Array(2 * bigrams);
+  }
+  for (let k = 0; k < bigrams; k++) weights[k] = WEIGHTS[(codes[k] << 7) | codes[k + 1]];
+  let found = 0;
+  let top = 0;
+  for (let j = 0; j < bigrams; j++) {
+    const weight = weights[j];
+    while (top > 0 && weights[stack[top - 1]] < weight) {
+      const i = stack[--top];
+      if (j - i + 2 <= MAX_GRAM) {
+        gramStarts[found] = i;
+        gramEnds[found++] = j + 2;
+      }
+    }
+    if (top > 0) {
+      const i = stack[top - 1];
+      if (j - i + 2 <= MAX_GRAM) {
+        gramStarts[found] = i;
+        gramEnds[found++] = j + 2;
+      }
+      // An equal weight inside ends every later gram that would start at i.
+      if (weights[i] === weight) top--;
+    }
+    stack[top++] = j;
+  }
+  return found;
+}
+
+/** The gram `codes[start..end)` as one number: its 7-bit codes in base 128 (distinct for distinct grams). */
+function gramId(codes: Uint8Array, start: number, end: number): number {
+  let id = 0;
+  for (let k = start; k < end; k++) id = id * 128 + codes[k];
+  return id;
+}
+
+/** Splits a text into runs of folded ASCII codes (no line break, no other character) and calls `onRun` for each. */
+let runCodes = new Uint8Array(1 << 16);
+
+function forEachRun(text: string, onRun: (codes: Uint8Array, length: number) => void): void {
+  if (runCodes.length < text.length) runCodes = new Uint8Array(text.length);
+  const codes = runCodes;
+  let length = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const code = i < text.length ? foldedCode(text, i) : -1;
+    if (code < 0 || code === 10) {
+      onRun(codes, length);
+      length = 0;
+    } else {
+      codes[length++] = code;
+    }
+  }
+}
+
+/** Trigrams seen in the current text, by id (< 2^21): a flat bitmap is much faster than a Set for them. */
+const SEEN_TRIGRAMS = new Uint8Array(1 << 21);
+
+/** Distinct sparse n-gram ids of a text: what the index stores for a file. */
+export function indexGramIds(text: string): number[] {
   const ids: number[] = [];
-  let a = -1;
-  let b = -1;
-  for (let i = 0; i < text.length; i++) {
-    const c = foldedCode(text, i);
-    if (a >= 0 && b >= 0 && c >= 0 && a !== 10 && b !== 10 && c !== 10) {
-      const id = (a << 14) | (b << 7) | c;
-      if (SEEN[id] === 0) {
-        SEEN[id] = 1;
+  const longer = new Set<number>();
+  forEachRun(text, (codes, length) => {
+    const found = findSparseGrams(codes, length);
+    for (let k = 0; k < found; k++) {
+      const start = gramStarts[k];
+      const end = gramEnds[k];
+      const id = gramId(codes, start, end);
+      if (end - start === 3) {
+        if (SEEN_TRIGRAMS[id] === 0) {
+          SEEN_TRIGRAMS[id] = 1;
+          ids.push(id);
+        }
+      } else if (!longer.has(id)) {
+        longer.add(id);
         ids.push(id);
       }
     }
-    a = b;
-    b = c;
-  }
-  for (const id of ids) SEEN[id] = 0;
+  });
+  for (const id of ids) if (id < SEEN_TRIGRAMS.length) SEEN_TRIGRAMS[id] = 0;
   return ids;
 }
 
-export function trigramToken(id: number): string {
+/**
+ * The grams a file containing `text` must have, in order of position: the sparse n-grams of each run of the
+ * text that no other one contains (a file with the longer gram has the shorter one too, so it adds nothing).
+ */
+export function queryGramIds(text: string): number[] {
+  const kept = new Set<number>();
+  forEachRun(text, (codes, length) => {
+    const found = findSparseGrams(codes, length);
+    const grams = Array.from({ length: found }, (_, k): [number, number] => [gramStarts[k], gramEnds[k]]);
+    // By start, longest first: a gram is contained in another iff an earlier one in this order reaches as far.
+    grams.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+    let reach = -1;
+    for (const [start, end] of grams) {
+      if (end <= reach) continue;
+      reach = end;
+      kept.add(gramId(codes, start, end));
+    }
+  });
+  return [...kept];
+}
+
+/** A gram id as an FTS5 token for the `ascii` tokenizer (letters and digits only). */
+export function gramToken(id: number): string {
   return `t${id.toString(36)}`;
 }
 
-/** The document the FTS table indexes for a file: its distinct trigram tokens. */
-export function trigramDocument(text: string): string {
-  return trigramIds(text).map(trigramToken).join(' ');
+/** The document the FTS table indexes for a file: its distinct sparse n-gram tokens. */
+export function gramDocument(text: string): string {
+  return indexGramIds(text).map(gramToken).join(' ');
 }

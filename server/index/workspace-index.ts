@@ -16,7 +16,7 @@ import { IndexWatcher, inotifyWatchLimit } from './index-watcher.js';
 import { IndexWriter, type SyncProgress, type SyncSummary } from './index-writer.js';
 import { buildRepoMap } from './repo-map.js';
 import { searchSymbols } from './symbol-search.js';
-import { decodeSearchText } from './search-text.js';
+import { searchTextOf, type SearchSource } from './search-text.js';
 import { rankFiles, type RankingOptions } from './text-ranking.js';
 
 const DEFAULT_LIMITS = { symbol: 100, text: 20 };
@@ -34,26 +34,32 @@ export function defaultDatabasePath(realRoot: string, config: IndexConfig): stri
 export class IndexQueries {
   constructor(
     private readonly db: SqliteDatabase,
-    private readonly readText: (relativePath: string) => string | null,
+    private readonly readSource: (relativePath: string) => SearchSource | null,
   ) {}
 
+  private readonly readText = (relativePath: string): string | null => {
+    const source = this.readSource(relativePath);
+    return source === null ? null : searchTextOf(source);
+  };
+
   searchContent(request: ContentSearchRequest): ContentSearchResult {
-    return searchContent(this.db, this.readText, request);
+    return searchContent(this.db, this.readSource, request);
   }
 
   searchSymbols(query: string, limit: number = DEFAULT_LIMITS.symbol): SymbolInfo[] {
     return searchSymbols(this.db, query, limit);
   }
 
-  rankFiles(question: string, limit: number = DEFAULT_LIMITS.text, options?: RankingOptions): RankedFile[] {
+  /** Ranked files for a question; large files are scanned off the event loop, hence a promise. */
+  rankFiles(question: string, limit: number = DEFAULT_LIMITS.text, options?: RankingOptions): Promise<RankedFile[]> {
     return rankFiles(this.db, this.readText, question, limit, options);
   }
 
-  repoMap(question: string | undefined, tokenBudget: number): string {
+  repoMap(question: string | undefined, tokenBudget: number): Promise<string> {
     return buildRepoMap(this.db, this.readText, { question, tokenBudget });
   }
 
-  search(params: SearchParams): SearchResult {
+  async search(params: SearchParams): Promise<SearchResult> {
     switch (params.mode) {
       case 'literal':
       case 'regex': {
@@ -68,7 +74,7 @@ export class IndexQueries {
       case 'symbol':
         return { mode: 'symbol', symbols: this.searchSymbols(params.query, params.limit) };
       case 'text':
-        return { mode: 'text', files: this.rankFiles(params.query, params.limit) };
+        return { mode: 'text', files: await this.rankFiles(params.query, params.limit) };
     }
   }
 }
@@ -105,7 +111,7 @@ export class WorkspaceIndex {
     this.rules = new IgnoreRules(root, config);
     this.writer = new IndexWriter(root, this.store, this.rules, this.pool, config.maxFileSize,
       (relativePath) => this.overlays.get(relativePath));
-    this.queries = new IndexQueries(db, (file) => this.readSearchText(file));
+    this.queries = new IndexQueries(db, (file) => this.readSearchSource(file));
   }
 
   static open(dir: string, config: IndexConfig, databasePath?: string): WorkspaceIndex {
@@ -152,6 +158,8 @@ export class WorkspaceIndex {
   /** Re-reads paths (a trailing `/` means everything indexed below that folder); returns those that changed. */
   updatePaths(relativePaths: string[]): Promise<string[]> {
     return this.enqueue(async () => {
+      // A buffer's debounced write or a closed buffer can be queued after close() has waited for the queue.
+      if (this.closed) return [];
       const expanded = relativePaths.flatMap((rel) => rel.endsWith('/')
         ? this.db.prepare('SELECT path FROM files WHERE substr(path, 1, ?) = ?').pluck().all(rel.length, rel) as string[]
         : [rel]);
@@ -257,15 +265,15 @@ export class WorkspaceIndex {
   }
 
   /**
-   * Text of an indexed file as search sees it: the unsaved buffer if open, else the disk decoded for matching
-   * (search-text.ts: bytes that are not valid UTF-8 are kept apart so they never match by accident); null if
-   * gone or binary.
+   * An indexed file as search reads it: the unsaved buffer if open, else the bytes on disk (decoded for matching
+   * by search-text.ts, where bytes that are not valid UTF-8 are kept apart so they never match by accident);
+   * null if gone.
    */
-  private readSearchText(relativePath: string): string | null {
+  private readSearchSource(relativePath: string): SearchSource | null {
     const overlay = this.overlays.get(relativePath);
     if (overlay !== undefined) return overlay;
     try {
-      return decodeSearchText(fs.readFileSync(path.join(this.root, relativePath)));
+      return fs.readFileSync(path.join(this.root, relativePath));
     } catch {
       return null;
     }
@@ -279,15 +287,15 @@ export class WorkspaceIndex {
     return this.queries.searchSymbols(query, limit);
   }
 
-  rankFiles(question: string, limit?: number, options?: RankingOptions): RankedFile[] {
+  rankFiles(question: string, limit?: number, options?: RankingOptions): Promise<RankedFile[]> {
     return this.queries.rankFiles(question, limit, options);
   }
 
-  repoMap(question: string | undefined, tokenBudget: number): string {
+  repoMap(question: string | undefined, tokenBudget: number): Promise<string> {
     return this.queries.repoMap(question, tokenBudget);
   }
 
-  search(params: SearchParams): SearchResult {
+  search(params: SearchParams): Promise<SearchResult> {
     return this.queries.search(params);
   }
 
@@ -295,8 +303,9 @@ export class WorkspaceIndex {
    * Runs `query` against the index as if `changes` (root-relative path → text, null for deleted) were on disk:
    * what an agent session's tools search, so the session finds its own edits, and not the files it deleted. As
    * an editor's unsaved buffers do, but for this query only: the changed files are analysed, written into the
-   * database inside a savepoint, queried, and rolled back — nobody else ever sees them. The query must be
-   * synchronous (it runs inside the savepoint).
+   * database inside a savepoint, queried, and rolled back — nobody else ever sees them. The query must read the
+   * index and files synchronously (it runs inside the savepoint); what it returns may be a promise of work that
+   * reads neither (ranking's scans, see `startRanking`).
    */
   async queryWithChanges<T>(changes: ReadonlyMap<string, string | null>, query: (reader: IndexQueries) => T): Promise<T> {
     if (this.closed) throw new CodeloopError('invalidArgument', `the index of ${this.root} is closed`);
@@ -305,7 +314,7 @@ export class WorkspaceIndex {
       const indexable = text !== null && !this.isTooLarge(text) && !this.rules.isIgnored(file, false) && !this.rules.isInsideIgnoredDirectory(file);
       return { file, text, outcome: indexable ? await this.pool.analyze({ root: this.root, path: file, overlay: text }) : null };
     }));
-    const reader = new IndexQueries(this.db, (file) => (changes.has(file) ? changes.get(file)! : this.readSearchText(file)));
+    const reader = new IndexQueries(this.db, (file) => (changes.has(file) ? changes.get(file)! : this.readSearchSource(file)));
     this.db.exec('SAVEPOINT session_view');
     try {
       for (const { file, text, outcome } of outcomes) {

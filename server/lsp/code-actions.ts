@@ -13,7 +13,10 @@ export interface CodeActionRequest {
   only?: string[];
   /** Definitions in this document (from the index). */
   symbols: SymbolInfo[];
-  /** Sessions of this workspace that have not ended: running, or waiting for the user's plan or proposal decision. */
+  /**
+   * Sessions of this workspace the user can act on here: those that have not ended (running, or waiting for the
+   * user's plan or proposal decision), and applied ones whose proposal changed this document (to revert).
+   */
   sessions: SessionSummary[];
 }
 
@@ -141,9 +144,10 @@ function directiveIn(lines: string[], range: Range): { directive: string; range:
 }
 
 /**
- * What the user can do with a session in its state, and only that: cancel it while it runs; approve, read or
- * reject its plan; apply, read or reject its proposal. A `codeloop:` comment under the cursor that is not the
- * session's own prompt is offered as feedback for a rejection (stock clients cannot prompt for text).
+ * What the user can do with a session in its state, and only that: cancel or pause it while it runs; resume,
+ * rewind or cancel it when interrupted; approve, read or reject its plan; apply, read, reject or rewind its
+ * proposal; revert it once applied. A `codeloop:` comment under the cursor that is not the session's own prompt
+ * is offered as feedback for a rejection (stock clients cannot prompt for text).
  */
 function sessionActions(session: SessionSummary, comment: string | null): CodeAction[] {
   const what = truncate(session.prompt, 40);
@@ -158,8 +162,13 @@ function sessionActions(session: SessionSummary, comment: string | null): CodeAc
   if (session.state === 'interrupted') {
     return [
       sessionAction(`codeloop: Resume session "${what}"`, 'codeloop.resumeSession', id),
+      rewindAction(what, id),
       sessionAction(`codeloop: Cancel "${what}" (interrupted)`, 'codeloop.cancelTask', id),
     ];
+  }
+  if (session.state === 'applied' && session.proposal) {
+    const { files, added, removed } = session.proposal;
+    return [sessionAction(`codeloop: Revert applied proposal "${what}" (+${added} −${removed} in ${files} files)`, 'codeloop.revertProposal', id)];
   }
   if (session.state === 'awaitingPlanApproval') {
     return [
@@ -179,5 +188,11 @@ function sessionActions(session: SessionSummary, comment: string | null): CodeAc
     feedback
       ? sessionAction(`codeloop: Reject proposal "${what}" with feedback (${truncate(feedback, 50)})`, 'codeloop.rejectProposal', { ...id, feedback })
       : sessionAction(`codeloop: Reject proposal "${what}" (discards it; a codeloop: comment under the cursor is sent as feedback instead)`, 'codeloop.rejectProposal', id),
+    rewindAction(what, id),
   ];
+}
+
+/** One step back (codeloop.rewindSession without a turn): the newest turn that changed files is undone. */
+function rewindAction(what: string, id: { sessionId: string }): CodeAction {
+  return sessionAction(`codeloop: Rewind "${what}" one step (undoes its newest turn that changed files; then resume it)`, 'codeloop.rewindSession', id);
 }

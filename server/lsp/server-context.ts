@@ -1,8 +1,30 @@
 import { createAgentService } from '../agent/agent-host.js';
 import { CODELOOP_VERSION } from '../version.js';
-import { WorkspaceRegistry } from '../workspace/workspace-registry.js';
+import type { AgentService } from '../agent/agent-service.js';
+import { WorkspaceRegistry, type AttachedClient } from '../workspace/workspace-registry.js';
 import { EventLoopMonitor } from './event-loop-monitor.js';
-import type { ServerContext } from './lsp-client-session.js';
+
+/** A connection of this process: the client attached to workspaces, and how to release it. */
+export interface ConnectedClient {
+  readonly client: AttachedClient;
+  /** Releases what the client held (its workspaces, its buffers); the connection is gone. */
+  dispose(): Promise<void>;
+}
+
+/** What every client connection of one process shares. */
+export interface ServerContext {
+  readonly registry: WorkspaceRegistry;
+  readonly mode: 'daemon' | 'standalone';
+  readonly socketPath: string | null;
+  readonly startedAt: string;
+  readonly version: string;
+  readonly clients: Set<ConnectedClient>;
+  readonly agent: AgentService;
+  /** The shared event loop's delay and the requests behind its stalls. */
+  readonly loop: EventLoopMonitor;
+  /** Stops the daemon (answered first); refused in standalone mode. */
+  stopDaemon(): void;
+}
 
 /**
  * What every connection of one process shares — workspaces, the agent and its session store — for the daemon

@@ -289,6 +289,17 @@ export class ShadowWorkspace {
     await this.ready.catch(() => undefined);
     await removeTree(this.dir);
   }
+
+  /**
+   * Removes a shadow that is ready (its session waits; nothing copies into it) after first moving it aside at
+   * once, so a new shadow of the same session can be built in its place right away (a rewound session resumed).
+   * Left behind by a crash, the moved folder is reclaimed when the daemon next starts (it names no session).
+   */
+  async discard(): Promise<void> {
+    const aside = `${this.dir}.discarded-${process.pid}-${Date.now()}`;
+    fs.renameSync(this.dir, aside);
+    await removeTree(aside);
+  }
 }
 
 function lstatOrNull(file: string): fs.Stats | null {

@@ -1,22 +1,13 @@
 ;;; emacs-client-driver.el --- drives clients/emacs/codeloop.el -*- lexical-binding: t; -*-
 ;; codeloop-task with a free-text prompt, then codeloop-review and A (apply all), then save.
 (package-initialize)
+(load (expand-file-name "e2e-common.el" (file-name-directory load-file-name)) nil t)
 (add-to-list 'load-path (getenv "E2E_PLUGIN"))
 (require 'codeloop)
-(require 'json)
 (setq eglot-confirm-server-initiated-edits nil)
 (setq codeloop-command (list (getenv "E2E_NODE") (getenv "E2E_CLI") "lsp" "--standalone"))
 (codeloop-setup)
 
-(defun e2e-finish (result)
-  (with-temp-file (getenv "E2E_OUT") (insert (json-encode result)))
-  (kill-emacs 0))
-
-(defun e2e-wait (predicate what)
-  (let ((deadline (+ (float-time) 30)))
-    (while (and (not (funcall predicate)) (< (float-time) deadline))
-      (accept-process-output nil 0.05))
-    (unless (funcall predicate) (error "timed out waiting for %s" what))))
 
 (condition-case err
     (progn

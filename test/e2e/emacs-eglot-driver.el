@@ -2,25 +2,14 @@
 ;; Open a file, pick "Run task in comment", wait for the proposal, pick "Apply proposal", save.
 ;; Inputs from the environment; the outcome is written as JSON to E2E_OUT.
 (package-initialize)
-(require 'eglot)
-(require 'json)
+(load (expand-file-name "e2e-common.el" (file-name-directory load-file-name)) nil t)
 (setq eglot-confirm-server-initiated-edits nil)
 (defvar e2e-states nil)
-(defvar e2e-out (getenv "E2E_OUT"))
+(setq e2e-wait-context (lambda () (list :states e2e-states)))
 
 (cl-defmethod eglot-handle-notification (_server (_method (eql codeloop/sessionUpdate)) &key state &allow-other-keys)
   (push state e2e-states))
 (cl-defmethod eglot-handle-notification (_server (_method (eql codeloop/indexUpdate)) &rest _) nil)
-
-(defun e2e-finish (result)
-  (with-temp-file e2e-out (insert (json-encode result)))
-  (kill-emacs 0))
-
-(defun e2e-wait (predicate what)
-  (let ((deadline (+ (float-time) 30)))
-    (while (and (not (funcall predicate)) (< (float-time) deadline))
-      (accept-process-output nil 0.05))
-    (unless (funcall predicate) (error "timed out waiting for %s (states %S)" what e2e-states))))
 
 (condition-case err
     (let* ((file (getenv "E2E_FILE")))
@@ -31,24 +20,11 @@
       (apply #'eglot (eglot--guess-contact))
       (e2e-wait (lambda () (eglot-current-server)) "the server")
       (let* ((server (eglot-current-server))
-             (actions (lambda ()
-                        (append (jsonrpc-request server :textDocument/codeAction
-                                                 (list :textDocument (eglot--TextDocumentIdentifier)
-                                                       :range (list :start (list :line 0 :character 0) :end (list :line 0 :character 0))
-                                                       :context (list :diagnostics [])))
-                                nil)))
-             (pick (lambda (prefix)
-                     (or (seq-find (lambda (a) (string-prefix-p prefix (plist-get a :title))) (funcall actions))
-                         (error "no code action starting with %s" prefix))))
-             (run (lambda (action)
-                    (let ((command (plist-get action :command)))
-                      (jsonrpc-request server :workspace/executeCommand
-                                       (list :command (plist-get command :command) :arguments (plist-get command :arguments))))))
-             (task (funcall pick "codeloop: Run task in comment")))
-        (funcall run task)
+             (task (e2e-pick-action server "codeloop: Run task in comment")))
+        (e2e-run-action server task)
         (e2e-wait (lambda () (member "awaitingApproval" e2e-states)) "the proposal")
-        (let* ((apply-action (funcall pick "codeloop: Apply proposal"))
-               (applied (funcall run apply-action)))
+        (let* ((apply-action (e2e-pick-action server "codeloop: Apply proposal"))
+               (applied (e2e-run-action server apply-action)))
           (e2e-wait (lambda () (buffer-modified-p)) "the edit")
           ;; The proposal also creates a file: eglot opened it as a buffer; save them all, as a user would.
           (save-some-buffers t)

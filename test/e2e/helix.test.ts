@@ -1,10 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BROKEN_MATH, calcProject, codeloopOnPath, FIRST_FIX } from './calc-project.js';
+import { startLspClient } from '../helpers/lsp-client.js';
+import { BROKEN_MATH, calcProject, codeloopOnPath, FIRST_FIX, FIX_WITH_NEW_FILE } from './calc-project.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const HELIX_CLIENT = path.resolve(HERE, '../../clients/helix');
@@ -76,7 +77,7 @@ describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP
       await pickAction('codeloop: Run task in comment');
       await until('the proposal', () => screen().includes('proposal ready'));
     }
-    return { root, state, screen, until, keys, pickAction, openCodeActions };
+    return { root, state, env, screen, until, keys, pickAction, openCodeActions };
   }
 
   it('Space a → Run task in comment → proposal → Space a → Apply proposal → :w → the test passes', async () => {
@@ -127,6 +128,72 @@ describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP
       return fs.readFileSync(path.join(root, 'src/math.js'), 'utf8') === 'exports.add = (a, b) => a + b;\n';
     }, 30_000);
     keys(':qa!', 'Enter');
+  });
+
+  it(':lsp-workspace-command codeloop.rewindSession steps the proposal back → Space a Resume → Apply → :w → Space a Revert: a conflict is reported, then u and Revert restore the file', async () => {
+    const steps = [...FIX_WITH_NEW_FILE.slice(0, 3), FIRST_FIX[2], FIRST_FIX[2]];
+    const { root, screen, until, keys, pickAction } = await helix(steps);
+    const math = path.join(root, 'src/math.js');
+    // Helix sends a workspace command without arguments: codeloop steps the newest waiting session back a turn.
+    keys(':lsp-workspace-command codeloop.rewindSession', 'Enter');
+    await until('the rewind', () => screen().includes('rewound "make add add" to turn 2 (undoing src/double.js); it waits until you resume it'), 30_000);
+    await pickAction('codeloop: Resume session "make add add"');
+    await until('the resumed proposal', () => screen().includes('proposal ready'), 30_000);
+    const menu = await pickAction('codeloop: Apply proposal');
+    expect(menu.find((line) => line.includes('Apply proposal'))).toContain('(+1 −2 in 1 files; tests passed)');
+    await until('the save', () => {
+      keys(':w', 'Enter');
+      spawnSync('sleep', ['0.3']);
+      return fs.readFileSync(math, 'utf8') === 'exports.add = (a, b) => a + b;\n';
+    }, 30_000);
+    expect(fs.existsSync(path.join(root, 'src/double.js'))).toBe(false);
+
+    // The user adds to the changed line (unsaved): the revert names it and leaves the buffer alone.
+    // Escape and the next key must not merge into an Alt chord.
+    keys('Escape');
+    spawnSync('sleep', ['0.3']);
+    keys('g', 'g', 'A');
+    keys('-l', ' // mine');
+    keys('Escape');
+    await until('the typed line', () => screen().includes('exports.add = (a, b) => a + b; // mine'));
+    await pickAction('codeloop: Revert applied proposal "make add add"');
+    await until('the conflict', () => screen().includes("not reverted: src/math.js: the revert's change to line 1 conflicts with your edit, now line 1"), 30_000);
+    expect(screen()).toContain('exports.add = (a, b) => a + b; // mine');
+    keys('u');
+    await until('the undo', () => !screen().includes('// mine'));
+    await pickAction('codeloop: Revert applied proposal "make add add"');
+    await until('the reverted buffer', () => screen().includes('// codeloop: make add add') && screen().includes('exports.add = (a, b) => a - b;'), 30_000);
+    await until('the save', () => {
+      keys(':w', 'Enter');
+      spawnSync('sleep', ['0.3']);
+      return fs.readFileSync(math, 'utf8') === BROKEN_MATH;
+    }, 30_000);
+    keys(':q!', 'Enter');
+  });
+
+  it('Space a → Apply proposal while another editor on the daemon holds src/math.js unsaved: the conflict names it; once it closes the buffer, Apply goes through', async () => {
+    const { root, env, screen, until, keys, pickAction } = await helix();
+    const other = startLspClient([], env);
+    cleanups.push(() => other.close());
+    await other.initialize(root, 'Neovim');
+    const uri = pathToFileURL(path.join(root, 'src/math.js')).href;
+    await other.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'javascript', version: 1, text: `${BROKEN_MATH}// typed in Neovim\n` } });
+    await expect.poll(async () => (await other.connection.sendRequest<{ matches: unknown[] }>('codeloop/search', { query: 'typed in Neovim' })).matches.length, { timeout: 30_000 }).toBe(1);
+
+    await pickAction('codeloop: Apply proposal');
+    await until('the conflict', () => screen().includes('not applied: src/math.js: Neovim (another editor) has unsaved changes to this file'), 30_000);
+    expect(screen()).toContain('exports.add = (a, b) => a - b;');
+
+    await other.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
+    await expect.poll(async () => (await other.connection.sendRequest<{ matches: unknown[] }>('codeloop/search', { query: 'typed in Neovim' })).matches.length, { timeout: 30_000 }).toBe(0);
+    await pickAction('codeloop: Apply proposal');
+    await until('the edit in the buffer', () => screen().includes('exports.add = (a, b) => a + b;'), 30_000);
+    await until('the save', () => {
+      keys(':w', 'Enter');
+      spawnSync('sleep', ['0.3']);
+      return fs.readFileSync(path.join(root, 'src/math.js'), 'utf8') === 'exports.add = (a, b) => a + b;\n';
+    }, 30_000);
+    keys(':q!', 'Enter');
   });
 
   it('Space a → Reject proposal leaves the file alone and the session rejected', async () => {

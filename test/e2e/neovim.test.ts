@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTree, removeTree } from '../helpers/fixture-tree.js';
-import { calcProject, FIRST_FIX, FIX_WITH_NEW_FILE, mathFile, NEW_FILE, REVISION, runEditor, versionOf } from './calc-project.js';
+import { BROKEN_MATH, calcProject, FIRST_FIX, FIX_WITH_NEW_FILE, mathFile, NEW_FILE, REVISION, runEditor, versionOf } from './calc-project.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const STOCK_DRIVER = path.join(HERE, 'neovim-stock-driver.lua');
@@ -68,6 +68,28 @@ for (const nvim of NEOVIMS) {
       const { result, output } = await runEditor(nvim.command, ['--headless', '--clean', '-c', `luafile ${STOCK_DRIVER}`], project, { E2E_CHANGE_LINE: '2=exports.add = (a, b) => a - b - 0;' });
       expect(result, output).toMatchObject({ status: 'ok', applied: { applied: false, conflicts: ['src/math.js: the proposal\'s change to lines 1-2 conflicts with your edit, now lines 1-2'] } });
       expect(mathFile(project)).toBe('// codeloop: make add add\nexports.add = (a, b) => a - b - 0;\n');
+    });
+
+    it('stock LSP client: codeloop.rewindSession steps the proposal back a turn → Resume → Apply → Revert (a typed line over the change is reported first, then the revert restores the file)', async () => {
+      const steps = [...FIX_WITH_NEW_FILE.slice(0, 3), FIRST_FIX[2], FIRST_FIX[2]];
+      const project = await calcProject(steps, cleanups);
+      const { result, output } = await runEditor(nvim.command, ['--headless', '--clean', '-c', `luafile ${STOCK_DRIVER}`], project, { E2E_REWIND: '1', E2E_REVERT: '1' });
+      expect(result.status, `${result.error}\n${output}`).toBe('ok');
+      // Turn 3 wrote src/double.js: one step back undoes it, and the resumed session proposes the fix alone.
+      expect(result.rewound).toEqual({ turn: 2 });
+      expect(result.messages).toContain('codeloop: rewound "make add add" to turn 2 (undoing src/double.js); it waits until you resume it');
+      expect(result.resume).toBe('codeloop: Resume session "make add add"');
+      expect(result.apply).toMatch(/^codeloop: Apply proposal "make add add" \(\+1 −2 in 1 files; tests passed\)/);
+      expect(fs.existsSync(path.join(project.root, 'src/double.js'))).toBe(false);
+      expect(result.applied_buffer).toBe('exports.add = (a, b) => a + b;');
+      expect(result.conflicted).toEqual({ reverted: false, conflicts: ["src/math.js: the revert's change to line 1 conflicts with your edit, now line 1"] });
+      expect(result.conflicted_buffer).toBe('exports.add = (a, b) => b + a;');
+      expect(result.messages).toContain('codeloop: not reverted: src/math.js: the revert\'s change to line 1 conflicts with your edit, now line 1');
+      expect(result.revert).toBe('codeloop: Revert applied proposal "make add add" (+1 −2 in 1 files)');
+      expect(result.reverted).toEqual({ reverted: true, conflicts: [] });
+      expect(result.reverted_buffer).toBe(BROKEN_MATH.trimEnd());
+      expect(mathFile(project)).toBe(BROKEN_MATH);
+      expect(result.messages).toContain('codeloop: reverted "make add add" (src/math.js)');
     });
 
     it('the plugin: :Codeloop task (statusline planning) → :CodeloopReview with verdict and keys → reject with feedback refreshes it → reopen → a on the header → saved file passes', async () => {

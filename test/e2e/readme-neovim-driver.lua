@@ -11,36 +11,14 @@ run(function(out)
   end
   assert(vim.wait(30000, function() return codeloop_client() ~= nil end), 'the snippet attached no codeloop client to ' .. vim.api.nvim_buf_get_name(0))
   local client = codeloop_client()
-  local function actions()
-    local params = {
-      textDocument = vim.lsp.util.make_text_document_params(),
-      range = { start = { line = 0, character = 0 }, ['end'] = { line = 0, character = 0 } },
-      context = { diagnostics = {} },
-    }
-    local list = {}
-    for _, response in pairs(vim.lsp.buf_request_sync(0, 'textDocument/codeAction', params, 10000) or {}) do
-      for _, action in ipairs(response.result or {}) do table.insert(list, action) end
-    end
-    return list
-  end
-  local function find(prefix)
-    for _, action in ipairs(actions()) do
-      if vim.startswith(action.title, prefix) then return action end
-    end
-  end
-  local function execute(action)
-    local done, result = false, nil
-    client.request('workspace/executeCommand', action.command, function(e, r) done = true; result = e or r end, 0)
-    assert(vim.wait(20000, function() return done end), 'executeCommand did not answer')
-    return result
-  end
+  local actions = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':h') .. '/e2e-code-actions.lua')(client)
   local task
-  assert(vim.wait(20000, function() task = find('codeloop: Run task in comment'); return task ~= nil end), 'no comment task offered')
+  assert(vim.wait(20000, function() task = actions.find('codeloop: Run task in comment'); return task ~= nil end), 'no comment task offered')
   out.task = task.title
-  execute(task)
+  actions.execute(task)
   local apply
-  assert(vim.wait(40000, function() apply = find('codeloop: Apply proposal'); return apply ~= nil end), 'no proposal offered')
+  assert(vim.wait(40000, function() apply = actions.find('codeloop: Apply proposal'); return apply ~= nil end), 'no proposal offered')
   out.apply = apply.title
-  out.applied = execute(apply)
+  out.applied = actions.execute(apply)
   vim.cmd('wall')
 end)

@@ -1,15 +1,12 @@
 ;;; shared-daemon-emacs-apply.el --- Emacs half of the shared-daemon test -*- lexical-binding: t; -*-
 ;; Attach to the same daemon, find the session another editor started, apply its proposal, save.
 (package-initialize)
+(load (expand-file-name "e2e-common.el" (file-name-directory load-file-name)) nil t)
 (add-to-list 'load-path (getenv "E2E_PLUGIN"))
 (require 'codeloop)
-(require 'json)
 (setq eglot-confirm-server-initiated-edits nil)
 (setq codeloop-command (list (getenv "E2E_NODE") (getenv "E2E_CLI") "lsp"))
 (codeloop-setup)
-(defun e2e-finish (result)
-  (with-temp-file (getenv "E2E_OUT") (insert (json-encode result)))
-  (kill-emacs 0))
 (condition-case err
     (progn
       (find-file (getenv "E2E_FILE"))
@@ -19,8 +16,7 @@
              (waiting (seq-find (lambda (s) (equal (plist-get s :state) "awaitingApproval")) sessions))
              (id (plist-get waiting :sessionId))
              (result (codeloop-apply id)))
-        (let ((deadline (+ (float-time) 20)))
-          (while (and (not (buffer-modified-p)) (< (float-time) deadline)) (accept-process-output nil 0.05)))
+        (e2e-wait (lambda () (buffer-modified-p)) "the edit")
         (save-buffer)
         (e2e-finish (list :status "ok" :session id :sessions (length sessions) :applied (plist-get result :applied)))))
   (error (e2e-finish (list :status "error" :error (format "%S" err)))))

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeModel, type FakeModel, type FakeStep } from '../fake-model/fake-model-server.js';
-import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
+import { calcProject } from '../helpers/calc-project.js';
 import { writeUserConfig } from '../helpers/model-config.js';
 import { runCli, runCliAsync } from '../helpers/run-cli.js';
 
@@ -13,17 +13,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A small project with a failing test: add() subtracts. */
-function project(): { root: string; state: string } {
-  const root = makeTree({
-    'package.json': JSON.stringify({ name: 'calc', scripts: { test: 'node test.js' } }),
-    'src/math.js': 'exports.add = (a, b) => a - b;\n',
-    'test.js': "const { add } = require('./src/math');\nif (add(2, 3) !== 5) { console.error('add(2, 3) should be 5, got ' + add(2, 3)); process.exit(1); }\nconsole.log('ok');\n",
-  }, { git: true });
-  const state = makeStateHome();
-  cleanups.push(() => removeTree(root, state));
-  return { root, state };
-}
+const project = () => calcProject(cleanups);
 
 async function model(steps: FakeStep[], state: string, agent: Record<string, unknown> = {}, stream = true): Promise<FakeModel> {
   const fake = await startFakeModel(steps);
@@ -119,7 +109,7 @@ describe('codeloop run (agent through the CLI, real openai SDK against a scripte
     const budget = await runCliAsync(['run', '--json', 'loop forever'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: SECRET } });
     expect(JSON.parse(budget.stdout)).toMatchObject({ state: 'failed', error: expect.stringContaining('budget is spent (4 turns)') });
 
-    fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({ model: { baseURL: 'http://127.0.0.1:9/v1', maxRetries: 0 } }));
+    writeUserConfig(state, { model: { baseURL: 'http://127.0.0.1:9/v1', maxRetries: 0 } });
     const unreachable = await runCliAsync(['run', '--json', 'anything'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: SECRET } });
     expect(JSON.parse(unreachable.stdout)).toMatchObject({ state: 'failed', error: expect.stringContaining('cannot reach the model endpoint http://127.0.0.1:9/v1') });
   });
@@ -136,7 +126,7 @@ describe('codeloop run (agent through the CLI, real openai SDK against a scripte
     const indexed = await runCliAsync(['doctor', '--json'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: SECRET } });
     const watching = JSON.parse(indexed.stdout).checks.find((c: any) => c.name === 'file watching');
     expect(watching).toMatchObject({ ok: true, detail: expect.stringMatching(/^\d+ folders to watch, the system allows \d+ watches$/) });
-    fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({ model: { baseURL: 'https://api.example.invalid/v1' } }));
+    writeUserConfig(state, { model: { baseURL: 'https://api.example.invalid/v1' } });
     const broken = await runCliAsync(['doctor'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: '' } });
     expect(broken.status).toBe(1);
     expect(broken.stdout).toMatch(/FAIL model key +set OPENAI_API_KEY/);

@@ -168,3 +168,31 @@ describe('encodings as in rg', () => {
     expectSameAsRipgrep(root, stateHome, searches);
   });
 });
+
+describe('the sparse n-gram filter admits every file rg matches', () => {
+  // Common words adjacent in some files and scattered in others, at the start and the very end of files (no final
+  // newline), in mixed case, split by non-ASCII characters, in Latin-1 and broken UTF-8, and repeated in one line.
+  const files: Record<string, string | Buffer> = {
+    'adjacent.c': 'struct file_operations foo_fops = {\n\t.open = foo_open, /* struct file_operations */\n};\nstruct file_operations',
+    'scattered.c': 'struct inode *file;\nstatic int operations;\nint file_ops_count; /* file ops */\n',
+    'upper.h': 'STRUCT FILE_OPERATIONS X;\n#define FILE_OPERATIONS_MAX 4\n',
+    'folds.txt': '\u017Ftruct file_operations (long s)\n\u212Aelvin kelvin KELVIN\nſtruct\n',
+    'unicode.txt': 'café_operations = {\nnaïve file_opérations\n😀 operations 😀\nxx😀😀yy\n',
+    'latin1.c': Buffer.from('/* caf\xe9 */ struct file_operations l1_fops;\n\xe9t\xe9 file_ops\n', 'latin1'),
+    'broken.c': Buffer.concat([Buffer.from([0xff]), Buffer.from('struct file_operations broken;\n'), Buffer.from([0xc3]), Buffer.from('é op\n')]),
+    'repeat.txt': 'aaaa aaaaaaa file_operations file_operations\nab ab abab\n',
+  };
+  const searches = [
+    literal('struct file_operations'), literal('file_operations foo'), literal('_operations'), literal('s'), literal('ab'),
+    literal('st'), literal('struct file_operations', true), literal('FILE_OPERATIONS', true), literal('ſtruct', true),
+    literal('kelvin', true), literal('\u212Aelvin'), literal('café_operations'), literal('é_op'), literal('😀 op'),
+    literal('😀😀'), literal('file_opérations'), literal('aaaa'), literal('é op'), literal('l1_fops'),
+    regex('(struct|union) file_operations'), regex('file_(operations|ops)\\b'), regex('(?i)struct\\s+file_operations'),
+    regex('st(ruct)? file_o'), regex('(ab)+'), regex('[sS]truct file_operations$'), regex('operations|kelvin'),
+  ];
+
+  it('for short, Unicode, case-insensitive and alternating patterns', { timeout: 300_000 }, () => {
+    const { root, stateHome } = tree(files, false);
+    expectSameAsRipgrep(root, stateHome, searches);
+  });
+});

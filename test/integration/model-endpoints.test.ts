@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EndpointQuirks } from '../fake-model/endpoint-quirks.js';
 import { startFakeModel, type FakeModel, type FakeStep } from '../fake-model/fake-model-server.js';
-import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
+import { calcProject } from '../helpers/calc-project.js';
+import { writeUserConfig } from '../helpers/model-config.js';
 import { runCliAsync } from '../helpers/run-cli.js';
 
 /**
@@ -15,22 +16,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A project whose one test fails until add() adds. */
-function project(): { root: string; state: string } {
-  const root = makeTree({
-    'package.json': JSON.stringify({ name: 'calc', scripts: { test: 'node test.js' } }),
-    'src/math.js': 'exports.add = (a, b) => a - b;\n',
-    'test.js': "const { add } = require('./src/math');\nif (add(2, 3) !== 5) { console.error('add(2, 3) should be 5'); process.exit(1); }\nconsole.log('ok');\n",
-  }, { git: true });
-  const state = makeStateHome();
-  cleanups.push(() => removeTree(root, state));
-  return { root, state };
-}
+const project = () => calcProject(cleanups);
 
 /** Retries as users have them (a loaded machine can lose a kept-alive connection); no scripted step here is retried. */
 function writeConfig(state: string, model: Record<string, unknown>): void {
-  fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
-  fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({ model: { model: 'fake-model', maxRetries: 2, ...model }, agent: { commandTimeoutSeconds: 30 } }));
+  writeUserConfig(state, { model: { model: 'fake-model', maxRetries: 2, ...model }, agent: { commandTimeoutSeconds: 30 } });
 }
 
 async function endpoint(state: string, steps: FakeStep[], quirks: EndpointQuirks = {}, model: Record<string, unknown> = {}): Promise<FakeModel> {

@@ -1,11 +1,8 @@
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IndexConfigSchema } from '../../protocol/config.js';
-import { WorkspaceIndex } from '../../server/index/workspace-index.js';
-import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
+import type { WorkspaceIndex } from '../../server/index/workspace-index.js';
+import { indexedTree, type FixtureIndex } from '../helpers/fixture-index.js';
 
-let root: string;
-let state: string;
+let fixture: FixtureIndex;
 let index: WorkspaceIndex;
 
 beforeAll(async () => {
@@ -15,33 +12,28 @@ beforeAll(async () => {
     'src/format.ts': 'export function formatDate(d: Date) { return d.toISOString(); }\n',
   };
   for (let i = 0; i < 30; i++) files[`src/filler${i}.ts`] = `export function filler${i}() { return ${i}; }\n`;
-  root = makeTree(files, { git: true });
-  state = makeStateHome();
-  index = WorkspaceIndex.open(root, IndexConfigSchema.parse({}), path.join(state, 'index.db'));
-  await index.sync();
+  fixture = await indexedTree(files, { git: true });
+  ({ index } = fixture);
 });
-afterAll(async () => {
-  await index.close();
-  removeTree(root, state);
-});
+afterAll(() => fixture.close());
 
 describe('repo map', () => {
-  it('puts the files relevant to a question first, with their definitions', () => {
-    const map = index.repoMap('requests are not retried after a 429 status, backoff looks wrong', 200);
+  it('puts the files relevant to a question first, with their definitions', async () => {
+    const map = await index.repoMap('requests are not retried after a 429 status, backoff looks wrong', 200);
     const lines = map.split('\n');
     expect(lines[0]).toBe('src/retry.ts:');
     expect(lines).toContain('  1: function computeBackoff');
     expect(lines).toContain('  2: method RetryPolicy.shouldRetry');
   });
 
-  it('fits the token budget', () => {
-    const small = index.repoMap(undefined, 30);
+  it('fits the token budget', async () => {
+    const small = await index.repoMap(undefined, 30);
     expect(small.length).toBeLessThanOrEqual(30 * 4);
     expect(small.length).toBeGreaterThan(0);
-    expect(index.repoMap(undefined, 5000).length).toBeGreaterThan(small.length);
+    expect((await index.repoMap(undefined, 5000)).length).toBeGreaterThan(small.length);
   });
 
-  it('without a question ranks widely mentioned definitions first', () => {
-    expect(index.repoMap(undefined, 5000).split('\n')[0]).toBe('src/retry.ts:');
+  it('without a question ranks widely mentioned definitions first', async () => {
+    expect((await index.repoMap(undefined, 5000)).split('\n')[0]).toBe('src/retry.ts:');
   });
 });

@@ -1,29 +1,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IndexConfigSchema } from '../../protocol/config.js';
-import { WorkspaceIndex } from '../../server/index/workspace-index.js';
-import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
+import type { WorkspaceIndex } from '../../server/index/workspace-index.js';
+import { indexedTree, type FixtureIndex } from '../helpers/fixture-index.js';
 
-let root: string;
-let state: string;
+let fixture: FixtureIndex;
 let index: WorkspaceIndex;
+let root: string;
 
 beforeAll(async () => {
-  root = makeTree({
+  fixture = await indexedTree({
     'src/retry.ts': 'export function computeBackoff(attempt: number) { return 2 ** attempt; }\n',
     'src/client.ts': 'import { computeBackoff } from "./retry";\nexport function send() { return computeBackoff(1); }\n',
     'src/legacy.ts': 'export function legacyHelper() { return "legacy marker"; }\n',
     'node_modules/dep/index.js': 'module.exports = 1;\n',
   }, { git: true });
-  state = makeStateHome();
-  index = WorkspaceIndex.open(root, IndexConfigSchema.parse({}), path.join(state, 'index.db'));
-  await index.sync();
+  ({ root, index } = fixture);
 });
-afterAll(async () => {
-  await index.close();
-  removeTree(root, state);
-});
+afterAll(() => fixture.close());
 
 /** A session that renamed computeBackoff to backoffDelay, deleted legacy.ts and added a file. */
 const changes = new Map<string, string | null>([
@@ -47,16 +41,18 @@ describe('search inside a session sees the session', () => {
       ignored: session.searchSymbols('ignoredByTheIndex', 10),
       map: session.repoMap('backoff delay jitter', 400),
     }));
+    // Searches answer with promises (ranking scans off the event loop); their index reads ran inside the view.
+    const [uses, oldText, deletedText, map] = await Promise.all([view.uses, view.oldText, view.deletedText, view.map]);
     expect(view.renamed).toEqual(['src/retry.ts:backoffDelay']);
     expect(view.old).toEqual([]);
     expect(view.added).toEqual(['src/jitter.ts:addJitter']);
     expect(view.deleted).toEqual([]);
-    expect(view.uses).toMatchObject({ matches: [{ path: 'src/client.ts', line: 2 }, { path: 'src/retry.ts', line: 1 }] });
-    expect(view.oldText).toMatchObject({ matches: [] });
-    expect(view.deletedText).toMatchObject({ matches: [] });
+    expect(uses).toMatchObject({ matches: [{ path: 'src/client.ts', line: 2 }, { path: 'src/retry.ts', line: 1 }] });
+    expect(oldText).toMatchObject({ matches: [] });
+    expect(deletedText).toMatchObject({ matches: [] });
     expect(view.ignored).toEqual([]); // a file the index excludes stays out, as it would on disk
-    expect(view.map).toContain('backoffDelay');
-    expect(view.map).not.toContain('legacy');
+    expect(map).toContain('backoffDelay');
+    expect(map).not.toContain('legacy');
   });
 
   it('leaves the shared index as it was: editors and other sessions never see a session\'s changes', async () => {

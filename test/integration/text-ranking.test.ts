@@ -155,27 +155,27 @@ describe('codeloop search --text on bug reports', () => {
     expect(pathsOf(searchText('Since the refactor of pkg.store.cache nothing is evicted'))[0]).toBe('pkg/store/cache.py');
   });
 
-  it('puts the library before documentation examples that use the same words', () => {
+  it('puts the library before documentation examples that use the same words', async () => {
     const question = 'Nested serialize of nested records loses the nested values';
     expect(pathsOf(searchText(question))[0]).toBe('pkg/codec.py');
-    expect(index.rankFiles(question, 5, { disabled: ['auxiliaryDemotion'] })[0].path).toBe('docs/examples/serialize_nested.py');
+    expect((await index.rankFiles(question, 5, { disabled: ['auxiliaryDemotion'] }))[0].path).toBe('docs/examples/serialize_nested.py');
   });
 
-  it('weighs a long module up against a short shim with the same words (length prior)', () => {
+  it('weighs a long module up against a short shim with the same words (length prior)', async () => {
     const question = 'A starved worker never wakes';
     const scores = (ranked: { path: string; score: number }[]) => Object.fromEntries(ranked.map((file) => [file.path, file.score]));
-    const withPrior = scores(index.rankFiles(question, 10));
-    const without = scores(index.rankFiles(question, 10, { disabled: ['lengthPrior'] }));
+    const withPrior = scores(await index.rankFiles(question, 10));
+    const without = scores(await index.rankFiles(question, 10, { disabled: ['lengthPrior'] }));
     expect(withPrior['pkg/scheduler.py'] / withPrior['pkg/compat.py']).toBeGreaterThan(1.1 * without['pkg/scheduler.py'] / without['pkg/compat.py']);
   });
 
-  it('shows the window where the report\'s words meet, not the one repeating a single word', () => {
+  it('shows the window where the report\'s words meet, not the one repeating a single word', async () => {
     const question = 'The backoff jitter of a retried request grows without bound for each request';
     const line = searchText(question).find((found) => found.startsWith('pkg/retry.py:'))!;
     const [, start, end] = /:(\d+)-(\d+):/.exec(line)!.map(Number);
     expect(start).toBeLessThanOrEqual(47);
     expect(end).toBeGreaterThanOrEqual(50);
-    const without = index.rankFiles(question, 10, { disabled: ['windowCoverage'] }).find((file) => file.path === 'pkg/retry.py')!;
+    const without = (await index.rankFiles(question, 10, { disabled: ['windowCoverage'] })).find((file) => file.path === 'pkg/retry.py')!;
     expect(without.endLine).toBeLessThan(47);
   });
 
@@ -197,15 +197,15 @@ describe('one ranking everywhere', () => {
       const context = { queryIndex: (query) => index.queryWithChanges(new Map(), query), outputLimit: 100_000 } as Pick<ToolContext, 'queryIndex' | 'outputLimit'>;
       const tool = await runToolCall('search_code', JSON.stringify({ query: question, mode: 'text' }), context as ToolContext);
       expect(pathsOf(tool.output.split('\n')).slice(0, cli.length)).toEqual(cli);
-      const mapFiles = index.repoMap(question, 4000).split('\n').filter((line) => !line.startsWith(' ')).map((line) => line.slice(0, -1));
+      const mapFiles = (await index.repoMap(question, 4000)).split('\n').filter((line) => !line.startsWith(' ')).map((line) => line.slice(0, -1));
       expect(mapFiles.slice(0, cli.length)).toEqual(cli);
     }
   });
 
-  it('answers a 10 MB report promptly from its head', () => {
+  it('answers a 10 MB report promptly from its head', async () => {
     const report = `\`flush_buffer\` loses data\n${'log line with noise 0xdeadbeef '.repeat(350_000)}`;
     const started = performance.now();
-    const ranked = index.rankFiles(report, 5);
+    const ranked = await index.rankFiles(report, 5);
     expect(performance.now() - started).toBeLessThan(10_000);
     expect(ranked[0].path).toBe('pkg/store/writer.py');
   });

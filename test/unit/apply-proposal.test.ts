@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProposedFile } from '../../server/agent/session-store.js';
-import { applyProposalToDisk } from '../../server/edits/apply-proposal.js';
+import { applyProposalToDisk, inverseProposal, REVERT_WORDING } from '../../server/edits/apply-proposal.js';
 import { makeTree, removeTree } from '../helpers/fixture-tree.js';
 
 const roots: string[] = [];
@@ -71,5 +71,39 @@ describe('applying a proposal to disk', () => {
     expect(fs.readdirSync(outside)).toEqual(['target.txt']);
     expect(fs.readFileSync(path.join(outside, 'target.txt'), 'utf8')).toBe('outside\n');
     expect(fs.readFileSync(path.join(root, 'inside.txt'), 'utf8')).toBe('x\n');
+  });
+});
+
+describe('reverting an applied proposal on disk (its inverse, planned like Apply)', () => {
+  const proposal: ProposedFile[] = [
+    { path: 'latin.txt', before: 'caf\u00e9 = 1\nb = 1\n', after: 'caf\u00e9 = 2\nb = 1\n', encoding: { name: 'latin1', bom: false } },
+    { path: 'created.txt', before: null, after: 'new\n' },
+    { path: 'deleted.txt', before: 'old\n', after: null },
+  ];
+
+  it('puts every file back as it was: changed back in its own encoding, a created file deleted, a deleted one written again', () => {
+    const root = tree({ 'latin.txt': Buffer.from('caf\xe9 = 2\nb = 1\n', 'latin1'), 'created.txt': 'new\n' });
+    expect(applyProposalToDisk(root, inverseProposal(proposal), REVERT_WORDING)).toEqual({ applied: ['latin.txt', 'created.txt', 'deleted.txt'], conflicts: [] });
+    expect(fs.readFileSync(path.join(root, 'latin.txt')).equals(Buffer.from('caf\xe9 = 1\nb = 1\n', 'latin1'))).toBe(true);
+    expect(fs.existsSync(path.join(root, 'created.txt'))).toBe(false);
+    expect(fs.readFileSync(path.join(root, 'deleted.txt'), 'utf8')).toBe('old\n');
+  });
+
+  it('keeps the user\'s edits made since the apply where the revert does not change, and reports each file it would overwrite', () => {
+    const root = tree({ 'latin.txt': Buffer.from('caf\xe9 = 2\nb = 1\nmine\n', 'latin1'), 'created.txt': 'new\nmine\n', 'deleted.txt': 'theirs\n' });
+    expect(applyProposalToDisk(root, inverseProposal(proposal), REVERT_WORDING)).toEqual({
+      applied: ['latin.txt'],
+      conflicts: ['created.txt: the revert deletes it, but you changed it since it was applied', 'deleted.txt: the revert creates it, but it exists now'],
+    });
+    expect(fs.readFileSync(path.join(root, 'latin.txt'), 'latin1')).toBe('caf\xe9 = 1\nb = 1\nmine\n');
+    expect(fs.readFileSync(path.join(root, 'created.txt'), 'utf8')).toBe('new\nmine\n');
+  });
+
+  it('a file already as it was before counts as reverted; a hunk the user changed is named with its lines', () => {
+    const root = tree({ 'latin.txt': Buffer.from('caf\xe9 = 3\nb = 1\n', 'latin1') });
+    expect(applyProposalToDisk(root, inverseProposal(proposal.slice(0, 2)), REVERT_WORDING)).toEqual({
+      applied: ['created.txt'],
+      conflicts: ["latin.txt: the revert's change to line 1 conflicts with your edit, now line 1"],
+    });
   });
 });

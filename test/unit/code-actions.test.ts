@@ -11,7 +11,7 @@ const FAILED: Verdict = { tests: 'failed', command: 'npm test', lastFailure: 'x'
 function session(state: SessionSummary['state'], prompt: string, verdict: Verdict | null = null): SessionSummary {
   return {
     sessionId: 's1', root: '/w', state, prompt, kind: 'prompt', createdAt: '', updatedAt: '',
-    proposal: state === 'awaitingApproval' ? { files: 2, added: 10, removed: 3 } : null, verdict,
+    proposal: state === 'awaitingApproval' || state === 'applied' ? { files: 2, added: 10, removed: 3 } : null, verdict,
   };
 }
 
@@ -42,6 +42,7 @@ describe('code actions', () => {
       ['codeloop: Apply proposal "add retries to the client" (+10 −3 in 2 files; tests FAILED)', 'codeloop.applyProposal'],
       ['codeloop: Show proposal "add retries to the client" (tests FAILED (npm test); budget spent)', 'codeloop.showProposal'],
       ['codeloop: Reject proposal "add retries to the client" (discards it; a codeloop: comment under the cursor is sent as feedback instead)', 'codeloop.rejectProposal'],
+      ['codeloop: Rewind "add retries to the client" one step (undoes its newest turn that changed files; then resume it)', 'codeloop.rewindSession'],
     ]);
     expect(actions[0].command?.arguments).toEqual([{ sessionId: 's1' }]);
   });
@@ -51,7 +52,7 @@ describe('code actions', () => {
     expect(codeActionsFor({ ...comment, sessions: [session('working', 'add retries')] }).map((a) => a.title))
       .toEqual(['codeloop: Cancel "add retries" (working)', 'codeloop: Pause "add retries" (stops at its next step; resume it later)']);
     expect(codeActionsFor({ ...comment, sessions: [session('interrupted', 'add retries')] }).map((a) => a.command?.command))
-      .toEqual(['codeloop.resumeSession', 'codeloop.cancelTask']);
+      .toEqual(['codeloop.resumeSession', 'codeloop.rewindSession', 'codeloop.cancelTask']);
     expect(codeActionsFor({ ...comment, sessions: [session('awaitingPlanApproval', 'add retries')] }).map((a) => a.command?.command))
       .toEqual(['codeloop.approvePlan', 'codeloop.showPlan', 'codeloop.rejectPlan']);
     const other = { ...base, text: '# codeloop: only on timeouts\n' };
@@ -63,8 +64,16 @@ describe('code actions', () => {
     ]);
     expect(plan[3].command?.arguments).toEqual([{ sessionId: 's1', feedback: 'only on timeouts' }]);
     const proposal = codeActionsFor({ ...other, sessions: [session('awaitingApproval', 'add retries', PASSED)] });
-    expect(proposal.at(-1)?.title).toBe('codeloop: Reject proposal "add retries" with feedback (only on timeouts)');
+    expect(proposal.at(-2)?.title).toBe('codeloop: Reject proposal "add retries" with feedback (only on timeouts)');
     expect(proposal[1].title).toBe('codeloop: Apply proposal "add retries" (+10 −3 in 2 files; tests passed)');
+  });
+
+  it('offers to revert an applied proposal it is given (one that changed this document), and nothing for other ended sessions', () => {
+    const applied = codeActionsFor({ ...base, sessions: [session('applied', 'add retries')] });
+    expect(applied.map((a) => [a.title, a.command?.command, a.command?.arguments])).toEqual([
+      ['codeloop: Revert applied proposal "add retries" (+10 −3 in 2 files)', 'codeloop.revertProposal', [{ sessionId: 's1' }]],
+    ]);
+    for (const state of ['reverted', 'rejected', 'cancelled', 'failed', 'finished'] as const) expect(codeActionsFor({ ...base, sessions: [session(state, 'x')] })).toEqual([]);
   });
 
   it('offers nothing on a plain line with no selection (Helix\'s one-character cursor, Eglot\'s sexp at point)', () => {
@@ -111,6 +120,8 @@ describe('capabilities', () => {
             "codeloop.resumeSession",
             "codeloop.pauseSession",
             "codeloop.steerSession",
+            "codeloop.rewindSession",
+            "codeloop.revertProposal",
           ],
         },
         "textDocumentSync": {

@@ -36,6 +36,9 @@ const ALLOWED: [SessionState, SessionTransitionEvent, SessionState][] = [
   ['awaitingApproval', 'rejected', 'rejected'],
   ['awaitingApproval', 'feedbackGiven', 'working'],
   ['awaitingApproval', 'cancelled', 'cancelled'],
+  ['awaitingApproval', 'rewound', 'interrupted'],
+  ['interrupted', 'rewound', 'interrupted'],
+  ['applied', 'reverted', 'reverted'],
 ];
 
 describe('session lifecycle table', () => {
@@ -50,9 +53,26 @@ describe('session lifecycle table', () => {
     }
   }
 
-  it('final states are exactly those with no way out, and waiting states are not final', () => {
-    expect([...FINAL_SESSION_STATES].sort()).toEqual(['applied', 'cancelled', 'failed', 'finished', 'rejected']);
+  it('final states are those whose work has ended: all have no way out but applied, which can only be reverted; waiting states are not final', () => {
+    expect([...FINAL_SESSION_STATES].sort()).toEqual(['applied', 'cancelled', 'failed', 'finished', 'rejected', 'reverted']);
+    for (const state of FINAL_SESSION_STATES) {
+      const ways = SessionTransitionEventSchema.options.filter((event) => nextSessionState(state, event));
+      expect(ways).toEqual(state === 'applied' ? ['reverted'] : []);
+    }
     for (const state of WAITING_SESSION_STATES) expect(FINAL_SESSION_STATES.has(state)).toBe(false);
+  });
+
+  it('a rewind leaves a session waiting (interrupted, resumed on the user\'s word) and is refused while it works or after it ended', () => {
+    const rewindable = SessionStateSchema.options.filter((state) => nextSessionState(state, 'rewound'));
+    expect(rewindable).toEqual(['awaitingApproval', 'interrupted']);
+    for (const state of rewindable) expect(nextSessionState(state, 'rewound')).toBe('interrupted');
+    expect(WAITING_SESSION_STATES.has('interrupted')).toBe(true);
+    expect(nextSessionState('interrupted', 'resumed')).toBe('working');
+  });
+
+  it('only an applied proposal can be reverted, and a reverted session is final', () => {
+    expect(SessionStateSchema.options.filter((state) => nextSessionState(state, 'reverted'))).toEqual(['applied']);
+    expect(FINAL_SESSION_STATES.has('reverted')).toBe(true);
   });
 
   it('a proposal can only be applied while it waits; a plan or a proposal can be rejected while it waits', () => {

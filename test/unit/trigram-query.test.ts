@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { compileRipgrepRegex } from '../../server/index/ripgrep-regex.js';
 import { literalQuery, regexQuery as queryOfTree, toMatchExpression, type TrigramQuery } from '../../server/index/trigram-query.js';
-import { trigramIds } from '../../server/index/trigram-tokens.js';
+import { indexGramIds, queryGramIds } from '../../server/index/trigram-tokens.js';
 
-/** Evaluates a query against one text the way the index would: a literal needs all its trigrams present. */
+/** Evaluates a query against one text the way the index would: a literal needs all its query grams present. */
 function admits(query: TrigramQuery, text: string): boolean {
-  const present = new Set(trigramIds(text));
+  const present = new Set(indexGramIds(text));
   const evaluate = (node: TrigramQuery): boolean => {
     switch (node.type) {
       case 'any': return true;
-      case 'literal': return trigramIds(node.text).every((id) => present.has(id));
+      case 'literal': return queryGramIds(node.text).every((id) => present.has(id));
       case 'and': return node.items.every(evaluate);
       case 'or': return node.items.some(evaluate);
     }
@@ -73,13 +73,51 @@ describe('regex → trigram query', () => {
   });
 });
 
-describe('trigram tokens', () => {
-  it('fold ASCII case, skip line breaks and count each trigram once', () => {
-    expect(trigramIds('abcABC')).toEqual(trigramIds('abcabc'));
-    expect(trigramIds('ab\ncd')).toEqual([]);
-    expect(trigramIds('aaaa')).toHaveLength(1);
+/** Every trigram of a text, as ids (the index stores these and the longer sparse grams). */
+function trigramsOf(text: string): number[] {
+  const ids = new Set<number>();
+  for (const line of text.toLowerCase().split('\n')) {
+    for (let i = 0; i + 3 <= line.length; i++) {
+      const gram = line.slice(i, i + 3);
+      if (/^[\x00-\x7f]{3}$/.test(gram)) ids.add(gram.charCodeAt(0) * 128 * 128 + gram.charCodeAt(1) * 128 + gram.charCodeAt(2));
+    }
+  }
+  return [...ids];
+}
+
+describe('sparse n-gram tokens', () => {
+  it('fold ASCII case, skip line breaks and non-ASCII, and count each gram once', () => {
+    expect(indexGramIds('abcABC')).toEqual(indexGramIds('abcabc'));
+    expect(indexGramIds('ab\ncd')).toEqual([]);
+    expect(indexGramIds('aaaa')).toHaveLength(1);
+    expect(indexGramIds('ab\u00e9cd')).toEqual([]);
     // The Kelvin sign folds to k under /i, so it must index as k.
-    expect(trigramIds('\u212Aey')).toEqual(trigramIds('key'));
-    expect(trigramIds('\u017Ftr')).toEqual(trigramIds('str'));
+    expect(indexGramIds('\u212Aey')).toEqual(indexGramIds('key'));
+    expect(indexGramIds('\u017Ftr')).toEqual(indexGramIds('str'));
+    expect(queryGramIds('ab')).toEqual([]);
+    expect(queryGramIds('日本語')).toEqual([]);
+  });
+
+  it('index every trigram, plus longer grams that a query of common code uses instead', () => {
+    const text = 'static const struct file_operations foo_fops = {\n\tspin_lock_irqsave(&dev->lock, flags);';
+    const indexed = new Set(indexGramIds(text));
+    for (const trigram of trigramsOf(text)) expect(indexed.has(trigram)).toBe(true);
+    expect(indexed.size).toBeGreaterThan(trigramsOf(text).length);
+    const query = queryGramIds('struct file_operations');
+    expect(query.length).toBeLessThan(trigramsOf('struct file_operations').length);
+    expect(query.some((id) => id >= 128 ** 3)).toBe(true);
+  });
+
+  it('find every query gram in any text containing the query (random texts, any case)', () => {
+    const alphabet = ['e', 't', '_', ' ', 'r', 's', 'o', 'n', 'i', '(', '>', '-', 'x', 'Q', '\t', '\n', 'é', '\u212A', 'k', 'S', '\u017F'];
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const word = (length: number) => Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+    for (let i = 0; i < 2000; i++) {
+      const query = word(1 + Math.floor(random() * 14));
+      const text = `${word(Math.floor(random() * 20))}${random() < 0.5 ? query : query.toUpperCase()}${word(Math.floor(random() * 20))}`;
+      const indexed = new Set(indexGramIds(text));
+      for (const id of queryGramIds(query)) expect(indexed.has(id), `${JSON.stringify(query)} in ${JSON.stringify(text)}`).toBe(true);
+    }
   });
 });

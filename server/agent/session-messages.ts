@@ -1,5 +1,5 @@
-import { MessageType } from 'vscode-languageserver';
 import type { SessionSummary, SessionUpdate } from '../../protocol/lsp-methods.js';
+import type { Severity } from '../lsp/editor-channel.js';
 
 /** Tool calls as the user would say what the agent is doing (names from server/tools/agent-tools.ts). */
 function toolActivity(name: string, rawArguments: unknown): string {
@@ -39,6 +39,11 @@ export function progressMessage(update: SessionUpdate): string | null {
   return null;
 }
 
+/** What a rewind undid, as the end of its message: ` (undoing a.js, b.js)`, or nothing when no file changed. */
+export function undoneText(undone: string[]): string {
+  return undone.length ? ` (undoing ${undone.join(', ')})` : '';
+}
+
 /** A session's prompt shortened for a message. */
 export function quoted(prompt: string): string {
   const oneLine = prompt.replace(/\s+/g, ' ').trim();
@@ -50,21 +55,21 @@ export function quoted(prompt: string): string {
  * a proposal whose tests failed or never ran a warning. `where` names another editor when the change came
  * from one.
  */
-export function settledMessage(session: SessionSummary & { error: string | null }, where = ''): { type: MessageType; text: string } {
+export function settledMessage(session: SessionSummary & { error: string | null }, where = ''): { severity: Severity; text: string } {
   const what = `${quoted(session.prompt)}${where}`;
   switch (session.state) {
     case 'awaitingPlanApproval':
-      return { type: MessageType.Info, text: `plan ready for ${what} (opened as a document): code action "Approve plan" or "Reject plan"` };
+      return { severity: 'info', text: `plan ready for ${what} (opened as a document): code action "Approve plan" or "Reject plan"` };
     case 'awaitingApproval': {
       const verdict = session.verdict;
       const text = `proposal ready for ${what} — ${verdict?.text ?? 'no tests ran'}: code action "Apply proposal", "Show proposal" or "Reject proposal"`;
-      return { type: verdict?.tests === 'passed' && !verdict.caveat ? MessageType.Info : MessageType.Warning, text };
+      return { severity: verdict?.tests === 'passed' && !verdict.caveat ? 'info' : 'warning', text };
     }
     case 'failed':
-      return { type: MessageType.Error, text: `session ${what} failed: ${session.error ?? 'no reason recorded'}` };
+      return { severity: 'error', text: `session ${what} failed: ${session.error ?? 'no reason recorded'}` };
     case 'finished':
-      return { type: MessageType.Info, text: session.kind === 'explain' ? `explanation ready for ${what} (opened as a document)` : `session ${what} finished: no changes were needed` };
+      return { severity: 'info', text: session.kind === 'explain' ? `explanation ready for ${what} (opened as a document)` : `session ${what} finished: no changes were needed` };
     default:
-      return { type: MessageType.Info, text: `session ${what} ${session.state}` };
+      return { severity: 'info', text: `session ${what} ${session.state}` };
   }
 }

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Verdict } from '../../protocol/lsp-methods.js';
-import type { SessionRecord } from '../agent/session-store.js';
-import { verdictLines } from '../agent/session-verdict.js';
+import type { SessionRecord } from './session-store.js';
+import { verdictLines } from './session-verdict.js';
 import { stateHome } from '../config/state-paths.js';
 
 /**
