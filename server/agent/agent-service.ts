@@ -376,7 +376,7 @@ export class AgentService {
     const shadow = new ShadowWorkspace(workspace.root, path.join(this.shadowsDir, session.sessionId), workspace.unsavedBuffers(), strategy,
       { home: os.homedir(), hiddenHomePaths: config.hiddenHomePaths });
     const run: Run = {
-      session, request: checkpoint.request ?? { prompt: session.prompt, kind: session.kind, autoApprovePlan: config.autoApprovePlan },
+      session, request: { prompt: session.prompt, kind: session.kind, ...(checkpoint.request ?? { autoApprovePlan: config.autoApprovePlan }) },
       workspace, config, model, shadow, abort: new AbortController(),
       conversation: this.conversation(session.sessionId, config, model, shadow, checkpoint.transcript),
       startedAt: Date.now(), turns: checkpoint.turns, repairs: checkpoint.repairs, answerPlan: null, reviewed: checkpoint.reviewed,
@@ -403,7 +403,8 @@ export class AgentService {
     const previous = run.checkpointed;
     const base = previous === null ? new Map() : previous.turn === run.turns ? previous.before : previous.after;
     const checkpoint: SessionCheckpoint = {
-      version: 2, phase, request: run.request, transcript: run.conversation.data, changes: changesSince(base, now),
+      version: 2, phase, request: { path: run.request.path, range: run.request.range, autoApprovePlan: run.request.autoApprovePlan },
+      transcript: run.conversation.data, changes: changesSince(base, now),
       turns: run.turns, repairs: run.repairs, reviewed: run.reviewed,
     };
     this.store.saveCheckpoint(run.session.sessionId, run.turns, checkpoint);
