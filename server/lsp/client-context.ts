@@ -100,7 +100,7 @@ export class ClientContext implements AttachedClient {
     return session;
   }
 
-  /** Every session of the given workspaces (this client's by default), newest first. */
+  /** Every session of the given workspaces (this client's by default), each workspace's newest first. */
   sessions(workspaces = this.workspaces()): SessionRecord[] {
     return workspaces.flatMap((workspace) => this.server.agent.list(workspace.root));
   }

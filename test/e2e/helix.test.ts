@@ -1,9 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startLspClient } from '../helpers/lsp-client.js';
 import { BROKEN_MATH, calcProject, codeloopOnPath, FIRST_FIX, FIX_WITH_NEW_FILE } from './calc-project.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -76,7 +77,7 @@ describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP
       await pickAction('codeloop: Run task in comment');
       await until('the proposal', () => screen().includes('proposal ready'));
     }
-    return { root, state, screen, until, keys, pickAction, openCodeActions };
+    return { root, state, env, screen, until, keys, pickAction, openCodeActions };
   }
 
   it('Space a → Run task in comment → proposal → Space a → Apply proposal → :w → the test passes', async () => {
@@ -166,6 +167,31 @@ describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP
       keys(':w', 'Enter');
       spawnSync('sleep', ['0.3']);
       return fs.readFileSync(math, 'utf8') === BROKEN_MATH;
+    }, 30_000);
+    keys(':q!', 'Enter');
+  });
+
+  it('Space a → Apply proposal while another editor on the daemon holds src/math.js unsaved: the conflict names it; once it closes the buffer, Apply goes through', async () => {
+    const { root, env, screen, until, keys, pickAction } = await helix();
+    const other = startLspClient([], env);
+    cleanups.push(() => other.close());
+    await other.initialize(root, 'Neovim');
+    const uri = pathToFileURL(path.join(root, 'src/math.js')).href;
+    await other.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'javascript', version: 1, text: `${BROKEN_MATH}// typed in Neovim\n` } });
+    await expect.poll(async () => (await other.connection.sendRequest<{ matches: unknown[] }>('codeloop/search', { query: 'typed in Neovim' })).matches.length, { timeout: 30_000 }).toBe(1);
+
+    await pickAction('codeloop: Apply proposal');
+    await until('the conflict', () => screen().includes('not applied: src/math.js: Neovim (another editor) has unsaved changes to this file'), 30_000);
+    expect(screen()).toContain('exports.add = (a, b) => a - b;');
+
+    await other.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
+    await expect.poll(async () => (await other.connection.sendRequest<{ matches: unknown[] }>('codeloop/search', { query: 'typed in Neovim' })).matches.length, { timeout: 30_000 }).toBe(0);
+    await pickAction('codeloop: Apply proposal');
+    await until('the edit in the buffer', () => screen().includes('exports.add = (a, b) => a + b;'), 30_000);
+    await until('the save', () => {
+      keys(':w', 'Enter');
+      spawnSync('sleep', ['0.3']);
+      return fs.readFileSync(path.join(root, 'src/math.js'), 'utf8') === 'exports.add = (a, b) => a + b;\n';
     }, 30_000);
     keys(':q!', 'Enter');
   });
