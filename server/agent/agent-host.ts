@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { stateHome } from '../config/state-paths.js';
+import { prepareShadowStrategy } from '../sandbox/shadow-strategy.js';
 import { AgentService } from './agent-service.js';
 import { SessionStore, type SessionEvent, type SessionRecord } from './session-store.js';
 
@@ -11,7 +12,12 @@ import { SessionStore, type SessionEvent, type SessionRecord } from './session-s
 export function createAgentService(announce: (session: SessionRecord, event: SessionEvent) => void, { recover = true } = {}): { agent: AgentService; store: SessionStore } {
   const home = stateHome();
   const store = new SessionStore(path.join(home, 'sessions.db'));
-  const agent = new AgentService(store, path.join(home, 'shadows'), announce);
-  if (recover) agent.recoverAfterRestart();
+  const shadows = path.join(home, 'shadows');
+  const agent = new AgentService(store, shadows, announce);
+  if (recover) {
+    agent.recoverAfterRestart();
+    // Probed now, off the event loop: the first session would otherwise wait on it with every editor (issue 13).
+    void prepareShadowStrategy(shadows);
+  }
   return { agent, store };
 }

@@ -54,9 +54,13 @@ export class SessionFollower {
     const summary = this.agent.summary(settled);
     const auto = this.agent.autoApplyVerdict(sessionId);
     if (auto.allowed) {
-      const result = await this.applyProposal(sessionId).catch((error: unknown) => ({ applied: false, conflicts: [errorMessage(error)] }));
-      if (result.applied) this.editor.showMessage('info', `applied without asking (${auto.reason}; ${summary.verdict?.text ?? 'no tests ran'})`);
-      else this.editor.showMessage('warning', `could not auto-apply: ${result.conflicts.join(', ')}`);
+      const result = await this.applyProposal(sessionId).then((outcome) => ({ ...outcome, error: null }), (error: unknown) => ({ applied: false, conflicts: [], error: errorMessage(error) }));
+      if (result.applied && !result.conflicts.length) {
+        this.editor.showMessage('info', `applied without asking (${auto.reason}; ${summary.verdict?.text ?? 'no tests ran'})`);
+        return;
+      }
+      // Apply has said what stopped it (the editor's refusal, the files left alone); an error it threw has not.
+      this.editor.showMessage('warning', `could not auto-apply ${quoted(settled.prompt)}${result.error ? `: ${result.error}` : ''}; it waits for you: code action "Apply proposal", "Show proposal" or "Reject proposal"`);
       return;
     }
     const message = settledMessage({ ...summary, error: settled.error });

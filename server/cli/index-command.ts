@@ -1,4 +1,5 @@
 import type { CliIndexResult } from '../../protocol/search.js';
+import { noticeWhenBusy } from '../daemon/busy-notice.js';
 import { daemonPaths } from '../daemon/daemon-paths.js';
 import { requestDaemon } from '../daemon/daemon-request.js';
 import { CodeloopError } from '../errors.js';
@@ -23,7 +24,8 @@ async function indexInProcess(root: string, rebuild: boolean): Promise<CliIndexR
  */
 export async function indexCommand(dir: string, options: { rebuild: boolean; json: boolean }): Promise<number> {
   const root = resolveWorkspaceRoot(dir);
-  const socket = daemonPaths().socket;
+  const paths = daemonPaths();
+  const socket = paths.socket;
   let answered: { result: CliIndexResult } | null = null;
   if (options.rebuild) {
     const daemonHasIt = await requestDaemon<{ workspaces: { root: string }[] }>(socket, 'codeloop/status', {});
@@ -31,7 +33,8 @@ export async function indexCommand(dir: string, options: { rebuild: boolean; jso
       throw new CodeloopError('invalidArgument', `the codeloop daemon has ${root} open; stop it first (codeloop daemon stop), then run codeloop index --rebuild`);
     }
   } else {
-    answered = await requestDaemon<CliIndexResult>(socket, 'codeloop/cliIndex', { root });
+    const answeredNow = noticeWhenBusy(paths, 'the indexing');
+    answered = await requestDaemon<CliIndexResult>(socket, 'codeloop/cliIndex', { root }).finally(answeredNow);
   }
   const { summary, status, problems } = answered ? answered.result : await indexInProcess(root, options.rebuild);
   if (options.json) {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { SearchMode, SearchParams, SearchResult } from '../../protocol/search.js';
+import { noticeWhenBusy } from '../daemon/busy-notice.js';
 import { daemonPaths } from '../daemon/daemon-paths.js';
 import { requestDaemon } from '../daemon/daemon-request.js';
 import { CodeloopError } from '../errors.js';
@@ -50,7 +51,7 @@ async function searchInProcess(root: string, request: SearchParams, noRefresh: b
   const index = openIndexForCli(root);
   try {
     if (index.isEmpty() || !noRefresh) await syncWithProgress(index, 'indexing');
-    return index.search(parsed.data);
+    return await index.search(parsed.data);
   } finally {
     await index.close();
   }
@@ -63,7 +64,9 @@ async function searchInProcess(root: string, request: SearchParams, noRefresh: b
 export async function searchCommand(query: string, dir: string | undefined, options: SearchCommandOptions): Promise<number> {
   const root = resolveWorkspaceRoot(dir ?? '.');
   const request: SearchParams = { query, mode: options.mode, caseInsensitive: options.caseInsensitive, ...(options.limit ? { limit: options.limit } : {}) };
-  const answered = await requestDaemon<SearchResult>(daemonPaths().socket, 'codeloop/cliSearch', { ...request, root });
+  const paths = daemonPaths();
+  const answeredNow = noticeWhenBusy(paths, 'the search');
+  const answered = await requestDaemon<SearchResult>(paths.socket, 'codeloop/cliSearch', { ...request, root }).finally(answeredNow);
   const result = answered ? answered.result : await searchInProcess(root, request, options.noRefresh);
   if (options.json) {
     process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,13 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { RequestResult, SessionSummary } from '../../protocol/lsp-methods.js';
 import { createAgentService } from '../agent/agent-host.js';
-import { processAlive } from '../agent/agent-service.js';
-import { SessionStore, type SessionRecord } from '../agent/session-store.js';
+import type { AgentService } from '../agent/agent-service.js';
+import type { SessionRecord, SessionStore } from '../agent/session-store.js';
 import { undoneText } from '../agent/session-messages.js';
 import { checkpointsText, sessionLine, transcriptText } from '../agent/transcript-text.js';
 import { stateHome } from '../config/state-paths.js';
+import { daemonPaths } from '../daemon/daemon-paths.js';
+import { requestDaemon } from '../daemon/daemon-request.js';
 import { applyProposalToDisk, inverseProposal, REVERT_WORDING } from '../edits/apply-proposal.js';
 import { CodeloopError } from '../errors.js';
+
+/** How long a command waits for a running daemon's answer before saying it is busy. */
+const DAEMON_WAIT_MS = 30_000;
 
 /** The sessions database; notFound (with how to start a session) when there is none yet. */
 function storeFile(): string {
@@ -16,14 +22,18 @@ function storeFile(): string {
   return file;
 }
 
-function openStore(): SessionStore {
-  return new SessionStore(storeFile());
-}
-
 /** The agent service over the existing store, for a command that changes one session (nothing else recovered). */
 function openAgent(): ReturnType<typeof createAgentService> {
   storeFile();
   return createAgentService(() => undefined, { recover: false });
+}
+
+/**
+ * Every session, newest first, each whose process has died found `interrupted` first (see AgentService.get), as a
+ * restarted daemon finds them: a listing never shows work that nothing does any more.
+ */
+function currentSessions(agent: AgentService, store: SessionStore): SessionRecord[] {
+  return store.list().map((session) => agent.get(session.sessionId));
 }
 
 /**
@@ -48,9 +58,9 @@ function inWorkspace(root: string, dir: string): boolean {
  * Exit 0; `--json` prints `{sessions: SessionSummary[]}`.
  */
 export function sessionsListCommand(dir: string | undefined, options: { json: boolean }): number {
-  const store = openStore();
+  const { agent, store } = openAgent();
   try {
-    let sessions = store.list();
+    let sessions = currentSessions(agent, store);
     if (dir !== undefined) {
       const real = fs.realpathSync(dir);
       sessions = sessions.filter((session) => inWorkspace(session.root, real));
@@ -69,9 +79,9 @@ export function sessionsListCommand(dir: string | undefined, options: { json: bo
  * ID may be any unique prefix of a session id. Errors: see findSession.
  */
 export function sessionsShowCommand(id: string, options: { json: boolean }): number {
-  const store = openStore();
+  const { agent, store } = openAgent();
   try {
-    const session = findSession(store.list(), id);
+    const session = findSession(currentSessions(agent, store), id);
     const events = store.events(session.sessionId);
     const checkpoints = store.checkpointSummaries(session.sessionId);
     process.stdout.write(options.json ? `${JSON.stringify({ ...session, events, checkpoints })}\n` : `${transcriptText(session, events)}${checkpointsText(session, checkpoints)}`);
@@ -87,22 +97,26 @@ export function sessionsShowCommand(id: string, options: { json: boolean }): num
  * AgentService.rewind). Prints what happened, or with `--json` the session's summary with `turn` and `undone`
  * (the files the dropped turns had changed). Errors: see findSession and AgentService.rewind.
  */
-export function sessionsRewindCommand(id: string, turn: number | undefined, options: { json: boolean }): number {
+export async function sessionsRewindCommand(id: string, turn: number | undefined, options: { json: boolean }): Promise<number> {
   const { agent, store } = openAgent();
   try {
     const found = findSession(store.list(), id);
-    // A waiting proposal's session is kept, with its workspace, by the process that ran it: only it can let go.
-    if (found.state === 'awaitingApproval' && found.ownerPid !== process.pid && processAlive(found.ownerPid)) {
-      throw new CodeloopError('invalidArgument', `session ${found.sessionId}'s proposal is held by the process that ran it (pid ${found.ownerPid}, the codeloop daemon or \`codeloop run\`): `
-        + 'rewind it from your editor (the codeloop.rewindSession command), or once that process has stopped (`codeloop daemon stop`)');
-    }
-    const { session, turn: to, undone } = agent.rewind(found.sessionId, turn);
-    if (options.json) process.stdout.write(`${JSON.stringify({ ...store.summary(session), turn: to, undone })}\n`);
-    else process.stdout.write(`rewound session ${session.sessionId} to turn ${to}${undoneText(undone)}; it waits (${session.state}) until you resume it\n`);
+    // The daemon keeps the workspaces of the proposals it made: when it runs, it rewinds (this one or any other).
+    const params = { sessionId: found.sessionId, ...(turn === undefined ? {} : { turn }) };
+    const answered = await requestDaemon<RequestResult<'codeloop/cliRewind'>>(daemonPaths().socket, 'codeloop/cliRewind', params, DAEMON_WAIT_MS);
+    const rewound = answered ? answered.result : rewindHere(agent, store, found.sessionId, turn);
+    if (options.json) process.stdout.write(`${JSON.stringify(rewound)}\n`);
+    else process.stdout.write(`rewound session ${rewound.sessionId} to turn ${rewound.turn}${undoneText(rewound.undone)}; it waits (${rewound.state}) until you resume it\n`);
     return 0;
   } finally {
     store.close();
   }
+}
+
+/** A rewind in this process (no daemon runs), answered like `codeloop/cliRewind`. */
+function rewindHere(agent: AgentService, store: SessionStore, sessionId: string, turn: number | undefined): RequestResult<'codeloop/cliRewind'> {
+  const { session, turn: to, undone } = agent.rewind(sessionId, turn);
+  return { ...store.summary(session), turn: to, undone };
 }
 
 /**
@@ -132,4 +146,69 @@ export function sessionsRevertCommand(id: string, options: { json: boolean }): n
   } finally {
     store.close();
   }
+}
+
+/** The session `id` names (see findSession), as it stands now (see currentSessions). */
+function lookUpSession(id: string): SessionRecord {
+  const { agent, store } = openAgent();
+  try {
+    return agent.get(findSession(store.list(), id).sessionId);
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * `codeloop sessions resume ID [--yes] [--json]`: goes on with an interrupted session from its last step. With a
+ * daemon running, the daemon does the work (editors attached to the workspace see it, and apply its proposal);
+ * without one it runs here in the foreground and ends as `codeloop run` does. Errors: the session's state
+ * refusing it, worded for the user (e.g. "… is waiting for you to apply or reject its proposal").
+ */
+export async function sessionsResumeCommand(id: string, options: { json: boolean; yes: boolean }): Promise<number> {
+  const session = lookUpSession(id);
+  const answered = await requestDaemon<SessionSummary>(daemonPaths().socket, 'codeloop/cliResume', { sessionId: session.sessionId }, DAEMON_WAIT_MS);
+  if (answered) {
+    if (options.json) process.stdout.write(`${JSON.stringify(answered.result)}\n`);
+    else {
+      process.stdout.write(`session ${session.sessionId} resumed in the codeloop daemon: it goes on from its last step\n`
+        + `  follow it: codeloop sessions show ${session.sessionId}\n`
+        + `  pause it: codeloop sessions pause ${session.sessionId}\n`
+        + '  its proposal is offered in your editor (code action "Apply proposal")\n');
+    }
+    return 0;
+  }
+  if (!options.json) process.stderr.write(`no codeloop daemon is running: resuming session ${session.sessionId} here (Ctrl-C stops it; resume again later)\n`);
+  const { resumeInTerminal } = await import('./run-command.js');
+  return resumeInTerminal(session, options);
+}
+
+/**
+ * A session action only a process running the session can do (pause, steer): sent to the daemon, or, with none
+ * running, done by this process's agent, which says why it cannot (no process here runs the session).
+ */
+async function actOnRunningSession(id: string, method: 'codeloop/cliPause' | 'codeloop/cliSteer', act: (agent: AgentService, sessionId: string) => void, params: Record<string, string>): Promise<SessionRecord> {
+  const session = lookUpSession(id);
+  if (await requestDaemon(daemonPaths().socket, method, { sessionId: session.sessionId, ...params }, DAEMON_WAIT_MS)) return session;
+  const { agent, store } = openAgent();
+  try {
+    act(agent, session.sessionId);
+    return session;
+  } finally {
+    store.close();
+  }
+}
+
+/** `codeloop sessions pause ID`: the session stops at its next step, checkpointed, as `interrupted`. */
+export async function sessionsPauseCommand(id: string): Promise<number> {
+  const session = await actOnRunningSession(id, 'codeloop/cliPause', (agent, sessionId) => agent.pause(sessionId), {});
+  process.stdout.write(`session ${session.sessionId} pauses at its next step; \`codeloop sessions resume ${session.sessionId}\` goes on from there\n`);
+  return 0;
+}
+
+/** `codeloop sessions steer ID "MESSAGE"`: the message reaches the session's model at its next turn. */
+export async function sessionsSteerCommand(id: string, message: string): Promise<number> {
+  if (!message.trim()) throw new CodeloopError('invalidArgument', 'the message is empty: `codeloop sessions steer ID "what the agent should know"`');
+  const session = await actOnRunningSession(id, 'codeloop/cliSteer', (agent, sessionId) => agent.steer(sessionId, message), { message });
+  process.stdout.write(`sent to session ${session.sessionId}: the model reads it at its next turn (\`codeloop sessions show ${session.sessionId}\` shows it)\n`);
+  return 0;
 }

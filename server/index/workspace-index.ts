@@ -50,15 +50,16 @@ export class IndexQueries {
     return searchSymbols(this.db, query, limit);
   }
 
-  rankFiles(question: string, limit: number = DEFAULT_LIMITS.text, options?: RankingOptions): RankedFile[] {
+  /** Ranked files for a question; large files are scanned off the event loop, hence a promise. */
+  rankFiles(question: string, limit: number = DEFAULT_LIMITS.text, options?: RankingOptions): Promise<RankedFile[]> {
     return rankFiles(this.db, this.readText, question, limit, options);
   }
 
-  repoMap(question: string | undefined, tokenBudget: number): string {
+  repoMap(question: string | undefined, tokenBudget: number): Promise<string> {
     return buildRepoMap(this.db, this.readText, { question, tokenBudget });
   }
 
-  search(params: SearchParams): SearchResult {
+  async search(params: SearchParams): Promise<SearchResult> {
     switch (params.mode) {
       case 'literal':
       case 'regex': {
@@ -73,7 +74,7 @@ export class IndexQueries {
       case 'symbol':
         return { mode: 'symbol', symbols: this.searchSymbols(params.query, params.limit) };
       case 'text':
-        return { mode: 'text', files: this.rankFiles(params.query, params.limit) };
+        return { mode: 'text', files: await this.rankFiles(params.query, params.limit) };
     }
   }
 }
@@ -157,6 +158,8 @@ export class WorkspaceIndex {
   /** Re-reads paths (a trailing `/` means everything indexed below that folder); returns those that changed. */
   updatePaths(relativePaths: string[]): Promise<string[]> {
     return this.enqueue(async () => {
+      // A buffer's debounced write or a closed buffer can be queued after close() has waited for the queue.
+      if (this.closed) return [];
       const expanded = relativePaths.flatMap((rel) => rel.endsWith('/')
         ? this.db.prepare('SELECT path FROM files WHERE substr(path, 1, ?) = ?').pluck().all(rel.length, rel) as string[]
         : [rel]);
@@ -284,15 +287,15 @@ export class WorkspaceIndex {
     return this.queries.searchSymbols(query, limit);
   }
 
-  rankFiles(question: string, limit?: number, options?: RankingOptions): RankedFile[] {
+  rankFiles(question: string, limit?: number, options?: RankingOptions): Promise<RankedFile[]> {
     return this.queries.rankFiles(question, limit, options);
   }
 
-  repoMap(question: string | undefined, tokenBudget: number): string {
+  repoMap(question: string | undefined, tokenBudget: number): Promise<string> {
     return this.queries.repoMap(question, tokenBudget);
   }
 
-  search(params: SearchParams): SearchResult {
+  search(params: SearchParams): Promise<SearchResult> {
     return this.queries.search(params);
   }
 
@@ -300,8 +303,9 @@ export class WorkspaceIndex {
    * Runs `query` against the index as if `changes` (root-relative path → text, null for deleted) were on disk:
    * what an agent session's tools search, so the session finds its own edits, and not the files it deleted. As
    * an editor's unsaved buffers do, but for this query only: the changed files are analysed, written into the
-   * database inside a savepoint, queried, and rolled back — nobody else ever sees them. The query must be
-   * synchronous (it runs inside the savepoint).
+   * database inside a savepoint, queried, and rolled back — nobody else ever sees them. The query must read the
+   * index and files synchronously (it runs inside the savepoint); what it returns may be a promise of work that
+   * reads neither (ranking's scans, see `startRanking`).
    */
   async queryWithChanges<T>(changes: ReadonlyMap<string, string | null>, query: (reader: IndexQueries) => T): Promise<T> {
     if (this.closed) throw new CodeloopError('invalidArgument', `the index of ${this.root} is closed`);

@@ -3,7 +3,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { LIMITS } from '../../protocol/limits.js';
 
 /** What `TextDocuments.listen` subscribes to (the library does not export the type). */
-type TextDocumentConnection = Parameters<TextDocuments<TextDocument>['listen']>[0];
+export type TextDocumentConnection = Parameters<TextDocuments<TextDocument>['listen']>[0];
 
 /** The buffer's length after the editor's changes, computed from the document before them (no copy made). */
 function lengthAfter(document: TextDocument, changes: unknown): number {

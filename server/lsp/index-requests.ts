@@ -2,7 +2,7 @@ import type { RequestParams, RequestResult } from '../../protocol/lsp-methods.js
 import type { ClientContext } from './client-context.js';
 
 /** `codeloop/search`: a search of one of the editor's workspaces (the last opened when none is named). */
-export function search(client: ClientContext, params: RequestParams<'codeloop/search'>): RequestResult<'codeloop/search'> {
+export function search(client: ClientContext, params: RequestParams<'codeloop/search'>): Promise<RequestResult<'codeloop/search'>> {
   return client.workspaceFor(params.workspaceUri).index.search(params);
 }
 

@@ -12,27 +12,29 @@ import { daemonStatus, stopDaemon } from './daemon-requests.js';
 import { OVERSIZED_MESSAGE_METHOD, OversizedMessageSchema, oversizedMessageText } from './frame-guard.js';
 import { cliIndex, cliSearch, indexStatus, search } from './index-requests.js';
 import { applyProposal, revertProposal, showPlan, showProposal } from './proposal-requests.js';
-import { approvePlan, cancel, getSession, listSessions, pause, reject, resume, rewind, startTask, steer } from './session-requests.js';
+import { parseParams } from './response-errors.js';
+import {
+  approvePlan, cancel, cliPause, cliResume, cliRewind, cliSteer, getSession, listSessions, pause, reject, resume, rewind, sessionTranscript, startTask, steer,
+} from './session-requests.js';
 import type { WorkspaceFolders } from './workspace-folders.js';
 import { workspaceSymbols } from './workspace-symbols.js';
 
 type StandardMethod = keyof typeof lspRequests;
-type RequestMethod = ClientRequestMethod | StandardMethod | typeof OVERSIZED_MESSAGE_METHOD;
+export type RequestMethod = ClientRequestMethod | StandardMethod | typeof OVERSIZED_MESSAGE_METHOD;
 type Params<M extends RequestMethod> = M extends ClientRequestMethod ? RequestParams<M> : M extends StandardMethod ? LspRequestParams<M> : z.infer<typeof OversizedMessageSchema>;
 type Result<M extends RequestMethod> = M extends ClientRequestMethod ? RequestResult<M> : unknown;
 
 /** One handler per request method, its params already validated by the method's schema. */
 export type RequestRoutes = { [M in RequestMethod]: (params: Params<M>) => Result<M> | Promise<Result<M>> };
 
-/** What the routes of one editor connection reach. */
-export interface ClientFeatures {
-  client: ClientContext;
-  follower: SessionFollower;
-  folders: WorkspaceFolders;
+/** The routing table of one editor connection (see clientRoutes). */
+export interface ClientRoutes {
+  requests: RequestRoutes;
+  notifications: Record<string, (params: unknown) => void>;
 }
 
 /** The schema a request's params are checked against before its route runs: a mismatch is InvalidParams. */
-export function requestSchema(method: RequestMethod): z.ZodType {
+function requestSchema(method: RequestMethod): z.ZodType {
   if (method === OVERSIZED_MESSAGE_METHOD) return OversizedMessageSchema;
   return method in lspRequests ? lspRequests[method as StandardMethod] : clientRequests[method as ClientRequestMethod][0];
 }
@@ -43,10 +45,10 @@ export function requestSchema(method: RequestMethod): z.ZodType {
  * Commands (`workspace/executeCommand`) are aliases of requests (protocol/lsp-methods.ts `commands`) and run
  * their request's route. Adding a request: its schema in protocol/lsp-methods.ts, one line here, one function.
  */
-export function clientRoutes({ client, follower, folders }: ClientFeatures): { requests: RequestRoutes; notifications: Record<string, (params: unknown) => void> } {
+export function clientRoutes(client: ClientContext, follower: SessionFollower, folders: WorkspaceFolders): ClientRoutes {
   const requests: RequestRoutes = {
     'codeloop/startTask': (p) => startTask(client, follower, p),
-    'codeloop/approvePlan': (p) => approvePlan(client, p),
+    'codeloop/approvePlan': (p) => approvePlan(client, follower, p),
     'codeloop/reject': (p) => reject(client, follower, p),
     'codeloop/cancel': (p) => cancel(client, follower, p),
     'codeloop/resume': (p) => resume(client, follower, p),
@@ -59,12 +61,17 @@ export function clientRoutes({ client, follower, folders }: ClientFeatures): { r
     'codeloop/showProposal': (p) => showProposal(client, p),
     'codeloop/listSessions': () => listSessions(client),
     'codeloop/getSession': (p) => getSession(client, p),
+    'codeloop/sessionTranscript': (p) => sessionTranscript(client, p),
     'codeloop/search': (p) => search(client, p),
     'codeloop/indexStatus': (p) => indexStatus(client, p),
     'codeloop/status': () => daemonStatus(client.server),
     'codeloop/stopDaemon': () => stopDaemon(client.server),
     'codeloop/cliSearch': (p) => cliSearch(client, p),
     'codeloop/cliIndex': (p) => cliIndex(client, p),
+    'codeloop/cliResume': (p) => cliResume(client, p),
+    'codeloop/cliPause': (p) => cliPause(client, p),
+    'codeloop/cliSteer': (p) => cliSteer(client, p),
+    'codeloop/cliRewind': (p) => cliRewind(client, p),
     'workspace/symbol': (p) => workspaceSymbols(client, p.query),
     'textDocument/codeAction': (p) => codeActions(client, p),
     'workspace/executeCommand': (p) => {
@@ -92,7 +99,12 @@ export function clientRoutes({ client, follower, folders }: ClientFeatures): { r
   return { requests, notifications };
 }
 
+/** Serves one request: its params checked by `requestSchema(method)` (a mismatch is InvalidParams), then its route. */
+export function handleRequest(requests: RequestRoutes, method: RequestMethod, params: unknown): unknown {
+  return route(requests, method, parseParams(requestSchema(method), params, method) as Params<typeof method>);
+}
+
 /** Runs one route; the params have passed `requestSchema(method)`. */
-export function route<M extends RequestMethod>(requests: RequestRoutes, method: M, params: Params<M>): Result<M> | Promise<Result<M>> {
+function route<M extends RequestMethod>(requests: RequestRoutes, method: M, params: Params<M>): Result<M> | Promise<Result<M>> {
   return (requests[method] as (params: Params<M>) => Result<M> | Promise<Result<M>>)(params);
 }

@@ -136,7 +136,7 @@ export class ModelClient {
     const mode: ToolMode = tools.length ? (await this.toolMode()).mode : 'native';
     const sent = mode === 'prompted' ? toPromptedMessages(messages, tools) : messages;
     const sentTools = mode === 'prompted' ? [] : tools;
-    const estimate = this.tokens.count(sent, sentTools);
+    const estimate = await this.tokens.count(sent, sentTools);
     let answer: RawAnswer;
     try {
       answer = await this.send(sent, sentTools, this.config.stream, signal, onProgress);
@@ -177,7 +177,7 @@ export class ModelClient {
     }
     const promptTokens = reported ?? estimate;
     const completionTokens = answer.usage?.completion_tokens
-      ?? this.tokens.countText([message.content ?? '', ...(message.tool_calls ?? []).map((call) => (call.type === 'function' ? call.function.arguments : ''))].join('\n'));
+      ?? await this.tokens.countText([message.content ?? '', ...(message.tool_calls ?? []).map((call) => (call.type === 'function' ? call.function.arguments : ''))].join('\n'));
     const costUsd = (promptTokens * this.config.price.input + completionTokens * this.config.price.output) / 1_000_000;
     return { message, promptTokens, completionTokens, costUsd, warnings, toolCallProblems };
   }

@@ -1,27 +1,9 @@
-import { createRequire } from 'node:module';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
+import { WorkerThread } from '../threads/worker-thread.js';
+import { countO200kTokens } from './o200k-count.js';
 
-type CountTokens = typeof import('gpt-tokenizer/encoding/o200k_base').countTokens;
-const require = createRequire(import.meta.url);
-let loaded: CountTokens | undefined;
-
-/**
- * Longer texts are counted on their head and tail and scaled by length: BPE over a 1 MB pasted log held the shared
- * daemon's event loop for 0.8 s (issue 13), and an estimate within a few percent is all a context budget needs.
- */
-const EXACT_COUNT_CHARACTERS = 16 * 1024;
-
-/**
- * The tokenizer, loaded on first use: its BPE ranks take about a second to load, which every CLI command and the
- * daemon's start would otherwise pay whether or not a model is ever asked anything.
- */
-function countTokens(text: string, options: Parameters<CountTokens>[1]): number {
-  loaded ??= (require('gpt-tokenizer/cjs/encoding/o200k_base') as { countTokens: CountTokens }).countTokens;
-  if (text.length <= EXACT_COUNT_CHARACTERS) return loaded(text, options);
-  const half = EXACT_COUNT_CHARACTERS / 2;
-  const sampled = loaded(text.slice(0, half), options) + loaded(text.slice(-half), options);
-  return Math.ceil(sampled * (text.length / EXACT_COUNT_CHARACTERS));
-}
+/** Counts on the process's tokenizer thread (token-count-worker.ts): BPE over a long conversation takes 0.3–0.8 s. */
+const tokenizer = new WorkerThread<string[], number[]>(new URL('./token-count-worker.js', import.meta.url), (texts) => texts.map(countO200kTokens));
 
 /**
  * Tokens a chat message costs beyond its text (role and separators), and the tokens that prime the reply:
@@ -30,8 +12,6 @@ function countTokens(text: string, options: Parameters<CountTokens>[1]): number 
  */
 const PER_MESSAGE = 4;
 const PER_REPLY = 3;
-/** Special-token text inside files (`<|endoftext|>`) is counted as text, never refused. */
-const AS_TEXT = { disallowedSpecial: new Set<string>() };
 /** Bounds on the calibration factor: tokenizers of open models differ from o200k by tens of percent, not more. */
 const MIN_FACTOR = 0.5;
 const MAX_FACTOR = 3;
@@ -63,17 +43,26 @@ function messageText(message: ChatCompletionMessageParam): string {
 export class TokenCounter {
   private factor = 1;
 
-  /** Estimated prompt tokens for these messages plus tool specifications, in the endpoint's tokens. */
-  count(messages: readonly ChatCompletionMessageParam[], tools: readonly ChatCompletionTool[] = []): number {
+  /**
+   * Estimated prompt tokens for these messages plus tool specifications, in the endpoint's tokens. Counted on
+   * the tokenizer thread (the main thread only joins the texts), so a long conversation delays no other editor.
+   */
+  async count(messages: readonly ChatCompletionMessageParam[], tools: readonly ChatCompletionTool[] = []): Promise<number> {
+    const factor = this.factor;
+    const texts = messages.map(messageText);
+    if (tools.length) texts.push(JSON.stringify(tools));
+    const counts = await tokenizer.run(texts);
     let tokens = PER_REPLY;
-    for (const message of messages) tokens += PER_MESSAGE + countTokens(messageText(message), AS_TEXT);
-    if (tools.length) tokens += countTokens(JSON.stringify(tools), AS_TEXT);
-    return Math.ceil(tokens * this.factor);
+    for (let i = 0; i < messages.length; i++) tokens += PER_MESSAGE + counts[i];
+    if (tools.length) tokens += counts[messages.length];
+    return Math.ceil(tokens * factor);
   }
 
   /** Estimated tokens of a piece of text (a tool result, a file), in the endpoint's tokens. */
-  countText(text: string): number {
-    return Math.ceil(countTokens(text, AS_TEXT) * this.factor);
+  async countText(text: string): Promise<number> {
+    const factor = this.factor;
+    const [tokens] = await tokenizer.run([text]);
+    return Math.ceil(tokens * factor);
   }
 
   /**

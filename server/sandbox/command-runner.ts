@@ -1,9 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { stateHome } from '../config/state-paths.js';
 import { CodeloopError } from '../errors.js';
 import { hiddenPaths, hideArguments, type HiddenPath } from './home-access.js';
+import { runProbe, runProbeSync, type Probe } from './probe-commands.js';
 
 export interface CommandLimits {
   timeoutMs: number;
@@ -41,19 +42,28 @@ export interface IsolationReport {
   limits: boolean;
 }
 
+/** The isolation probe's steps (probe-commands.ts runs them with or without blocking). */
+function* isolationProbe(): Probe<IsolationReport> {
+  const filesystem = (yield { command: 'bwrap', args: ['--ro-bind', '/', '/', '--dev', '/dev', '--unshare-net', 'true'] }).status === 0;
+  const network = filesystem || (yield { command: 'unshare', args: ['-rn', 'true'] }).status === 0;
+  const limits = (yield { command: 'prlimit', args: ['--version'] }).status === 0;
+  return { filesystem, network, limits };
+}
+
 let cachedIsolation: IsolationReport | null = null;
+let probingIsolation: Promise<IsolationReport> | null = null;
 
 /** What this machine allows, probed once; `codeloop doctor` and sessions say when isolation is weaker. */
 export function probeIsolation(): IsolationReport {
-  if (!cachedIsolation) {
-    const filesystem = spawnSync('bwrap', ['--ro-bind', '/', '/', '--dev', '/dev', '--unshare-net', 'true'], { stdio: 'ignore' }).status === 0;
-    cachedIsolation = {
-      filesystem,
-      network: filesystem || spawnSync('unshare', ['-rn', 'true'], { stdio: 'ignore' }).status === 0,
-      limits: spawnSync('prlimit', ['--version'], { stdio: 'ignore' }).status === 0,
-    };
-  }
+  cachedIsolation ??= runProbeSync(isolationProbe());
   return cachedIsolation;
+}
+
+/** The same, probed without blocking the event loop (the daemon's sessions run their commands through this). */
+function isolation(): Promise<IsolationReport> {
+  if (cachedIsolation) return Promise.resolve(cachedIsolation);
+  probingIsolation ??= runProbe(isolationProbe()).then((report) => (cachedIsolation ??= report));
+  return probingIsolation;
 }
 
 /** One line for `codeloop doctor` and session transcripts: what the sandbox does on this machine. */
@@ -168,9 +178,9 @@ function sandboxArgv(command: string, spec: SandboxSpec, limits: CommandLimits, 
  * file-size limits, and — where the machine allows it — no network and nothing writable but its tree and a
  * private /tmp. `sandbox` is a folder (its own content, writable) or a session's view (see SandboxSpec).
  */
-export function runCommand(command: string, sandbox: string | SandboxSpec, env: NodeJS.ProcessEnv, limits: CommandLimits = DEFAULT_LIMITS, signal?: AbortSignal): Promise<CommandResult> {
+export async function runCommand(command: string, sandbox: string | SandboxSpec, env: NodeJS.ProcessEnv, limits: CommandLimits = DEFAULT_LIMITS, signal?: AbortSignal): Promise<CommandResult> {
   const spec = typeof sandbox === 'string' ? folderSandbox(sandbox) : sandbox;
-  const { argv, spawnDir } = sandboxArgv(command, spec, limits, probeIsolation());
+  const { argv, spawnDir } = sandboxArgv(command, spec, limits, await isolation());
   const started = performance.now();
   return new Promise((resolve) => {
     const child = spawn(argv[0], argv.slice(1), { cwd: spawnDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -6,6 +5,7 @@ import path from 'node:path';
 import type { AgentConfig } from '../../protocol/config.js';
 import { CodeloopError } from '../errors.js';
 import { overlayOptions } from './command-runner.js';
+import { runProbe, runProbeSync, type Probe } from './probe-commands.js';
 import { removeTreeSync } from './remove-tree.js';
 
 export type ShadowKind = 'overlay' | 'clone' | 'copy';
@@ -16,13 +16,18 @@ export interface ShadowStrategy {
   reason: string;
 }
 
+/** The step that marks `file` deleted in an overlay layer (see makeWhiteout). */
+function* whiteoutStep(file: string): Probe<void> {
+  const result = yield { command: 'mknod', args: [file, 'c', '0', '0'] };
+  if (result.status !== 0) throw new CodeloopError('sandboxUnavailable', `cannot mark ${file} deleted in the session's layer (mknod): ${(result.stderr || result.error?.message || '').trim()}`);
+}
+
 /**
  * Marks `file` deleted in an overlay layer: a whiteout is a character device 0/0, which Linux ≥ 5.8 lets any
  * user create (Node has no mknod, so coreutils' does it).
  */
 export function makeWhiteout(file: string): void {
-  const result = spawnSync('mknod', [file, 'c', '0', '0'], { encoding: 'utf8' });
-  if (result.status !== 0) throw new CodeloopError('sandboxUnavailable', `cannot mark ${file} deleted in the session's layer (mknod): ${(result.stderr || result.error?.message || '').trim()}`);
+  runProbeSync(whiteoutStep(file));
 }
 
 /** Whether a layer entry is a whiteout (overlayfs' mark of a deleted file). */
@@ -35,16 +40,19 @@ export function isWhiteout(stat: fs.Stats): boolean {
  * a user + mount namespace, two lower layers, a whiteout in the upper one hiding a lower file, a write landing in
  * the upper layer. Returns null when it works, else what went wrong.
  */
-function overlayProblem(scratch: string): string | null {
+function* overlayProblem(scratch: string): Probe<string | null> {
   const layer = (name: string) => path.join(scratch, name);
   try {
     for (const name of ['lower', 'agent', 'upper', 'work', 'merged']) fs.mkdirSync(layer(name), { recursive: true });
     fs.writeFileSync(path.join(layer('lower'), 'deleted'), 'x');
-    makeWhiteout(path.join(layer('agent'), 'deleted'));
+    yield* whiteoutStep(path.join(layer('agent'), 'deleted'));
     const options = overlayOptions({ lowers: [layer('agent'), layer('lower')], upper: layer('upper'), work: layer('work') });
     const merged = layer('merged');
-    const result = spawnSync('unshare', ['--user', '--map-root-user', '--mount', '--', 'sh', '-c',
-      'mount -t overlay overlay -o "$1" "$2" && test ! -e "$2/deleted" && echo ok > "$2/written"', 'sh', options, merged], { encoding: 'utf8', timeout: 10_000 });
+    const result = yield {
+      command: 'unshare',
+      args: ['--user', '--map-root-user', '--mount', '--', 'sh', '-c', 'mount -t overlay overlay -o "$1" "$2" && test ! -e "$2/deleted" && echo ok > "$2/written"', 'sh', options, merged],
+      timeoutMs: 10_000,
+    };
     if (result.error) return `unshare could not run (${result.error.message})`;
     if (result.status !== 0) return (result.stderr.trim() || `exit code ${result.status}`).split('\n')[0];
     if (!fs.existsSync(path.join(layer('upper'), 'written'))) return 'a write through the overlay did not reach the upper layer';
@@ -53,6 +61,12 @@ function overlayProblem(scratch: string): string | null {
     return (error as Error).message;
   } finally {
     removeTreeSync(scratch);
+    // The owner's folder goes too, unless the other probe is still using it.
+    try {
+      fs.rmdirSync(path.dirname(scratch));
+    } catch {
+      // ENOTEMPTY: the other probe removes it when it ends
+    }
   }
 }
 
@@ -71,19 +85,63 @@ function cloneProblem(dir: string): string | null {
   }
 }
 
+/** Per folder of session layers: what stops overlay mounts there (null: nothing), probed once per process. */
 const probed = new Map<string, string | null>();
+const probing = new Map<string, Promise<void>>();
+/**
+ * A probe's scratch folder, beside the shadows folder (the same file system) rather than in it: a probe runs
+ * while sessions do, and the shadows folder holds sessions' layers only. `.shadow-probe-<pid>` names its owner;
+ * one subfolder per probe.
+ */
+const PROBE_PREFIX = '.shadow-probe-';
+const scratchFolder = (shadowsDir: string, name: 'sync' | 'async') => path.join(path.dirname(shadowsDir), `${PROBE_PREFIX}${process.pid}`, name);
+
+/** Removes the scratch folders of probes whose process died mid-probe (killed while the daemon started). */
+function reclaimDeadProbes(shadowsDir: string): void {
+  const parent = path.dirname(shadowsDir);
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent).filter((name) => name.startsWith(PROBE_PREFIX));
+  } catch {
+    return; // no state folder yet: nothing left behind
+  }
+  for (const name of names) {
+    try {
+      process.kill(Number(name.slice(PROBE_PREFIX.length)), 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') removeTreeSync(path.join(parent, name));
+    }
+  }
+}
+
+/**
+ * Probes overlay mounts for `shadowsDir` without blocking the event loop, so that `chooseShadowStrategy` finds
+ * the answer ready: the daemon starts this with its agent service, long before a session asks.
+ */
+export function prepareShadowStrategy(shadowsDir: string): Promise<void> {
+  let done = probing.get(shadowsDir);
+  if (!done) {
+    reclaimDeadProbes(shadowsDir);
+    done = runProbe(overlayProblem(scratchFolder(shadowsDir, 'async'))).then((problem) => {
+      if (!probed.has(shadowsDir)) probed.set(shadowsDir, problem);
+    });
+    probing.set(shadowsDir, done);
+  }
+  return done;
+}
 
 /**
  * The shadow kind for a session on `root` whose layers live under `shadowsDir`: the configured one, or with
  * `auto` the first of overlay → copy-on-write clone → copy that works on this machine (the mount is probed once
- * per folder and process). A forced `overlay` that cannot work is an error naming what failed, never a silent copy.
+ * per folder and process: by `prepareShadowStrategy` without blocking, or here if it has not answered yet). A
+ * forced `overlay` that cannot work is an error naming what failed, never a silent copy.
  */
 export function chooseShadowStrategy(setting: AgentConfig['shadow'], shadowsDir: string, root?: string): ShadowStrategy {
   if (setting === 'copy') return { kind: 'copy', reason: 'agent.shadow is "copy": every session copies the tree' };
   if (setting === 'clone') return { kind: 'clone', reason: 'agent.shadow is "clone": every session clones the tree (copy-on-write where the file system can)' };
   let overlay = probed.get(shadowsDir);
   if (overlay === undefined) {
-    overlay = overlayProblem(path.join(shadowsDir, `.probe-${process.pid}`));
+    overlay = runProbeSync(overlayProblem(scratchFolder(shadowsDir, 'sync')));
     probed.set(shadowsDir, overlay);
   }
   // The tree and the home become layers too; their paths must fit in the mount options.

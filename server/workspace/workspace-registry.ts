@@ -69,6 +69,13 @@ export class Workspace {
     return new Map([...this.buffers.entries()].map(([path, byClient]) => [path, [...byClient.values()].at(-1)!]));
   }
 
+  /** Every client's unsaved text of one file (root-relative), with the client holding it. */
+  buffersOf(relativePath: string): { client: AttachedClient; text: string }[] {
+    const byClient = this.buffers.get(relativePath);
+    if (!byClient) return [];
+    return [...this.clients].filter((client) => byClient.has(client.id)).map((client) => ({ client, text: byClient.get(client.id)! }));
+  }
+
   /** Forgets a client's buffers (it disconnected); returns when the index reflects that. */
   async detach(client: AttachedClient): Promise<void> {
     this.clients.delete(client);

@@ -149,10 +149,10 @@ describe('tokens and the window in use', () => {
   it('calibrates the token counter by the usage the endpoint reports', async () => {
     const { model } = await client([{ kind: 'text', content: 'ok' }]);
     const messages = question(bigFile);
-    const before = model.tokens.count(messages);
+    const before = await model.tokens.count(messages);
     const reply = await model.complete(messages, []);
     expect(reply.warnings).toEqual([]);
-    const after = model.tokens.count(messages);
+    const after = await model.tokens.count(messages);
     // The scripted endpoint counts about four characters a token: the estimate moves towards its count.
     expect(Math.abs(after - reply.promptTokens)).toBeLessThan(Math.abs(before - reply.promptTokens));
   });

@@ -18,22 +18,22 @@ beforeAll(async () => {
 afterAll(() => fixture.close());
 
 describe('repo map', () => {
-  it('puts the files relevant to a question first, with their definitions', () => {
-    const map = index.repoMap('requests are not retried after a 429 status, backoff looks wrong', 200);
+  it('puts the files relevant to a question first, with their definitions', async () => {
+    const map = await index.repoMap('requests are not retried after a 429 status, backoff looks wrong', 200);
     const lines = map.split('\n');
     expect(lines[0]).toBe('src/retry.ts:');
     expect(lines).toContain('  1: function computeBackoff');
     expect(lines).toContain('  2: method RetryPolicy.shouldRetry');
   });
 
-  it('fits the token budget', () => {
-    const small = index.repoMap(undefined, 30);
+  it('fits the token budget', async () => {
+    const small = await index.repoMap(undefined, 30);
     expect(small.length).toBeLessThanOrEqual(30 * 4);
     expect(small.length).toBeGreaterThan(0);
-    expect(index.repoMap(undefined, 5000).length).toBeGreaterThan(small.length);
+    expect((await index.repoMap(undefined, 5000)).length).toBeGreaterThan(small.length);
   });
 
-  it('without a question ranks widely mentioned definitions first', () => {
-    expect(index.repoMap(undefined, 5000).split('\n')[0]).toBe('src/retry.ts:');
+  it('without a question ranks widely mentioned definitions first', async () => {
+    expect((await index.repoMap(undefined, 5000)).split('\n')[0]).toBe('src/retry.ts:');
   });
 });

@@ -21,7 +21,7 @@ const listFiles: FakeStep = { kind: 'tools', calls: [{ name: 'list_files', argum
 const writeNotes: FakeStep = { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'NOTES.md', content: NOTES } }] };
 const done: FakeStep = { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'add adds' } }] };
 
-async function setup(steps: FakeStep[]) {
+async function setup(steps: FakeStep[], { daemon = false } = {}) {
   const root = fs.realpathSync(makeTree({
     'package.json': JSON.stringify({ name: 'calc', scripts: { test: 'node test.js' } }),
     'src/math.js': MATH,
@@ -36,8 +36,9 @@ async function setup(steps: FakeStep[]) {
   }));
   const env = { ...process.env, OPENAI_API_KEY: 'sk-rewind-test', XDG_STATE_HOME: state, XDG_CONFIG_HOME: path.join(state, 'config'), CODELOOP_RUNTIME_DIR: path.join(state, 'runtime') };
   cleanups.push(() => removeTree(root, state), () => fake.close());
-  const client = startLspClient(['--standalone'], env);
+  const client = startLspClient(daemon ? [] : ['--standalone'], env);
   cleanups.push(() => client.close());
+  if (daemon) cleanups.push(() => runCli(['daemon', 'stop'], { stateHome: state, env }));
   await client.initialize(root, 'rewind-test');
   const uri = pathToFileURL(path.join(root, 'src/math.js')).href;
   return { root, state, fake, client, uri };
@@ -75,12 +76,12 @@ describe('rewind a session to a turn (LSP)', () => {
     expect(first.event.data.files).toEqual(['NOTES.md', 'src/math.js']);
     const detail = await client.connection.sendRequest<any>('codeloop/getSession', { sessionId });
     expect(detail.checkpoints.map((checkpoint: { turn: number; files: string[] }) => [checkpoint.turn, checkpoint.files]))
-      .toEqual([[1, []], [2, ['src/math.js']], [3, []], [4, ['NOTES.md']]]);
+      .toEqual([[0, []], [1, []], [2, ['src/math.js']], [3, []], [4, ['NOTES.md']]]);
 
-    // The CLI cannot take the proposal from the server holding it.
+    // The CLI (no daemon runs) cannot take the proposal from the standalone server holding its workspace.
     const refused = runCli(['sessions', 'rewind', sessionId, '2'], { cwd: root, stateHome: state });
     expect(refused.status).toBe(2);
-    expect(refused.stderr).toContain(`session ${sessionId}'s proposal is held by the process that ran it`);
+    expect(refused.stderr).toContain(`session ${sessionId}'s proposal is held by the process that made it (pid ${client.child.pid}, \`codeloop run\` or a codeloop server): rewind it there, or once that process has stopped`);
 
     // As Helix sends it: the command with no arguments steps the newest waiting session back over turn 4.
     expect(await execute(client, 'codeloop.rewindSession')).toEqual({ turn: 3 });
@@ -88,7 +89,7 @@ describe('rewind a session to a turn (LSP)', () => {
     await expect.poll(() => shown(client), { timeout: 30_000 }).toContain('codeloop: rewound "fix add" to turn 3 (undoing NOTES.md); it waits until you resume it');
     expect(await execute(client, 'codeloop.rewindSession', [{ sessionId, turn: 2 }])).toEqual({ turn: 2 });
     const badTurn = client.connection.sendRequest('codeloop/rewind', { sessionId, turn: 3 });
-    await expect(badTurn).rejects.toThrow(`session ${sessionId} has no checkpoint at turn 3; it can be rewound to turn 1, 2`);
+    await expect(badTurn).rejects.toThrow(`session ${sessionId} has no checkpoint at turn 3; it can be rewound to turn 0, 1, 2`);
     const after = await client.connection.sendRequest<any>('codeloop/getSession', { sessionId });
     expect(after).toMatchObject({ state: 'interrupted', proposal: null, diff: null });
 
@@ -107,6 +108,21 @@ describe('rewind a session to a turn (LSP)', () => {
     expect(resumed).toContain('a + b');
     expect(resumed).not.toContain('add adds now');
     expect(resumed).not.toContain('list_files');
+  });
+
+  it('the CLI rewinds a proposal the daemon holds through the daemon; the editor hears of it and resumes it', async () => {
+    const { client, fake, uri, root, state } = await setup([plan, fixAdd, writeNotes, done, done], { daemon: true });
+    const { sessionId } = await client.connection.sendRequest<any>('codeloop/startTask', { prompt: 'fix add', uri });
+    await waitState(client, sessionId, 'awaitingApproval');
+    const rewound = runCli(['sessions', 'rewind', sessionId], { cwd: root, stateHome: state, env: client.env });
+    expect(rewound.stdout, rewound.stderr).toBe(`rewound session ${sessionId} to turn 2 (undoing NOTES.md); it waits (interrupted) until you resume it\n`);
+    await waitState(client, sessionId, 'interrupted');
+    const requestsBefore = fake.requests.length;
+    await client.connection.sendRequest('codeloop/resume', { sessionId });
+    await expect.poll(() => fake.requests.length, { timeout: 60_000 }).toBeGreaterThan(requestsBefore);
+    const proposal = await client.waitForNotification('codeloop/sessionUpdate',
+      (p) => p.sessionId === sessionId && p.state === 'awaitingApproval' && p.event.type === 'proposal' && !p.event.data.files.includes('NOTES.md'), 60_000);
+    expect(proposal.event.data.files).toEqual(['src/math.js']);
   });
 
   it('refuses a session at work (pause it first) and one that has ended', async () => {

@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startFakeModel, type FakeStep } from '../fake-model/fake-model-server.js';
+import { daemonFigures, reportFigures } from '../helpers/daemon-figures.js';
 import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
 import { waitUntilIndexed } from '../helpers/lsp-client.js';
 import { CLI_PATH, runCli } from '../helpers/run-cli.js';
@@ -92,6 +93,7 @@ describe('daemon crash consistency', () => {
       // Restart and check every invariant.
       const check = await attach(await startDaemon());
       await waitUntilIndexed(check);
+      const figuresBefore = await daemonFigures(check);
       const status = JSON.parse(runCli(['status', '--json', '--check', root], { stateHome: state, env }).stdout);
       expect(status.integrity, `kill ${kill}`).toBe('ok');
       const onDisk = fs.readdirSync(path.join(root, 'src'), { recursive: true }).filter((file) => String(file).endsWith('.ts')
@@ -115,6 +117,7 @@ describe('daemon crash consistency', () => {
       }
       const shadows = path.join(state, 'codeloop', 'shadows');
       expect(fs.existsSync(shadows) ? fs.readdirSync(shadows) : [], `kill ${kill}: stray shadows`).toEqual([]);
+      if (kill === 0 || kill === KILLS - 1) reportFigures(`crash: the daemon restarted after kill ${kill + 1} of ${KILLS}, through its checks`, figuresBefore, await daemonFigures(check));
       check.dispose();
       daemon!.kill('SIGKILL');
       await new Promise((resolve) => daemon!.once('exit', resolve));

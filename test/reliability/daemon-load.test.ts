@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { daemonFigures, reportFigures } from '../helpers/daemon-figures.js';
 import { pathToFileURL } from 'node:url';
 import type { MessageConnection } from 'vscode-jsonrpc/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +66,7 @@ async function runSession(connection: MessageConnection, received: Received, n: 
 
 describe('daemon under load', () => {
   it(`${CLIENTS} clients × ${REQUESTS} mixed requests and ${SESSIONS} agent sessions: nothing lost, duplicated or misrouted`, { timeout: 120_000 }, async () => {
+    const figuresBefore = await daemonFigures(world.editor.connection);
     const latencies: number[] = [];
     let misrouted = 0;
     // Every session client is attached before any session starts, so each must see every session's proposal.
@@ -128,6 +130,7 @@ describe('daemon under load', () => {
       expect(proposals.sort(), `session client ${n}: one proposal notice per session`).toEqual([...ids].sort());
       connection.dispose();
     });
+    reportFigures(`load, ${CLIENTS} × ${REQUESTS} requests and ${SESSIONS} sessions`, figuresBefore, await daemonFigures(world.editor.connection));
     const slowest = Math.max(...outcomes.map((outcome) => outcome.seconds));
     process.stdout.write(`load: ${CLIENTS}×${REQUESTS} requests, p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms; ${SESSIONS} sessions applied, slowest ${slowest.toFixed(1)} s\n`);
   });

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { daemonFigures, reportFigures } from '../helpers/daemon-figures.js';
 import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
 import { startLspClient, waitUntilIndexed, type TestLspClient } from '../helpers/lsp-client.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -118,6 +119,7 @@ describe('degradation at the machine\'s limits', () => {
     expect(warning.type).toBe(2);
     expect(warning.message).toMatch(detail);
     expect(warning.message).toContain('fs.inotify.max_user_watches');
+    const figuresBefore = await daemonFigures(client.connection);
     const status = await client.connection.sendRequest<any>('codeloop/status', {});
     expect(status.workspaces[0].problems).toEqual([expect.objectContaining({ severity: 'warning', message: expect.stringContaining('rescan every 1 s') })]);
 
@@ -126,5 +128,6 @@ describe('degradation at the machine\'s limits', () => {
     fs.writeFileSync(path.join(w.root, 'src/part3/late.ts'), 'export const arrivedByRescan = 1;\n');
     await expect.poll(() => search(client, 'arrivedByRescan'), { timeout: 10_000 }).toEqual(['src/part3/late.ts']);
     expect(client.notifications.filter((n) => n.method === 'window/showMessage' && (n.params as any).message.includes('File watching stopped'))).toHaveLength(1);
+    reportFigures(`degradation: watch limit ${limit}, ${held} held`, figuresBefore, await daemonFigures(client.connection));
   });
 });

@@ -13,9 +13,11 @@ import { connectSocket, socketEditor, type Received } from '../helpers/socket-ed
  * One editor can never stall the others. An attacker on the shared daemon sends what a new user (or a fuzzer)
  * plausibly sends — a task whose prompt is a pasted 1 MB log, a 10,000-character ranked-text question, a
  * 1,000-character workspace/symbol query, 10 MB messages — while a latency-measuring editor in its own process
- * keeps asking workspace/symbol. Its p99 may rise by at most 100 ms over a baseline measured in the same test
- * (scaled by the machine's oversubscription), and no stall of the daemon's loop may hold 100 ms of CPU.
- * BUDGET_REPORT=file writes the figures as JSON.
+ * keeps asking workspace/symbol. Its p99 may rise by at most 100 ms over a baseline measured in the same test.
+ * Then an agent session on a 1 MB pasted log reads, edits and deletes large files, tests and proposes, while
+ * another client asks long questions without pause (ranking reads the same large files): the latency client's
+ * p99 stays under 100 ms. Both bounds are scaled by the machine's oversubscription (see latencyBound).
+ * BUDGET_REPORT=file writes the figures, with the daemon's logged stalls, as JSON.
  */
 const METHODS = ['initialize', 'initialized', 'shutdown', 'textDocument/didOpen', 'textDocument/didChange', 'textDocument/didClose',
   'textDocument/codeAction', 'workspace/executeCommand', 'workspace/symbol', 'workspace/didChangeConfiguration',
@@ -90,17 +92,40 @@ async function sendRaw(socketPath: string, frames: Buffer[], expectedAnswers: nu
   return { answers, notifications };
 }
 
+/** Marks the long session's prompt: the scripted model answers it with the steps below, anything else with a plan and done. */
+const SESSION_MARK = 'LONG SESSION';
+/** Lines of a large source file (≈ 900 KB, under index.maxFileSize), each distinct. */
+const bigFile = (n: number) => Array.from({ length: 12_000 }, (_, line) => `export const value${n}_${line} = compute(${line}, 'a fairly long string literal here');\n`).join('');
+const call = (name: string, args: unknown): FakeStep => ({ kind: 'tools', calls: [{ name, arguments: args }] });
+/** The long session's turns: read a large file, edit two (one block, one whole file), delete one, search, test, done. */
+const SESSION_STEPS: FakeStep[] = [
+  { kind: 'text', content: '1. Read the log.\n2. Fix the values.' },
+  call('read_file', { path: 'src/big0.ts' }),
+  call('propose_edit', { path: 'src/big0.ts', edit: { kind: 'blocks', blocks: [{ search: 'export const value0_6000 =', replace: 'export const value0_6000: number =' }] } }),
+  call('propose_edit', { path: 'src/big1.ts', edit: { kind: 'content', content: bigFile(1).replace(/compute\((\d*0)0,/g, 'compute($10 + 1,') } }),
+  call('propose_edit', { path: 'src/obsolete.ts', edit: { kind: 'delete' } }),
+  call('search_code', { query: 'scheduleRetry', mode: 'literal' }),
+  call('run_tests', {}),
+  call('done', { summary: 'values fixed' }),
+];
+
 let world: Awaited<ReturnType<typeof editorOnDaemon>>;
 let fake: FakeModel;
 const report: Record<string, unknown> = {};
 beforeAll(async () => {
   const files: Record<string, string> = { 'package.json': JSON.stringify({ name: 'budget', scripts: { test: 'node -e "process.exit(0)"' } }) };
   for (let i = 0; i < 300; i++) files[`src/module${i}.ts`] = `export function handler${i}(input: string) { return scheduleRetry(input.length + ${i}); }\n`;
-  const answer = (messages: { role: string }[]): FakeStep => (messages.some((m) => m.role === 'assistant')
-    ? { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'nothing to change' } }] }
-    : { kind: 'text', content: '1. Read the log.' });
+  for (let i = 0; i < 3; i++) files[`src/big${i}.ts`] = bigFile(i);
+  files['src/obsolete.ts'] = 'export const obsolete = true;\n';
+  const answer = (messages: { role: string; content?: unknown }[]): FakeStep => {
+    const turn = messages.filter((m) => m.role === 'assistant').length;
+    if (String(messages.find((m) => m.role === 'user')?.content ?? '').includes(SESSION_MARK)) return SESSION_STEPS[turn];
+    return turn ? call('done', { summary: 'nothing to change' }) : { kind: 'text', content: '1. Read the log.' };
+  };
   fake = await startFakeModel(answer);
-  world = await editorOnDaemon(files, 'latency', { model: { baseURL: fake.baseURL, model: 'fake', maxRetries: 0 }, agent: { autoApprovePlan: true } });
+  // A window that holds the 1 MB prompt, so the session runs to a proposal instead of stopping at its size.
+  world = await editorOnDaemon(files, 'latency', { model: { baseURL: fake.baseURL, model: 'fake', maxRetries: 0, contextWindow: 4_000_000 },
+    agent: { autoApprovePlan: true, maxTokens: 100_000_000, context: { elideAt: 0.5, compactAt: 0.75, maxRequestShare: 0.8, workingTokens: 4_000_000 } } });
 });
 afterAll(async () => {
   if (process.env.BUDGET_REPORT) fs.writeFileSync(process.env.BUDGET_REPORT, JSON.stringify(report, null, 2));
@@ -110,67 +135,123 @@ afterAll(async () => {
 
 const status = () => world.editor.connection.sendRequest<any>('codeloop/status', {});
 
+/** The daemon's logged stalls since `since` (epoch ms). */
+function stallsSince(since: number): string[] {
+  return fs.readFileSync(path.join(world.state, 'codeloop', 'daemon.log'), 'utf8').split('\n')
+    .filter((line) => line.includes('event loop stalled') && Date.parse(line.slice(0, 24)) >= since);
+}
+
+/**
+ * Samples the machine's load (1-minute load average) every second while a phase runs: the latency bound below
+ * takes the highest, since the other editor waited whenever the load was high, not only at the end.
+ */
+function sampleLoad(): { stop(): number[] } {
+  const loads = [os.loadavg()[0]];
+  const timer = setInterval(() => loads.push(os.loadavg()[0]), 1000);
+  return {
+    stop() {
+      clearInterval(timer);
+      loads.push(os.loadavg()[0]);
+      return loads;
+    },
+  };
+}
+
+/**
+ * 100 ms, scaled by how oversubscribed the machine was (load average per core, the highest seen in the phase; 1
+ * on an idle machine, where the bound is the plain 100 ms): with more runnable processes than cores, the latency
+ * client waits for a core whatever the daemon does.
+ */
+function latencyBound(name: string, loads: number[]): number {
+  const bound = 100 * Math.max(1, Math.max(...loads) / os.cpus().length);
+  report[`${name}BoundMs`] = bound;
+  report[`${name}LoadAverages`] = loads;
+  return bound;
+}
+
 describe('the event-loop budget of the shared daemon', () => {
-  it('keeps another editor\'s p99 within 100 ms of its baseline while one client sends long queries and 10 MB messages, and accepts a 1 MB prompt', { timeout: 240_000 }, async () => {
-    const received: Received = { notifications: [], appliedEdits: [] };
-    const attacker = await socketEditor(await connectSocket(world.socket), world.root, 'attacker', received);
-    // A short task first: the first session's one-time costs (loading the model client, probing the sandbox) are
-    // not what this test measures.
-    const warmup = await attacker.sendRequest<{ sessionId: string }>('codeloop/startTask', { prompt: 'warm up' });
-    await expect.poll(async () => (await attacker.sendRequest<any>('codeloop/getSession', warmup)).state, { timeout: 60_000 }).toMatch(/awaitingApproval|applied|finished|failed|rejected/);
+  it('keeps another editor\'s p99 within 100 ms of its baseline while one client sends long queries and 10 MB messages', { timeout: 240_000 }, async () => {
+    const attacker = await socketEditor(await connectSocket(world.socket), world.root, 'attacker');
     const latency = await startLatencyClient();
     latency.phase('baseline');
     await sleep(5000);
     // Built before measuring: this test process also serves the fake model, and should start the attack at once.
-    const prompt = pastedLog(1_000_000);
     const question = pastedLog(10_000);
     const hugeFrames = [tenMegabyteMessage('codeloop/search', 1, false), tenMegabyteMessage('codeloop/startTask', 2, true)];
     const before = await status();
     latency.phase('during');
+    const load = sampleLoad();
     const attackStarted = performance.now();
     const attackStartedAt = Date.now();
-    // Retrieval reads the 1 MB prompt through the same ranking as this question (measured to 10 MB in
-    // test/unit/linear-time.test.ts); the session the prompt starts is measured apart, below.
+    // Retrieval reads a long prompt through the same ranking as this question (measured to 10 MB in
+    // test/unit/linear-time.test.ts).
     const text = await attacker.sendRequest<any>('codeloop/search', { query: question, mode: 'text' });
     expect(text.files.length).toBeGreaterThan(0);
     await attacker.sendRequest('workspace/symbol', { query: `${'handler'.repeat(142)}x` });
     await sendRaw(world.socket, hugeFrames, 2);
     await sleep(Math.max(0, 5000 - (performance.now() - attackStarted)));
-    latency.phase('session');
-    const sessionStartedAt = Date.now();
-    const { sessionId } = await attacker.sendRequest<{ sessionId: string }>('codeloop/startTask', { prompt });
-    await expect.poll(async () => (await attacker.sendRequest<any>('codeloop/getSession', { sessionId })).state, { timeout: 60_000 }).toMatch(/awaitingApproval|applied|finished|failed|rejected/);
-    await sleep(2000);
-    const { baseline, during, session: duringSession } = await latency.stop();
-    const session = await attacker.sendRequest<any>('codeloop/getSession', { sessionId });
+    const { baseline, during } = await latency.stop();
+    const loads = load.stop();
     const after = await status();
-    report.latency = {
+    report.queries = {
       baselineP50Ms: percentile(baseline, 50), baselineP99Ms: percentile(baseline, 99), baselineSamples: baseline.length,
       duringP50Ms: percentile(during, 50), duringP99Ms: percentile(during, 99), duringMaxMs: Math.max(...during), duringSamples: during.length,
-      sessionP99Ms: percentile(duringSession, 99), sessionMaxMs: Math.max(...duringSession), sessionSamples: duringSession.length,
-      sessionState: session.state, eventLoopBefore: before.eventLoop, eventLoopAfter: after.eventLoop,
+      eventLoopBefore: before.eventLoop, eventLoopAfter: after.eventLoop, rssBeforeMB: before.memory.rssBytes / 1e6, rssAfterMB: after.memory.rssBytes / 1e6,
+    };
+    // Logged stalls are recorded, not asserted: their CPU figure counts the worker threads too (tokenizer,
+    // scanner), which work while the event loop is free.
+    report.queriesStalls = stallsSince(attackStartedAt);
+    console.log(JSON.stringify(report.queries));
+    expect(percentile(during, 99) - percentile(baseline, 99)).toBeLessThan(latencyBound('queries', loads));
+    await attacker.dispose();
+  });
+
+  it('keeps another editor\'s p99 under 100 ms while an agent session works on a 1 MB pasted log and large files beside a long-query client', { timeout: 300_000 }, async () => {
+    const received: Received = { notifications: [], appliedEdits: [] };
+    const agent = await socketEditor(await connectSocket(world.socket), world.root, 'agent', received);
+    const asker = await socketEditor(await connectSocket(world.socket), world.root, 'asker');
+    const latency = await startLatencyClient();
+    const prompt = pastedLog(1_000_000);
+    const question = pastedLog(10_000);
+    const before = await status();
+    latency.phase('session');
+    const load = sampleLoad();
+    const startedAt = Date.now();
+    // The long-query client: ranked-text questions of 10,000 characters and long symbol queries, one after another.
+    let asking = true;
+    let questionsAnswered = 0;
+    const askingDone = (async () => {
+      while (asking) {
+        await asker.sendRequest('codeloop/search', { query: question, mode: 'text' });
+        await asker.sendRequest('workspace/symbol', { query: `${'handler'.repeat(142)}x` });
+        questionsAnswered++;
+      }
+    })();
+    const { sessionId } = await agent.sendRequest<{ sessionId: string }>('codeloop/startTask', { prompt: `${SESSION_MARK}\n${prompt.slice(SESSION_MARK.length + 1)}` });
+    // Asked every half second, as an editor showing the session would (each answer carries the 1 MB prompt).
+    await expect.poll(async () => (await agent.sendRequest<any>('codeloop/getSession', { sessionId })).state, { timeout: 120_000, interval: 500 }).toMatch(/awaitingApproval|applied|finished|failed|rejected/);
+    await sleep(1000);
+    asking = false;
+    await askingDone;
+    const { session: samples } = await latency.stop();
+    const loads = load.stop();
+    const session = await agent.sendRequest<any>('codeloop/getSession', { sessionId });
+    const after = await status();
+    report.session = {
+      p50Ms: percentile(samples, 50), p99Ms: percentile(samples, 99), maxMs: Math.max(...samples), samples: samples.length, questionsAnswered,
+      sessionState: session.state, sessionError: session.error ?? null, eventLoopBefore: before.eventLoop, eventLoopAfter: after.eventLoop,
       rssBeforeMB: before.memory.rssBytes / 1e6, rssAfterMB: after.memory.rssBytes / 1e6,
     };
-    const stalls = fs.readFileSync(path.join(world.state, 'codeloop', 'daemon.log'), 'utf8').split('\n').filter((line) => line.includes('event loop stalled'));
-    report.stallsLogged = stalls.map((line) => line.slice(0, 400));
-    console.log(JSON.stringify(report.latency), stalls.join('\n').slice(0, 4000));
-    // The 1 MB prompt was accepted and worked on (its retrieval read the identifiers, not the megabyte).
+    report.sessionStalls = stallsSince(startedAt);
+    console.log(JSON.stringify(report.session));
+    // The session did its work: a proposal of the three changes, the 1 MB prompt kept whole.
     expect(session.prompt.length).toBe(1_000_000);
-    // The budget, in the daemon's own terms: no stall while under attack held the loop for 100 ms of CPU (a stall
-    // with less CPU than wall time is the machine not running the daemon, not the daemon blocking).
-    const attackStalls = stalls.filter((line) => Date.parse(line.slice(0, 24)) >= attackStartedAt && Date.parse(line.slice(0, 24)) < sessionStartedAt);
-    // Not within the budget yet (issue 13, left open): the agent session of a 1 MB prompt still stalls the loop —
-    // the conversation layer counts the prompt's tokens on the main thread, the sandbox probes and whiteouts use
-    // spawnSync. Its stalls are recorded in the report (BUDGET_REPORT), not asserted.
-    report.sessionStalls = stalls.filter((line) => Date.parse(line.slice(0, 24)) >= sessionStartedAt).map((line) => line.slice(0, 400));
-    const cpuInStalls = attackStalls.map((line) => Number(/\((\d+) ms of CPU/.exec(line)![1]));
-    expect(cpuInStalls.filter((cpu) => cpu >= 100), attackStalls.join('\n')).toEqual([]);
-    // And as the other editor sees it: p99 within 100 ms of its baseline, the 100 ms scaled by how oversubscribed
-    // the machine is (load average per core; 1 on an idle machine, where the bound is the plain 100 ms).
-    const oversubscribed = Math.max(1, os.loadavg()[0] / os.cpus().length);
-    report.latencyBoundMs = 100 * oversubscribed;
-    expect(percentile(during, 99) - percentile(baseline, 99)).toBeLessThan(100 * oversubscribed);
-    await attacker.dispose();
+    expect(session.state, session.error).toBe('awaitingApproval');
+    expect(session.proposal.map((file: { path: string }) => file.path).sort()).toEqual(['src/big0.ts', 'src/big1.ts', 'src/obsolete.ts']);
+    expect(questionsAnswered).toBeGreaterThan(0);
+    expect(percentile(samples, 99)).toBeLessThan(latencyBound('session', loads));
+    await agent.dispose();
+    await asker.dispose();
   });
 
   it('refuses a prompt, query or path over its limit with InvalidParams naming the limit', { timeout: 60_000 }, async () => {

@@ -1,6 +1,7 @@
-import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
+import net from 'node:net';
+import { daemonFigures, reportFigures } from '../helpers/daemon-figures.js';
 import { pathToFileURL } from 'node:url';
 import { StreamMessageReader } from 'vscode-jsonrpc/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,6 +73,7 @@ describe('protocol fuzzing on the daemon socket', () => {
   it(`answers or drops ${FRAMES} hostile frames without crashing, and keeps serving the well-behaved editor`, { timeout: 60_000 + FRAMES * 20 }, async () => {
     const { editor, socket: socketPath, state } = world;
     const pidBefore = (await editor.connection.sendRequest<any>('codeloop/status', {})).pid;
+    const figuresBefore = await daemonFigures(editor.connection);
     const perConnection = 50;
     let sent = 0;
     // The daemon's memory over the run, sampled every 250 frames: it must level off, not grow with the frames.
@@ -102,6 +104,7 @@ describe('protocol fuzzing on the daemon socket', () => {
     }
     const after = await editor.connection.sendRequest<any>('codeloop/status', {});
     expect(after.pid).toBe(pidBefore);
+    reportFigures(`protocol fuzzing, ${FRAMES} frames`, figuresBefore, await daemonFigures(editor.connection));
     if (process.env.FUZZ_REPORT) fs.writeFileSync(process.env.FUZZ_REPORT, JSON.stringify({ memory, eventLoop: after.eventLoop }, null, 2));
     // Bounded: past the first tenth of the run (caches and SQLite pages warming up), the resident set may not grow
     // by more than 150 MB, however many frames follow (issue 13 measured 83 → 706 MB over 20,000 frames).

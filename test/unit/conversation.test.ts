@@ -20,9 +20,9 @@ interface World {
   reports: CompactionReport[];
   /** One model turn that reads `file` and gets `output` back. */
   read(file: string, output: string): void;
-  size(request: ModelRequest): number;
+  size(request: ModelRequest): Promise<number>;
   /** Tokens of the conversation as it stands, before the policy shapes the next request. */
-  standing(): number;
+  standing(): Promise<number>;
 }
 
 function world(windowTokens: number, summary: (request: ModelRequest) => string | null = () => 'Found: the modules hold numeric helpers; total() is in module 9.'): World {
@@ -115,9 +115,9 @@ describe('context policy', () => {
   it('elides older tool results to one-line placeholders past half the window, keeping the newest turn and eliding for good', async () => {
     const w = world(8000);
     for (const name of ['a', 'b', 'c', 'd']) w.read(`src/${name}.js`, fileText(name, 60));
-    expect(w.standing()).toBeGreaterThan(0.5 * 8000);
+    expect(await w.standing()).toBeGreaterThan(0.5 * 8000);
     const request = await w.conversation.next(TOOLS);
-    expect(w.size(request)).toBeLessThanOrEqual(0.5 * 8000);
+    expect(await w.size(request)).toBeLessThanOrEqual(0.5 * 8000);
     const contents = toolContents(request);
     expect(contents[0]).toBe('[elided to save context: read_file {"path":"src/a.js"} → "function a_0(value) { return value * 0; }" (60 lines); read the file again to see it as it is now]');
     expect(contents.at(-1)).toBe(fileText('d', 60));
@@ -132,9 +132,9 @@ describe('context policy', () => {
     w.conversation.testRun('exit code 1\nFAIL total(2, 3) should be 5');
     // Short results (a search hit, a small file) that a placeholder would not shorten: only compaction helps.
     for (let i = 0; i < 60; i++) w.read(`src/m${i}.js`, fileText(`m${i}`, 5));
-    expect(w.standing()).toBeGreaterThan(0.75 * 6000);
+    expect(await w.standing()).toBeGreaterThan(0.75 * 6000);
     const request = await w.conversation.next(TOOLS);
-    expect(w.size(request)).toBeLessThanOrEqual(0.8 * 6000);
+    expect(await w.size(request)).toBeLessThanOrEqual(0.8 * 6000);
     expect(w.summaries).toHaveLength(1);
     expect(String(w.summaries[0].messages.at(-1)!.content)).toBe(SUMMARY_REQUEST);
     expect(w.reports).toEqual([expect.objectContaining({ compaction: 1, reason: 'threshold', summary: 'model' })]);
@@ -171,11 +171,11 @@ describe('context policy', () => {
     const first = await w.conversation.next(TOOLS);
     const window = w.conversation.window;
     expect(w.conversation.overflowed()).toBe(true);
-    expect(w.conversation.window).toBe(Math.floor(w.size(first) * 0.9));
+    expect(w.conversation.window).toBe(Math.floor(await w.size(first) * 0.9));
     expect(w.conversation.window).toBeLessThan(window);
     const second = await w.conversation.next(TOOLS);
     expect(w.reports.at(-1)).toMatchObject({ reason: 'overflow' });
-    expect(w.size(second)).toBeLessThan(w.size(first));
+    expect(await w.size(second)).toBeLessThan(await w.size(first));
     // The endpoint keeps refusing: each retry is compacted harder within a smaller window, until the hardest
     // level was refused too or nothing fits any more — a bounded number of rounds either way.
     let outcome = 'retrying';
@@ -199,7 +199,7 @@ describe('context policy', () => {
         const lines = Math.floor(random() * random() * 0.15 * window / 12);
         w.read(`src/f${turn}.js`, fileText(`f${turn}`, lines));
         const request = await w.conversation.next(TOOLS);
-        expect(w.size(request)).toBeLessThanOrEqual(0.8 * window);
+        expect(await w.size(request)).toBeLessThanOrEqual(0.8 * window);
       }
       compactions += w.reports.length;
     }

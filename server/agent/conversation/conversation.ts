@@ -15,8 +15,11 @@ export interface ConversationHost {
   compacted(report: CompactionReport): void;
 }
 
-/** Counts the prompt tokens a request will take at the endpoint (the model client's calibrated counter). */
-export type RequestTokenCounter = (request: ModelRequest) => number;
+/**
+ * Counts the prompt tokens a request will take at the endpoint (the model client's calibrated counter, which
+ * counts on its own thread: hence a promise).
+ */
+export type RequestTokenCounter = (request: ModelRequest) => Promise<number>;
 
 export interface CompactionReport {
   compaction: number;
@@ -137,18 +140,18 @@ export class Conversation {
    * Throws a CodeloopError when even the hardest compaction does not fit.
    */
   async next(tools: ChatCompletionTool[]): Promise<ModelRequest> {
-    let tokens = this.measure(tools);
+    let tokens = await this.measure(tools);
     if (tokens > this.settings.elideAt * this.windowTokens) {
       // Down to well under the threshold in one go, so elision happens rarely and the prefix stays stable.
       tokens -= elideOldest(this.data.entries, tokens - 0.6 * this.settings.elideAt * this.windowTokens);
-      tokens = this.measure(tools);
+      tokens = await this.measure(tools);
     }
     let compactedAt: number | null = null;
     const limit = Math.floor(this.settings.maxRequestShare * this.windowTokens);
     const grown = this.sizeAfterCompaction === null || tokens - this.sizeAfterCompaction >= COMPACTION_GROWTH_SHARE * this.windowTokens;
     if (this.forceCompaction || tokens > limit || (grown && tokens > this.settings.compactAt * this.windowTokens)) {
       compactedAt = await this.compact(tools, tokens);
-      tokens = this.measure(tools);
+      tokens = await this.measure(tools);
       this.sizeAfterCompaction = tokens;
     }
     if (tokens > limit) {
@@ -186,7 +189,7 @@ export class Conversation {
     this.data.entries.push(...entries);
   }
 
-  private measure(tools: ChatCompletionTool[]): number {
+  private measure(tools: ChatCompletionTool[]): Promise<number> {
     return this.countTokens({ messages: toMessages(this.data.entries), tools });
   }
 
@@ -199,7 +202,7 @@ export class Conversation {
     const limit = this.settings.maxRequestShare * this.windowTokens;
     let level = this.level;
     let rebuilt = compactedEntries(this.data, level, { summary, diff, windowTokens: this.windowTokens });
-    while (level < LAST_LEVEL && this.countTokens({ messages: toMessages(rebuilt.entries), tools }) > limit) {
+    while (level < LAST_LEVEL && await this.countTokens({ messages: toMessages(rebuilt.entries), tools }) > limit) {
       rebuilt = compactedEntries(this.data, ++level, { summary, diff, windowTokens: this.windowTokens });
     }
     this.data.entries = rebuilt.entries;
@@ -209,7 +212,7 @@ export class Conversation {
     this.level = level;
     this.host.compacted({
       compaction: this.data.compactions, level, reason, tokensBefore,
-      tokensAfter: this.measure(tools), summary: summary === null ? 'tool-call log' : 'model',
+      tokensAfter: await this.measure(tools), summary: summary === null ? 'tool-call log' : 'model',
     });
     return level;
   }
@@ -226,7 +229,12 @@ export class Conversation {
       ...COMPACTION_LEVELS.map((_shape, level) => [...compactedEntries(this.data, level, { summary: this.data.summary, diff: '', windowTokens: this.windowTokens }).entries, ask]),
     ];
     // Measured with the tools, as the real requests are: a summary request must fit wherever they do.
-    const fitting = candidates.find((entries) => this.countTokens({ messages: toMessages(entries), tools }) <= limit);
+    let fitting: TranscriptEntry[] | undefined;
+    for (const entries of candidates) {
+      if (await this.countTokens({ messages: toMessages(entries), tools }) > limit) continue;
+      fitting = entries;
+      break;
+    }
     if (!fitting) return null;
     const text = (await this.host.summarise({ messages: toMessages(fitting), tools: [] }))?.trim();
     return text ? text.slice(0, MAX_SUMMARY_CHARACTERS) : null;
