@@ -191,6 +191,10 @@ export const clientRequests = {
   'codeloop/stopDaemon': [z.object({}).strict(), z.null()],
   'codeloop/cliSearch': [CliSearchParamsSchema, SearchResultSchema],
   'codeloop/cliIndex': [CliIndexParamsSchema, CliIndexResultSchema],
+  'codeloop/sessionTranscript': [SessionParamsSchema, z.object({ text: z.string() })],
+  'codeloop/cliResume': [SessionParamsSchema, SessionSummarySchema],
+  'codeloop/cliPause': [SessionParamsSchema, z.null()],
+  'codeloop/cliSteer': [SteerParamsSchema, z.null()],
   /** `codeloop sessions rewind` through the daemon: any session of its store; answers where it went and what that undid. */
   'codeloop/cliRewind': [RewindParamsSchema, SessionSummarySchema.extend({ turn: z.number().int(), undone: z.array(z.string()) })],
 } as const;

@@ -28,6 +28,10 @@ const REQUEST_NOTES: Record<keyof typeof clientRequests, string> = {
   'codeloop/cliSearch': 'What `codeloop search` asks a running daemon: a search of the workspace at `root` (any folder; opened, indexed and then kept fresh by the daemon\'s watcher if no client has it open yet). Needs no `initialize`. Same result as `codeloop/search`; invalidRegex and the like are InvalidParams.',
   'codeloop/cliRewind': 'What `codeloop sessions rewind` asks a running daemon (which holds the workspaces of the proposals it made): `codeloop/rewind` for any session of its store, without `initialize`; answers the session\'s summary with `turn` (where it went) and `undone` (the files of the dropped turns).',
   'codeloop/cliIndex': 'What `codeloop index` asks a running daemon: open the workspace at `root` if needed and re-validate its index against the tree; answers the summary, the index status and its problems.',
+  'codeloop/sessionTranscript': 'A session\'s transcript as readable text, the same `codeloop sessions show ID` prints: task, state, tokens and cost, the plan, each tool call and its result, test runs, the proposal (long outputs clipped; `codeloop/getSession` has everything). The Neovim and Emacs clients show it in a buffer.',
+  'codeloop/cliResume': 'What `codeloop sessions resume ID` asks a running daemon: resume an `interrupted` session of any workspace (opened for the command line if no client has it) in the daemon, as `codeloop/resume` does. Needs no `initialize`. Answers the session\'s summary; InvalidParams, worded for the user, when its state refuses it.',
+  'codeloop/cliPause': 'What `codeloop sessions pause ID` asks a running daemon: `codeloop/pause` for a session of any workspace. Needs no `initialize`.',
+  'codeloop/cliSteer': 'What `codeloop sessions steer ID MESSAGE` asks a running daemon: `codeloop/steer` for a session of any workspace. Needs no `initialize`.',
 };
 
 const NOTIFICATION_NOTES: Record<keyof typeof serverNotifications, string> = {

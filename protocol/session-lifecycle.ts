@@ -45,8 +45,10 @@ export const SessionTransitionEventSchema = z.enum([
   'failed',
   /** The work stopped part-way: the daemon stopped under it, or the user paused it. */
   'interrupted',
-  /** The user resumed an interrupted session. */
+  /** The user resumed an interrupted session that had been working. */
   'resumed',
+  /** The user resumed an interrupted session that was still writing its plan: it plans again from there. */
+  'planningResumed',
   /** The user rewound the session to an earlier turn: its shadow and conversation are as they were then. */
   'rewound',
   /** The user reverted an applied proposal: the inverse edit is in their files. */
@@ -65,7 +67,7 @@ export const sessionTransitions: TransitionTable = {
   working: { testsStarted: 'testing', proposalReady: 'awaitingApproval', finishedWithoutChanges: 'finished', ...ENDINGS },
   testing: { repairStarted: 'working', proposalReady: 'awaitingApproval', finishedWithoutChanges: 'finished', ...ENDINGS },
   awaitingApproval: { applied: 'applied', rejected: 'rejected', feedbackGiven: 'working', cancelled: 'cancelled', rewound: 'interrupted' },
-  interrupted: { resumed: 'working', cancelled: 'cancelled', failed: 'failed', rewound: 'interrupted' },
+  interrupted: { resumed: 'working', planningResumed: 'planning', cancelled: 'cancelled', failed: 'failed', rewound: 'interrupted' },
   applied: { reverted: 'reverted' },
   rejected: {},
   cancelled: {},

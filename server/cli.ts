@@ -96,20 +96,23 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   sessions: {
-    usage: 'sessions list [DIR] [--json] | sessions show ID [--json] | sessions rewind ID [TURN] [--json] | sessions revert ID [--json]',
-    summary: 'list agent sessions (of the workspace holding DIR), show one\'s transcript (plan, tool calls, tests, cost, checkpoints), rewind one to a turn (default: one step back), or revert its applied proposal',
-    options: { json },
+    usage: 'sessions list [DIR] [--json] | sessions show ID [--json] | sessions resume ID [--yes] [--json] | sessions pause ID | sessions steer ID "MESSAGE" | sessions rewind ID [TURN] [--json] | sessions revert ID [--json]',
+    summary: 'list agent sessions (of the workspace holding DIR), show one\'s transcript (plan, tool calls, tests, cost, checkpoints), resume an interrupted one, pause one at work, send it a message, rewind one to a turn (default: one step back), or revert its applied proposal',
+    options: { json, yes: { type: 'boolean', short: 'y', help: 'resume without a daemon: apply the proposal without asking' } },
     async run(values, positionals) {
       const [action, argument, ...extra] = positionals;
       const commands = await import('./cli/sessions-command.js');
       if (action === 'list' && !extra.length) return commands.sessionsListCommand(argument, { json: !!values.json });
       if (action === 'show' && argument && !extra.length) return commands.sessionsShowCommand(argument, { json: !!values.json });
+      if (action === 'resume' && argument && !extra.length) return commands.sessionsResumeCommand(argument, { json: !!values.json, yes: !!values.yes });
+      if (action === 'pause' && argument && !extra.length) return commands.sessionsPauseCommand(argument);
+      if (action === 'steer' && argument && extra.length === 1) return commands.sessionsSteerCommand(argument, extra[0]);
       if (action === 'rewind' && argument && extra.length <= 1) {
         if (extra.length && !/^\d+$/.test(extra[0])) throw new UsageError('sessions', `TURN must be a turn number that \`codeloop sessions show ${argument}\` lists (got ${JSON.stringify(extra[0])})`);
         return commands.sessionsRewindCommand(argument, extra.length ? Number(extra[0]) : undefined, { json: !!values.json });
       }
       if (action === 'revert' && argument && !extra.length) return commands.sessionsRevertCommand(argument, { json: !!values.json });
-      throw new UsageError('sessions', 'sessions takes `list [DIR]`, `show ID`, `rewind ID [TURN]` or `revert ID`');
+      throw new UsageError('sessions', 'sessions takes `list [DIR]`, `show ID`, `resume ID`, `pause ID`, `steer ID "MESSAGE"` (quote the message), `rewind ID [TURN]` or `revert ID`');
     },
   },
   lsp: {

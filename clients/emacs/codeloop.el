@@ -10,7 +10,9 @@
 ;; codeloop is a language server that runs a coding agent.  Stock eglot already gets its code actions
 ;; ("codeloop: Fix this diagnostic", "Run task in comment", "Apply proposal"...).  This package adds what
 ;; stock LSP cannot: `codeloop-task' (a free-text prompt on the region or point), `codeloop-sessions',
-;; `codeloop-review' (the proposal's diff, with per-file apply and reject) and a mode-line status.
+;; `codeloop-review' (the proposal's diff, with per-file apply and reject), `codeloop-transcript' (what a
+;; session did: plan, tool calls and results, test runs, tokens, cost), `codeloop-steer', `codeloop-pause',
+;; `codeloop-resume' and a mode-line status.
 ;;
 ;; Setup: (require 'codeloop) (codeloop-setup), then M-x eglot in a project.  eglot runs one server per
 ;; buffer; to use codeloop next to another language server, use lsp-mode, which runs several.
@@ -151,14 +153,87 @@ Without one, an error saying how to start it."
       ("apply" (codeloop-apply id))
       ((or "reject" "reject plan") (codeloop-reject id (read-string "feedback (empty: just reject): ")))
       ("approve plan" (codeloop--request :codeloop/approvePlan (list :sessionId id)))
+      ("transcript" (codeloop-transcript id))
+      ("steer" (codeloop-steer id (read-string "message for the session: ")))
+      ("pause" (codeloop-pause id))
+      ("resume" (codeloop-resume id))
       ("cancel" (codeloop--request :codeloop/cancel (list :sessionId id))))))
+
+(defconst codeloop--working-states '("planning" "working" "testing")
+  "States in which a session is at work (it can be paused or sent a message).")
 
 (defun codeloop--session-actions (state)
   "What a session in STATE allows."
-  (append (pcase state
+  (append '("transcript")
+          (pcase state
             ("awaitingPlanApproval" '("read plan" "approve plan" "reject plan"))
-            ("awaitingApproval" '("review" "apply" "reject")))
+            ("awaitingApproval" '("review" "apply" "reject"))
+            ("interrupted" '("resume")))
+          (when (member state codeloop--working-states) '("steer" "pause"))
           (unless (member state codeloop--ended-states) '("cancel"))))
+
+(defvar-local codeloop--transcript-session nil
+  "Session id shown in a transcript buffer.")
+
+(defvar codeloop-transcript-mode-map
+  (let ((map (make-sparse-keymap)))
+    (define-key map (kbd "g") #'codeloop-transcript-refresh)
+    (define-key map (kbd "q") #'quit-window)
+    map)
+  "Keys of `codeloop-transcript-mode'.")
+
+(define-derived-mode codeloop-transcript-mode special-mode "codeloop-transcript"
+  "A codeloop session's transcript: g shows it as it stands now, q closes.")
+
+(defun codeloop-transcript-refresh ()
+  "Show this buffer's session transcript as it stands now."
+  (interactive)
+  (let ((text (plist-get (jsonrpc-request codeloop--review-server :codeloop/sessionTranscript
+                                          (list :sessionId codeloop--transcript-session))
+                         :text))
+        (inhibit-read-only t))
+    (erase-buffer)
+    (insert text)
+    (goto-char (point-min))))
+
+;;;###autoload
+(defun codeloop-transcript (&optional id)
+  "Show what session ID (asked for when nil) did.
+The text `codeloop sessions show' prints: the task, state, tokens and
+cost, the plan, each tool call and its result, test runs, the proposal."
+  (interactive)
+  (let* ((server (codeloop--server))
+         (id (or id (codeloop--read-session "transcript of session: ")))
+         (buffer (get-buffer-create (format "*codeloop transcript %s*" id))))
+    (with-current-buffer buffer
+      (codeloop-transcript-mode)
+      (setq codeloop--transcript-session id
+            codeloop--review-server server)
+      (codeloop-transcript-refresh))
+    (pop-to-buffer buffer)
+    buffer))
+
+;;;###autoload
+(defun codeloop-steer (id message)
+  "Send MESSAGE to session ID at work: its model reads it at its next turn."
+  (interactive (list (codeloop--read-session "steer session: " (cons "awaitingPlanApproval" codeloop--working-states))
+                     (read-string "message for the session: ")))
+  (codeloop--request :codeloop/steer (list :sessionId id :message message))
+  (message "codeloop: sent to %s: the model reads it at its next turn" id))
+
+;;;###autoload
+(defun codeloop-pause (id)
+  "Pause session ID at its next step; `codeloop-resume' goes on from there."
+  (interactive (list (codeloop--read-session "pause session: " codeloop--working-states)))
+  (codeloop--request :codeloop/pause (list :sessionId id))
+  (message "codeloop: session %s pauses at its next step; M-x codeloop-resume goes on" id))
+
+;;;###autoload
+(defun codeloop-resume (id)
+  "Go on with the interrupted session ID from its last step."
+  (interactive (list (codeloop--read-session "resume session: " '("interrupted"))))
+  (codeloop--request :codeloop/resume (list :sessionId id))
+  (message "codeloop: resumed session %s" id))
 
 (defun codeloop-plan (id)
   "Show the plan of session ID in a buffer."

@@ -21,7 +21,8 @@ import { repoMapTokens } from './conversation/context-policy.js';
 import { Conversation, type CompactionReport } from './conversation/conversation.js';
 import type { ModelRequest } from './conversation/request-builder.js';
 import type { ToolCallRecord, TranscriptData } from './conversation/transcript.js';
-import { changesSince, foldCheckpoints, parseCheckpoint, type SessionCheckpoint, type ShadowChanges } from './session-checkpoint.js';
+import { changesSince, foldCheckpoints, parseCheckpoint, type CheckpointPhase, type SessionCheckpoint, type ShadowChanges } from './session-checkpoint.js';
+import { refusedAction, workingElsewhere } from './session-refusal.js';
 import { feedbackMessage, KEEP_GOING, PLAN_REQUEST, planFeedbackMessage, RESUMED_NOTE, reviewFindingsMessage, reviewRequest, rewoundNote, steeringMessage, SYSTEM_PROMPT, taskMessage, testFailureMessage } from './prompts.js';
 import type { ProposedFile, SessionEvent, SessionRecord, SessionStore } from './session-store.js';
 
@@ -49,8 +50,15 @@ export interface SessionHost {
   model: ModelClient;
 }
 
+/** A task as asked, with whether its plan is approved without asking decided (the request's, else the config's). */
+type SettledRequest = TaskRequest & { autoApprovePlan: boolean };
+
+/** States in which a session is at work (a process runs it): the ones pause and steer reach. */
+const AT_WORK: ReadonlySet<SessionState> = new Set(['planning', 'working', 'testing']);
+
 interface Run {
   session: SessionRecord;
+  request: SettledRequest;
   workspace: AgentWorkspace;
   config: AgentConfig;
   model: ModelClient;
@@ -91,20 +99,13 @@ export class AgentService {
   ) {}
 
   /**
-   * After a crash: sessions whose process died mid-work become `interrupted` when they have a checkpoint (resume
-   * goes on from it), else `failed` with the reason; proposals stay appliable from the store; every shadow no
-   * live process owns is removed (a resumed session rebuilds its own from the checkpoint's changes).
+   * After a crash: sessions whose process died mid-work become `interrupted` (see recoverOrphan); plans and
+   * proposals waiting for the user keep waiting (approving or answering them rebuilds the session from its last
+   * checkpoint); every shadow no live process owns is removed (a resumed session rebuilds its own from the
+   * checkpoint's changes).
    */
   recoverAfterRestart(): void {
-    const alive = processAlive;
-    for (const session of this.store.list()) {
-      if (FINAL_SESSION_STATES.has(session.state) || WAITING_SESSION_STATES.has(session.state) && session.state !== 'awaitingPlanApproval' || alive(session.ownerPid)) continue;
-      if (parseCheckpoint(this.store.latestCheckpoint(session.sessionId))) {
-        this.transition(session.sessionId, 'interrupted', 'message', { interrupted: true, text: 'the daemon stopped during this session; resume it to go on from its last step' });
-      } else {
-        this.transition(session.sessionId, 'failed', 'error', { message: 'the daemon stopped during this session; start it again' }, { error: 'the daemon stopped during this session' });
-      }
-    }
+    for (const session of this.store.list()) this.recoverOrphan(session);
     let shadows: string[] = [];
     try {
       shadows = fs.readdirSync(this.shadowsDir);
@@ -114,8 +115,28 @@ export class AgentService {
     for (const name of shadows) {
       // A probe folder (`.probe-<pid>`) belongs to the process named; a session's layers to the session's owner.
       const owner = name.startsWith('.probe-') ? Number(name.slice('.probe-'.length)) : this.store.get(name)?.ownerPid;
-      if (owner === undefined || !alive(owner) || owner === process.pid) removeTreeSync(path.join(this.shadowsDir, name));
+      if (owner === undefined || !processAlive(owner) || owner === process.pid) removeTreeSync(path.join(this.shadowsDir, name));
     }
+  }
+
+  /**
+   * A session at work whose process has died (a daemon or `codeloop run` killed, a machine rebooted) becomes
+   * `interrupted` when it has a checkpoint to go on from, else `failed` with the reason. Checked at start-up and
+   * whenever a session is acted on, so a session left by any process is found wherever it is looked at.
+   */
+  private recoverOrphan(session: SessionRecord): SessionRecord {
+    if (!AT_WORK.has(session.state) || this.runs.has(session.sessionId) || processAlive(session.ownerPid)) return session;
+    if (parseCheckpoint(this.store.latestCheckpoint(session.sessionId))) {
+      this.transition(session.sessionId, 'interrupted', 'message', { interrupted: true, text: 'the process running this session stopped; resume it to go on from its last step' });
+    } else {
+      this.transition(session.sessionId, 'failed', 'error', { message: 'the process running this session stopped before its first step; start it again' }, { error: 'the process running this session stopped' });
+    }
+    return this.stored(session.sessionId);
+  }
+
+  /** Whether this process runs any session's work (a daemon does not stop for idleness while it does). */
+  busy(): boolean {
+    return this.runs.size > 0;
   }
 
   start(workspace: AgentWorkspace, config: AgentConfig, model: ModelClient, request: TaskRequest): SessionRecord {
@@ -124,16 +145,24 @@ export class AgentService {
     const shadow = new ShadowWorkspace(workspace.root, path.join(this.shadowsDir, session.sessionId), workspace.unsavedBuffers(), strategy,
       { home: os.homedir(), hiddenHomePaths: config.hiddenHomePaths });
     const run: Run = {
-      session, workspace, config, model, shadow, conversation: this.conversation(session.sessionId, config, model, shadow), abort: new AbortController(),
+      session, request: { ...request, autoApprovePlan: request.autoApprovePlan ?? config.autoApprovePlan },
+      workspace, config, model, shadow, conversation: this.conversation(session.sessionId, config, model, shadow), abort: new AbortController(),
       startedAt: Date.now(), turns: 0, repairs: 0, answerPlan: null, reviewed: false, steering: [], pauseRequested: false, checkpointed: null,
     };
     this.runs.set(session.sessionId, run);
+    // A session stopped before its first step is resumed from here: the task as asked, nothing said yet.
+    this.checkpoint(run, 'planning');
     this.record(run, 'message', { shadow: strategy.kind, text: `session workspace: ${strategy.kind} (${strategy.reason})` });
-    void this.plan(run, request).catch((error) => this.fail(run, error));
+    void this.plan(run).catch((error) => this.fail(run, error));
     return session;
   }
 
+  /** The session (one whose process died is first found `interrupted`: see recoverOrphan). Errors: notFound. */
   get(sessionId: string): SessionRecord {
+    return this.recoverOrphan(this.stored(sessionId));
+  }
+
+  private stored(sessionId: string): SessionRecord {
     const session = this.store.get(sessionId);
     if (!session) throw new CodeloopError('notFound', `no session ${JSON.stringify(sessionId)}`);
     return session;
@@ -154,10 +183,23 @@ export class AgentService {
     });
   }
 
-  approvePlan(sessionId: string, plan?: string): void {
-    const run = this.activeRun(sessionId, 'awaitingPlanApproval');
+  /**
+   * Approves the plan waiting for the user (`plan`: the user's edited version) and the work starts. A plan this
+   * process does not hold (the daemon restarted since) is rebuilt from its checkpoint first, which needs `host`.
+   * Errors: invalidArgument when no plan waits.
+   */
+  approvePlan(sessionId: string, plan?: string, host?: () => SessionHost): void {
+    const session = this.get(sessionId);
+    if (session.state !== 'awaitingPlanApproval') throw new CodeloopError('invalidArgument', `session ${sessionId} is ${session.state}, not awaitingPlanApproval`);
+    const run = this.runs.get(sessionId);
+    const restoring = run ? null : this.restorable(sessionId, host);
     if (plan) this.store.update(sessionId, { plan });
-    run.answerPlan?.({ approved: true });
+    if (run) {
+      run.answerPlan?.({ approved: true });
+      return;
+    }
+    const going = this.restore(this.get(sessionId), restoring!);
+    void going.ready.then(() => this.startWork(going.run)).catch((error) => this.fail(going.run, error));
   }
 
   /**
@@ -175,13 +217,22 @@ export class AgentService {
       if (run) this.finish(run);
       return this.get(sessionId);
     }
-    const restoring = run ? null : this.restorable(sessionId, host);
+    this.nextState(sessionId, 'feedbackGiven');
+    // Rebuilt before the transition, so the session is never at work without a process that owns it.
+    const going = run ? { run, ready: Promise.resolve() } : this.restore(this.get(sessionId), this.restorable(sessionId, host));
     this.transition(sessionId, 'feedbackGiven', 'message', { feedback });
     if (planWaits && run) {
       run.answerPlan?.({ feedback });
       return this.get(sessionId);
     }
-    const going = run ? { run, ready: Promise.resolve() } : this.restore(this.get(sessionId), restoring!.host, restoring!.restored);
+    if (planWaits) {
+      // The plan waited in a process that is gone: the rebuilt conversation ends with it, the feedback follows.
+      void going.ready.then(() => {
+        going.run.conversation.say(planFeedbackMessage(feedback));
+        return this.planUntilApproved(going.run);
+      }).catch((error) => this.fail(going.run, error));
+      return this.get(sessionId);
+    }
     void going.ready.then(() => {
       going.run.conversation.say(feedbackMessage(feedback));
       going.run.repairs = 0;
@@ -193,47 +244,65 @@ export class AgentService {
 
   /**
    * Goes on with an `interrupted` session from its last checkpoint: its shadow is rebuilt from the stored
-   * changes and the model is told it was interrupted (or, after a rewind, which turn it was rewound to).
-   * Errors: invalidArgument when the session is not interrupted or has no usable checkpoint.
+   * changes; a session stopped in its tool loop is told it was interrupted (or, after a rewind, which turn it was
+   * rewound to) and goes on working, one stopped while writing its plan asks for the plan again. Errors:
+   * invalidArgument (worded for the user, see session-refusal.ts) when the session is not interrupted or has no
+   * usable checkpoint.
    */
   resume(sessionId: string, host: SessionHost): SessionRecord {
     const session = this.get(sessionId);
-    if (session.state !== 'interrupted') throw new CodeloopError('invalidArgument', `session ${sessionId} is ${session.state}; only an interrupted session can be resumed`);
-    const { restored } = this.restorable(sessionId, host);
+    if (session.state !== 'interrupted') throw refusedAction(sessionId, session.state, 'resume');
+    const restoring = this.restorable(sessionId, host);
+    const { checkpoint } = restoring.restored;
+    const planning = checkpoint.phase !== 'working';
+    if (planning && !checkpoint.request) throw new CodeloopError('invalidArgument', `session ${sessionId} stopped before its plan, in a version that did not keep the task: start it again`);
     const rewoundTo = this.rewoundSinceResumed(sessionId);
-    this.transition(sessionId, 'resumed', 'message', { resumed: true, text: rewoundTo === null ? 'resumed from the last completed step' : `resumed from turn ${rewoundTo}` });
-    const { run, ready } = this.restore(this.get(sessionId), host, restored);
+    // Rebuilt before the transition, so the session is never at work without a process that owns it.
+    const { run, ready } = this.restore(this.get(sessionId), restoring);
+    const text = planning ? 'resumed: planning again from the last completed step' : rewoundTo === null ? 'resumed from the last completed step' : `resumed from turn ${rewoundTo}`;
+    this.transition(sessionId, planning ? 'planningResumed' : 'resumed', 'message', { resumed: true, text });
     void ready.then(() => {
-      run.conversation.say(rewoundTo === null ? RESUMED_NOTE : rewoundNote(rewoundTo));
-      return this.work(run);
+      if (!planning) {
+        run.conversation.say(rewoundTo === null ? RESUMED_NOTE : rewoundNote(rewoundTo));
+        return this.work(run);
+      }
+      // An empty conversation: the session stopped before its first step, and begins again.
+      if (!checkpoint.transcript.entries.length) return this.plan(run);
+      // Rewound to a plan that waited for approval: the model is asked for it again.
+      if (checkpoint.phase === 'awaitingPlanApproval') run.conversation.say(PLAN_REQUEST);
+      return this.planUntilApproved(run);
     }).catch((error) => this.fail(run, error));
     return this.get(sessionId);
   }
 
   /**
    * Asks a running session to stop at its next turn; it is checkpointed and becomes `interrupted` (resume goes on).
-   * Errors: invalidArgument when this process is not running the session's work.
+   * Errors: invalidArgument when the session is not at work, or is at work in another process.
    */
   pause(sessionId: string): void {
-    const run = this.runs.get(sessionId);
-    const state = this.get(sessionId).state;
-    if (!run || !['planning', 'working', 'testing'].includes(state)) throw new CodeloopError('invalidArgument', `session ${sessionId} is ${state}; only a session at work can be paused`);
+    const run = this.runAtWork(sessionId, 'pause');
     run.pauseRequested = true;
     this.record(run, 'message', { text: 'pausing at the next step' });
   }
 
   /**
    * Sends the user's message to a running session: the model hears it at its next turn (recorded in the
-   * transcript now). Errors: invalidArgument when the session is not at work in this process.
+   * transcript now). A plan waiting for approval takes it too (it reaches the model once work starts).
+   * Errors: invalidArgument when the session is not at work, or is at work in another process.
    */
   steer(sessionId: string, message: string): void {
-    const run = this.runs.get(sessionId);
-    const state = this.get(sessionId).state;
-    if (!run || FINAL_SESSION_STATES.has(state) || state === 'awaitingApproval') {
-      throw new CodeloopError('invalidArgument', `session ${sessionId} is ${state}; a message reaches only a session at work (reject a proposal with feedback instead)`);
-    }
+    const run = this.runAtWork(sessionId, 'steer', ['awaitingPlanApproval']);
     run.steering.push(message);
     this.record(run, 'message', { steer: message, text: `your message: ${message}` });
+  }
+
+  /** This process's run of a session at work (or in one of `alsoIn`); the user's wording of why not otherwise. */
+  private runAtWork(sessionId: string, action: 'pause' | 'steer', alsoIn: SessionState[] = []): Run {
+    const session = this.get(sessionId);
+    const run = this.runs.get(sessionId);
+    if (!AT_WORK.has(session.state) && !alsoIn.includes(session.state)) throw refusedAction(sessionId, session.state, action);
+    if (!run) throw AT_WORK.has(session.state) ? workingElsewhere(sessionId, session.state, session.ownerPid, action) : refusedAction(sessionId, session.state, action);
+    return run;
   }
 
   /**
@@ -249,7 +318,7 @@ export class AgentService {
   rewind(sessionId: string, turn?: number): { session: SessionRecord; turn: number; undone: string[] } {
     const session = this.get(sessionId);
     if (!nextSessionState(session.state, 'rewound')) {
-      const why = ['planning', 'working', 'testing'].includes(session.state) ? 'pause it first (it stops at its next step), then rewind it'
+      const why = AT_WORK.has(session.state) ? 'pause it first (it stops at its next step), then rewind it'
         : 'only a session that is interrupted or has a proposal waiting can be rewound';
       throw new CodeloopError('invalidArgument', `session ${sessionId} is ${session.state}; ${why}`);
     }
@@ -301,22 +370,24 @@ export class AgentService {
   }
 
   /** A run rebuilt from its checkpoints: a fresh shadow with their changes written into it once ready. */
-  private restore(session: SessionRecord, host: SessionHost, { checkpoint, before }: Restored): { run: Run; ready: Promise<void> } {
+  private restore(session: SessionRecord, { host, restored: { checkpoint, before } }: { host: SessionHost; restored: Restored }): { run: Run; ready: Promise<void> } {
     const { workspace, config, model } = host;
     const strategy = chooseShadowStrategy(config.shadow, this.shadowsDir, workspace.root);
     const shadow = new ShadowWorkspace(workspace.root, path.join(this.shadowsDir, session.sessionId), workspace.unsavedBuffers(), strategy,
       { home: os.homedir(), hiddenHomePaths: config.hiddenHomePaths });
     const run: Run = {
-      session, workspace, config, model, shadow, abort: new AbortController(),
+      session, request: checkpoint.request ?? { prompt: session.prompt, kind: session.kind, autoApprovePlan: config.autoApprovePlan },
+      workspace, config, model, shadow, abort: new AbortController(),
       conversation: this.conversation(session.sessionId, config, model, shadow, checkpoint.transcript),
       startedAt: Date.now(), turns: checkpoint.turns, repairs: checkpoint.repairs, answerPlan: null, reviewed: checkpoint.reviewed,
       steering: [], pauseRequested: false, checkpointed: { turn: checkpoint.turns, before, after: new Map(checkpoint.changes) },
     };
     this.runs.set(session.sessionId, run);
     this.store.takeOver(session.sessionId);
-    this.record(run, 'message', { shadow: strategy.kind, text: `session workspace: ${strategy.kind} (${strategy.reason}), rebuilt from the last checkpoint` });
+    // Told once rebuilt, which is after the caller's transition: the event carries the state the session goes on in.
     const ready = shadow.ready.then(() => {
       for (const [relative, text] of checkpoint.changes) shadow.write(relative, text);
+      this.record(run, 'message', { shadow: strategy.kind, text: `session workspace: ${strategy.kind} (${strategy.reason}), rebuilt from the last checkpoint` });
     });
     return { run, ready };
   }
@@ -324,14 +395,15 @@ export class AgentService {
   /**
    * Stores where the session stands after its latest model turn (see session-checkpoint.ts): the changes since
    * the checkpoint before, which is the previous turn's, or — when this turn was checkpointed already (a resume,
-   * feedback) — the one before that, since this checkpoint replaces it.
+   * feedback, a plan written again) — the one before that, since this checkpoint replaces it. `phase`: where the
+   * session stands (see CheckpointPhase).
    */
-  private checkpoint(run: Run): void {
+  private checkpoint(run: Run, phase: CheckpointPhase): void {
     const now = run.shadow.agentChanges();
     const previous = run.checkpointed;
     const base = previous === null ? new Map() : previous.turn === run.turns ? previous.before : previous.after;
     const checkpoint: SessionCheckpoint = {
-      version: 2, transcript: run.conversation.data, changes: changesSince(base, now),
+      version: 2, phase, request: run.request, transcript: run.conversation.data, changes: changesSince(base, now),
       turns: run.turns, repairs: run.repairs, reviewed: run.reviewed,
     };
     this.store.saveCheckpoint(run.session.sessionId, run.turns, checkpoint);
@@ -381,22 +453,13 @@ export class AgentService {
     return this.store.summary(session);
   }
 
-  private activeRun(sessionId: string, state: SessionState): Run {
-    const session = this.get(sessionId);
-    const run = this.runs.get(sessionId);
-    if (session.state !== state || !run) throw new CodeloopError('invalidArgument', `session ${sessionId} is ${session.state}, not ${state}`);
-    return run;
-  }
-
   /**
    * The one path that changes a session's state: the lifecycle table (protocol/session-lifecycle.ts) decides the
    * next state, the store persists it with its event, and only then is it announced. A transition the table
    * refuses is an invalidArgument error naming both.
    */
   private transition(sessionId: string, cause: SessionTransitionEvent, type: SessionEvent['type'], data: unknown, extra: Partial<SessionRecord> = {}): void {
-    const from = this.get(sessionId).state;
-    const state = nextSessionState(from, cause);
-    if (!state) throw new CodeloopError('invalidArgument', `session ${sessionId} is ${from}; "${cause}" is not possible now`);
+    const state = this.nextState(sessionId, cause);
     const session = this.store.update(sessionId, { state, ...extra });
     const event = this.store.addEvent(sessionId, type, data);
     const run = this.runs.get(sessionId);
@@ -407,6 +470,15 @@ export class AgentService {
       this.settleWaiters.delete(sessionId);
       waiters.forEach((wake) => wake());
     }
+  }
+
+  /** The state `cause` leads the session to; invalidArgument naming both when the lifecycle table refuses it. */
+  private nextState(sessionId: string, cause: SessionTransitionEvent): SessionState {
+    // Read as stored: get() would recover an orphan, which itself transitions.
+    const from = this.stored(sessionId).state;
+    const state = nextSessionState(from, cause);
+    if (!state) throw new CodeloopError('invalidArgument', `session ${sessionId} is ${from}; "${cause}" is not possible now`);
+    return state;
   }
 
   private record(run: Run, type: SessionEvent['type'], data: unknown): void {
@@ -507,30 +579,40 @@ export class AgentService {
     if (spent) throw new BudgetExhausted(`the session's budget is spent (${spent})`);
   }
 
-  private async plan(run: Run, request: TaskRequest): Promise<void> {
+  /** The session's first step: the conversation begins with the task and its context, and asks for a plan. */
+  private async plan(run: Run): Promise<void> {
     await run.shadow.ready;
     const window = Math.min((await run.model.contextWindow()).tokens, run.config.context.workingTokens);
-    run.conversation.begin(window, SYSTEM_PROMPT, taskMessage(request.kind, request.prompt), await this.context(run, request, repoMapTokens(window)));
+    run.conversation.begin(window, SYSTEM_PROMPT, taskMessage(run.request.kind, run.request.prompt), await this.context(run, run.request, repoMapTokens(window)));
     run.conversation.say(PLAN_REQUEST);
-    let plan = await this.writePlan(run);
-    const autoApprove = request.autoApprovePlan ?? run.config.autoApprovePlan;
-    if (!autoApprove) {
-      for (;;) {
-        const answered = new Promise<PlanAnswer>((resolve, reject) => {
-          run.answerPlan = resolve;
-          run.abort.signal.addEventListener('abort', () => reject(new Error('cancelled while the plan awaited approval')), { once: true });
-        });
-        this.transition(run.session.sessionId, 'planProposed', 'plan', { plan }, { plan });
-        const answer = await answered;
-        if ('approved' in answer) break;
-        run.conversation.say(planFeedbackMessage(answer.feedback));
-        plan = await this.writePlan(run);
+    await this.planUntilApproved(run);
+  }
+
+  /**
+   * From a conversation that ends asking for a plan: the model writes it, and (unless approved without asking)
+   * the user approves it or sends it back with feedback, until it is approved; then the work starts. A
+   * checkpoint before each plan request and while the plan waits lets a restart go on from either.
+   */
+  private async planUntilApproved(run: Run): Promise<void> {
+    for (;;) {
+      this.checkpoint(run, 'planning');
+      if (run.pauseRequested) return this.interrupt(run);
+      const plan = await this.writePlan(run);
+      if (run.request.autoApprovePlan) {
+        this.store.update(run.session.sessionId, { plan });
+        this.record(run, 'plan', { plan });
+        break;
       }
-      await this.startWork(run);
-      return;
+      const answered = new Promise<PlanAnswer>((resolve, reject) => {
+        run.answerPlan = resolve;
+        run.abort.signal.addEventListener('abort', () => reject(new Error('cancelled while the plan awaited approval')), { once: true });
+      });
+      this.checkpoint(run, 'awaitingPlanApproval');
+      this.transition(run.session.sessionId, 'planProposed', 'plan', { plan }, { plan });
+      const answer = await answered;
+      if ('approved' in answer) break;
+      run.conversation.say(planFeedbackMessage(answer.feedback));
     }
-    this.store.update(run.session.sessionId, { plan });
-    this.record(run, 'plan', { plan });
     await this.startWork(run);
   }
 
@@ -594,7 +676,7 @@ export class AgentService {
       for (;;) {
         // Steering joins the transcript before the checkpoint, so a pause or a crash right after keeps it.
         for (const message of run.steering.splice(0)) run.conversation.say(steeringMessage(message));
-        this.checkpoint(run);
+        this.checkpoint(run, 'working');
         if (run.pauseRequested) return this.interrupt(run);
         const answer = await this.ask(run, true);
         if (answer.text) this.record(run, 'message', { text: answer.text });

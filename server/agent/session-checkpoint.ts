@@ -1,8 +1,29 @@
 import { z } from 'zod';
+import { TaskKindSchema } from '../../protocol/session-lifecycle.js';
 import type { TranscriptData } from './conversation/transcript.js';
 
 /**
- * Where a session stood after one model turn, stored at the top of the next one: the model conversation (plain
+ * Where the work stood at a checkpoint:
+ * - `planning`: the conversation ends with a request for a plan (an empty conversation: the session had not
+ *   begun); going on asks for the plan again;
+ * - `awaitingPlanApproval`: the conversation ends with the plan the user is asked to approve;
+ * - `working`: the tool loop, at the top of a turn.
+ */
+export type CheckpointPhase = 'planning' | 'awaitingPlanApproval' | 'working';
+
+/** The lines a task is about (only the lines are used, for its context). */
+const LinesSchema = z.object({ start: z.object({ line: z.number().int() }), end: z.object({ line: z.number().int() }) });
+
+const TaskRequestSchema = z.object({
+  prompt: z.string(),
+  kind: TaskKindSchema,
+  path: z.string().optional(),
+  range: LinesSchema.optional(),
+  autoApprovePlan: z.boolean().optional(),
+});
+
+/**
+ * Where a session stood after one model turn (or a planning step: see CheckpointPhase), stored at the top of the next one: the model conversation (plain
  * data), the files the agent changed in its shadow *since the previous checkpoint* (path → text, null for a
  * deletion — a turn's changes, never a copy of the tree) and the loop's counters. The shadow at turn N is the
  * user's tree with the changes of every checkpoint up to N written over it in order (`foldCheckpoints`), which is
@@ -13,6 +34,10 @@ import type { TranscriptData } from './conversation/transcript.js';
  */
 export interface SessionCheckpoint {
   version: 2;
+  /** Read as `working` from checkpoints written before phases were stored (those were all taken in the tool loop). */
+  phase: CheckpointPhase;
+  /** The task as asked, with whether its plan is approved without asking (absent in checkpoints from before it was stored). */
+  request?: z.infer<typeof TaskRequestSchema> & { autoApprovePlan: boolean };
   transcript: TranscriptData;
   changes: [string, string | null][];
   /** Model turns taken so far: the checkpoint's number (a rewind names it). */
@@ -23,6 +48,9 @@ export interface SessionCheckpoint {
 
 const CheckpointSchema = z.object({
   version: z.union([z.literal(1), z.literal(2)]),
+  // Checkpoints written before phases existed were all taken in the tool loop.
+  phase: z.enum(['planning', 'awaitingPlanApproval', 'working']).default('working'),
+  request: TaskRequestSchema.extend({ autoApprovePlan: z.boolean() }).optional(),
   transcript: z.looseObject({ version: z.literal(1), entries: z.array(z.unknown()) }),
   changes: z.array(z.tuple([z.string(), z.string().nullable()])),
   turns: z.number().int().nonnegative(),

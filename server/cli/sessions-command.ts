@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RequestResult } from '../../protocol/lsp-methods.js';
+import type { RequestResult, SessionSummary } from '../../protocol/lsp-methods.js';
 import { createAgentService } from '../agent/agent-host.js';
 import type { AgentService } from '../agent/agent-service.js';
-import { SessionStore, type SessionRecord } from '../agent/session-store.js';
+import type { SessionRecord, SessionStore } from '../agent/session-store.js';
 import { undoneText } from '../agent/session-messages.js';
 import { checkpointsText, sessionLine, transcriptText } from '../agent/transcript-text.js';
 import { stateHome } from '../config/state-paths.js';
@@ -22,14 +22,18 @@ function storeFile(): string {
   return file;
 }
 
-function openStore(): SessionStore {
-  return new SessionStore(storeFile());
-}
-
 /** The agent service over the existing store, for a command that changes one session (nothing else recovered). */
 function openAgent(): ReturnType<typeof createAgentService> {
   storeFile();
   return createAgentService(() => undefined, { recover: false });
+}
+
+/**
+ * Every session, newest first, each whose process has died found `interrupted` first (see AgentService.get), as a
+ * restarted daemon finds them: a listing never shows work that nothing does any more.
+ */
+function currentSessions(agent: AgentService, store: SessionStore): SessionRecord[] {
+  return store.list().map((session) => agent.get(session.sessionId));
 }
 
 /**
@@ -54,9 +58,9 @@ function inWorkspace(root: string, dir: string): boolean {
  * Exit 0; `--json` prints `{sessions: SessionSummary[]}`.
  */
 export function sessionsListCommand(dir: string | undefined, options: { json: boolean }): number {
-  const store = openStore();
+  const { agent, store } = openAgent();
   try {
-    let sessions = store.list();
+    let sessions = currentSessions(agent, store);
     if (dir !== undefined) {
       const real = fs.realpathSync(dir);
       sessions = sessions.filter((session) => inWorkspace(session.root, real));
@@ -75,9 +79,9 @@ export function sessionsListCommand(dir: string | undefined, options: { json: bo
  * ID may be any unique prefix of a session id. Errors: see findSession.
  */
 export function sessionsShowCommand(id: string, options: { json: boolean }): number {
-  const store = openStore();
+  const { agent, store } = openAgent();
   try {
-    const session = findSession(store.list(), id);
+    const session = findSession(currentSessions(agent, store), id);
     const events = store.events(session.sessionId);
     const checkpoints = store.checkpointSummaries(session.sessionId);
     process.stdout.write(options.json ? `${JSON.stringify({ ...session, events, checkpoints })}\n` : `${transcriptText(session, events)}${checkpointsText(session, checkpoints)}`);
@@ -142,4 +146,69 @@ export function sessionsRevertCommand(id: string, options: { json: boolean }): n
   } finally {
     store.close();
   }
+}
+
+/** The session `id` names (see findSession), as it stands now (see currentSessions). */
+function lookUpSession(id: string): SessionRecord {
+  const { agent, store } = openAgent();
+  try {
+    return agent.get(findSession(store.list(), id).sessionId);
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * `codeloop sessions resume ID [--yes] [--json]`: goes on with an interrupted session from its last step. With a
+ * daemon running, the daemon does the work (editors attached to the workspace see it, and apply its proposal);
+ * without one it runs here in the foreground and ends as `codeloop run` does. Errors: the session's state
+ * refusing it, worded for the user (e.g. "… is waiting for you to apply or reject its proposal").
+ */
+export async function sessionsResumeCommand(id: string, options: { json: boolean; yes: boolean }): Promise<number> {
+  const session = lookUpSession(id);
+  const answered = await requestDaemon<SessionSummary>(daemonPaths().socket, 'codeloop/cliResume', { sessionId: session.sessionId }, DAEMON_WAIT_MS);
+  if (answered) {
+    if (options.json) process.stdout.write(`${JSON.stringify(answered.result)}\n`);
+    else {
+      process.stdout.write(`session ${session.sessionId} resumed in the codeloop daemon: it goes on from its last step\n`
+        + `  follow it: codeloop sessions show ${session.sessionId}\n`
+        + `  pause it: codeloop sessions pause ${session.sessionId}\n`
+        + '  its proposal is offered in your editor (code action "Apply proposal")\n');
+    }
+    return 0;
+  }
+  if (!options.json) process.stderr.write(`no codeloop daemon is running: resuming session ${session.sessionId} here (Ctrl-C stops it; resume again later)\n`);
+  const { resumeInTerminal } = await import('./run-command.js');
+  return resumeInTerminal(session, options);
+}
+
+/**
+ * A session action only a process running the session can do (pause, steer): sent to the daemon, or, with none
+ * running, done by this process's agent, which says why it cannot (no process here runs the session).
+ */
+async function actOnRunningSession(id: string, method: 'codeloop/cliPause' | 'codeloop/cliSteer', act: (agent: AgentService, sessionId: string) => void, params: Record<string, string>): Promise<SessionRecord> {
+  const session = lookUpSession(id);
+  if (await requestDaemon(daemonPaths().socket, method, { sessionId: session.sessionId, ...params }, DAEMON_WAIT_MS)) return session;
+  const { agent, store } = openAgent();
+  try {
+    act(agent, session.sessionId);
+    return session;
+  } finally {
+    store.close();
+  }
+}
+
+/** `codeloop sessions pause ID`: the session stops at its next step, checkpointed, as `interrupted`. */
+export async function sessionsPauseCommand(id: string): Promise<number> {
+  const session = await actOnRunningSession(id, 'codeloop/cliPause', (agent, sessionId) => agent.pause(sessionId), {});
+  process.stdout.write(`session ${session.sessionId} pauses at its next step; \`codeloop sessions resume ${session.sessionId}\` goes on from there\n`);
+  return 0;
+}
+
+/** `codeloop sessions steer ID "MESSAGE"`: the message reaches the session's model at its next turn. */
+export async function sessionsSteerCommand(id: string, message: string): Promise<number> {
+  if (!message.trim()) throw new CodeloopError('invalidArgument', 'the message is empty: `codeloop sessions steer ID "what the agent should know"`');
+  const session = await actOnRunningSession(id, 'codeloop/cliSteer', (agent, sessionId) => agent.steer(sessionId, message), { message });
+  process.stdout.write(`sent to session ${session.sessionId}: the model reads it at its next turn (\`codeloop sessions show ${session.sessionId}\` shows it)\n`);
+  return 0;
 }

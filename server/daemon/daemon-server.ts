@@ -48,7 +48,8 @@ export async function runDaemon(options: DaemonOptions): Promise<'stopped' | 'al
     idleTimer = null;
     if (options.idleSeconds <= 0 || context.clients.size > 0) return;
     idleTimer = setTimeout(() => {
-      if (context.clients.size === 0 && !registry.isBusy()) {
+      // A session at work (resumed from the command line, say) keeps the daemon up as indexing does.
+      if (context.clients.size === 0 && !registry.isBusy() && !context.agent.busy()) {
         log(`no clients for ${options.idleSeconds}s: stopping`);
         stop();
       } else {

@@ -17,6 +17,15 @@ import type { ServerContext } from './server-context.js';
 
 let nextClientId = 1;
 
+/** What the agent needs to run a session of `workspace` in this process: its config (read now) and model. */
+export function workspaceHost(workspace: Workspace, overrides?: ConfigOverrides): SessionHost {
+  const config = loadConfig(workspace.root, overrides);
+  return {
+    workspace: { root: workspace.root, index: workspace.index, unsavedBuffers: () => workspace.unsavedBuffers() },
+    config: config.agent, model: new ModelClient(config.model),
+  };
+}
+
 /** A folder URI as a path. */
 export function folderPath(uri: string): string {
   return fileURLToPath(uri);
@@ -116,11 +125,6 @@ export class ClientContext implements AttachedClient {
 
   /** What the agent needs to run a session of the workspace at `root` in this process (config read now). */
   sessionHost(root: string): SessionHost {
-    const workspace = this.workspaceFor(pathToFileURL(root).href);
-    const config = loadConfig(workspace.root, this.configuration);
-    return {
-      workspace: { root: workspace.root, index: workspace.index, unsavedBuffers: () => workspace.unsavedBuffers() },
-      config: config.agent, model: new ModelClient(config.model),
-    };
+    return workspaceHost(this.workspaceFor(pathToFileURL(root).href), this.configuration);
   }
 }

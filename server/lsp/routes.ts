@@ -13,7 +13,9 @@ import { OVERSIZED_MESSAGE_METHOD, OversizedMessageSchema, oversizedMessageText 
 import { cliIndex, cliSearch, indexStatus, search } from './index-requests.js';
 import { applyProposal, revertProposal, showPlan, showProposal } from './proposal-requests.js';
 import { parseParams } from './response-errors.js';
-import { approvePlan, cancel, cliRewind, getSession, listSessions, pause, reject, resume, rewind, startTask, steer } from './session-requests.js';
+import {
+  approvePlan, cancel, cliPause, cliResume, cliRewind, cliSteer, getSession, listSessions, pause, reject, resume, rewind, sessionTranscript, startTask, steer,
+} from './session-requests.js';
 import type { WorkspaceFolders } from './workspace-folders.js';
 import { workspaceSymbols } from './workspace-symbols.js';
 
@@ -46,7 +48,7 @@ function requestSchema(method: RequestMethod): z.ZodType {
 export function clientRoutes(client: ClientContext, follower: SessionFollower, folders: WorkspaceFolders): ClientRoutes {
   const requests: RequestRoutes = {
     'codeloop/startTask': (p) => startTask(client, follower, p),
-    'codeloop/approvePlan': (p) => approvePlan(client, p),
+    'codeloop/approvePlan': (p) => approvePlan(client, follower, p),
     'codeloop/reject': (p) => reject(client, follower, p),
     'codeloop/cancel': (p) => cancel(client, follower, p),
     'codeloop/resume': (p) => resume(client, follower, p),
@@ -59,12 +61,16 @@ export function clientRoutes(client: ClientContext, follower: SessionFollower, f
     'codeloop/showProposal': (p) => showProposal(client, p),
     'codeloop/listSessions': () => listSessions(client),
     'codeloop/getSession': (p) => getSession(client, p),
+    'codeloop/sessionTranscript': (p) => sessionTranscript(client, p),
     'codeloop/search': (p) => search(client, p),
     'codeloop/indexStatus': (p) => indexStatus(client, p),
     'codeloop/status': () => daemonStatus(client.server),
     'codeloop/stopDaemon': () => stopDaemon(client.server),
     'codeloop/cliSearch': (p) => cliSearch(client, p),
     'codeloop/cliIndex': (p) => cliIndex(client, p),
+    'codeloop/cliResume': (p) => cliResume(client, p),
+    'codeloop/cliPause': (p) => cliPause(client, p),
+    'codeloop/cliSteer': (p) => cliSteer(client, p),
     'codeloop/cliRewind': (p) => cliRewind(client, p),
     'workspace/symbol': (p) => workspaceSymbols(client, p.query),
     'textDocument/codeAction': (p) => codeActions(client, p),

@@ -1,7 +1,8 @@
 import type { RequestParams, RequestResult } from '../../protocol/lsp-methods.js';
 import type { SessionFollower } from '../agent/session-follower.js';
 import { quoted, undoneText } from '../agent/session-messages.js';
-import type { ClientContext } from './client-context.js';
+import { transcriptText } from '../agent/transcript-text.js';
+import { workspaceHost, type ClientContext } from './client-context.js';
 
 /**
  * The session requests of one editor: each checks the session belongs to one of its workspaces, calls the agent,
@@ -18,9 +19,11 @@ export function startTask(client: ClientContext, follower: SessionFollower, para
   return { sessionId: session.sessionId };
 }
 
-export function approvePlan(client: ClientContext, params: RequestParams<'codeloop/approvePlan'>): null {
-  client.ownSession(params.sessionId);
-  client.server.agent.approvePlan(params.sessionId, params.plan);
+/** Approves a waiting plan (rebuilt from its checkpoint if the daemon restarted since) and follows the work. */
+export function approvePlan(client: ClientContext, follower: SessionFollower, params: RequestParams<'codeloop/approvePlan'>): null {
+  const session = client.ownSession(params.sessionId);
+  client.server.agent.approvePlan(params.sessionId, params.plan, () => client.sessionHost(session.root));
+  void follower.follow(params.sessionId);
   return null;
 }
 
@@ -85,4 +88,31 @@ export function getSession(client: ClientContext, params: RequestParams<'codeloo
 
 export function listSessions(client: ClientContext): RequestResult<'codeloop/listSessions'> {
   return { sessions: client.sessions().map((session) => client.summaryOf(session)) };
+}
+
+/** `codeloop/sessionTranscript`: the session as `codeloop sessions show` prints it (see transcriptText). */
+export function sessionTranscript(client: ClientContext, params: RequestParams<'codeloop/sessionTranscript'>): RequestResult<'codeloop/sessionTranscript'> {
+  return { text: transcriptText(client.ownSession(params.sessionId), client.server.agent.events(params.sessionId)) };
+}
+
+/**
+ * `codeloop/cliResume`: `codeloop sessions resume` through the daemon, for a session of any workspace (opened for
+ * the command line when no editor has it); editors of that workspace hear its updates as for any session.
+ */
+export async function cliResume(client: ClientContext, params: RequestParams<'codeloop/cliResume'>): Promise<RequestResult<'codeloop/cliResume'>> {
+  const { agent, registry } = client.server;
+  const { workspace } = await registry.openForCommandLine(agent.get(params.sessionId).root);
+  return agent.summary(agent.resume(params.sessionId, workspaceHost(workspace)));
+}
+
+/** `codeloop/cliPause`: `codeloop sessions pause` through the daemon, for a session of any workspace. */
+export function cliPause(client: ClientContext, params: RequestParams<'codeloop/cliPause'>): null {
+  client.server.agent.pause(params.sessionId);
+  return null;
+}
+
+/** `codeloop/cliSteer`: `codeloop sessions steer` through the daemon, for a session of any workspace. */
+export function cliSteer(client: ClientContext, params: RequestParams<'codeloop/cliSteer'>): null {
+  client.server.agent.steer(params.sessionId, params.message);
+  return null;
 }

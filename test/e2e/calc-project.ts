@@ -15,6 +15,13 @@ export const FIRST_FIX: FakeStep[] = [
   { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'add adds' } }] },
 ];
 
+/** The first fix with a 2-second command first: a session at work long enough to be steered and paused. */
+export const PAUSABLE_FIX: FakeStep[] = [
+  FIRST_FIX[0],
+  { kind: 'tools', calls: [{ name: 'run_command', arguments: { command: 'sleep 2' } }] },
+  ...FIRST_FIX.slice(1),
+];
+
 /** The first fix plus a new file (created through the editor's own edit machinery). */
 export const NEW_FILE = 'exports.double = (x) => 2 * x;\n';
 export const FIX_WITH_NEW_FILE: FakeStep[] = [

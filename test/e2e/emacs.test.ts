@@ -4,11 +4,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeStateHome } from '../helpers/fixture-tree.js';
-import { calcProject, EXPLAIN, FIRST_FIX, FIX_WITH_NEW_FILE, hasEmacsWithEglot, mathFile, NEW_FILE, REVISION, runEditor } from './calc-project.js';
+import { calcProject, EXPLAIN, FIRST_FIX, FIX_WITH_NEW_FILE, hasEmacsWithEglot, mathFile, NEW_FILE, PAUSABLE_FIX, REVISION, runEditor } from './calc-project.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const STOCK_DRIVER = path.join(HERE, 'emacs-eglot-driver.el');
 const CLIENT_DRIVER = path.join(HERE, 'emacs-client-driver.el');
+const SESSIONS_DRIVER = path.join(HERE, 'emacs-sessions-driver.el');
 const PLUGIN = path.resolve(HERE, '../../clients/emacs');
 const hasEmacs = hasEmacsWithEglot();
 if (!hasEmacs && process.env.CI) throw new Error('Emacs 29+ (eglot built in) is required for the end-to-end tests in CI: apt-get install -t bookworm-backports emacs-nox');
@@ -60,6 +61,30 @@ describe.skipIf(!hasEmacs)('Emacs', { retry: 2 }, () => {
     await expect.poll(() => spawnSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' }).stdout, { timeout: 30_000, interval: 500 })
       .toContain('codeloop[abc123:planning]');
     expect(spawnSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' }).stdout).not.toContain('*invalid*');
+  });
+
+  it('codeloop.el: codeloop-steer and codeloop-pause while it works → codeloop-transcript shows the interruption → codeloop-resume → g shows the proposal', async () => {
+    const project = await calcProject(PAUSABLE_FIX, cleanups, { allowedCommands: ['sleep'] });
+    const { result, output } = await runEditor('emacs', ['--batch', '-l', SESSIONS_DRIVER], project, { E2E_PLUGIN: PLUGIN });
+    expect(result.status, `${result.error}\n${output}`).toBe('ok');
+    const id = result.paused.match(/^session (\w+): interrupted\n/)?.[1];
+    expect(id, result.paused).toBeTruthy();
+    expect(result.messages).toEqual(expect.arrayContaining([
+      `codeloop: sent to ${id}: the model reads it at its next turn`,
+      `codeloop: session ${id} pauses at its next step; M-x codeloop-resume goes on`,
+      `codeloop: resumed session ${id}`,
+    ]));
+    expect(result.buffer).toBe(`*codeloop transcript ${id}*`);
+    expect(result.mode).toBe('codeloop-transcript-mode');
+    expect(result.paused).toContain('task (prompt): make add add\n');
+    expect(result.paused).toMatch(/\ntokens: \d+ prompt \+ \d+ completion; cost \$\d+\.\d{4}\n/);
+    expect(result.paused).toMatch(/plan\n {4}1\. Fix add\n/);
+    expect(result.paused).toMatch(/message: your message: keep the arrow function\n/);
+    expect(result.paused).toMatch(/message: paused; resume it to go on\n/);
+    expect(result.final).toMatch(new RegExp(`^session ${id}: awaitingApproval\n`));
+    expect(result.final).toMatch(/tests passed in \d+\.\d s/);
+    expect(result.final).toMatch(/proposal: src\/math\.js/);
+    expect(JSON.stringify(project.fake.requests.at(-1)!.messages)).toContain('keep the arrow function');
   });
 
   it('codeloop.el byte-compiles without warnings', () => {

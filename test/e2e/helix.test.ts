@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLspClient } from '../helpers/lsp-client.js';
-import { BROKEN_MATH, calcProject, codeloopOnPath, FIRST_FIX, FIX_WITH_NEW_FILE } from './calc-project.js';
+import { BROKEN_MATH, calcProject, codeloopOnPath, FIRST_FIX, FIX_WITH_NEW_FILE, PAUSABLE_FIX } from './calc-project.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const HELIX_CLIENT = path.resolve(HERE, '../../clients/helix');
@@ -31,18 +31,24 @@ describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP
    */
   async function helix(steps = FIRST_FIX, agent: Record<string, unknown> = {}, start = true) {
     const project = await calcProject(steps, cleanups, agent);
-    const { root, state, env } = project;
+    const { root, state, env, fake } = project;
     const bin = codeloopOnPath(project, cleanups);
-    const session = `codeloop-e2e-${process.pid}-${Date.now()}`;
-    cleanups.push(() => spawnSync('tmux', ['kill-session', '-t', session]));
+    let session = '';
     const config = env.XDG_CONFIG_HOME!;
     fs.mkdirSync(path.join(config, 'helix'), { recursive: true });
     for (const file of ['languages.toml', 'config.toml']) fs.copyFileSync(path.join(HELIX_CLIENT, file), path.join(config, 'helix', file));
     const environment = ['XDG_CONFIG_HOME', 'XDG_STATE_HOME', 'CODELOOP_RUNTIME_DIR', 'OPENAI_API_KEY'].flatMap((name) => ['-e', `${name}=${env[name]}`]);
-    tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '40', '-c', root, ...environment, '-e', `HOME=${state}`,
-      // PATH through env(1): the shell tmux starts the command with resets PATH from -e.
-      `env PATH='${bin}:${process.env.PATH}' ${HX} src/math.js`);
-    tmux('set-option', '-s', 'escape-time', '0');
+    /** Starts Helix on src/math.js in a new tmux session (again after a quit: the user reopening the file). */
+    const launch = () => {
+      const name = `codeloop-e2e-${process.pid}-${Date.now()}`;
+      cleanups.push(() => spawnSync('tmux', ['kill-session', '-t', name]));
+      tmux('new-session', '-d', '-s', name, '-x', '160', '-y', '40', '-c', root, ...environment, '-e', `HOME=${state}`,
+        // PATH through env(1): the shell tmux starts the command with resets PATH from -e.
+        `env PATH='${bin}:${process.env.PATH}' ${HX} src/math.js`);
+      tmux('set-option', '-s', 'escape-time', '0');
+      session = name;
+    };
+    launch();
     const screen = () => tmux('capture-pane', '-p', '-t', session);
     const until = async (what: string, condition: () => boolean, timeoutMs = 20_000) => {
       const deadline = Date.now() + timeoutMs;
@@ -72,12 +78,38 @@ describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP
       keys('Enter');
       return menu;
     };
-    await until('Helix to start', () => screen().includes('math.js'));
+    const started = () => until('Helix to start', () => screen().includes('math.js'));
+    await started();
     if (start) {
       await pickAction('codeloop: Run task in comment');
       await until('the proposal', () => screen().includes('proposal ready'));
     }
-    return { root, state, env, screen, until, keys, pickAction, openCodeActions };
+    /** Runs `:COMMAND` in Helix's command line. */
+    const command = (line: string) => {
+      keys('Escape');
+      spawnSync('sleep', ['0.3']);
+      keys(`:${line}`);
+      spawnSync('sleep', ['0.3']);
+      keys('Enter');
+    };
+    /** Applies the waiting proposal through its code action and saves until the fix is on disk. */
+    const applyAndSave = async () => {
+      await pickAction('codeloop: Apply proposal');
+      await until('the save', () => {
+        keys(':wa', 'Enter');
+        spawnSync('sleep', ['0.3']);
+        return fs.readFileSync(path.join(root, 'src/math.js'), 'utf8') === 'exports.add = (a, b) => a + b;\n';
+      }, 30_000);
+      expect(spawnSync('node', ['test.js'], { cwd: root }).status).toBe(0);
+    };
+    /** Quits Helix and opens the file in a new one. */
+    const reopen = async () => {
+      command('qa!');
+      spawnSync('sleep', ['0.5']);
+      launch();
+      await started();
+    };
+    return { root, state, env, fake, screen, until, keys, pickAction, openCodeActions, command, applyAndSave, reopen };
   }
 
   it('Space a → Run task in comment → proposal → Space a → Apply proposal → :w → the test passes', async () => {
@@ -204,5 +236,39 @@ describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP
     await until('the rejection', () => store.prepare('SELECT state FROM sessions').pluck().get() === 'rejected');
     expect(fs.readFileSync(path.join(root, 'src/math.js'), 'utf8')).toBe(BROKEN_MATH);
     keys(':q!', 'Enter');
+  });
+
+  it('the daemon killed mid-session: Helix reopened, Space a → Resume session goes on to the proposal → Apply → :w → the test passes', async () => {
+    const steps = [FIRST_FIX[0], FIRST_FIX[1], { kind: 'hang' as const }, FIRST_FIX[2]];
+    const { state, fake, screen, until, pickAction, command, applyAndSave, reopen } = await helix(steps, {}, false);
+    await pickAction('codeloop: Run task in comment');
+    // The edit is made and the model is asked for its next step, which never comes: then the daemon dies.
+    await until('the session at work', () => fake.requests.length === 3, 30_000);
+    const daemonPid = Number(fs.readFileSync(path.join(state, 'runtime', 'daemon.lock'), 'utf8'));
+    process.kill(daemonPid, 'SIGKILL');
+    await until('Helix to see its server go', () => screen().includes('Language server exited'), 30_000);
+    // The user opens the file again: Helix starts `codeloop lsp`, which starts a new daemon.
+    await reopen();
+    const menu = await pickAction('codeloop: Resume session');
+    expect(menu.find((line) => line.includes('Resume session'))).toContain('codeloop: Resume session "make add add"');
+    await until('the proposal', () => screen().includes('proposal ready'), 30_000);
+    // The model heard that it was interrupted, with its edit already in place.
+    expect(JSON.stringify(fake.requests.at(-1)!.messages)).toContain('interrupted and has now been resumed');
+    await applyAndSave();
+    command('qa!');
+  });
+
+  it(':lsp-workspace-command codeloop.pauseSession pauses the session at work (Helix says so); codeloop.resumeSession goes on to the proposal', async () => {
+    const { fake, screen, until, pickAction, command, applyAndSave } = await helix(PAUSABLE_FIX, { allowedCommands: ['sleep'] }, false);
+    await pickAction('codeloop: Run task in comment');
+    await until('the 2-second command', () => fake.requests.length === 2, 30_000);
+    command('lsp-workspace-command codeloop.pauseSession');
+    await until('the pause told', () => screen().includes('session "make add add" interrupted'), 30_000);
+    const requestsWhenPaused = fake.requests.length;
+    command('lsp-workspace-command codeloop.resumeSession');
+    await until('the proposal', () => screen().includes('proposal ready'), 30_000);
+    expect(JSON.stringify(fake.requests[requestsWhenPaused].messages)).toContain('interrupted and has now been resumed');
+    await applyAndSave();
+    command('qa!');
   });
 });

@@ -4,12 +4,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTree, removeTree } from '../helpers/fixture-tree.js';
-import { BROKEN_MATH, calcProject, FIRST_FIX, FIX_WITH_NEW_FILE, mathFile, NEW_FILE, REVISION, runEditor, versionOf } from './calc-project.js';
+import { BROKEN_MATH, calcProject, FIRST_FIX, FIX_WITH_NEW_FILE, mathFile, NEW_FILE, PAUSABLE_FIX, REVISION, runEditor, versionOf } from './calc-project.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const STOCK_DRIVER = path.join(HERE, 'neovim-stock-driver.lua');
 const PLUGIN_DRIVER = path.join(HERE, 'neovim-plugin-driver.lua');
 const FOLDERS_DRIVER = path.join(HERE, 'neovim-folders-driver.lua');
+const SESSIONS_DRIVER = path.join(HERE, 'neovim-sessions-driver.lua');
 const PLUGIN = path.resolve(HERE, '../../clients/neovim');
 /** The system Neovim (Debian 12: 0.7.2) and the current one (0.10, from test/e2e/install-current-editors.sh). */
 const EDITORS_DIR = process.env.CODELOOP_EDITORS_DIR ?? path.resolve(HERE, '../../.editors');
@@ -108,6 +109,36 @@ for (const nvim of NEOVIMS) {
       expect(result.final_status).toMatch(/^codeloop \w+:applied$/);
       expect(mathFile(project)).toBe('exports.add = (a, b) => b + a;\n');
       expect(spawnSync('node', ['test.js'], { cwd: project.root }).status).toBe(0);
+    });
+
+    it('the plugin: :CodeloopSteer and :CodeloopPause while it works → :CodeloopTranscript shows the interruption → :CodeloopResume → the transcript, refreshed, shows the proposal', async () => {
+      const project = await calcProject(PAUSABLE_FIX, cleanups, { allowedCommands: ['sleep'] });
+      const { result, output } = await runEditor(nvim.command, ['--headless', '--clean', '-c', `luafile ${SESSIONS_DRIVER}`], project, { E2E_PLUGIN: PLUGIN });
+      expect(result.status, `${result.error}\n${output}\n${JSON.stringify(result.messages)}`).toBe('ok');
+      const id = result.session_id;
+      expect(result.messages).toEqual(expect.arrayContaining([
+        'codeloop: sent to the session: the model reads it at its next turn',
+        'codeloop: the session pauses at its next step; :CodeloopResume goes on',
+        `codeloop: resumed session ${id}`,
+        `codeloop: proposal ready for session ${id}: :CodeloopReview ${id}`,
+      ]));
+      expect(result.paused_transcript.slice(0, 2)).toEqual([`session ${id}: interrupted`, 'task (prompt): make add add']);
+      expect(result.paused_transcript).toEqual(expect.arrayContaining([
+        expect.stringMatching(/^tokens: \d+ prompt \+ \d+ completion; cost \$\d+\.\d{4}$/),
+        expect.stringMatching(/^\[\d+\] [\d:]{8} plan$/),
+        '    1. Fix add',
+        expect.stringMatching(/^\[\d+\] [\d:]{8} message: your message: keep the arrow function$/),
+        expect.stringMatching(/^\[\d+\] [\d:]{8} message: paused; resume it to go on$/),
+      ]));
+      expect(result.final_transcript[0]).toBe(`session ${id}: awaitingApproval`);
+      expect(result.final_transcript).toEqual(expect.arrayContaining([
+        expect.stringMatching(/message: resumed from the last completed step$/),
+        expect.stringMatching(/tool propose_edit /),
+        expect.stringMatching(/tests passed in \d+\.\d s$/),
+        expect.stringMatching(/proposal: src\/math\.js$/),
+      ]));
+      // What the user sent reached the model.
+      expect(JSON.stringify(project.fake.requests.at(-1)!.messages)).toContain('keep the arrow function');
     });
   });
 }

@@ -181,8 +181,8 @@ describe('the agent through LSP', () => {
     expect(fake.requests).toHaveLength(1);
   });
 
-  it('a server killed before the session\'s first step leaves it failed with the reason, never lost, and its shadow reclaimed', async () => {
-    const { root, client, uri, fake } = await setup([{ kind: 'hang' }]);
+  it('a server killed while the session plans leaves it interrupted, never lost, its shadow reclaimed; resumed, it plans again and proposes', async () => {
+    const { root, client, uri, fake } = await setup([{ kind: 'hang' }, { kind: 'text', content: '1. Fix add' }, edit('a - b', 'a + b'), done]);
     const { sessionId } = await client.connection.sendRequest<any>('codeloop/startTask', { prompt: 'fix add', uri });
     await expect.poll(() => fake.requests.length, { timeout: 30_000 }).toBe(1);
     const env = client.env;
@@ -194,9 +194,15 @@ describe('the agent through LSP', () => {
     cleanups.push(() => restarted.close());
     await restarted.initialize(root, 'after-restart');
     const session = await restarted.connection.sendRequest<any>('codeloop/getSession', { sessionId });
-    expect(session).toMatchObject({ state: 'failed', error: expect.stringContaining('stopped during this session') });
-    expect(session.events.map((event: any) => event.type)).toEqual(expect.arrayContaining(['error']));
+    expect(session).toMatchObject({ state: 'interrupted', error: null });
+    expect(session.events.map((event: any) => event.data?.text)).toContain('the process running this session stopped; resume it to go on from its last step');
     expect(fs.readdirSync(shadows)).toEqual([]);
+
+    await restarted.connection.sendRequest('codeloop/resume', { sessionId });
+    const proposal = await restarted.waitForNotification('codeloop/sessionUpdate', (p) => p.sessionId === sessionId && p.state === 'awaitingApproval', 60_000);
+    expect(proposal.event.data.diff).toContain('+exports.add = (a, b) => a + b;');
+    // The plan was asked for again: the same request the killed server had sent.
+    expect(JSON.stringify(fake.requests[1].messages)).toBe(JSON.stringify(fake.requests[0].messages));
   });
 
   it('shows an explanation as a document instead of proposing edits', async () => {

@@ -76,7 +76,7 @@ describe('rewind a session to a turn (LSP)', () => {
     expect(first.event.data.files).toEqual(['NOTES.md', 'src/math.js']);
     const detail = await client.connection.sendRequest<any>('codeloop/getSession', { sessionId });
     expect(detail.checkpoints.map((checkpoint: { turn: number; files: string[] }) => [checkpoint.turn, checkpoint.files]))
-      .toEqual([[1, []], [2, ['src/math.js']], [3, []], [4, ['NOTES.md']]]);
+      .toEqual([[0, []], [1, []], [2, ['src/math.js']], [3, []], [4, ['NOTES.md']]]);
 
     // The CLI (no daemon runs) cannot take the proposal from the standalone server holding its workspace.
     const refused = runCli(['sessions', 'rewind', sessionId, '2'], { cwd: root, stateHome: state });
@@ -89,7 +89,7 @@ describe('rewind a session to a turn (LSP)', () => {
     await expect.poll(() => shown(client), { timeout: 30_000 }).toContain('codeloop: rewound "fix add" to turn 3 (undoing NOTES.md); it waits until you resume it');
     expect(await execute(client, 'codeloop.rewindSession', [{ sessionId, turn: 2 }])).toEqual({ turn: 2 });
     const badTurn = client.connection.sendRequest('codeloop/rewind', { sessionId, turn: 3 });
-    await expect(badTurn).rejects.toThrow(`session ${sessionId} has no checkpoint at turn 3; it can be rewound to turn 1, 2`);
+    await expect(badTurn).rejects.toThrow(`session ${sessionId} has no checkpoint at turn 3; it can be rewound to turn 0, 1, 2`);
     const after = await client.connection.sendRequest<any>('codeloop/getSession', { sessionId });
     expect(after).toMatchObject({ state: 'interrupted', proposal: null, diff: null });
 

@@ -69,6 +69,6 @@ describe('codeloop sessions list|show (the transcript on a terminal)', () => {
     expect(missing.stderr).toContain('no session "no-such-session": `codeloop sessions list` shows them');
     const usage = runCli(['sessions', 'remove', sessionId], { cwd: root, stateHome: state });
     expect(usage.status).toBe(2);
-    expect(usage.stderr).toContain('sessions takes `list [DIR]`, `show ID`, `rewind ID [TURN]` or `revert ID`');
+    expect(usage.stderr).toContain('sessions takes `list [DIR]`, `show ID`, `resume ID`, `pause ID`, `steer ID "MESSAGE"` (quote the message), `rewind ID [TURN]` or `revert ID`');
   });
 });

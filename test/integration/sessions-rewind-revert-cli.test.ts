@@ -51,13 +51,14 @@ describe('codeloop sessions rewind (checkpoints of the turns that changed the wo
     const show = cli(['show', sessionId]);
     expect(show.status, show.stderr).toBe(0);
     expect(show.stdout).toContain(`checkpoints (\`codeloop sessions rewind ${sessionId} TURN\` goes back to one):\n`
+      + '  turn 0    (no file changes)\n'
       + '  turn 1    (no file changes)\n'
       + '  turn 2    src/math.js\n'
       + '  turn 3    (no file changes)\n'
       + '  turn 4    NOTES.md\n');
     const detail = JSON.parse(cli(['show', sessionId, '--json']).stdout);
     expect(detail.checkpoints.map((checkpoint: { turn: number; files: string[] }) => [checkpoint.turn, checkpoint.files]))
-      .toEqual([[1, []], [2, ['src/math.js']], [3, []], [4, ['NOTES.md']]]);
+      .toEqual([[0, []], [1, []], [2, ['src/math.js']], [3, []], [4, ['NOTES.md']]]);
 
     // Without a turn: one step back, over the newest turn that changed files (turn 4 wrote NOTES.md).
     const stepped = cli(['rewind', sessionId.slice(0, 6)]);
@@ -80,13 +81,13 @@ describe('codeloop sessions rewind (checkpoints of the turns that changed the wo
     // A turn that is gone, and a turn that is not a number.
     const gone = cli(['rewind', sessionId, '4']);
     expect(gone.status).toBe(2);
-    expect(gone.stderr).toContain(`session ${sessionId} has no checkpoint at turn 4; it can be rewound to turn 1, 2`);
+    expect(gone.stderr).toContain(`session ${sessionId} has no checkpoint at turn 4; it can be rewound to turn 0, 1, 2`);
     const notANumber = cli(['rewind', sessionId, 'last']);
     expect(notANumber.status).toBe(2);
     expect(notANumber.stderr).toContain(`TURN must be a turn number that \`codeloop sessions show ${sessionId}\` lists (got "last")`);
     // One step back again undoes turn 2; then nothing changed is left to step over.
     expect(cli(['rewind', sessionId]).stdout).toContain('to turn 1 (undoing src/math.js);');
-    expect(cli(['show', sessionId]).stdout).toMatch(/checkpoints .*\n {2}turn 1 {4}\(no file changes\)\n$/);
+    expect(cli(['show', sessionId]).stdout).toMatch(/checkpoints .*\n {2}turn 0 {4}\(no file changes\)\n {2}turn 1 {4}\(no file changes\)\n$/);
     const nothing = cli(['rewind', sessionId]);
     expect(nothing.status).toBe(2);
     expect(nothing.stderr).toContain(`session ${sessionId} changed no file at any checkpoint, so there is no step to go back over; name a turn to rewind to`);

@@ -15,6 +15,7 @@ const ALLOWED: [SessionState, SessionTransitionEvent, SessionState][] = [
   ['working', 'interrupted', 'interrupted'],
   ['testing', 'interrupted', 'interrupted'],
   ['interrupted', 'resumed', 'working'],
+  ['interrupted', 'planningResumed', 'planning'],
   ['interrupted', 'cancelled', 'cancelled'],
   ['interrupted', 'failed', 'failed'],
   ['awaitingPlanApproval', 'planApproved', 'working'],

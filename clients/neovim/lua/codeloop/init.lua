@@ -1,5 +1,6 @@
 -- codeloop for Neovim: starts the codeloop language server for every file buffer and adds what stock LSP
--- cannot — a free-text task prompt, a sessions list, a diff review with per-file apply/reject, a status string.
+-- cannot — a free-text task prompt, a sessions list, a diff review with per-file apply/reject, a session's
+-- transcript, steering, pause and resume, a status string.
 -- Works on Neovim 0.7+ (vim.lsp.start when present, start_client + buf_attach_client before 0.8).
 local M = {}
 
@@ -131,12 +132,83 @@ function M.task(prompt, line1, line2)
   end)
 end
 
+local AT_WORK = { planning = true, working = true, testing = true }
+
 local function session_actions(summary)
-  local actions = {}
+  local actions = { 'transcript' }
   if summary.state == 'awaitingPlanApproval' then vim.list_extend(actions, { 'read plan', 'approve plan', 'reject plan' }) end
   if summary.state == 'awaitingApproval' then vim.list_extend(actions, { 'review', 'apply', 'reject' }) end
+  if summary.state == 'interrupted' then table.insert(actions, 'resume') end
+  if AT_WORK[summary.state] then vim.list_extend(actions, { 'steer', 'pause' }) end
   if not ENDED[summary.state] then table.insert(actions, 'cancel') end
   return actions
+end
+
+local transcript_buffers = {} -- sessionId → its transcript buffer
+
+--- Shows what a session did — the text `codeloop sessions show` prints: task, state, tokens and cost, the plan,
+--- each tool call and its result, test runs, the proposal — in a scratch buffer (`g` shows it anew, `q` closes).
+--- Without an id: the newest session of this workspace.
+function M.transcript(session_id)
+  if not session_id or session_id == '' then
+    return M.request('codeloop/listSessions', vim.empty_dict(), function(result)
+      if #result.sessions == 0 then return notify('no sessions') end
+      M.transcript(result.sessions[1].sessionId)
+    end)
+  end
+  M.request('codeloop/sessionTranscript', { sessionId = session_id }, function(result)
+    local buf = transcript_buffers[session_id]
+    if not buf or not vim.api.nvim_buf_is_valid(buf) then
+      buf = vim.api.nvim_create_buf(false, true)
+      transcript_buffers[session_id] = buf
+      vim.api.nvim_buf_set_name(buf, 'codeloop://' .. session_id .. '.transcript')
+      vim.bo[buf].bufhidden = 'wipe'
+      vim.api.nvim_create_autocmd('BufWipeout', { buffer = buf, callback = function() transcript_buffers[session_id] = nil end })
+      local opts = { buffer = buf, nowait = true }
+      vim.keymap.set('n', 'g', function() M.transcript(session_id) end, opts)
+      vim.keymap.set('n', 'q', '<cmd>close<cr>', opts)
+    end
+    vim.bo[buf].modifiable = true
+    vim.api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(result.text, '\n', { trimempty = true }))
+    vim.bo[buf].modifiable = false
+    if vim.fn.bufwinid(buf) == -1 then
+      vim.cmd('botright split')
+      vim.api.nvim_win_set_buf(0, buf)
+    end
+  end)
+end
+
+--- Runs a session command (codeloop.steerSession, pauseSession, resumeSession); without a session id the
+--- server picks the newest session of the workspace the command applies to.
+local function session_command(command, session_id, extra, on_done)
+  local args = vim.tbl_extend('force', extra or {}, session_id and { sessionId = session_id } or {})
+  M.request('workspace/executeCommand', { command = command, arguments = { next(args) and args or vim.empty_dict() } }, on_done)
+end
+
+--- Sends a message to a session at work (the newest when no id): its model reads it at its next turn.
+function M.steer(session_id, message)
+  if not message or message == '' then
+    return vim.ui.input({ prompt = 'message for the session: ' }, function(input)
+      if input and input ~= '' then M.steer(session_id, input) end
+    end)
+  end
+  session_command('codeloop.steerSession', session_id, { message = message }, function()
+    notify('sent to ' .. (session_id or 'the session') .. ': the model reads it at its next turn')
+  end)
+end
+
+--- Pauses a session at work (the newest when no id) at its next step.
+function M.pause(session_id)
+  session_command('codeloop.pauseSession', session_id, nil, function()
+    notify((session_id and ('session ' .. session_id) or 'the session') .. ' pauses at its next step; :CodeloopResume goes on')
+  end)
+end
+
+--- Goes on with an interrupted session (the newest when no id) from its last step.
+function M.resume(session_id)
+  session_command('codeloop.resumeSession', session_id, nil, function()
+    notify('resumed ' .. (session_id and ('session ' .. session_id) or 'the session'))
+  end)
 end
 
 --- Opens a session's plan in a scratch buffer (Markdown), with the keys to answer it.
@@ -177,6 +249,10 @@ function M.sessions()
         elseif action == 'reject plan' or action == 'reject' then M.reject(summary.sessionId)
         elseif action == 'review' then M.review(summary.sessionId)
         elseif action == 'apply' then M.apply(summary.sessionId)
+        elseif action == 'transcript' then M.transcript(summary.sessionId)
+        elseif action == 'steer' then M.steer(summary.sessionId)
+        elseif action == 'pause' then M.pause(summary.sessionId)
+        elseif action == 'resume' then M.resume(summary.sessionId)
         elseif action == 'cancel' then M.cancel(summary.sessionId) end
       end)
     end)
@@ -356,6 +432,18 @@ function M.setup(opts)
   end, { nargs = '*', range = true, desc = 'codeloop: run a task (prompt), on the selection or cursor line' })
   vim.api.nvim_create_user_command('CodeloopSessions', M.sessions, { desc = 'codeloop: list sessions' })
   vim.api.nvim_create_user_command('CodeloopReview', function(args) M.review(args.args) end, { nargs = '?', desc = 'codeloop: review a proposal' })
+  vim.api.nvim_create_user_command('CodeloopTranscript', function(args) M.transcript(args.args) end,
+    { nargs = '?', desc = 'codeloop: show what a session did (default: the newest)' })
+  -- :CodeloopSteer [ID] MESSAGE — a first word naming a session this editor has seen is its id.
+  vim.api.nvim_create_user_command('CodeloopSteer', function(args)
+    local first, rest = args.args:match('^(%S+)%s+(.+)$')
+    if first and sessions[first] then return M.steer(first, rest) end
+    M.steer(nil, args.args)
+  end, { nargs = '*', desc = 'codeloop: send a message to a session at work (default: the newest)' })
+  vim.api.nvim_create_user_command('CodeloopPause', function(args) M.pause(args.args ~= '' and args.args or nil) end,
+    { nargs = '?', desc = 'codeloop: pause a session at its next step (default: the newest at work)' })
+  vim.api.nvim_create_user_command('CodeloopResume', function(args) M.resume(args.args ~= '' and args.args or nil) end,
+    { nargs = '?', desc = 'codeloop: resume an interrupted session (default: the newest)' })
   vim.api.nvim_create_user_command('CodeloopCancel', function(args)
     local id = args.args ~= '' and args.args or nil
     if id then return M.cancel(id) end
