@@ -17,17 +17,32 @@ export interface LineTerms {
 }
 
 interface TokenInfo {
+  token: string;
   ids: number[];
   words: number;
   identifier: boolean;
+  /** The next token with the same hash. */
+  next: TokenInfo | null;
 }
+
+/**
+ * What each distinct token means for one query (its query-term ids, word count, whether it is a quoted
+ * identifier), by hash: shared by the scans of one query's files, since most tokens recur from file to file.
+ */
+export type TokenCache = Map<number, TokenInfo>;
 
 /**
  * Scans a text once: each identifier-like token is split into words (cached per distinct token, so a file's
  * thousands of repeats cost a map lookup), and the words that are query terms are recorded by line.
+ * This is most of a ranked query's CPU time (it runs over the ~60 leading files), so a token is looked up by a
+ * hash computed while scanning and compared in place: a repeat allocates no string.
  */
-export function scanLineTerms(text: string, termIds: ReadonlyMap<string, number>, identifiers: ReadonlySet<string>): LineTerms {
-  const tokens = new Map<string, TokenInfo>();
+export function scanLineTerms(
+  text: string,
+  termIds: ReadonlyMap<string, number>,
+  identifiers: ReadonlySet<string>,
+  tokens: TokenCache = new Map(),
+): LineTerms {
   const lineWords: number[] = [];
   const lineStarts: number[] = [0];
   const identifierHits: number[] = [];
@@ -36,26 +51,35 @@ export function scanLineTerms(text: string, termIds: ReadonlyMap<string, number>
   let hits = 0;
   let lineIdentifiers: Set<string> | null = null;
   let start = -1;
+  let hash = 0;
   for (let i = 0; i <= text.length; i++) {
     const code = i < text.length ? text.charCodeAt(i) : 10;
     if (isWordCode(code)) {
-      if (start < 0) start = i;
+      if (start < 0) {
+        start = i;
+        hash = 0;
+      }
+      hash = (Math.imul(hash, 31) + code) | 0;
       continue;
     }
     if (start >= 0) {
-      const token = text.slice(start, i);
-      start = -1;
-      let info = tokens.get(token);
+      const length = i - start;
+      const first = tokens.get(hash) ?? null;
+      let info = first;
+      while (info && (info.token.length !== length || !text.startsWith(info.token, start))) info = info.next;
       if (!info) {
-        const parts = token.length > 200 ? [] : wordsOfIdentifier(token);
+        const token = text.slice(start, i);
+        const parts = length > 200 ? [] : wordsOfIdentifier(token);
         const ids: number[] = [];
         for (const part of parts) {
           const id = termIds.get(part);
           if (id !== undefined) ids.push(id);
         }
-        info = { ids, words: parts.length, identifier: identifiers.has(token) };
-        tokens.set(token, info);
+        info = { token, ids, words: parts.length, identifier: identifiers.has(token), next: first };
+        tokens.set(hash, info);
       }
+      start = -1;
+      const token = info.token;
       words += info.words;
       for (const id of info.ids) termIdList.push(id);
       if (info.identifier && !(lineIdentifiers ??= new Set()).has(token)) {
@@ -96,8 +120,12 @@ const OFF_THREAD_CHARACTERS = 64 * 1024;
 const scanner = new WorkerThread<LineTermsRequest, LineTerms>(new URL('./line-terms-worker.js', import.meta.url),
   (request) => scanLineTerms(request.text, request.termIds, request.identifiers));
 
-/** `scanLineTerms`, with a long text scanned on the process's scanning thread (same result either way). */
-export function scanLineTermsOffThread(request: LineTermsRequest): Promise<LineTerms> {
-  if (request.text.length < OFF_THREAD_CHARACTERS) return Promise.resolve(scanLineTerms(request.text, request.termIds, request.identifiers));
+/**
+ * `scanLineTerms` (sharing `tokens` for a short text), with a long text scanned on the process's scanning thread
+ * (same result either way).
+ */
+export function scanLineTermsOffThread(request: LineTermsRequest, tokens?: TokenCache): Promise<LineTerms> {
+  // The token cache stays on this thread (it is not plain data): the scanning thread builds its own per text.
+  if (request.text.length < OFF_THREAD_CHARACTERS) return Promise.resolve(scanLineTerms(request.text, request.termIds, request.identifiers, tokens));
   return scanner.run(request);
 }

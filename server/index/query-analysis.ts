@@ -19,7 +19,7 @@ export interface QuestionAnalysis {
   paths: string[];
   /** Files of traceback frames (`File "…/pkg/mod.py", line 3`, `at fn (src/x.ts:3:4)`, `x.go:12`), in order. */
   frames: string[];
-  /** Whether the report is about tests themselves (then test files are not demoted). */
+  /** Whether the report is about tests themselves (then test files are not demoted): its title says so. */
   aboutTests: boolean;
 }
 
@@ -147,6 +147,9 @@ export function analyseQuestion(question: string): QuestionAnalysis {
       if (code || called || token.includes('.') || CODE_SHAPED.test(run)) add(identifiers, run);
     }
   });
-  const aboutTests = /\b(?:tests? (?:fails?|failing|suite)|flaky|unit tests?|test_\w+|conftest|pytest|the tests?\b)/i.test(text.slice(0, 300));
+  // Only the title (first line) decides: a report's body mentions tests in passing ("my tests fail", "added a unit
+  // test"), which on bench/bug-reports.json turned test demotion off for six reports whose answer was library code.
+  const title = text.trimStart().slice(0, 300).split('\n', 1)[0];
+  const aboutTests = /\b(?:tests? (?:fails?|failing|suite)|flaky|unit tests?|test_\w+|conftest|pytest|the tests?\b)/i.test(title);
   return { termCounts, identifiers, paths: [...paths], frames, aboutTests };
 }

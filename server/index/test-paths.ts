@@ -9,3 +9,14 @@ const TEST_FILE = /(?:^|\/)(?:test_[^/]*|[^/]*_test\.\w+|[^/]*[.-](?:tests?|spec
 export function isTestPath(relativePath: string): boolean {
   return TEST_FOLDER.test(relativePath) || TEST_FILE.test(relativePath);
 }
+
+/**
+ * Code beside the product that is rarely where a reported bug lives: documentation and its examples, examples,
+ * benchmarks, maintenance scripts (`misc/`, `scripts/`), and vendored third-party code or stubs (`vendor/`,
+ * `third_party/`, `typeshed/`).
+ */
+const AUXILIARY_FOLDER = /(?:^|\/)(?:docs?|examples?|benchmarks?|bench|misc|scripts|vendor|vendored|third[_-]party|typeshed)\//i;
+
+export function isAuxiliaryPath(relativePath: string): boolean {
+  return AUXILIARY_FOLDER.test(relativePath);
+}

@@ -1,8 +1,8 @@
 import type { RankedFile } from '../../protocol/search.js';
 import type { SqliteDatabase } from './index-database.js';
-import { scanLineTermsOffThread, type LineTerms } from './line-terms.js';
+import { scanLineTermsOffThread, type LineTerms, type TokenCache } from './line-terms.js';
 import { analyseQuestion, type QuestionAnalysis } from './query-analysis.js';
-import { isTestPath } from './test-paths.js';
+import { isAuxiliaryPath, isTestPath } from './test-paths.js';
 
 /**
  * Signals of the ranker, each of which can be switched off alone to measure what it contributes
@@ -10,6 +10,7 @@ import { isTestPath } from './test-paths.js';
  */
 export const RANKING_SIGNALS = [
   'termRepetition', 'wordForms', 'identifiers', 'paths', 'frames', 'definitions', 'testDemotion', 'codeFirst',
+  'auxiliaryDemotion', 'lengthPrior', 'windowCoverage',
 ] as const;
 export type RankingSignal = (typeof RANKING_SIGNALS)[number];
 
@@ -28,7 +29,7 @@ const MAX_TERMS = 48;
 /** A word said this often counts this many times (more says little more). */
 const MAX_REPEAT = 3;
 /** Files whose definitions are scored one by one (read from disk: the dominant cost of a query). */
-const DEFINITION_CANDIDATES = 60;
+const DEFINITION_CANDIDATES = 30;
 const MAX_IDENTIFIERS = 60;
 const MAX_PATH_MENTIONS = 20;
 /** An identifier defined in more files than this names nothing in particular. */
@@ -45,6 +46,9 @@ const WEIGHTS = {
   definition: 0.8,
   testFactor: 0.3,
   nonCodeFactor: 0.4,
+  auxiliaryFactor: 0.5,
+  /** A file far longer than the candidates' median gains up to this fraction, a far shorter one loses it. */
+  length: 0.1,
 };
 
 /** BM25 parameters for definitions (the usual defaults). */
@@ -102,10 +106,16 @@ function termWeights(db: SqliteDatabase, analysis: QuestionAnalysis, repetition:
   return new Map(weighted.sort((a, b) => b[1] - a[1]).slice(0, MAX_TERMS));
 }
 
-interface Candidate {
-  path: string;
+/** A file row as the ranking reads it from the index. */
+interface FileRow {
   id: number;
+  path: string;
   language: string | null;
+  /** Bytes. */
+  size: number;
+}
+
+interface Candidate extends FileRow {
   words: number;
   identifiers: number;
   paths: number;
@@ -113,11 +123,11 @@ interface Candidate {
   text?: string | null;
 }
 
-function candidateOf(scores: Map<string, Candidate>, path: string, id: number, language: string | null): Candidate {
-  let candidate = scores.get(path);
+function candidateOf(scores: Map<string, Candidate>, file: FileRow): Candidate {
+  let candidate = scores.get(file.path);
   if (!candidate) {
-    candidate = { path, id, language, words: 0, identifiers: 0, paths: 0, definitions: 0 };
-    scores.set(path, candidate);
+    candidate = { id: file.id, path: file.path, language: file.language, size: file.size, words: 0, identifiers: 0, paths: 0, definitions: 0 };
+    scores.set(file.path, candidate);
   }
   return candidate;
 }
@@ -128,38 +138,38 @@ function wordCandidates(db: SqliteDatabase, weights: Map<string, number>, counts
   const phrases = [...weights.keys()].flatMap((term) =>
     Array<string>(repetition ? Math.min(MAX_REPEAT, counts.get(term) ?? 1) : 1).fill(quote(term)));
   const rows = db.prepare(
-    `SELECT f.id, f.path, f.language, -bm25(file_words, ${PATH_WEIGHT}, ${SYMBOL_WEIGHT}, ${BODY_WEIGHT}) AS score
+    `SELECT f.id, f.path, f.language, f.size, -bm25(file_words, ${PATH_WEIGHT}, ${SYMBOL_WEIGHT}, ${BODY_WEIGHT}) AS score
      FROM file_words JOIN files f ON f.id = file_words.rowid
      WHERE file_words MATCH ? ORDER BY rank LIMIT ${BM25_CANDIDATES}`,
-  ).all(phrases.join(' OR ')) as { id: number; path: string; language: string | null; score: number }[];
+  ).all(phrases.join(' OR ')) as (FileRow & { score: number })[];
   const top = Math.max(1e-9, ...rows.map((row) => row.score));
-  for (const row of rows) candidateOf(scores, row.path, row.id, row.language).words = row.score / top;
+  for (const row of rows) candidateOf(scores, row).words = row.score / top;
 }
 
 /** Files defining the identifiers the question quotes as code, exactly as written; rarer names weigh more. */
 function identifierCandidates(db: SqliteDatabase, analysis: QuestionAnalysis, scores: Map<string, Candidate>): void {
   const definers = db.prepare(
-    `SELECT DISTINCT f.id, f.path, f.language, s.name FROM symbols s JOIN files f ON f.id = s.file_id
+    `SELECT DISTINCT f.id, f.path, f.language, f.size, s.name FROM symbols s JOIN files f ON f.id = s.file_id
      WHERE s.name = ? LIMIT ${MAX_DEFINERS * 4}`,
   );
   const identifiers = [...analysis.identifiers].sort((a, b) => b[1] - a[1]).slice(0, MAX_IDENTIFIERS);
-  const gains = new Map<string, { id: number; language: string | null; gain: number }>();
+  const gains = new Map<string, { file: FileRow; gain: number }>();
   for (const [identifier, count] of identifiers) {
     // The symbols table compares names without case; a report's `Model` is not `model`.
-    const rows = (definers.all(identifier) as { id: number; path: string; language: string | null; name: string }[])
+    const rows = (definers.all(identifier) as (FileRow & { name: string })[])
       .filter((row) => row.name === identifier);
     const files = new Set(rows.map((row) => row.path));
     if (!files.size || files.size > MAX_DEFINERS) continue;
     const gain = Math.min(2, Math.sqrt(count)) / Math.sqrt(files.size);
     for (const row of rows) {
       if (!files.delete(row.path)) continue;
-      const entry = gains.get(row.path) ?? { id: row.id, language: row.language, gain: 0 };
+      const entry = gains.get(row.path) ?? { file: row, gain: 0 };
       entry.gain += gain;
       gains.set(row.path, entry);
     }
   }
   const top = Math.max(1, ...[...gains.values()].map((entry) => entry.gain));
-  for (const [path, { id, language, gain }] of gains) candidateOf(scores, path, id, language).identifiers = gain / top;
+  for (const { file, gain } of gains.values()) candidateOf(scores, file).identifiers = gain / top;
 }
 
 /**
@@ -169,16 +179,16 @@ function identifierCandidates(db: SqliteDatabase, analysis: QuestionAnalysis, sc
  */
 function pathCandidates(db: SqliteDatabase, analysis: QuestionAnalysis, frames: boolean, scores: Map<string, Candidate>): void {
   const byName = db.prepare(
-    "SELECT id, path, language FROM files WHERE path = ? OR path LIKE ? ESCAPE '\\' LIMIT 200",
+    "SELECT id, path, language, size FROM files WHERE path = ? OR path LIKE ? ESCAPE '\\' LIMIT 200",
   );
-  const resolve = (mention: string): { id: number; path: string; language: string | null }[] => {
+  const resolve = (mention: string): FileRow[] => {
     const parts = mention.split('/').filter(Boolean);
     const hasExtension = /\.\w+$/.test(parts.at(-1) ?? '');
     const name = hasExtension ? parts.at(-1)! : `${parts.at(-1)}.`;
     const escaped = name.replace(/[\\%_]/g, '\\$&');
     const rows = [
-      ...byName.all(name, `%/${escaped}${hasExtension ? '' : '%'}`) as { id: number; path: string; language: string | null }[],
-      ...(hasExtension ? [] : byName.all(`${parts.join('/')}/__init__.py`, `%/${parts.join('/').replace(/[\\%_]/g, '\\$&')}/__init__.py`) as { id: number; path: string; language: string | null }[]),
+      ...byName.all(name, `%/${escaped}${hasExtension ? '' : '%'}`) as FileRow[],
+      ...(hasExtension ? [] : byName.all(`${parts.join('/')}/__init__.py`, `%/${parts.join('/').replace(/[\\%_]/g, '\\$&')}/__init__.py`) as FileRow[]),
     ];
     // Keep the files sharing the longest run of trailing components with the mention.
     let best = 0;
@@ -197,12 +207,12 @@ function pathCandidates(db: SqliteDatabase, analysis: QuestionAnalysis, frames: 
   };
   for (const mention of analysis.paths.slice(0, MAX_PATH_MENTIONS)) {
     const files = resolve(mention);
-    for (const file of files) candidateOf(scores, file.path, file.id, file.language).paths += 1 / files.length;
+    for (const file of files) candidateOf(scores, file).paths += 1 / files.length;
   }
   if (!frames) return;
   const resolvedFrames = analysis.frames.slice(-MAX_PATH_MENTIONS).map(resolve).filter((files) => files.length === 1);
   const deepest = resolvedFrames.at(-1)?.[0];
-  if (deepest) candidateOf(scores, deepest.path, deepest.id, deepest.language).paths += WEIGHTS.frame / WEIGHTS.path;
+  if (deepest) candidateOf(scores, deepest).paths += WEIGHTS.frame / WEIGHTS.path;
 }
 
 interface Definition {
@@ -216,6 +226,7 @@ class QueryTerms {
   readonly weightById: number[] = [];
   readonly identifiers: Set<string>;
   private readonly scans = new Map<string, Promise<LineTerms | null>>();
+  private readonly tokens: TokenCache = new Map();
 
   constructor(weights: Map<string, number>, identifiers: Map<string, number>) {
     for (const [term, weight] of weights) {
@@ -233,7 +244,7 @@ class QueryTerms {
     let scan = this.scans.get(candidate.path);
     if (!scan) {
       const text = candidate.text ?? null;
-      scan = text === null ? Promise.resolve(null) : scanLineTermsOffThread({ text, termIds: this.ids, identifiers: this.identifiers });
+      scan = text === null ? Promise.resolve(null) : scanLineTermsOffThread({ text, termIds: this.ids, identifiers: this.identifiers }, this.tokens);
       this.scans.set(candidate.path, scan);
     }
     return scan;
@@ -297,8 +308,13 @@ async function definitionScores(leaders: Candidate[], perFile: Definition[][], q
   });
 }
 
-/** The WINDOW_LINES-line window whose lines carry the most weight of the question's words and identifiers. */
-function bestWindow(text: string, lines: LineTerms, query: QueryTerms): { startLine: number; endLine: number; preview: string } {
+/**
+ * The WINDOW_LINES-line window that covers the most of the question: with `coverage`, each distinct query word in
+ * the window counts its weight once (so the window where the report's rare words meet wins over one that repeats a
+ * common word), plus the quoted identifiers on its lines, plus a tenth of the per-line weights to prefer density;
+ * without it, the per-line weights alone.
+ */
+function bestWindow(text: string, lines: LineTerms, query: QueryTerms, coverage: boolean): { startLine: number; endLine: number; preview: string } {
   const lineScores = new Float64Array(lines.lineCount);
   const seen = new Set<number>();
   for (let line = 0; line < lines.lineCount; line++) {
@@ -311,14 +327,25 @@ function bestWindow(text: string, lines: LineTerms, query: QueryTerms): { startL
     }
     lineScores[line] = score;
   }
+  const inWindow = new Uint32Array(query.weightById.length);
+  const density = coverage ? 0.1 : 1;
+  let covered = 0;
   let best = 0;
   let bestStart = 0;
   let running = 0;
+  const slide = (line: number, step: 1 | -1) => {
+    running += step * (density * lineScores[line] + (coverage ? IDENTIFIER_LINE_WEIGHT * lines.identifierHits[line] : 0));
+    if (!coverage) return;
+    for (let k = lines.lineStarts[line]; k < lines.lineStarts[line + 1]; k++) {
+      const id = lines.termIds[k];
+      if (step > 0 ? inWindow[id]++ === 0 : --inWindow[id] === 0) covered += step * query.weightById[id];
+    }
+  };
   for (let i = 0; i < lines.lineCount; i++) {
-    running += lineScores[i];
-    if (i >= WINDOW_LINES) running -= lineScores[i - WINDOW_LINES];
-    if (running > best) {
-      best = running;
+    slide(i, 1);
+    if (i >= WINDOW_LINES) slide(i - WINDOW_LINES, -1);
+    if (running + covered > best) {
+      best = running + covered;
       bestStart = Math.max(0, i - WINDOW_LINES + 1);
     }
   }
@@ -336,9 +363,11 @@ function bestWindow(text: string, lines: LineTerms, query: QueryTerms): { startL
  * Ranks files for a bug report or question. Signals (each measured in bench/RESULTS.md): BM25 over split words
  * of path, defined names and body, with repeated words weighted up; identifiers quoted as code matched exactly
  * against definitions, weighted by rarity; files named by path, module or traceback frame; BM25 of each file's
- * best definition; tests and non-code files demoted unless asked about. (Raising files the top hits import was
- * measured and dropped: it cost 5 points of Acc@1, see bench/RESULTS.md.)
- * Cost: a handful of SQLite queries plus reading the ~60 leading files (what a query's latency is made of).
+ * best definition; tests (unless the title is about tests), documentation/examples/scripts/vendored code and
+ * non-code files demoted; a bounded prior for longer files. Two kinds of structure were measured and dropped
+ * (bench/RESULTS.md): raising the files the top hits import (cost 5 points of Acc@1) and crediting the file a
+ * leading test file is named after (cost 1.5 points of Acc@5).
+ * Cost: a handful of SQLite queries plus reading and scanning the ~30 leading files (most of a query's latency).
  */
 export function rankFiles(
   db: SqliteDatabase,
@@ -380,9 +409,12 @@ export function startRanking(
   if (on('identifiers')) identifierCandidates(db, analysis, scores);
   if (on('paths')) pathCandidates(db, analysis, on('frames'), scores);
 
+  const medianSize = median([...scores.values()].map((candidate) => candidate.size));
   const demote = (candidate: Candidate) =>
     (on('testDemotion') && !analysis.aboutTests && isTestPath(candidate.path) ? WEIGHTS.testFactor : 1)
-    * (on('codeFirst') && !isCode(candidate.language) ? WEIGHTS.nonCodeFactor : 1);
+    * (on('codeFirst') && !isCode(candidate.language) ? WEIGHTS.nonCodeFactor : 1)
+    * (on('auxiliaryDemotion') && isAuxiliaryPath(candidate.path) ? WEIGHTS.auxiliaryFactor : 1)
+    * (on('lengthPrior') ? lengthFactor(candidate.size, medianSize) : 1);
   const direct = (candidate: Candidate) => demote(candidate) * (candidate.words + WEIGHTS.identifier * candidate.identifiers
     + WEIGHTS.path * candidate.paths + WEIGHTS.definition * candidate.definitions);
   const byScore = (score: (candidate: Candidate) => number) => (a: Candidate, b: Candidate) => score(b) - score(a) || a.path.localeCompare(b.path);
@@ -403,11 +435,25 @@ export function startRanking(
       }
       return Promise.all(ranked.slice(0, limit).map(async (candidate) => {
         const scan = await query.scan(candidate);
-        const window = scan && candidate.text ? bestWindow(candidate.text, scan, query) : { startLine: 1, endLine: 1, preview: '' };
+        const window = scan && candidate.text ? bestWindow(candidate.text, scan, query, on('windowCoverage')) : { startLine: 1, endLine: 1, preview: '' };
         return { path: candidate.path, score: Math.round(direct(candidate) * 1000) / 1000, ...window };
       }));
     },
   };
+}
+
+/**
+ * Longer files hold more of a project's bugs (BugLocator's rVSM length prior, Zhou et al., ICSE 2012): a smooth,
+ * bounded factor of the file's size against the candidates' median, so a word hit in a 5,000-line module is not
+ * outweighed by the same hit in a 20-line shim just because BM25 normalises length.
+ */
+function lengthFactor(size: number, medianSize: number): number {
+  return 1 + WEIGHTS.length * Math.tanh(Math.log(Math.max(1, size) / Math.max(1, medianSize)));
+}
+
+function median(values: number[]): number {
+  const sorted = values.sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 1;
 }
 
 /** Languages whose files are programs (not prose, data or configuration). */

@@ -61,8 +61,12 @@ function* overlayProblem(scratch: string): Probe<string | null> {
     return (error as Error).message;
   } finally {
     removeTreeSync(scratch);
-    // The owner's folder goes too, unless the other probe is still using it (ENOTEMPTY).
-    fs.rmdir(path.dirname(scratch), () => undefined);
+    // The owner's folder goes too, unless the other probe is still using it.
+    try {
+      fs.rmdirSync(path.dirname(scratch));
+    } catch {
+      // ENOTEMPTY: the other probe removes it when it ends
+    }
   }
 }
 
@@ -84,8 +88,31 @@ function cloneProblem(dir: string): string | null {
 /** Per folder of session layers: what stops overlay mounts there (null: nothing), probed once per process. */
 const probed = new Map<string, string | null>();
 const probing = new Map<string, Promise<void>>();
-/** A probe's scratch folder: `.probe-<pid>` names its owner (reclaimed after a crash), one subfolder per probe. */
-const scratchFolder = (shadowsDir: string, name: 'sync' | 'async') => path.join(shadowsDir, `.probe-${process.pid}`, name);
+/**
+ * A probe's scratch folder, beside the shadows folder (the same file system) rather than in it: a probe runs
+ * while sessions do, and the shadows folder holds sessions' layers only. `.shadow-probe-<pid>` names its owner;
+ * one subfolder per probe.
+ */
+const PROBE_PREFIX = '.shadow-probe-';
+const scratchFolder = (shadowsDir: string, name: 'sync' | 'async') => path.join(path.dirname(shadowsDir), `${PROBE_PREFIX}${process.pid}`, name);
+
+/** Removes the scratch folders of probes whose process died mid-probe (killed while the daemon started). */
+function reclaimDeadProbes(shadowsDir: string): void {
+  const parent = path.dirname(shadowsDir);
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent).filter((name) => name.startsWith(PROBE_PREFIX));
+  } catch {
+    return; // no state folder yet: nothing left behind
+  }
+  for (const name of names) {
+    try {
+      process.kill(Number(name.slice(PROBE_PREFIX.length)), 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') removeTreeSync(path.join(parent, name));
+    }
+  }
+}
 
 /**
  * Probes overlay mounts for `shadowsDir` without blocking the event loop, so that `chooseShadowStrategy` finds
@@ -94,6 +121,7 @@ const scratchFolder = (shadowsDir: string, name: 'sync' | 'async') => path.join(
 export function prepareShadowStrategy(shadowsDir: string): Promise<void> {
   let done = probing.get(shadowsDir);
   if (!done) {
+    reclaimDeadProbes(shadowsDir);
     done = runProbe(overlayProblem(scratchFolder(shadowsDir, 'async'))).then((problem) => {
       if (!probed.has(shadowsDir)) probed.set(shadowsDir, problem);
     });

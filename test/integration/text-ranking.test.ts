@@ -57,6 +57,44 @@ const FILES: Record<string, string> = {
     '    assert "a" not in cache.items  # cache eviction, cache size, evicts',
   ].join('\n'),
   'other/helpers.py': 'def flush(x):\n    """flush the buffer buffer buffer"""\n    return x\n',
+  // An example that exercises the serializer at length, in words the report uses: shorter and denser than the code.
+  'docs/examples/serialize_nested.py': [
+    'from pkg.codec import encode_nested',
+    '',
+    'def nested_serialize_example():',
+    '    """Serialize nested records: nested serialize of nested records."""',
+    '    return encode_nested({"nested": {"records": 1}})',
+  ].join('\n'),
+  'pkg/codec.py': [
+    'import json',
+    '',
+    ...Array.from({ length: 40 }, (_, i) => `def encode_field_${i}(value):\n    return json.dumps(value)\n`),
+    'def encode_nested(record):',
+    '    """Serialize a nested record."""',
+    '    return {key: encode_nested(value) if isinstance(value, dict) else value for key, value in record.items()}',
+  ].join('\n'),
+  // Two files with the same single hit: a long module and a short shim.
+  'pkg/scheduler.py': [
+    ...Array.from({ length: 60 }, (_, i) => `def step_${i}(queue):\n    return queue.pop()\n`),
+    'def drain(queue):',
+    '    # a starved worker never wakes',
+    '    return [step_0(queue) for _ in queue]',
+  ].join('\n'),
+  'pkg/compat.py': 'def wake():\n    # a starved worker never wakes\n    return None\n',
+  // Forty lines that repeat one word of the report, then the function where its rarer words meet (lines 47-50).
+  'pkg/retry.py': [
+    'def log_request(request):',
+    ...Array.from({ length: 40 }, (_, i) => `    request_${i} = request  # request`),
+    '    return request',
+    '',
+    '',
+    '',
+    '',
+    'def next_delay(request, attempt):',
+    '    backoff = 2 ** attempt',
+    '    jitter = backoff * 0.1',
+    '    return backoff + jitter',
+  ].join('\n'),
 };
 
 let root: string;
@@ -92,6 +130,11 @@ describe('codeloop search --text on bug reports', () => {
     expect(pathsOf(searchText('The test suite fails: test_cache_evicts_when_cache_is_full is flaky'))[0]).toBe('tests/test_cache.py');
   });
 
+  it('keeps tests demoted when only the body of the report mentions them', () => {
+    const report = 'The cache evicts entries too early when the cache is full\n\nMy unit tests fail since the cache evicts too early.';
+    expect(pathsOf(searchText(report))[0]).toBe('pkg/store/cache.py');
+  });
+
   it('matches an identifier quoted as code against the file defining it, exactly', () => {
     expect(pathsOf(searchText('Data is lost: `flush_buffer` leaves the buffer half written'))[0]).toBe('pkg/store/writer.py');
   });
@@ -110,6 +153,30 @@ describe('codeloop search --text on bug reports', () => {
 
   it('finds a file named as a dotted module', () => {
     expect(pathsOf(searchText('Since the refactor of pkg.store.cache nothing is evicted'))[0]).toBe('pkg/store/cache.py');
+  });
+
+  it('puts the library before documentation examples that use the same words', async () => {
+    const question = 'Nested serialize of nested records loses the nested values';
+    expect(pathsOf(searchText(question))[0]).toBe('pkg/codec.py');
+    expect((await index.rankFiles(question, 5, { disabled: ['auxiliaryDemotion'] }))[0].path).toBe('docs/examples/serialize_nested.py');
+  });
+
+  it('weighs a long module up against a short shim with the same words (length prior)', async () => {
+    const question = 'A starved worker never wakes';
+    const scores = (ranked: { path: string; score: number }[]) => Object.fromEntries(ranked.map((file) => [file.path, file.score]));
+    const withPrior = scores(await index.rankFiles(question, 10));
+    const without = scores(await index.rankFiles(question, 10, { disabled: ['lengthPrior'] }));
+    expect(withPrior['pkg/scheduler.py'] / withPrior['pkg/compat.py']).toBeGreaterThan(1.1 * without['pkg/scheduler.py'] / without['pkg/compat.py']);
+  });
+
+  it('shows the window where the report\'s words meet, not the one repeating a single word', async () => {
+    const question = 'The backoff jitter of a retried request grows without bound for each request';
+    const line = searchText(question).find((found) => found.startsWith('pkg/retry.py:'))!;
+    const [, start, end] = /:(\d+)-(\d+):/.exec(line)!.map(Number);
+    expect(start).toBeLessThanOrEqual(47);
+    expect(end).toBeGreaterThanOrEqual(50);
+    const without = (await index.rankFiles(question, 10, { disabled: ['windowCoverage'] })).find((file) => file.path === 'pkg/retry.py')!;
+    expect(without.endLine).toBeLessThan(47);
   });
 
   it('shows, for each file, the lines that match the report', () => {

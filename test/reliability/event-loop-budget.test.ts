@@ -142,13 +142,30 @@ function stallsSince(since: number): string[] {
 }
 
 /**
- * 100 ms, scaled by how oversubscribed the machine is (load average per core; 1 on an idle machine, where the
- * bound is the plain 100 ms): with more runnable processes than cores, the latency client waits for a core
- * whatever the daemon does.
+ * Samples the machine's load (1-minute load average) every second while a phase runs: the latency bound below
+ * takes the highest, since the other editor waited whenever the load was high, not only at the end.
  */
-function latencyBound(name: string): number {
-  const bound = 100 * Math.max(1, os.loadavg()[0] / os.cpus().length);
+function sampleLoad(): { stop(): number[] } {
+  const loads = [os.loadavg()[0]];
+  const timer = setInterval(() => loads.push(os.loadavg()[0]), 1000);
+  return {
+    stop() {
+      clearInterval(timer);
+      loads.push(os.loadavg()[0]);
+      return loads;
+    },
+  };
+}
+
+/**
+ * 100 ms, scaled by how oversubscribed the machine was (load average per core, the highest seen in the phase; 1
+ * on an idle machine, where the bound is the plain 100 ms): with more runnable processes than cores, the latency
+ * client waits for a core whatever the daemon does.
+ */
+function latencyBound(name: string, loads: number[]): number {
+  const bound = 100 * Math.max(1, Math.max(...loads) / os.cpus().length);
   report[`${name}BoundMs`] = bound;
+  report[`${name}LoadAverages`] = loads;
   return bound;
 }
 
@@ -163,6 +180,7 @@ describe('the event-loop budget of the shared daemon', () => {
     const hugeFrames = [tenMegabyteMessage('codeloop/search', 1, false), tenMegabyteMessage('codeloop/startTask', 2, true)];
     const before = await status();
     latency.phase('during');
+    const load = sampleLoad();
     const attackStarted = performance.now();
     const attackStartedAt = Date.now();
     // Retrieval reads a long prompt through the same ranking as this question (measured to 10 MB in
@@ -173,6 +191,7 @@ describe('the event-loop budget of the shared daemon', () => {
     await sendRaw(world.socket, hugeFrames, 2);
     await sleep(Math.max(0, 5000 - (performance.now() - attackStarted)));
     const { baseline, during } = await latency.stop();
+    const loads = load.stop();
     const after = await status();
     report.queries = {
       baselineP50Ms: percentile(baseline, 50), baselineP99Ms: percentile(baseline, 99), baselineSamples: baseline.length,
@@ -183,7 +202,7 @@ describe('the event-loop budget of the shared daemon', () => {
     // scanner), which work while the event loop is free.
     report.queriesStalls = stallsSince(attackStartedAt);
     console.log(JSON.stringify(report.queries));
-    expect(percentile(during, 99) - percentile(baseline, 99)).toBeLessThan(latencyBound('queries'));
+    expect(percentile(during, 99) - percentile(baseline, 99)).toBeLessThan(latencyBound('queries', loads));
     await attacker.dispose();
   });
 
@@ -196,6 +215,7 @@ describe('the event-loop budget of the shared daemon', () => {
     const question = pastedLog(10_000);
     const before = await status();
     latency.phase('session');
+    const load = sampleLoad();
     const startedAt = Date.now();
     // The long-query client: ranked-text questions of 10,000 characters and long symbol queries, one after another.
     let asking = true;
@@ -214,6 +234,7 @@ describe('the event-loop budget of the shared daemon', () => {
     asking = false;
     await askingDone;
     const { session: samples } = await latency.stop();
+    const loads = load.stop();
     const session = await agent.sendRequest<any>('codeloop/getSession', { sessionId });
     const after = await status();
     report.session = {
@@ -228,7 +249,7 @@ describe('the event-loop budget of the shared daemon', () => {
     expect(session.state, session.error).toBe('awaitingApproval');
     expect(session.proposal.map((file: { path: string }) => file.path).sort()).toEqual(['src/big0.ts', 'src/big1.ts', 'src/obsolete.ts']);
     expect(questionsAnswered).toBeGreaterThan(0);
-    expect(percentile(samples, 99)).toBeLessThan(latencyBound('session'));
+    expect(percentile(samples, 99)).toBeLessThan(latencyBound('session', loads));
     await agent.dispose();
     await asker.dispose();
   });

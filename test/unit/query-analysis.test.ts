@@ -55,6 +55,8 @@ describe('analyseQuestion', () => {
   it('notices a report about tests', () => {
     expect(analyseQuestion('The test suite fails on Windows with a path error').aboutTests).toBe(true);
     expect(analyseQuestion('Parsing an empty list crashes').aboutTests).toBe(false);
+    expect(analyseQuestion('Parsing an empty list crashes\n\nMy unit tests fail since 2.1; see test_parse_empty below.').aboutTests).toBe(false);
+    expect(analyseQuestion('\ntest_parse_empty is flaky on CI\n\nIt passes locally.').aboutTests).toBe(true);
   });
 
   it('reads only the head and tail of a huge pasted log, in time linear in what it reads', () => {

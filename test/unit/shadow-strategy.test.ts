@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chooseShadowStrategy } from '../../server/sandbox/shadow-strategy.js';
+import { spawnSync } from 'node:child_process';
+import { chooseShadowStrategy, prepareShadowStrategy } from '../../server/sandbox/shadow-strategy.js';
 
 const made: string[] = [];
 afterEach(() => {
@@ -16,9 +17,24 @@ const tempDir = (prefix: string) => {
 
 describe('choosing how a session gets its workspace', () => {
   it('takes the overlay where it works, and leaves no probe behind', () => {
-    const shadows = path.join(tempDir('codeloop-strategy-'), 'shadows');
+    const state = tempDir('codeloop-strategy-');
+    const shadows = path.join(state, 'shadows');
     expect(chooseShadowStrategy('auto', shadows)).toEqual({ kind: 'overlay', reason: 'overlay mounts work in a user namespace: sessions keep only what they change' });
-    expect(fs.readdirSync(shadows)).toEqual([]);
+    expect(fs.readdirSync(state)).toEqual([]);
+  });
+
+  it('probes without blocking ahead of the first session, beside the shadows folder, and reclaims what a killed probe left', async () => {
+    const state = tempDir('codeloop-strategy-');
+    const shadows = path.join(state, 'shadows');
+    // A daemon killed mid-probe left its scratch folder; its pid is gone.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    fs.mkdirSync(path.join(state, `.shadow-probe-${dead}`, 'async', 'upper'), { recursive: true });
+    const probing = prepareShadowStrategy(shadows);
+    expect(fs.readdirSync(state)).not.toContain(`.shadow-probe-${dead}`);
+    await probing;
+    expect(fs.readdirSync(state)).toEqual([]);
+    expect(chooseShadowStrategy('auto', shadows)).toEqual({ kind: 'overlay', reason: 'overlay mounts work in a user namespace: sessions keep only what they change' });
+    expect(fs.existsSync(shadows) ? fs.readdirSync(shadows) : []).toEqual([]);
   });
 
   it('falls back, saying why, when overlays cannot work (here: layers at paths a mount cannot take); a forced overlay is an error', () => {

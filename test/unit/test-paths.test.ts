@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTestPath } from '../../server/index/test-paths.js';
+import { isAuxiliaryPath, isTestPath } from '../../server/index/test-paths.js';
 
 describe('isTestPath', () => {
   it('knows the usual test layouts of Python, TypeScript and Go', () => {
@@ -8,6 +8,17 @@ describe('isTestPath', () => {
     }
     for (const file of ['pkg/testing_utils.py', 'src/contest.ts', 'latest/api.py', 'pkg/attestation.py']) {
       expect(isTestPath(file), file).toBe(false);
+    }
+  });
+});
+
+describe('isAuxiliaryPath', () => {
+  it('knows documentation, examples, scripts and vendored code, and not the product', () => {
+    for (const file of ['docs/examples/models.py', 'doc/conf.py', 'examples/basic/main.go', 'misc/perf_compare.py', 'scripts/build.js', 'benchmarks/run.py', 'mypy/typeshed/stdlib/argparse.pyi', 'vendor/github.com/x/y.go', 'src/third_party/lib.c']) {
+      expect(isAuxiliaryPath(file), file).toBe(true);
+    }
+    for (const file of ['conan/tools/cmake/cmake.py', 'pydantic/main.py', 'internal/js_parser/js_parser.go', 'src/documents.ts', 'pkg/examples_test_helper.py']) {
+      expect(isAuxiliaryPath(file), file).toBe(false);
     }
   });
 });
