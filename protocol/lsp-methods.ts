@@ -44,7 +44,8 @@ export const SteerParamsSchema = z.object({
 }).strict();
 /**
  * Where to take a session back to: the turn of one of its checkpoints (`codeloop/getSession` lists them as
- * `checkpoints`); without one, one step back, to the checkpoint before the newest one that changed files.
+ * `checkpoints`); without one, one step back, over the newest turn that changed files (the finishing turn of a
+ * waiting proposal included).
  */
 export const RewindParamsSchema = z.object({
   sessionId: SessionIdSchema,

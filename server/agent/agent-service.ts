@@ -307,7 +307,8 @@ export class AgentService {
 
   /**
    * Takes a session back to where it stood after model turn `turn` (one of its checkpoints, listed by
-   * `checkpoints`; without one, one step back: to the checkpoint before the newest one that changed files): the
+   * `checkpoints`; without one, one step back: to the checkpoint before the newest one that changed files, or to
+   * the newest checkpoint when a waiting proposal changed files after it, in the turn that finished): the
    * checkpoints after it are dropped, its proposal (if one waited) is withdrawn, and the session waits as
    * `interrupted` until the user resumes it, which rebuilds the shadow from the changes up to that turn and goes
    * on with the conversation as it was then. Returns the session, the turn it went back to and the files the
@@ -327,7 +328,9 @@ export class AgentService {
         + 'rewind it there, or once that process has stopped');
     }
     const checkpoints = this.checkpoints(sessionId);
-    const target = turn ?? stepBack(checkpoints);
+    // A proposal may hold changes of its last turn (an edit sent with `done`) that no checkpoint has yet.
+    const pending = this.uncheckpointed(session);
+    const target = turn ?? (pending.length && checkpoints.length ? checkpoints.at(-1)!.turn : stepBack(checkpoints));
     if (target === null) throw new CodeloopError('invalidArgument', `session ${sessionId} changed no file at any checkpoint, so there is no step to go back over; name a turn to rewind to`);
     if (!checkpoints.some((checkpoint) => checkpoint.turn === target)) {
       throw new CodeloopError('invalidArgument', checkpoints.length
@@ -343,8 +346,15 @@ export class AgentService {
     this.store.dropCheckpointsAfter(sessionId, target);
     this.transition(sessionId, 'rewound', 'message', { rewound: target, text: `rewound to turn ${target}; resume it to go on from there` },
       { proposal: null, diff: null, error: null, summary: null });
-    const undone = new Set(checkpoints.filter((checkpoint) => checkpoint.turn > target).flatMap((checkpoint) => checkpoint.files));
+    const undone = new Set([...pending, ...checkpoints.filter((checkpoint) => checkpoint.turn > target).flatMap((checkpoint) => checkpoint.files)]);
     return { session: this.get(sessionId), turn: target, undone: [...undone].sort() };
+  }
+
+  /** The files of a waiting proposal whose text differs from the newest checkpoint's (changed in its last turn). */
+  private uncheckpointed(session: SessionRecord): string[] {
+    if (session.state !== 'awaitingApproval' || !session.proposal) return [];
+    const folded = new Map(foldCheckpoints(this.store.checkpoints(session.sessionId).map((checkpoint) => checkpoint.data))?.checkpoint.changes ?? []);
+    return session.proposal.filter((file) => (folded.has(file.path) ? folded.get(file.path) : file.before) !== file.after).map((file) => file.path);
   }
 
   /** The turns a session can be rewound to, oldest first, with the files each changed (see CheckpointSummary). */
@@ -376,7 +386,7 @@ export class AgentService {
     const shadow = new ShadowWorkspace(workspace.root, path.join(this.shadowsDir, session.sessionId), workspace.unsavedBuffers(), strategy,
       { home: os.homedir(), hiddenHomePaths: config.hiddenHomePaths });
     const run: Run = {
-      session, request: checkpoint.request ?? { prompt: session.prompt, kind: session.kind, autoApprovePlan: config.autoApprovePlan },
+      session, request: { prompt: session.prompt, kind: session.kind, ...(checkpoint.request ?? { autoApprovePlan: config.autoApprovePlan }) },
       workspace, config, model, shadow, abort: new AbortController(),
       conversation: this.conversation(session.sessionId, config, model, shadow, checkpoint.transcript),
       startedAt: Date.now(), turns: checkpoint.turns, repairs: checkpoint.repairs, answerPlan: null, reviewed: checkpoint.reviewed,
@@ -403,7 +413,8 @@ export class AgentService {
     const previous = run.checkpointed;
     const base = previous === null ? new Map() : previous.turn === run.turns ? previous.before : previous.after;
     const checkpoint: SessionCheckpoint = {
-      version: 2, phase, request: run.request, transcript: run.conversation.data, changes: changesSince(base, now),
+      version: 2, phase, request: { path: run.request.path, range: run.request.range, autoApprovePlan: run.request.autoApprovePlan },
+      transcript: run.conversation.data, changes: changesSince(base, now),
       turns: run.turns, repairs: run.repairs, reviewed: run.reviewed,
     };
     this.store.saveCheckpoint(run.session.sessionId, run.turns, checkpoint);

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { TaskKindSchema } from '../../protocol/session-lifecycle.js';
 import type { TranscriptData } from './conversation/transcript.js';
 
 /**
@@ -14,13 +13,17 @@ export type CheckpointPhase = 'planning' | 'awaitingPlanApproval' | 'working';
 /** The lines a task is about (only the lines are used, for its context). */
 const LinesSchema = z.object({ start: z.object({ line: z.number().int() }), end: z.object({ line: z.number().int() }) });
 
-const TaskRequestSchema = z.object({
-  prompt: z.string(),
-  kind: TaskKindSchema,
+/**
+ * What the task asked beyond its prompt and kind (those are in the session's record, and a prompt may be a
+ * megabyte: it is not repeated in every checkpoint): the file and lines it is about, and whether its plan is
+ * approved without asking.
+ */
+const TaskContextSchema = z.object({
   path: z.string().optional(),
   range: LinesSchema.optional(),
-  autoApprovePlan: z.boolean().optional(),
+  autoApprovePlan: z.boolean(),
 });
+export type TaskContext = z.infer<typeof TaskContextSchema>;
 
 /**
  * Where a session stood after one model turn (or a planning step: see CheckpointPhase), stored at the top of the next one: the model conversation (plain
@@ -36,8 +39,8 @@ export interface SessionCheckpoint {
   version: 2;
   /** Read as `working` from checkpoints written before phases were stored (those were all taken in the tool loop). */
   phase: CheckpointPhase;
-  /** The task as asked, with whether its plan is approved without asking (absent in checkpoints from before it was stored). */
-  request?: z.infer<typeof TaskRequestSchema> & { autoApprovePlan: boolean };
+  /** See TaskContextSchema (absent in checkpoints from before it was stored). */
+  request?: TaskContext;
   transcript: TranscriptData;
   changes: [string, string | null][];
   /** Model turns taken so far: the checkpoint's number (a rewind names it). */
@@ -50,7 +53,7 @@ const CheckpointSchema = z.object({
   version: z.union([z.literal(1), z.literal(2)]),
   // Checkpoints written before phases existed were all taken in the tool loop.
   phase: z.enum(['planning', 'awaitingPlanApproval', 'working']).default('working'),
-  request: TaskRequestSchema.extend({ autoApprovePlan: z.boolean() }).optional(),
+  request: TaskContextSchema.optional(),
   transcript: z.looseObject({ version: z.literal(1), entries: z.array(z.unknown()) }),
   changes: z.array(z.tuple([z.string(), z.string().nullable()])),
   turns: z.number().int().nonnegative(),

@@ -41,15 +41,22 @@ const MIGRATIONS: string[] = [
   CREATE INDEX symbols_by_file ON symbols(file_id);
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   `,
-  // Sparse n-grams replace plain trigrams (trigram-tokens.ts). The old tokens cannot be converted: the table
-  // starts empty and every file is marked stale (no mtime matches -2, no hash is ''), so the next validation
-  // re-analyses the whole tree, as a first index does.
+  // Sparse n-grams replace plain trigrams (trigram-tokens.ts). The old tokens cannot be converted, so the index
+  // starts empty, as before a first index: every command that finds it empty (`search --no-refresh` too) indexes.
   `
   DROP TABLE file_trigrams;
   CREATE VIRTUAL TABLE file_trigrams USING fts5(
     trigrams, tokenize = 'ascii', content = '', contentless_delete = 1, detail = 'none'
   );
-  UPDATE files SET mtime_ms = -2, hash = '';
+  DROP TABLE file_words_vocabulary;
+  DROP TABLE file_words;
+  CREATE VIRTUAL TABLE file_words USING fts5(
+    path, symbols, body, tokenize = 'unicode61', content = '', contentless_delete = 1
+  );
+  CREATE VIRTUAL TABLE file_words_vocabulary USING fts5vocab(file_words, 'row');
+  DELETE FROM symbols;
+  DELETE FROM files;
+  DELETE FROM meta WHERE key = 'lastIndexedAt';
   `,
 ];
 

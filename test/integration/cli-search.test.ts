@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
 import { runCli, runRipgrep, sortedLines } from '../helpers/run-cli.js';
@@ -164,6 +165,23 @@ describe('bad input', () => {
       expect(broken.stderr.trim().split('\n')).toHaveLength(1);
       expect(runCli(['index', '--rebuild', '.'], { cwd: tree, stateHome: state }).status).toBe(0);
       expect(runCli(['search', 'hello'], { cwd: tree, stateHome: state }).stdout).toBe('a.txt:1:1:hello corrupt world\n');
+    } finally {
+      removeTree(tree, state);
+    }
+  });
+
+  it('re-indexes an index of the previous schema (plain trigrams) when it opens it, even with --no-refresh', () => {
+    const tree = makeTree({ 'a.txt': 'struct file_operations old_fops;\n', 'b.txt': 'struct inode *file;\nint operations;\n' });
+    const state = makeStateHome();
+    try {
+      expect(runCli(['index', '.'], { cwd: tree, stateHome: state }).status).toBe(0);
+      const status = JSON.parse(runCli(['status', '--json'], { cwd: tree, stateHome: state }).stdout);
+      const db = new Database(status.databasePath);
+      db.pragma('user_version = 1');
+      db.close();
+      const result = runCli(['search', '--no-refresh', 'struct file_operations'], { cwd: tree, stateHome: state });
+      expect(result.stdout).toBe('a.txt:1:1:struct file_operations old_fops;\n');
+      expect(JSON.parse(runCli(['status', '--json'], { cwd: tree, stateHome: state }).stdout).files).toBe(2);
     } finally {
       removeTree(tree, state);
     }

@@ -93,6 +93,14 @@ describe('codeloop sessions rewind (checkpoints of the turns that changed the wo
     expect(nothing.stderr).toContain(`session ${sessionId} changed no file at any checkpoint, so there is no step to go back over; name a turn to rewind to`);
   });
 
+  it('one step back from a proposal whose last turn edited and finished at once undoes that turn', async () => {
+    const { cli, run } = await setup([plan, fixAdd, { kind: 'tools', calls: [...writeNotes.calls, ...done.calls] } as FakeStep]);
+    const { sessionId, state } = await run([]);
+    expect(state).toBe('awaitingApproval');
+    const stepped = cli(['rewind', sessionId]);
+    expect(stepped.stdout, stepped.stderr).toBe(`rewound session ${sessionId} to turn 2 (undoing NOTES.md); it waits (interrupted) until you resume it\n`);
+  });
+
   it('refuses to rewind a session that has ended, and names what can be rewound', async () => {
     const { cli, run } = await setup([plan, fixAdd, done]);
     const { sessionId, state } = await run(['--yes']);
