@@ -144,10 +144,11 @@ function directiveIn(lines: string[], range: Range): { directive: string; range:
 }
 
 /**
- * What the user can do with a session in its state, and only that: cancel or pause it while it runs; resume,
+ * What the user can do with a session in its state, and only that: cancel, pause or steer it while it runs; resume,
  * rewind or cancel it when interrupted; approve, read or reject its plan; apply, read, reject or rewind its
  * proposal; revert it once applied. A `codeloop:` comment under the cursor that is not the session's own prompt
- * is offered as feedback for a rejection (stock clients cannot prompt for text).
+ * is offered as feedback for a rejection, or as a message steering a running session (stock clients cannot
+ * prompt for text).
  */
 function sessionActions(session: SessionSummary, comment: string | null): CodeAction[] {
   const what = truncate(session.prompt, 40);
@@ -157,6 +158,8 @@ function sessionActions(session: SessionSummary, comment: string | null): CodeAc
     return [
       sessionAction(`codeloop: Cancel "${what}" (${session.state})`, 'codeloop.cancelTask', id),
       sessionAction(`codeloop: Pause "${what}" (stops at its next step; resume it later)`, 'codeloop.pauseSession', id),
+      // Helix's :lsp-workspace-command cannot pass a message: the comment is how it steers.
+      ...(feedback ? [sessionAction(`codeloop: Steer "${what}" with (${truncate(feedback, 50)})`, 'codeloop.steerSession', { ...id, message: feedback })] : []),
     ];
   }
   if (session.state === 'interrupted') {

@@ -68,8 +68,10 @@ export function pause(client: ClientContext, params: RequestParams<'codeloop/pau
 }
 
 export function steer(client: ClientContext, params: RequestParams<'codeloop/steer'>): null {
-  client.ownSession(params.sessionId);
+  const session = client.ownSession(params.sessionId);
   client.server.agent.steer(params.sessionId, params.message);
+  // Stock clients show nothing of a command's result: said here, as cancel is.
+  client.tell('info', `sent your message to ${quoted(session.prompt)}: the model reads it at its next step`);
   return null;
 }
 

@@ -258,6 +258,24 @@ describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP
     command('qa!');
   });
 
+  it('a codeloop: comment typed while the session works → Space a → Steer sends it; the model reads it at its next step', async () => {
+    const steps = [FIRST_FIX[0], { kind: 'tools' as const, calls: [{ name: 'run_command', arguments: { command: 'sleep 6' } }] }, ...FIRST_FIX.slice(1)];
+    const { fake, screen, until, keys, pickAction, command } = await helix(steps, { allowedCommands: ['sleep'] }, false);
+    await pickAction('codeloop: Run task in comment');
+    await until('the 6-second command', () => fake.requests.length === 2, 30_000);
+    // The user opens a line below the last one and types the message as a comment (Helix cannot prompt for text).
+    keys('Escape');
+    keys('g', 'e', 'o');
+    keys('-l', '// codeloop: keep the arrow function');
+    keys('Escape');
+    const menu = await pickAction('codeloop: Steer');
+    expect(menu.find((line) => line.includes('Steer'))).toContain('codeloop: Steer "make add add" with (keep the arrow function)');
+    await until('the steer told', () => screen().includes('sent your message to "make add add"'), 30_000);
+    await until('the proposal', () => screen().includes('proposal ready'), 30_000);
+    expect(fake.requests.slice(2).some((request) => JSON.stringify(request.messages).includes('keep the arrow function'))).toBe(true);
+    command('qa!');
+  });
+
   it(':lsp-workspace-command codeloop.pauseSession pauses the session at work (Helix says so); codeloop.resumeSession goes on to the proposal', async () => {
     const { fake, screen, until, pickAction, command, applyAndSave } = await helix(PAUSABLE_FIX, { allowedCommands: ['sleep'] }, false);
     await pickAction('codeloop: Run task in comment');

@@ -53,7 +53,7 @@ function waitState(client: TestLspClient, sessionId: string, state: string) {
 }
 
 describe('durable, steerable sessions (LSP)', () => {
-  it('pause stops at the next step; the message sent meanwhile and the interruption reach the model when the Resume code action runs', async () => {
+  it('pause stops at the next step; the message steered by code action meanwhile and the interruption reach the model when the Resume code action runs', async () => {
     const { client, fake, uri } = await setup([
       { kind: 'text', content: '1. Fix add' },
       { kind: 'tools', calls: [{ name: 'run_command', arguments: { command: 'sleep 2' } }] },
@@ -61,7 +61,12 @@ describe('durable, steerable sessions (LSP)', () => {
     ]);
     const { sessionId } = await client.connection.sendRequest<any>('codeloop/startTask', { prompt: 'fix add', uri });
     await client.waitForNotification('codeloop/sessionUpdate', (p) => p.sessionId === sessionId && p.event.type === 'toolCall', 60_000);
-    await client.connection.sendRequest('workspace/executeCommand', { command: 'codeloop.steerSession', arguments: [{ sessionId, message: 'keep the arrow function' }] });
+    // Steered as Helix can (its :lsp-workspace-command passes no message): a codeloop: comment, then the code action.
+    await client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'javascript', version: 1, text: `// codeloop: keep the arrow function\n${MATH}` } });
+    const offered = await client.connection.sendRequest<any[]>('textDocument/codeAction', { textDocument: { uri }, range: at0, context: { diagnostics: [] } });
+    const steer = offered.find((action) => action.command?.command === 'codeloop.steerSession');
+    expect(steer?.title).toBe('codeloop: Steer "fix add" with (keep the arrow function)');
+    await client.connection.sendRequest('workspace/executeCommand', steer.command);
     await client.connection.sendRequest('codeloop/pause', { sessionId });
     await waitState(client, sessionId, 'interrupted');
     const requestsWhenPaused = fake.requests.length;

@@ -66,6 +66,13 @@ describe('code actions', () => {
     const proposal = codeActionsFor({ ...other, sessions: [session('awaitingApproval', 'add retries', PASSED)] });
     expect(proposal.at(-2)?.title).toBe('codeloop: Reject proposal "add retries" with feedback (only on timeouts)');
     expect(proposal[1].title).toBe('codeloop: Apply proposal "add retries" (+10 −3 in 2 files; tests passed)');
+    const running = codeActionsFor({ ...other, sessions: [session('testing', 'add retries')] });
+    expect(running.map((a) => a.title)).toEqual([
+      'codeloop: Run task in comment (only on timeouts)',
+      'codeloop: Cancel "add retries" (testing)', 'codeloop: Pause "add retries" (stops at its next step; resume it later)',
+      'codeloop: Steer "add retries" with (only on timeouts)',
+    ]);
+    expect(running[3].command).toMatchObject({ command: 'codeloop.steerSession', arguments: [{ sessionId: 's1', message: 'only on timeouts' }] });
   });
 
   it('offers to revert an applied proposal it is given (one that changed this document), and nothing for other ended sessions', () => {
