@@ -42,3 +42,17 @@
   (let ((command (plist-get action :command)))
     (jsonrpc-request server :workspace/executeCommand
                      (list :command (plist-get command :command) :arguments (plist-get command :arguments)))))
+
+(defun e2e-open-with-eglot (&optional file)
+  "Visits FILE (E2E_FILE by default) in `js-mode', starts eglot there and waits for its server."
+  (find-file (or file (getenv "E2E_FILE")))
+  (js-mode)
+  (apply #'eglot (eglot--guess-contact))
+  (e2e-wait (lambda () (eglot-current-server)) "the server"))
+
+(defun e2e-setup-codeloop-el (&rest lsp-args)
+  "Loads clients/emacs/codeloop.el from E2E_PLUGIN and sets it up to run `codeloop lsp LSP-ARGS…' from this checkout."
+  (add-to-list 'load-path (getenv "E2E_PLUGIN"))
+  (require 'codeloop)
+  (setq codeloop-command (append (list (getenv "E2E_NODE") (getenv "E2E_CLI") "lsp") lsp-args))
+  (codeloop-setup))

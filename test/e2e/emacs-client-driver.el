@@ -2,19 +2,13 @@
 ;; codeloop-task with a free-text prompt, then codeloop-review and A (apply all), then save.
 (package-initialize)
 (load (expand-file-name "e2e-common.el" (file-name-directory load-file-name)) nil t)
-(add-to-list 'load-path (getenv "E2E_PLUGIN"))
-(require 'codeloop)
 (setq eglot-confirm-server-initiated-edits nil)
-(setq codeloop-command (list (getenv "E2E_NODE") (getenv "E2E_CLI") "lsp" "--standalone"))
-(codeloop-setup)
+(e2e-setup-codeloop-el "--standalone")
 
 
 (condition-case err
     (progn
-      (find-file (getenv "E2E_FILE"))
-      (js-mode)
-      (apply #'eglot (eglot--guess-contact))
-      (e2e-wait (lambda () (eglot-current-server)) "the server")
+      (e2e-open-with-eglot)
       (let* ((source (current-buffer))
              (id (codeloop-task "make add add"))
              (state (lambda () (car (gethash id codeloop--sessions))))

@@ -15,10 +15,7 @@
     (let* ((file (getenv "E2E_FILE")))
       (add-to-list 'eglot-server-programs
                    `(js-mode . (,(getenv "E2E_NODE") ,(getenv "E2E_CLI") "lsp" "--standalone")))
-      (find-file file)
-      (js-mode)
-      (apply #'eglot (eglot--guess-contact))
-      (e2e-wait (lambda () (eglot-current-server)) "the server")
+      (e2e-open-with-eglot file)
       (let* ((server (eglot-current-server))
              (task (e2e-pick-action server "codeloop: Run task in comment")))
         (e2e-run-action server task)

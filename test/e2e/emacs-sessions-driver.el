@@ -3,21 +3,15 @@
 ;; interrupted, codeloop-resume, and the transcript again (g) once the proposal waits; records the echo area.
 (package-initialize)
 (load (expand-file-name "e2e-common.el" (file-name-directory load-file-name)) nil t)
-(add-to-list 'load-path (getenv "E2E_PLUGIN"))
-(require 'codeloop)
 (setq eglot-confirm-server-initiated-edits nil)
-(setq codeloop-command (list (getenv "E2E_NODE") (getenv "E2E_CLI") "lsp" "--standalone"))
-(codeloop-setup)
+(e2e-setup-codeloop-el "--standalone")
 
 (defvar e2e-messages nil "What the user was told, newest first.")
 (advice-add 'message :after (lambda (format &rest args) (when format (push (apply #'format-message format args) e2e-messages))))
 
 (condition-case err
     (progn
-      (find-file (getenv "E2E_FILE"))
-      (js-mode)
-      (apply #'eglot (eglot--guess-contact))
-      (e2e-wait (lambda () (eglot-current-server)) "the server")
+      (e2e-open-with-eglot)
       (let* ((id (codeloop-task "make add add"))
              (state (lambda () (car (gethash id codeloop--sessions)))))
         (e2e-wait (lambda () (equal (funcall state) "working")) "the session at work")

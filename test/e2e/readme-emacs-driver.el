@@ -7,10 +7,7 @@
 
 (condition-case err
     (progn
-      (find-file (getenv "E2E_FILE"))
-      (js-mode)
-      (apply #'eglot (eglot--guess-contact))
-      (e2e-wait (lambda () (eglot-current-server)) "the server")
+      (e2e-open-with-eglot)
       (let* ((server (eglot-current-server))
              task apply)
         (e2e-wait (lambda () (setq task (e2e-find-action server "codeloop: Run task in comment"))) "the comment task")

@@ -2,16 +2,11 @@
 ;; Attach to the same daemon, find the session another editor started, apply its proposal, save.
 (package-initialize)
 (load (expand-file-name "e2e-common.el" (file-name-directory load-file-name)) nil t)
-(add-to-list 'load-path (getenv "E2E_PLUGIN"))
-(require 'codeloop)
 (setq eglot-confirm-server-initiated-edits nil)
-(setq codeloop-command (list (getenv "E2E_NODE") (getenv "E2E_CLI") "lsp"))
-(codeloop-setup)
+(e2e-setup-codeloop-el)
 (condition-case err
     (progn
-      (find-file (getenv "E2E_FILE"))
-      (js-mode)
-      (apply #'eglot (eglot--guess-contact))
+      (e2e-open-with-eglot)
       (let* ((sessions (codeloop--session-ids))
              (waiting (seq-find (lambda (s) (equal (plist-get s :state) "awaitingApproval")) sessions))
              (id (plist-get waiting :sessionId))

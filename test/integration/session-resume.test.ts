@@ -3,7 +3,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeModel, type FakeModel, type FakeStep } from '../fake-model/fake-model-server.js';
-import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
+import { calcProject } from '../helpers/calc-project.js';
+import { writeUserConfig } from '../helpers/model-config.js';
 import { startLspClient, type TestLspClient } from '../helpers/lsp-client.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -14,20 +15,14 @@ afterEach(async () => {
 const MATH = 'exports.add = (a, b) => a - b;\n';
 
 async function setup(steps: FakeStep[]) {
-  const root = makeTree({
-    'package.json': JSON.stringify({ name: 'calc', scripts: { test: 'node test.js' } }),
-    'src/math.js': MATH,
-    'test.js': "const { add } = require('./src/math');\nif (add(2, 3) !== 5) { console.error('add(2, 3) should be 5'); process.exit(1); }\n",
-  }, { git: true });
-  const state = makeStateHome();
+  const { root, state } = calcProject(cleanups);
   const fake = await startFakeModel(steps);
-  fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
-  fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({
+  cleanups.push(() => fake.close());
+  writeUserConfig(state, {
     model: { baseURL: fake.baseURL, model: 'fake', maxRetries: 0, toolCalls: 'native' },
     agent: { autoApprovePlan: true, commandTimeoutSeconds: 30, allowedCommands: ['sleep'] },
-  }));
+  });
   const env = { ...process.env, OPENAI_API_KEY: 'sk-resume-test', XDG_STATE_HOME: state, XDG_CONFIG_HOME: path.join(state, 'config') };
-  cleanups.push(() => removeTree(root, state), () => fake.close());
   const client = await open(root, env);
   return { root, env, fake, client, uri: pathToFileURL(path.join(fs.realpathSync(root), 'src/math.js')).href };
 }

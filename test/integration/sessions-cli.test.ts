@@ -1,8 +1,7 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeModel } from '../fake-model/fake-model-server.js';
-import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
+import { calcProject } from '../helpers/calc-project.js';
+import { writeUserConfig } from '../helpers/model-config.js';
 import { runCli, runCliAsync } from '../helpers/run-cli.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -12,23 +11,15 @@ afterEach(async () => {
 
 describe('codeloop sessions list|show (the transcript on a terminal)', () => {
   it('lists the sessions and prints one transcript: plan, tool calls, results, test runs, cost', async () => {
-    const root = makeTree({
-      'package.json': JSON.stringify({ name: 'calc', scripts: { test: 'node test.js' } }),
-      'src/math.js': 'exports.add = (a, b) => a - b;\n',
-      'test.js': "const { add } = require('./src/math');\nif (add(2, 3) !== 5) { console.error('add(2, 3) should be 5'); process.exit(1); }\n",
-    }, { git: true });
-    const state = makeStateHome();
+    const { root, state } = calcProject(cleanups);
     const fake = await startFakeModel([
       { kind: 'text', content: '1. Fix add in src/math.js' },
       { kind: 'tools', calls: [{ name: 'read_file', arguments: { path: 'src/math.js' } }] },
       { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/math.js', blocks: [{ search: 'a - b', replace: 'a + b' }] } }] },
       { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'add adds' } }] },
     ]);
-    cleanups.push(() => removeTree(root, state), () => fake.close());
-    fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
-    fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({
-      model: { baseURL: fake.baseURL, model: 'fake-model', maxRetries: 0, price: { input: 1, output: 2 } }, agent: { commandTimeoutSeconds: 30 },
-    }));
+    cleanups.push(() => fake.close());
+    writeUserConfig(state, { model: { baseURL: fake.baseURL, model: 'fake-model', maxRetries: 0, price: { input: 1, output: 2 } }, agent: { commandTimeoutSeconds: 30 } });
 
     const none = runCli(['sessions', 'list'], { cwd: root, stateHome: state });
     expect(none.status).toBe(2);

@@ -4,8 +4,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeModel, type FakeStep } from '../fake-model/fake-model-server.js';
+import { CALC_FILES, calcProject } from '../helpers/calc-project.js';
 import { editorOnDaemon } from '../helpers/daemon-world.js';
-import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
+import { writeUserConfig } from '../helpers/model-config.js';
 import { CLI_PATH, runCli, runCliAsync } from '../helpers/run-cli.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -13,11 +14,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const FILES = {
-  'package.json': JSON.stringify({ name: 'calc', scripts: { test: 'node test.js' } }),
-  'src/math.js': 'exports.add = (a, b) => a - b;\n',
-  'test.js': "const { add } = require('./src/math');\nif (add(2, 3) !== 5) { console.error('add(2, 3) should be 5'); process.exit(1); }\n",
-};
 const plan: FakeStep = { kind: 'text', content: '1. Fix add' };
 const edit: FakeStep = { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/math.js', blocks: [{ search: 'a - b', replace: 'a + b' }] } }] };
 const done: FakeStep = { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'add adds' } }] };
@@ -34,7 +30,7 @@ describe('codeloop sessions resume|pause|steer', () => {
   it('through a running daemon: steer and pause a session at work, resume it; a wrong state is refused in words a user can act on', { timeout: 180_000 }, async () => {
     const fake = await startFakeModel([plan, { kind: 'tools', calls: [{ name: 'run_command', arguments: { command: 'sleep 2' } }] }, edit, done]);
     cleanups.push(() => fake.close());
-    const world = await editorOnDaemon(FILES, 'control-test', agentConfig(fake.baseURL));
+    const world = await editorOnDaemon(CALC_FILES, 'control-test', agentConfig(fake.baseURL));
     cleanups.push(() => world.close());
     const cli = (...args: string[]) => runCli(['sessions', ...args], { cwd: world.root, stateHome: world.state, env: world.env });
     const uri = pathToFileURL(path.join(fs.realpathSync(world.root), 'src/math.js')).href;
@@ -81,12 +77,10 @@ describe('codeloop sessions resume|pause|steer', () => {
   });
 
   it('without a daemon: a killed `codeloop run` leaves its session interrupted, and resume finishes it in the terminal', { timeout: 180_000 }, async () => {
-    const root = makeTree(FILES, { git: true });
-    const state = makeStateHome();
+    const { root, state } = calcProject(cleanups);
     const fake = await startFakeModel([plan, edit, { kind: 'hang' }, done]);
-    cleanups.push(() => removeTree(root, state), () => fake.close());
-    fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
-    fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify(agentConfig(fake.baseURL)));
+    cleanups.push(() => fake.close());
+    writeUserConfig(state, agentConfig(fake.baseURL));
     const env = { XDG_STATE_HOME: state, XDG_CONFIG_HOME: path.join(state, 'config'), CODELOOP_RUNTIME_DIR: path.join(state, 'runtime'), OPENAI_API_KEY: 'sk-test' };
     const cli = (...args: string[]) => runCli(['sessions', ...args], { cwd: root, stateHome: state, env });
 

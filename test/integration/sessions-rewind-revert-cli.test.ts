@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeModel, type FakeStep } from '../fake-model/fake-model-server.js';
-import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
+import { calcProject } from '../helpers/calc-project.js';
+import { writeUserConfig } from '../helpers/model-config.js';
 import { runCli, runCliAsync } from '../helpers/run-cli.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -21,18 +22,10 @@ const writeNotes: FakeStep = { kind: 'tools', calls: [{ name: 'propose_edit', ar
 const done: FakeStep = { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'add adds' } }] };
 
 async function setup(steps: FakeStep[]) {
-  const root = makeTree({
-    'package.json': JSON.stringify({ name: 'calc', scripts: { test: 'node test.js' } }),
-    'src/math.js': MATH,
-    'test.js': "const { add } = require('./src/math');\nif (add(2, 3) !== 5) { console.error('add(2, 3) should be 5'); process.exit(1); }\n",
-  }, { git: true });
-  const state = makeStateHome();
+  const { root, state } = calcProject(cleanups, { 'src/math.js': MATH });
   const fake = await startFakeModel(steps);
-  cleanups.push(() => removeTree(root, state), () => fake.close());
-  fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
-  fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({
-    model: { baseURL: fake.baseURL, model: 'fake-model', maxRetries: 0 }, agent: { commandTimeoutSeconds: 30 },
-  }));
+  cleanups.push(() => fake.close());
+  writeUserConfig(state, { model: { baseURL: fake.baseURL, model: 'fake-model', maxRetries: 0 }, agent: { commandTimeoutSeconds: 30 } });
   const cli = (args: string[]) => runCli(['sessions', ...args], { cwd: root, stateHome: state });
   const run = async (args: string[]) => {
     const result = await runCliAsync(['run', '--json', ...args, 'fix add and write notes'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: 'sk-x' } });
