@@ -2,15 +2,7 @@
 local run = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':h') .. '/e2e-result.lua')
 
 run(function(out)
-  vim.opt.runtimepath:prepend(os.getenv('E2E_PLUGIN'))
-  local codeloop = require('codeloop')
-  codeloop.setup({ cmd = { os.getenv('E2E_NODE'), os.getenv('E2E_CLI'), 'lsp', '--standalone' } })
-  vim.cmd('edit ' .. vim.fn.fnameescape(os.getenv('E2E_FILE')))
-  local source = vim.api.nvim_get_current_buf()
-  assert(vim.wait(20000, function()
-    local client = codeloop.client(source)
-    return client ~= nil and client.server_capabilities ~= nil and next(client.server_capabilities) ~= nil
-  end), 'the plugin did not start the server')
+  local codeloop, source = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':h') .. '/e2e-plugin.lua')({ '--standalone' })
   vim.cmd('Codeloop make add add')
   assert(vim.wait(10000, function() return codeloop.status() ~= '' end), 'the statusline shows nothing while the session plans')
   out.status_at_start = codeloop.status()
