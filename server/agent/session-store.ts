@@ -40,11 +40,33 @@ export class SessionStore {
         session_id TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, at TEXT NOT NULL,
         PRIMARY KEY (session_id, seq)
       );
-      CREATE TABLE IF NOT EXISTS session_checkpoints (
-        session_id TEXT NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL, at TEXT NOT NULL,
-        PRIMARY KEY (session_id, seq)
-      );
     `);
+    this.createCheckpointTable();
+  }
+
+  /**
+   * Checkpoints, with the paths each changed stored before its data: SQLite reads a row's columns in order, so a
+   * column after a megabyte conversation would walk its overflow pages on every listing. A store made before the
+   * files column is rebuilt once, its files read from each checkpoint's data.
+   */
+  private createCheckpointTable(): void {
+    const create = (table: string) => `CREATE TABLE IF NOT EXISTS ${table} (
+      session_id TEXT NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL, files TEXT NOT NULL, data TEXT NOT NULL,
+      PRIMARY KEY (session_id, seq))`;
+    // Immediate: a second process opening the store (the CLI beside the daemon) waits instead of rebuilding it too.
+    this.db.transaction(() => {
+      const columns = this.db.prepare('PRAGMA table_info(session_checkpoints)').all() as { name: string }[];
+      if (columns.length === 0 || columns.some((column) => column.name === 'files')) {
+        this.db.exec(create('session_checkpoints'));
+        return;
+      }
+      this.db.exec(`${create('session_checkpoints_new')};
+        INSERT INTO session_checkpoints_new (session_id, seq, at, files, data)
+          SELECT session_id, seq, at, (SELECT json_group_array(json_extract(change.value, '$[0]')) FROM json_each(data, '$.changes') AS change), data
+          FROM session_checkpoints;
+        DROP TABLE session_checkpoints;
+        ALTER TABLE session_checkpoints_new RENAME TO session_checkpoints;`);
+    }).immediate();
   }
 
   create(root: string, prompt: string, kind: TaskKind): SessionRecord {
@@ -113,11 +135,13 @@ export class SessionStore {
   /**
    * Stores a session's checkpoint after model turn `turn` (plain JSON: see session-checkpoint.ts), in the same
    * database as its state, so a session can be rebuilt from disk alone. A checkpoint already stored for that turn
-   * is replaced (a resumed or sent-back session checkpoints again before its next model turn).
+   * is replaced (a resumed or sent-back session checkpoints again before its next model turn). The paths it
+   * changed are kept beside it, so listing checkpoints (every getSession) never reads the stored conversations.
    */
-  saveCheckpoint(sessionId: string, turn: number, checkpoint: unknown): void {
-    this.db.prepare('INSERT OR REPLACE INTO session_checkpoints (session_id, seq, data, at) VALUES (?, ?, ?, ?)')
-      .run(sessionId, turn, JSON.stringify(checkpoint), new Date().toISOString());
+  saveCheckpoint<Checkpoint extends { changes: [string, unknown][] }>(sessionId: string, turn: number, checkpoint: Checkpoint): void {
+    const files = JSON.stringify(checkpoint.changes.map(([file]) => file));
+    this.db.prepare('INSERT OR REPLACE INTO session_checkpoints (session_id, seq, at, files, data) VALUES (?, ?, ?, ?, ?)')
+      .run(sessionId, turn, new Date().toISOString(), files, JSON.stringify(checkpoint));
   }
 
   /** The session's newest checkpoint as stored (parsed JSON), or null when it has none. */
@@ -134,11 +158,10 @@ export class SessionStore {
 
   /**
    * The turns a session can be rewound to, oldest first, each with the files its checkpoint changed (sorted):
-   * read inside SQLite (json_each), so listing never parses the stored conversations.
+   * from the files column, never from the stored conversations.
    */
   checkpointSummaries(sessionId: string): CheckpointSummary[] {
-    const rows = this.db.prepare(`SELECT seq, at, (SELECT json_group_array(json_extract(change.value, '$[0]')) FROM json_each(data, '$.changes') AS change) AS files
-      FROM session_checkpoints WHERE session_id = ? ORDER BY seq`).all(sessionId) as { seq: number; at: string; files: string }[];
+    const rows = this.db.prepare('SELECT seq, at, files FROM session_checkpoints WHERE session_id = ? ORDER BY seq').all(sessionId) as { seq: number; at: string; files: string }[];
     return rows.map((row) => ({ turn: row.seq, at: row.at, files: (JSON.parse(row.files) as string[]).sort() }));
   }
 
