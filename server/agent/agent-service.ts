@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createTwoFilesPatch } from 'diff';
 import type { AgentConfig } from '../../protocol/config.js';
 import type { TaskKind } from '../../protocol/lsp-methods.js';
 import { FINAL_SESSION_STATES, nextSessionState, WAITING_SESSION_STATES, type CheckpointSummary, type SessionState, type SessionTransitionEvent } from '../../protocol/session-lifecycle.js';
+import { unifiedDiffOffThread } from '../edits/unified-diff.js';
 import { CodeloopError, errorMessage } from '../errors.js';
 import type { WorkspaceIndex } from '../index/workspace-index.js';
 import type { ModelClient, ModelReply } from '../model/model-client.js';
@@ -24,7 +24,7 @@ import type { ToolCallRecord, TranscriptData } from './conversation/transcript.j
 import { changesSince, foldCheckpoints, parseCheckpoint, type CheckpointPhase, type SessionCheckpoint, type ShadowChanges } from './session-checkpoint.js';
 import { refusedAction, workingElsewhere } from './session-refusal.js';
 import { feedbackMessage, KEEP_GOING, PLAN_REQUEST, planFeedbackMessage, RESUMED_NOTE, reviewFindingsMessage, reviewRequest, rewoundNote, steeringMessage, SYSTEM_PROMPT, taskMessage, testFailureMessage } from './prompts.js';
-import type { ProposedFile, SessionEvent, SessionRecord, SessionStore } from './session-store.js';
+import type { SessionEvent, SessionRecord, SessionStore } from './session-store.js';
 
 /** What a session needs from the workspace it works on. */
 export interface AgentWorkspace {
@@ -512,7 +512,7 @@ export class AgentService {
           throw error;
         }
       },
-      currentDiff: () => unifiedDiff(shadow.changes((relative) => this.runs.get(sessionId)?.workspace.index.readText(relative) ?? null)),
+      currentDiff: () => unifiedDiffOffThread(shadow.changes((relative) => this.runs.get(sessionId)?.workspace.index.readText(relative) ?? null)),
       compacted: (report) => this.compacted(sessionId, report),
     }, (request) => model.tokens.count(request.messages, request.tools), transcript);
   }
@@ -728,7 +728,7 @@ export class AgentService {
     const files = run.shadow.changes((relative) => run.workspace.index.readText(relative));
     if (!files.length) return false;
     // The reviewer sees the diff alone, bounded like the rest of the context.
-    const diff = capText(unifiedDiff(files), 3 * run.conversation.toolOutputLimit);
+    const diff = capText(await unifiedDiffOffThread(files), 3 * run.conversation.toolOutputLimit);
     const review = await this.call(run, run.conversation.standalone(SYSTEM_PROMPT, reviewRequest(diff)), true);
     const verdict = review.message.content?.trim() ?? '';
     this.record(run, 'message', { review: verdict });
@@ -754,8 +754,11 @@ export class AgentService {
     return result;
   }
 
-  /** Ends the work phase with the shadow's changes as a proposal (or fails when there is nothing to propose). */
-  private propose(run: Run, caveat: string | null): void {
+  /**
+   * Ends the work phase with the shadow's changes as a proposal (or fails when there is nothing to propose). The
+   * diff of large files is made on the diffing thread; a session cancelled meanwhile proposes nothing.
+   */
+  private async propose(run: Run, caveat: string | null): Promise<void> {
     const id = run.session.sessionId;
     const files = run.shadow.changes((relative) => run.workspace.index.readText(relative));
     if (!files.length) {
@@ -765,7 +768,8 @@ export class AgentService {
       this.finish(run);
       return;
     }
-    const diff = unifiedDiff(files);
+    const diff = await unifiedDiffOffThread(files);
+    if (run.abort.signal.aborted) return;
     this.transition(id, 'proposalReady', 'proposal', { files: files.map((file) => file.path), diff, caveat }, { proposal: files, diff, error: caveat });
   }
 
@@ -773,9 +777,9 @@ export class AgentService {
    * Whatever stops a session early (an endpoint that died, a conversation that cannot fit): the changes already
    * in the shadow become a proposal with the reason as its caveat; with no changes the session fails.
    */
-  private fail(run: Run, error: unknown): void {
+  private async fail(run: Run, error: unknown): Promise<void> {
     if (run.abort.signal.aborted) return;
-    this.propose(run, errorMessage(error));
+    await this.propose(run, errorMessage(error));
   }
 
   /** Ends this process's part of the session at a checkpoint, as `interrupted` (the user paused it). */
@@ -814,11 +818,3 @@ function stepBack(checkpoints: CheckpointSummary[]): number | null {
 
 /** A session's checkpoints folded (see foldCheckpoints): what a run is rebuilt from. */
 type Restored = NonNullable<ReturnType<typeof foldCheckpoints>>;
-
-export function unifiedDiff(files: ProposedFile[]): string {
-  return files.map((file) => createTwoFilesPatch(
-    file.before === null ? '/dev/null' : `a/${file.path}`,
-    file.after === null ? '/dev/null' : `b/${file.path}`,
-    file.before ?? '', file.after ?? '', '', '', { context: 3 },
-  )).join('');
-}
