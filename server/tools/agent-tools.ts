@@ -196,12 +196,18 @@ export const TOOLS = {
 
 export type ToolName = keyof typeof TOOLS;
 
-/** The tool list as the OpenAI API wants it, generated from the same zod schemas that validate the calls. */
+let specifications: ChatCompletionTool[] | null = null;
+
+/**
+ * The tool list as the OpenAI API wants it, generated from the same zod schemas that validate the calls — once
+ * per process (converting the schemas took 5–15 ms of the event loop, and every model turn sends the list).
+ */
 export function toolSpecifications(): ChatCompletionTool[] {
-  return Object.entries(TOOLS).map(([name, definition]) => ({
+  specifications ??= Object.entries(TOOLS).map(([name, definition]) => ({
     type: 'function' as const,
     function: { name, description: definition.description, parameters: z.toJSONSchema(definition.schema, { io: 'input' }) as Record<string, unknown> },
   }));
+  return [...specifications];
 }
 
 /** Runs one tool call from the model; anything wrong (unknown tool, bad JSON, bad arguments, refused path) becomes a message back to it. */

@@ -150,3 +150,13 @@ describe('toPromptedMessages (endpoints without tool support)', () => {
     expect(decodeTextToolCalls(String(messages[2].content), tools).calls).toHaveLength(2);
   });
 });
+
+describe('the tool specifications', () => {
+  it('are generated from the schemas once per process, each turn getting its own list of the same specifications', () => {
+    const again = toolSpecifications();
+    expect(again).not.toBe(tools);
+    expect(again).toEqual(tools);
+    again.forEach((specification, i) => expect(specification).toBe(tools[i]));
+    expect(tools.map((tool) => tool.type === 'function' && tool.function.name)).toContain('propose_edit');
+  });
+});
