@@ -1,4 +1,5 @@
 import { WorkerThread } from '../threads/worker-thread.js';
+import { bestWindow, type LineWindow } from './best-window.js';
 import { isWordCode, wordsOfIdentifier } from './identifier-words.js';
 
 /**
@@ -105,11 +106,25 @@ export function scanLineTerms(
   };
 }
 
-/** What one scan needs (plain data, so it can cross to the scanning thread). */
+/**
+ * What one scan needs (plain data, so it can cross to the scanning thread); with `window`, the text's best window
+ * for the query's term weights (by term id) is found too, where the scan is.
+ */
 export interface LineTermsRequest {
   text: string;
   termIds: ReadonlyMap<string, number>;
   identifiers: ReadonlySet<string>;
+  window?: { weights: readonly number[]; coverage: boolean };
+}
+
+/** A scan, with the text's best window when the request asked for it. */
+export type ScannedText = LineTerms & { window?: LineWindow };
+
+/** A request served the same on either thread: the scan, and the window when asked for. */
+export function scanRequest(request: LineTermsRequest): ScannedText {
+  const scan: ScannedText = scanLineTerms(request.text, request.termIds, request.identifiers);
+  if (request.window) scan.window = bestWindow(request.text, scan, request.window.weights, request.window.coverage);
+  return scan;
 }
 
 /**
@@ -117,14 +132,14 @@ export interface LineTermsRequest {
  * on the main thread every editor would wait for; shorter ones cost less than the trip to the thread.
  */
 const OFF_THREAD_CHARACTERS = 64 * 1024;
-const scanner = new WorkerThread<LineTermsRequest, LineTerms>(new URL('./line-terms-worker.js', import.meta.url),
-  (request) => scanLineTerms(request.text, request.termIds, request.identifiers));
+const scanner = new WorkerThread<LineTermsRequest, ScannedText>(new URL('./line-terms-worker.js', import.meta.url), scanRequest);
 
 /**
- * `scanLineTerms` (sharing `tokens` for a short text), with a long text scanned on the process's scanning thread
- * (same result either way).
+ * `scanLineTerms` (sharing `tokens` for a short text), with a long text scanned — and its window found, when the
+ * request asks — on the process's scanning thread (same result either way). A short text's window is left to the
+ * caller: it costs less than the trip.
  */
-export function scanLineTermsOffThread(request: LineTermsRequest, tokens?: TokenCache): Promise<LineTerms> {
+export function scanLineTermsOffThread(request: LineTermsRequest, tokens?: TokenCache): Promise<ScannedText> {
   // The token cache stays on this thread (it is not plain data): the scanning thread builds its own per text.
   if (request.text.length < OFF_THREAD_CHARACTERS) return Promise.resolve(scanLineTerms(request.text, request.termIds, request.identifiers, tokens));
   return scanner.run(request);

@@ -1,7 +1,8 @@
 import type { RankedFile } from '../../protocol/search.js';
 import { yieldToLoop } from '../threads/yield-to-loop.js';
 import type { SqliteDatabase } from './index-database.js';
-import { scanLineTermsOffThread, type LineTerms, type TokenCache } from './line-terms.js';
+import { bestWindow } from './best-window.js';
+import { scanLineTermsOffThread, type LineTerms, type ScannedText, type TokenCache } from './line-terms.js';
 import { analyseQuestion, type QuestionAnalysis } from './query-analysis.js';
 import { isAuxiliaryPath, isTestPath } from './test-paths.js';
 
@@ -35,14 +36,11 @@ const MAX_IDENTIFIERS = 60;
 const MAX_PATH_MENTIONS = 20;
 /** An identifier defined in more files than this names nothing in particular. */
 const MAX_DEFINERS = 30;
-const WINDOW_LINES = 30;
 /**
  * After scoring a file of at least this many lines (a 900 KB file has 12,000; scoring it takes 10–30 ms) the
  * ranking lets the event loop serve other editors before the next file.
  */
 const YIELD_AFTER_LINES = 2000;
-/** A line holding an identifier the question quotes weighs like a couple of rare words. */
-const IDENTIFIER_LINE_WEIGHT = 4;
 
 /** Weights of the signals, on a scale where the best file's word score is 1 (tuned on bench/bug-reports.json). */
 const WEIGHTS = {
@@ -231,10 +229,11 @@ class QueryTerms {
   readonly ids = new Map<string, number>();
   readonly weightById: number[] = [];
   readonly identifiers: Set<string>;
-  private readonly scans = new Map<string, Promise<LineTerms | null>>();
+  private readonly scans = new Map<string, Promise<ScannedText | null>>();
   private readonly tokens: TokenCache = new Map();
 
-  constructor(weights: Map<string, number>, identifiers: Map<string, number>) {
+  /** `coverage`: how windows are scored (see bestWindow). */
+  constructor(weights: Map<string, number>, identifiers: Map<string, number>, readonly coverage: boolean) {
     for (const [term, weight] of weights) {
       this.ids.set(term, this.weightById.length);
       this.weightById.push(weight);
@@ -244,13 +243,14 @@ class QueryTerms {
 
   /**
    * The candidate's scan, once per query, from the text read before any await (`startRanking`); a large file is
-   * scanned off the event loop (line-terms.ts).
+   * scanned, and its best window found, off the event loop (line-terms.ts).
    */
-  scan(candidate: Candidate): Promise<LineTerms | null> {
+  scan(candidate: Candidate): Promise<ScannedText | null> {
     let scan = this.scans.get(candidate.path);
     if (!scan) {
       const text = candidate.text ?? null;
-      scan = text === null ? Promise.resolve(null) : scanLineTermsOffThread({ text, termIds: this.ids, identifiers: this.identifiers }, this.tokens);
+      const window = { weights: this.weightById, coverage: this.coverage };
+      scan = text === null ? Promise.resolve(null) : scanLineTermsOffThread({ text, termIds: this.ids, identifiers: this.identifiers, window }, this.tokens);
       this.scans.set(candidate.path, scan);
     }
     return scan;
@@ -319,57 +319,6 @@ async function definitionScores(leaders: Candidate[], perFile: Definition[][], q
 }
 
 /**
- * The WINDOW_LINES-line window that covers the most of the question: with `coverage`, each distinct query word in
- * the window counts its weight once (so the window where the report's rare words meet wins over one that repeats a
- * common word), plus the quoted identifiers on its lines, plus a tenth of the per-line weights to prefer density;
- * without it, the per-line weights alone.
- */
-function bestWindow(text: string, lines: LineTerms, query: QueryTerms, coverage: boolean): { startLine: number; endLine: number; preview: string } {
-  const lineScores = new Float64Array(lines.lineCount);
-  const seen = new Set<number>();
-  for (let line = 0; line < lines.lineCount; line++) {
-    seen.clear();
-    let score = IDENTIFIER_LINE_WEIGHT * lines.identifierHits[line];
-    for (let k = lines.lineStarts[line]; k < lines.lineStarts[line + 1]; k++) {
-      const id = lines.termIds[k];
-      if (!seen.has(id)) score += query.weightById[id];
-      seen.add(id);
-    }
-    lineScores[line] = score;
-  }
-  const inWindow = new Uint32Array(query.weightById.length);
-  const density = coverage ? 0.1 : 1;
-  let covered = 0;
-  let best = 0;
-  let bestStart = 0;
-  let running = 0;
-  const slide = (line: number, step: 1 | -1) => {
-    running += step * (density * lineScores[line] + (coverage ? IDENTIFIER_LINE_WEIGHT * lines.identifierHits[line] : 0));
-    if (!coverage) return;
-    for (let k = lines.lineStarts[line]; k < lines.lineStarts[line + 1]; k++) {
-      const id = lines.termIds[k];
-      if (step > 0 ? inWindow[id]++ === 0 : --inWindow[id] === 0) covered += step * query.weightById[id];
-    }
-  };
-  for (let i = 0; i < lines.lineCount; i++) {
-    slide(i, 1);
-    if (i >= WINDOW_LINES) slide(i - WINDOW_LINES, -1);
-    if (running + covered > best) {
-      best = running + covered;
-      bestStart = Math.max(0, i - WINDOW_LINES + 1);
-    }
-  }
-  const endLine = Math.min(lines.lineCount, bestStart + WINDOW_LINES);
-  let previewLine = bestStart;
-  for (let i = bestStart; i < endLine; i++) if (lineScores[i] > lineScores[previewLine]) previewLine = i;
-  let offset = 0;
-  for (let line = 0; line < previewLine && offset >= 0; line++) offset = text.indexOf('\n', offset) + 1;
-  const lineEnd = text.indexOf('\n', offset);
-  const preview = text.slice(offset, lineEnd < 0 ? undefined : lineEnd).trim().slice(0, 200);
-  return { startLine: bestStart + 1, endLine: Math.max(endLine, 1), preview };
-}
-
-/**
  * Ranks files for a bug report or question. Signals (each measured in bench/RESULTS.md): BM25 over split words
  * of path, defined names and body, with repeated words weighted up; identifiers quoted as code matched exactly
  * against definitions, weighted by rarity; files named by path, module or traceback frame; BM25 of each file's
@@ -430,7 +379,7 @@ export function startRanking(
   const byScore = (score: (candidate: Candidate) => number) => (a: Candidate, b: Candidate) => score(b) - score(a) || a.path.localeCompare(b.path);
 
   const ranked = [...scores.values()].sort(byScore(direct));
-  const query = new QueryTerms(weights, analysis.identifiers);
+  const query = new QueryTerms(weights, analysis.identifiers, on('windowCoverage'));
   const leaders = on('definitions') ? ranked.slice(0, DEFINITION_CANDIDATES) : [];
   const perFile = definitionsOfLeaders(db, leaders);
   // Only leaders gain a definition score, so the result comes from the leaders and the first `limit`.
@@ -448,7 +397,7 @@ export function startRanking(
       const files: RankedFile[] = [];
       for (const [i, candidate] of results.entries()) {
         const scan = await scans[i];
-        const window = scan && candidate.text ? bestWindow(candidate.text, scan, query, on('windowCoverage')) : { startLine: 1, endLine: 1, preview: '' };
+        const window = scan?.window ?? (scan && candidate.text ? bestWindow(candidate.text, scan, query.weightById, query.coverage) : { startLine: 1, endLine: 1, preview: '' });
         files.push({ path: candidate.path, score: Math.round(direct(candidate) * 1000) / 1000, ...window });
         if (scan && scan.lineCount >= YIELD_AFTER_LINES) await yieldToLoop();
       }

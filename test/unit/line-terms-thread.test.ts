@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { bestWindow } from '../../server/index/best-window.js';
 import { scanLineTerms } from '../../server/index/line-terms.js';
 
 describe('scanning large files for ranking off the event loop', () => {
@@ -19,5 +20,20 @@ describe('scanning large files for ranking off the event loop', () => {
       expect({ ...offThread, termIds: [...offThread.termIds] }).toEqual({ ...inline, termIds: [...inline.termIds] });
       if (text.length > 64 * 1024) expect(ticks).toBeGreaterThan(Math.min(3, elapsed / 50));
     }
+  });
+
+  it('finds a large file\'s best window on the scanning thread, as inline, with and without coverage', { timeout: 120_000 }, async () => {
+    const built = await import(new URL('../../dist/server/index/line-terms.js', import.meta.url).href) as typeof import('../../server/index/line-terms.js');
+    const termIds = new Map([['compute', 0], ['value', 1], ['retry', 2], ['schedule', 3]]);
+    const identifiers = new Set(['scheduleRetry']);
+    const weights = [0.5, 0.2, 2, 1.5];
+    const large = Array.from({ length: 12_000 }, (_, line) => (line === 7_000 ? '  scheduleRetry(compute(value)); // retry\n' : `export const value_${line} = compute(${line});\n`)).join('');
+    for (const coverage of [true, false]) {
+      const offThread = await built.scanLineTermsOffThread({ text: large, termIds, identifiers, window: { weights, coverage } });
+      expect(offThread.window).toEqual(bestWindow(large, scanLineTerms(large, termIds, identifiers), weights, coverage));
+      expect(offThread.window?.preview).toBe('scheduleRetry(compute(value)); // retry');
+    }
+    // A short text is scanned here, and its window left to the caller.
+    expect((await built.scanLineTermsOffThread({ text: 'scheduleRetry()', termIds, identifiers, window: { weights, coverage: true } })).window).toBeUndefined();
   });
 });
