@@ -80,6 +80,7 @@ export async function startFakeModel(script: FakeStep[] | FakeResponder, quirks:
   const queue = typeof script === 'function' ? [] : [...script];
   const requests: FakeModel['requests'] = [];
   const probes: unknown[] = [];
+  let cutStreams = quirks.cutStreams ?? 0;
   const server = http.createServer((request, response) => {
     let body = '';
     request.on('data', (chunk) => {
@@ -106,8 +107,10 @@ export async function startFakeModel(script: FakeStep[] | FakeResponder, quirks:
       shapeCompletion(answer, parsed, quirks);
       if (parsed.stream) {
         response.writeHead(200, { 'content-type': 'text/event-stream' });
-        for (const chunk of shapeChunks(streamChunks(answer) as never, quirks)) response.write(`data: ${JSON.stringify(chunk)}\n\n`);
-        response.end('data: [DONE]\n\n');
+        const chunks = shapeChunks(streamChunks(answer) as never, quirks);
+        const cut = cutStreams > 0 && cutStreams-- > 0;
+        for (const chunk of cut ? chunks.slice(0, Math.max(2, Math.floor(chunks.length / 2))) : chunks) response.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        response.end(cut ? '' : 'data: [DONE]\n\n');
         return;
       }
       response.writeHead(200, { 'content-type': 'application/json' });

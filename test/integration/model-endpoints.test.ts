@@ -130,6 +130,27 @@ describe('tool calls from any endpoint', () => {
   });
 });
 
+describe('answers whose stream is cut off before it ends (no finish_reason, no [DONE])', () => {
+  it('asks again instead of taking the cut text as the answer: the plan is the whole plan', async () => {
+    const { root, state } = project();
+    // The cut answer used the first step; the retry gets the same plan again.
+    const fake = await endpoint(state, [FIX_ADD[0], ...FIX_ADD], { cutStreams: 1 });
+    const { report, stderr } = await run(root, state);
+    expectFixed(root, report, stderr);
+    expect(report.plan).toBe('1. Read src/math.js\n2. Make add add');
+    expect(fake.remaining()).toBe(0);
+  });
+
+  it('fails with a message naming the cut when every retry is cut too', async () => {
+    const { root, state } = project();
+    await endpoint(state, [FIX_ADD[0], FIX_ADD[0]], { cutStreams: 2 }, { maxRetries: 1 });
+    const { report, stderr } = await run(root, state);
+    expect(report.state, stderr).toBe('failed');
+    expect(report.plan).toBeNull();
+    expect(report.error).toMatch(/^the model endpoint http:\/\/127\.0\.0\.1:\d+\/v1 cut its answer off after \d+ characters \(the stream ended with no finish_reason\), and again on each of 1 retries \(model\.maxRetries\)/);
+  });
+});
+
 describe('the endpoint from OPENAI_BASE_URL, and doctor\'s view of it', () => {
   it('honours OPENAI_BASE_URL when the config sets no model.baseURL, and the config when it does', async () => {
     const { root, state } = project();
