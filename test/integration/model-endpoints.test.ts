@@ -71,6 +71,30 @@ describe('errors show the endpoint\'s own message, whatever its body', () => {
   });
 });
 
+describe('HTML pages instead of the API show their words, not their markup', () => {
+  const html = (status: number, page: string): FakeStep => ({ kind: 'http', status, body: page, headers: { 'content-type': 'text/html' } });
+  it.each([
+    {
+      name: 'a proxy\'s 502 page (nginx)', status: 502,
+      page: '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n</body>\r\n</html>\r\n',
+      shown: 'failed (502) after 2 retries: "502 Bad Gateway — nginx/1.18.0"',
+    },
+    {
+      name: 'a 200 web page where the API should be (a web UI at the base URL)', status: 200,
+      page: '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Open WebUI</title><script>window.x = "<b>"</script></head><body><div id="app">Loading&#8230; &amp; more</div></body></html>',
+      shown: 'sent an answer codeloop cannot use: it answered 200 with a web page, not the API: "Open WebUI — Loading… & more"; is model.baseURL the API\'s address',
+    },
+  ])('$name', async ({ status, page, shown }) => {
+    const { root, state } = project();
+    // The SDK retries (model.maxRetries is 2 here): the page answers every time.
+    await endpoint(state, [html(status, page), html(status, page), html(status, page)]);
+    const { report, stderr } = await run(root, state);
+    expect(report.state, stderr).toBe('failed');
+    expect(report.error).toContain(shown);
+    expect(report.error).not.toMatch(/<\/?(html|title|center|script)|empty stream|no choices/);
+  });
+});
+
 describe('tool calls from any endpoint', () => {
   it.each<{ name: string; quirks: EndpointQuirks; reason: RegExp }>([
     { name: 'vLLM without --enable-auto-tool-choice (rejects tools)', quirks: { tools: { reject: 'vllm' } }, reason: /rejects tools: .*--enable-auto-tool-choice/ },
