@@ -170,6 +170,32 @@ describe('codeloop doctor on sessions\' workspaces and toolchains', () => {
     expect(hidden['test command']).toMatchObject({ ok: false, detail: expect.stringContaining('npm test: `PATH="$PWD/node_modules/.bin:$PATH" othertool --version` cannot start in the sandbox (not found on PATH inside the sandbox)') });
   }, 120_000);
 
+  it('secret stores that the environment places outside their default place stay hidden from the sandbox', async () => {
+    const stores = {
+      'xdg/gh/hosts.yml': 'gh-token', 'xdg/git/credentials': 'git-token', 'data/keyrings/login.keyring': 'keyring',
+      'rust/cargo/credentials.toml': 'cargo-token', 'keys/gnupg/private-keys-v1.d/k.key': 'gpg-key', 'keys/kube/a.yaml': 'kube-a',
+      'keys/kube/b.yaml': 'kube-b', 'keys/aws-credentials': 'aws-key', 'keys/docker/config.json': 'docker-auth',
+    };
+    const home = makeTree({ ...stores, '.local/bin/mytool': `#!/bin/sh\nfor f in ${Object.keys(stores).map((file) => `"$HOME/${file}"`).join(' ')}; do cat "$f" 2>/dev/null; done; echo read-all-i-could\n` });
+    fs.chmodSync(path.join(home, '.local/bin/mytool'), 0o755);
+    const root = makeTree({ 'package.json': JSON.stringify({ name: 'x', scripts: { test: 'mytool' } }) });
+    const state = makeStateHome();
+    cleanups.push(() => removeTree(root, home, state));
+    fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
+    fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({ model: { baseURL: 'http://127.0.0.1:9/v1', maxRetries: 0 } }));
+    const at = (relative: string) => path.join(home, relative);
+    const result = await runCliAsync(['doctor', '--json'], {
+      cwd: root, stateHome: state,
+      env: {
+        HOME: home, PATH: `${home}/.local/bin:${process.env.PATH}`, XDG_CONFIG_HOME: at('xdg'), XDG_DATA_HOME: at('data'), CARGO_HOME: at('rust/cargo'),
+        GNUPGHOME: at('keys/gnupg'), KUBECONFIG: `${at('keys/kube/a.yaml')}:${at('keys/kube/b.yaml')}`, AWS_SHARED_CREDENTIALS_FILE: at('keys/aws-credentials'), DOCKER_CONFIG: at('keys/docker'),
+      },
+    });
+    const checks = Object.fromEntries(JSON.parse(result.stdout).checks.map((check: { name: string }) => [check.name, check]));
+    // The tool ran, and read nothing: its first line of output is what doctor shows.
+    expect(checks['test command']).toMatchObject({ ok: true, detail: expect.stringMatching(/`PATH="\$PWD\/node_modules\/.bin:\$PATH" mytool --version` \(read-all-i-could\)$/) });
+  }, 120_000);
+
   it('a toolchain outside its default place starts in the sandbox: the variables that locate it are kept, secrets are not', async () => {
     // rustup installed the XDG way (RUSTUP_HOME and CARGO_HOME under ~/.local/share): its cargo proxy looks for
     // the toolchains in $RUSTUP_HOME, default ~/.rustup, as rustup's own proxies do.
