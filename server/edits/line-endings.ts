@@ -1,5 +1,5 @@
 import { detectLineEndings } from '../workspace/file-encoding.js';
-import { changedRegions, lineBreakOf, splitLinesKeepingEnds } from './text-lines.js';
+import { changedRegions, lineBreakOf, sameButBreakKind, splitLinesKeepingEnds } from './text-lines.js';
 
 /** Text with every CRLF turned into LF: the form edits are matched and applied in (a lone CR is content). */
 export function toLf(text: string): string {
@@ -10,11 +10,6 @@ export function toLf(text: string): string {
 function hasLoneCr(text: string): boolean {
   for (let at = text.indexOf('\r'); at !== -1; at = text.indexOf('\r', at + 1)) if (text[at + 1] !== '\n') return true;
   return false;
-}
-
-/** A line compared without the kind of its break, but with its presence (`"x"` ≠ `"x\n"` = `"x\r\n"`). */
-function withoutBreakKind(line: string): string {
-  return line.endsWith('\r\n') ? `${line.slice(0, -2)}\n` : line;
 }
 
 /**
@@ -34,7 +29,7 @@ export function keepLineEndings(original: string, edited: string): string {
   }
   const originalLines = splitLinesKeepingEnds(original);
   const editedLines = splitLinesKeepingEnds(edited);
-  const regions = changedRegions(originalLines, editedLines, (a, b) => withoutBreakKind(a) === withoutBreakKind(b));
+  const regions = changedRegions(originalLines, editedLines, sameButBreakKind);
   const result: string[] = [];
   let at = 0;
   for (const region of regions) {
