@@ -17,8 +17,9 @@ import { connectSocket, socketEditor, type Received } from '../helpers/socket-ed
  * keeps asking workspace/symbol. Its p99 may rise by at most 100 ms over a baseline measured in the same test.
  * Then an agent session on a 1 MB pasted log reads, edits and deletes large files, tests and proposes, while
  * another client asks long questions without pause (ranking reads the same large files): the latency client's
- * p99 stays under QUIET_SESSION_P99_MS (250 ms: the 100 ms target is not met yet) where the machine can run everyone;
- * on an oversubscribed one the daemon must not hold its loop for 200 ms of its own CPU, and the p99 is recorded (see
+ * p99 stays under QUIET_SESSION_P99_MS (250 ms: the 100 ms target is not confirmed on a quiet machine yet) where the
+ * machine can run everyone; on an oversubscribed one the daemon must not hold its loop for 150 ms of its own CPU
+ * (scaled by the CPU's slowness), and the p99 is recorded (see
  * latencyBound and test/RELIABILITY.md).
  * BUDGET_REPORT=file writes the figures, with the daemon's logged stalls, as JSON.
  */
@@ -28,7 +29,10 @@ const METHODS = ['initialize', 'initialized', 'shutdown', 'textDocument/didOpen'
   'codeloop/applyProposal', 'codeloop/listSessions', 'codeloop/getSession', 'codeloop/search', 'codeloop/indexStatus', 'codeloop/status',
   'codeloop/stopDaemon'];
 const TEN_MB = 10 * 1000 * 1000;
-/** The other editor's p99 beside a long session on a quiet machine: the level reached (target 100 ms, not met). */
+/**
+ * The other editor's p99 beside a long session on a quiet machine: the level last measured quiet (159–184 ms,
+ * before the second round of issue 13), kept until a quiet run confirms the 100 ms target (test/RELIABILITY.md).
+ */
 const QUIET_SESSION_P99_MS = 250;
 
 /** A pasted log: stack traces with identifiers, paths and long runs that used to make retrieval super-linear. */
@@ -258,19 +262,20 @@ describe('the event-loop budget of the shared daemon', () => {
     expect(session.proposal.map((file: { path: string }) => file.path).sort()).toEqual(['src/big0.ts', 'src/big1.ts', 'src/obsolete.ts']);
     expect(questionsAnswered).toBeGreaterThan(0);
     // The budget as the other editor sees it, on a machine that can run everyone (100 ms); on an oversubscribed
-    // one, in the daemon's own terms: no logged stall held 200 ms of the event loop thread's CPU (the 100 ms
-    // budget, plus the log's 10 ms resolution, a turn's tasks that can share one stall's window, and the cache
-    // and context-switch cost of sharing cores: up to 160 ms measured at a load of 6 on 2 cores), scaled by how
-    // much slower this machine's CPU is than the development machine's (see cpuSlowness). The p99 is
-    // recorded then, beside the scaled bound it would be held to (test/RELIABILITY.md: under load it follows the
-    // machine, not the daemon: stalls of 250–620 ms used 20–100 ms of the loop's CPU).
-    // On a quiet machine the issue's 100 ms is not reached yet (measured p99 159–184 ms: a turn's checkpoint, a
-    // 900 KB whole-file edit, the proposal's diff and the SDK's 1 MB request body still run on the main thread);
-    // the test holds the daemon to the level reached, so a regression fails it, and the gap stays on record.
+    // one, in the daemon's own terms: no logged stall held 150 ms of the event loop thread's CPU (the 100 ms
+    // budget, plus the log's 10 ms resolution and a turn's tasks that can share one stall's window; measured at
+    // most 90 ms at loads of 10–16 on 2 cores since the second round, up to 160 ms before it), scaled by how much
+    // slower this machine's CPU is than the development machine's (see cpuSlowness). The p99 is recorded then,
+    // beside the scaled bound it would be held to (test/RELIABILITY.md: under load it follows the machine, not the
+    // daemon: stalls of 250–620 ms used 20–100 ms of the loop's CPU).
+    // On a quiet machine the p99 was 159–184 ms before the second round moved the turn's checkpoint, whole-file
+    // edit, proposal diff and ranking windows off the loop or made them proportional to what changed; the test
+    // holds the daemon to that level until a quiet run confirms the 100 ms target (no quiet machine was
+    // available for it), so a regression fails it, and the gap stays on record.
     const bound = latencyBound('session', loads);
     if (bound === 100) expect(percentile(samples, 99)).toBeLessThan(QUIET_SESSION_P99_MS);
     // CPU bounds were set on the development machine; a slower CPU slows the daemon's own work alike.
-    const loopCpuBound = 200 * (report.cpuSlowness = cpuSlowness());
+    const loopCpuBound = 150 * (report.cpuSlowness = cpuSlowness());
     const loopCpu = (report.sessionStalls as string[]).map((line) => Number(/\((\d+) ms of CPU on the event loop's thread/.exec(line)?.[1] ?? 0));
     expect(loopCpu.filter((ms) => ms >= loopCpuBound), (report.sessionStalls as string[]).join('\n')).toEqual([]);
     await agent.dispose();
