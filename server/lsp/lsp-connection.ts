@@ -3,6 +3,7 @@ import { createConnection, type Connection, type Logger, type WatchDog } from 'v
 import { createProtocolConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node';
 import type { EventLoopMonitor } from './event-loop-monitor.js';
 import { FrameGuard } from './frame-guard.js';
+import { jsonInTurnsEncoder } from './json-in-turns.js';
 
 /**
  * The library logs its own failures (a handler whose client vanished) to that same client's console; once the
@@ -52,6 +53,6 @@ export function connectionOverStreams(input: NodeJS.ReadableStream, output: Node
   const guard = new FrameGuard((reason) => events.onBrokenFraming(reason));
   // The input's own end or error ends the guard too, so the reader sees the close.
   pipeline(input, guard, () => undefined);
-  const { reader, writer } = events.monitor.track(new StreamMessageReader(guard), new StreamMessageWriter(output), events.clientLabel);
+  const { reader, writer } = events.monitor.track(new StreamMessageReader(guard), new StreamMessageWriter(output, { charset: 'utf-8', contentTypeEncoder: jsonInTurnsEncoder }), events.clientLabel);
   return createConnection((logger) => createProtocolConnection(reader, writer, quietWhenGone(logger)), watchDog);
 }
