@@ -15,7 +15,7 @@ export type { ProposedFile, SessionEvent, SessionRecord } from '../../protocol/s
 const MAX_EVENT_CHARS = 100_000;
 /** A listing shows the start of each prompt: status, listSessions and code actions would otherwise carry every pasted log. */
 const SUMMARY_PROMPT_CHARACTERS = 500;
-/** Sessions whose parsed proposal is kept (see `proposalOf`). */
+/** Sessions whose parsed proposal, and whose record, are kept (see `proposalOf`, `records`). */
 const PARSED_PROPOSALS = 8;
 
 /**
@@ -29,6 +29,15 @@ export class SessionStore {
    * megabytes of JSON, and every getSession, transition and listing reads the session again.
    */
   private readonly parsedProposals = new Map<string, { text: string; files: readonly ProposedFile[] }>();
+  /**
+   * Sessions as last read, while no connection has changed the store since (see `sinceLastChange`): a session's
+   * row holds its prompt (up to 1 MB) and proposal (megabytes), and each getSession, transition and code action
+   * reads it again. Frozen: every reader shares them.
+   */
+  private readonly records = new Map<string, SessionRecord>();
+  /** SQLite's data_version when `records` was last checked: it changes when another connection commits. */
+  private dataVersion = -1;
+  private readonly readDataVersion: Database.Statement;
 
   constructor(file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
@@ -49,6 +58,7 @@ export class SessionStore {
       );
     `);
     this.createCheckpointTable();
+    this.readDataVersion = this.db.prepare('PRAGMA data_version').pluck();
   }
 
   /**
@@ -85,8 +95,23 @@ export class SessionStore {
   }
 
   get(sessionId: string): SessionRecord | null {
+    this.sinceLastChange();
+    const cached = this.records.get(sessionId);
+    if (cached) return cached;
     const row = this.db.prepare('SELECT * FROM sessions WHERE id = ?').get(sessionId) as Record<string, unknown> | undefined;
-    return row ? this.toRecord(row) : null;
+    if (!row) return null;
+    const record = Object.freeze(this.toRecord(row));
+    if (this.records.size >= PARSED_PROPOSALS) this.records.clear();
+    this.records.set(sessionId, record);
+    return record;
+  }
+
+  /** Forgets the sessions read before another connection (the CLI beside the daemon, say) changed the store. */
+  private sinceLastChange(): void {
+    const version = this.readDataVersion.get() as number;
+    if (version === this.dataVersion) return;
+    this.records.clear();
+    this.dataVersion = version;
   }
 
   list(root?: string): SessionRecord[] {
@@ -110,6 +135,7 @@ export class SessionStore {
     sets.push('updated_at = ?');
     values.push(new Date().toISOString(), sessionId);
     this.db.prepare(`UPDATE sessions SET ${sets.join(', ')} WHERE id = ?`).run(...values);
+    this.records.delete(sessionId);
     return this.get(sessionId)!;
   }
 
@@ -137,6 +163,7 @@ export class SessionStore {
   /** Makes this process the session's owner (it resumes the work; a restart then knows whose it was). */
   takeOver(sessionId: string): void {
     this.db.prepare('UPDATE sessions SET owner_pid = ? WHERE id = ?').run(process.pid, sessionId);
+    this.records.delete(sessionId);
   }
 
   /**

@@ -82,3 +82,36 @@ describe('a session\'s proposal in the store', () => {
     other.close();
   });
 });
+
+describe('a session read again', () => {
+  it('is read from the database only after this or another process changed the store', () => {
+    const file = storeFile();
+    const store = new SessionStore(file);
+    const other = new SessionStore(file);
+    const session = store.create('/w', 'p'.repeat(1_000_000), 'prompt');
+    const first = store.get(session.sessionId)!;
+    expect(store.get(session.sessionId)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    // This store's own changes, whichever method made them.
+    expect(store.update(session.sessionId, { state: 'working', plan: 'do it' })).toMatchObject({ state: 'working', plan: 'do it' });
+    expect(store.get(session.sessionId)).toMatchObject({ state: 'working', plan: 'do it' });
+    // Another connection's change (the CLI beside the daemon), to this session or any other.
+    other.update(session.sessionId, { state: 'testing' });
+    expect(store.get(session.sessionId)!.state).toBe('testing');
+    const cached = store.get(session.sessionId);
+    other.create('/w', 'another', 'prompt');
+    const reread = store.get(session.sessionId);
+    expect(reread).not.toBe(cached);
+    expect(reread).toEqual(cached);
+    // Taking a session over is seen at once.
+    const raw = new Database(file);
+    raw.prepare('UPDATE sessions SET owner_pid = 1 WHERE id = ?').run(session.sessionId);
+    raw.close();
+    expect(store.get(session.sessionId)!.ownerPid).toBe(1);
+    store.takeOver(session.sessionId);
+    expect(store.get(session.sessionId)!.ownerPid).toBe(process.pid);
+    expect(store.get('none')).toBeNull();
+    store.close();
+    other.close();
+  });
+});
