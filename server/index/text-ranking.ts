@@ -236,7 +236,11 @@ function pathCandidates(db: SqliteDatabase, analysis: QuestionAnalysis, frames: 
     return kept;
   };
   for (const mention of analysis.paths.slice(0, MAX_PATH_MENTIONS)) {
-    const files = resolve(mention);
+    // `ma.where`, `cmake.install`: a dotted name is often a module's attribute; with no file for the whole name,
+    // the module before the last dot is the one meant.
+    const module = /\.\w+$/.test(mention) || !mention.includes('/') ? null : mention.slice(0, mention.lastIndexOf('/'));
+    let files = resolve(mention);
+    if (!files.length && module && module.length >= 2) files = resolve(module);
     for (const file of files) candidateOf(scores, file).paths += 1 / files.length;
   }
   if (!frames) return;

@@ -52,6 +52,13 @@ const FILES: Record<string, string> = {
     '    # reshape with negative sizes: reshape each block, reshape the result',
     '    return [reshape(block, shape) for block in array if sizes]',
   ].join('\n'),
+  // paths: `ma.where` names the module `ma` (there is no `ma/where.py`); routines.py has more of the words.
+  'lib/ma.py': 'def where(condition, x, y):\n    return condition\n',
+  'lib/routines.py': [
+    'def where(condition, x, y):',
+    '    # where, also when empty',
+    '    return [x if c else y for c in condition]',
+  ].join('\n'),
   // titleWords: the title names the poller; the body's bullet, in rarer words, the display.
   'lib/poller.py': 'def poll(queue, timeout):\n    """Wait for the queue until the timeout."""\n    return queue.get(timeout=timeout)\n',
   'lib/display.py': 'def draw(status):\n    """Draw the spinner glyph and its colour in the status banner."""\n    return status\n',
@@ -90,9 +97,14 @@ describe('ranking signals on the kinds of misses the bug-report set showed', () 
 
   it('puts the module named for the report\'s subject first (fileNames)', async () => {
     const question = 'Fix reshape bug with negative sizes';
-    console.log(await fixture.index.rankFiles(question, 4), await fixture.index.rankFiles(question, 4, { disabled: ['fileNames'] }));
     expect((await ranking(question))[0]).toBe('lib/reshape.py');
     expect((await ranking(question, ['fileNames']))[0]).toBe('lib/core.py');
+  });
+
+  it('reads a dotted name as a module and its attribute when no file has the whole name (paths)', async () => {
+    const question = 'Implement ma.where for empty arrays';
+    expect((await ranking(question))[0]).toBe('lib/ma.py');
+    expect((await ranking(question, ['paths']))[0]).toBe('lib/routines.py');
   });
 });
 
