@@ -375,11 +375,11 @@ async function leaderScores(leaders: Candidate[], perFile: Definition[][], query
       if (scan) leaders[i].coverage = termCoverage(scan, query);
     });
   }
-  if (signals.definitions) definitionScores(leaders, perFile, scans, query);
+  if (signals.definitions) await definitionScores(leaders, perFile, scans, query);
 }
 
-/** Scores the best definition of the leading candidates. */
-function definitionScores(leaders: Candidate[], perFile: Definition[][], scans: (LineTerms | null)[], query: QueryTerms): void {
+/** Scores the best definition of the leading candidates, letting the event loop run between long files. */
+async function definitionScores(leaders: Candidate[], perFile: Definition[][], scans: (LineTerms | null)[], query: QueryTerms): Promise<void> {
   let words = 0;
   let spans = 0;
   scans.forEach((scan, i) => {
