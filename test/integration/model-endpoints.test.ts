@@ -101,6 +101,9 @@ describe('tool calls from any endpoint', () => {
     { name: 'Ollama model without tool support, calls in fenced JSON', quirks: { tools: { reject: 'ollama' }, toolCallsAsText: 'fenced-json' }, reason: /does not support tools/ },
     { name: 'a server that ignores tools, calls in <function=…> tags', quirks: { tools: 'ignore', toolCallsAsText: 'function-tag' }, reason: /ignored the offered tool/ },
     { name: 'a server that passes Mistral [TOOL_CALLS] text through', quirks: { toolCallsAsText: 'mistral' }, reason: /wrote its tool call as text/ },
+    { name: 'Llama 3.2+ Python-style calls ([name(key=value)]) passed through', quirks: { toolCallsAsText: 'pythonic' }, reason: /wrote its tool call as text/ },
+    { name: 'Gemma\'s ```tool_code blocks passed through', quirks: { toolCallsAsText: 'tool-code' }, reason: /wrote its tool call as text/ },
+    { name: 'DeepSeek\'s tool-call tokens passed through (llama.cpp without --jinja)', quirks: { toolCallsAsText: 'deepseek' }, reason: /wrote its tool call as text/ },
   ])('$name: probed once, then the session runs on calls written as text', async ({ quirks, reason }) => {
     const { root, state } = project();
     const fake = await endpoint(state, [...FIX_ADD, ...FIX_ADD], quirks);
