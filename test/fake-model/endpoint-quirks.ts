@@ -186,7 +186,8 @@ export function callsAsText(style: TextStyle, calls: Call[]): string {
 export function shapeCompletion(completion: { choices: { message: { content: string | null; tool_calls?: Call[] }; finish_reason: string }[]; usage: unknown }, parsed: Record<string, unknown>, quirks: EndpointQuirks): void {
   const [choice] = completion.choices;
   const prompt = promptTokens(parsed, quirks);
-  completion.usage = { prompt_tokens: prompt, completion_tokens: 20, total_tokens: prompt + 20 };
+  const answer = (completion.usage as { completion_tokens: number }).completion_tokens;
+  completion.usage = { prompt_tokens: prompt, completion_tokens: answer, total_tokens: prompt + answer };
   const calls = choice.message.tool_calls;
   if (!calls?.length) return;
   if (quirks.toolCallsAsText || quirks.tools === 'ignore' || typeof quirks.tools === 'object') {
