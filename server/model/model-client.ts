@@ -270,6 +270,15 @@ export class ModelClient {
   }
 }
 
+/**
+ * Loads Node's HTTP client (undici, which Node loads on first use: 90–120 ms of the event loop, measured with Node
+ * 20) so the first model request of a daemon does not hold every editor for it; the daemon calls this before it
+ * listens, when no request can wait.
+ */
+export function loadHttpClient(): void {
+  new Response('');
+}
+
 /** A non-streamed answer, checked and with its tool calls made uniform. */
 function complete(completion: { choices?: { message?: ChatCompletionMessage; finish_reason?: string | null }[]; usage?: RawAnswer['usage'] }): RawAnswer {
   const message = completion.choices?.[0]?.message;
