@@ -37,9 +37,9 @@ function percentile(samples: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-function timeIt<T>(work: () => T): { ms: number; result: T } {
+async function timeIt<T>(work: () => Promise<T>): Promise<{ ms: number; result: T }> {
   const start = performance.now();
-  const result = work();
+  const result = await work();
   return { ms: performance.now() - start, result };
 }
 
@@ -69,42 +69,53 @@ log(`- full index: ${(summary.durationMs / 1000).toFixed(1)} s for ${summary.fil
 log(`- index size: ${(databaseBytes / 2 ** 20).toFixed(0)} MiB = ${(databaseBytes / summary.bytes).toFixed(2)}× the indexed bytes, ${(databaseBytes / treeBytes).toFixed(2)}× the tree`);
 log(`- peak RSS while indexing: ${peakRssMb.toFixed(0)} MB; symbols: ${summary.symbols}`);
 log('');
-log('| mode | query | rg p50 ms | codeloop p50 ms | p95 ms | speed-up (p50) | candidates → files | hits | identical |');
-log('|---|---|---|---|---|---|---|---|---|');
+log('| mode | query | rg p50 ms | codeloop p50 ms | p95 ms | speed-up (p50) | one thread p50 ms | speed-up | candidates → files | hits | identical |');
+log('|---|---|---|---|---|---|---|---|---|---|---|');
 
 const ratios: Record<'literal' | 'regex', number[]> = { literal: [], regex: [] };
+const inlineRatios: Record<'literal' | 'regex', number[]> = { literal: [], regex: [] };
 const ourP50: Record<'literal' | 'regex', number[]> = { literal: [], regex: [] };
 let allIdentical = true;
 for (const { mode, pattern } of queries) {
   const rgArgs = [...RG_ARGS, ...(mode === 'literal' ? ['-F'] : []), '-e', pattern, '.'];
   const rgTimes: number[] = [];
   let rgLines: string[] = [];
-  for (let i = 0; i < runs; i++) {
-    const { ms, result } = timeIt(() => spawnSync('rg', rgArgs, { cwd: corpus, encoding: 'utf8', maxBuffer: 1 << 30 }));
-    rgTimes.push(ms);
-    rgLines = result.stdout.split('\n').filter(Boolean).map((line) => line.replace(/^\.\//, ''));
-  }
+  const request = { pattern, regex: mode === 'regex', caseInsensitive: false, limit: Number.MAX_SAFE_INTEGER };
+  // The daemon's way (verification on threads for many candidates) and one thread only, in turn with rg.
   const ourTimes: number[] = [];
-  let ours = index.searchContent({ pattern, regex: mode === 'regex', caseInsensitive: false, limit: Number.MAX_SAFE_INTEGER });
+  const inlineTimes: number[] = [];
+  let ours = await index.searchContent(request);
+  let inline = await index.searchContent(request, 'never');
   for (let i = 0; i < runs; i++) {
-    const { ms, result } = timeIt(() => index.searchContent({ pattern, regex: mode === 'regex', caseInsensitive: false, limit: Number.MAX_SAFE_INTEGER }));
-    ourTimes.push(ms);
-    ours = result;
+    const rg = await timeIt(async () => spawnSync('rg', rgArgs, { cwd: corpus, encoding: 'utf8', maxBuffer: 1 << 30 }));
+    rgTimes.push(rg.ms);
+    rgLines = rg.result.stdout.split('\n').filter(Boolean).map((line) => line.replace(/^\.\//, ''));
+    const threaded = await timeIt(() => index.searchContent(request));
+    ourTimes.push(threaded.ms);
+    ours = threaded.result;
+    const oneThread = await timeIt(() => index.searchContent(request, 'never'));
+    inlineTimes.push(oneThread.ms);
+    inline = oneThread.result;
   }
   const ourKeys = new Set(ours.matches.map((match) => `${match.path}:${match.line}`));
   const rgKeys = new Set(rgLines.map((line) => line.split(':').slice(0, 2).join(':')));
-  const identical = ourKeys.size === rgKeys.size && [...rgKeys].every((key) => ourKeys.has(key));
+  // Both ways must give rg's hits, and the same answer in the same order.
+  const identical = ourKeys.size === rgKeys.size && [...rgKeys].every((key) => ourKeys.has(key))
+    && JSON.stringify(ours.matches) === JSON.stringify(inline.matches);
   allIdentical &&= identical;
   const rgP50 = percentile(rgTimes, 50);
   const p50 = percentile(ourTimes, 50);
+  const inlineP50 = percentile(inlineTimes, 50);
   ratios[mode].push(rgP50 / p50);
+  inlineRatios[mode].push(rgP50 / inlineP50);
   ourP50[mode].push(p50);
-  log(`| ${mode} | \`${pattern.replaceAll('|', '\\|')}\` | ${rgP50.toFixed(0)} | ${p50.toFixed(1)} | ${percentile(ourTimes, 95).toFixed(1)} | ${(rgP50 / p50).toFixed(1)}× | ${ours.candidates} → ${ours.matchedFiles} | ${ours.matches.length} | ${identical ? 'yes' : `NO (rg ${rgKeys.size})`} |`);
+  log(`| ${mode} | \`${pattern.replaceAll('|', '\\|')}\` | ${rgP50.toFixed(0)} | ${p50.toFixed(1)} | ${percentile(ourTimes, 95).toFixed(1)} | ${(rgP50 / p50).toFixed(1)}× | ${inlineP50.toFixed(1)} | ${(rgP50 / inlineP50).toFixed(1)}× | ${ours.candidates} → ${ours.matchedFiles} | ${ours.matches.length} | ${identical ? 'yes' : `NO (rg ${rgKeys.size})`} |`);
 }
 const median = (values: number[]) => percentile(values, 50);
 log('');
-log(`- literal: median p50 ${median(ourP50.literal).toFixed(1)} ms, median speed-up ${median(ratios.literal).toFixed(1)}× over rg`);
-log(`- regex: median p50 ${median(ourP50.regex).toFixed(1)} ms, median speed-up ${median(ratios.regex).toFixed(1)}× over rg`);
+log(`- literal: median p50 ${median(ourP50.literal).toFixed(1)} ms, median speed-up ${median(ratios.literal).toFixed(1)}× over rg (one thread: ${median(inlineRatios.literal).toFixed(1)}×)`);
+log(`- regex: median p50 ${median(ourP50.regex).toFixed(1)} ms, median speed-up ${median(ratios.regex).toFixed(1)}× over rg (one thread: ${median(inlineRatios.regex).toFixed(1)}×)`);
+log(`- load average (1 min) at the end of the queries: ${os.loadavg()[0].toFixed(1)}`);
 log(`- hit sets identical to rg: ${allIdentical ? 'all queries' : 'NOT all (see table)'}`);
 
 // 3. Save → searchable through the watcher: write a fresh token into a scratch file, poll until it is found.
@@ -117,7 +128,7 @@ try {
     const start = performance.now();
     fs.writeFileSync(scratch, `${token}\n`);
     for (;;) {
-      if (index.searchContent({ pattern: token, regex: false, caseInsensitive: false, limit: 1 }).matches.length) break;
+      if ((await index.searchContent({ pattern: token, regex: false, caseInsensitive: false, limit: 1 })).matches.length) break;
       if (performance.now() - start > 5000) throw new Error('save never became searchable');
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
