@@ -17,11 +17,11 @@ import { QUERY_SETS } from './queries.js';
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../server/cli.js');
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { name: { type: 'string' }, runs: { type: 'string' }, 'keep-state': { type: 'boolean' } },
+  options: { name: { type: 'string' }, runs: { type: 'string' }, 'keep-state': { type: 'boolean' }, database: { type: 'string' } },
 });
 const corpus = positionals[0];
 if (!corpus) {
-  process.stderr.write('usage: npm run bench:index -- CORPUS_DIR [--name kernel|node_modules] [--runs N]\n');
+  process.stderr.write('usage: npm run bench:index -- CORPUS_DIR [--name kernel|node_modules] [--runs N] [--keep-state] [--database INDEX_DB]\n');
   process.exit(2);
 }
 const name = values.name ?? path.basename(corpus);
@@ -49,25 +49,28 @@ fs.mkdirSync(path.join(configHome, 'codeloop'), { recursive: true });
 fs.writeFileSync(path.join(configHome, 'codeloop', 'config.json'), JSON.stringify({ index: { exclude: ['.git/'] } }));
 const env = { ...process.env, XDG_STATE_HOME: stateHome, XDG_CONFIG_HOME: configHome };
 
-// 1. Full index in a child process, so its peak RSS is the indexer's own.
-const indexRun = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, CLI, 'index', '--json', corpus], { env, encoding: 'utf8' });
-if (indexRun.status !== 0) throw new Error(`indexing failed: ${indexRun.stderr}`);
-const summary = JSON.parse(indexRun.stdout);
-const peakRssMb = Number(indexRun.stderr.trim().split('\n').at(-1)) / 1024;
-const databaseBytes = ['', '-wal'].reduce((sum, suffix) => sum + (fs.existsSync(summary.databasePath + suffix) ? fs.statSync(summary.databasePath + suffix).size : 0), 0);
-const treeBytes = Number(spawnSync('du', ['-sb', corpus], { encoding: 'utf8' }).stdout.split('\t')[0]);
-
-const index = WorkspaceIndex.open(corpus, config, summary.databasePath);
-const report: string[] = [];
-const log = (line: string) => {
-  report.push(line);
-  process.stdout.write(`${line}\n`);
-};
-log(`## ${name}: ${corpus} (${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, node ${process.version})`);
+const log = (line: string) => process.stdout.write(`${line}\n`);
+log(`## ${name}: ${corpus} (${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, node ${process.version}, load average ${os.loadavg()[0].toFixed(1)})`);
 log('');
-log(`- full index: ${(summary.durationMs / 1000).toFixed(1)} s for ${summary.files} files (${(summary.bytes / 2 ** 20).toFixed(0)} MiB indexed; tree ${(treeBytes / 2 ** 20).toFixed(0)} MiB), ${summary.skippedTooLarge} too large, ${summary.skippedBinary} binary`);
-log(`- index size: ${(databaseBytes / 2 ** 20).toFixed(0)} MiB = ${(databaseBytes / summary.bytes).toFixed(2)}× the indexed bytes, ${(databaseBytes / treeBytes).toFixed(2)}× the tree`);
-log(`- peak RSS while indexing: ${peakRssMb.toFixed(0)} MB; symbols: ${summary.symbols}`);
+
+/** 1. Full index in a child process, so its peak RSS and CPU time are the indexer's own; returns the database. */
+function indexCorpus(): string {
+  const indexRun = spawnSync('/usr/bin/time', ['-f', '%U %S %M', process.execPath, CLI, 'index', '--json', corpus], { env, encoding: 'utf8' });
+  if (indexRun.status !== 0) throw new Error(`indexing failed: ${indexRun.stderr}`);
+  const summary = JSON.parse(indexRun.stdout);
+  const [userSeconds, systemSeconds, peakRssKb] = indexRun.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
+  const databaseBytes = ['', '-wal'].reduce((sum, suffix) => sum + (fs.existsSync(summary.databasePath + suffix) ? fs.statSync(summary.databasePath + suffix).size : 0), 0);
+  const treeBytes = Number(spawnSync('du', ['-sb', corpus], { encoding: 'utf8' }).stdout.split('\t')[0]);
+  log(`- full index: ${(summary.durationMs / 1000).toFixed(1)} s for ${summary.files} files (${(summary.bytes / 2 ** 20).toFixed(0)} MiB indexed; tree ${(treeBytes / 2 ** 20).toFixed(0)} MiB), ${summary.skippedTooLarge} too large, ${summary.skippedBinary} binary; CPU ${(userSeconds + systemSeconds).toFixed(0)} s (user ${userSeconds} s, system ${systemSeconds} s), load average ${os.loadavg()[0].toFixed(1)} at the end`);
+  log(`- index size: ${(databaseBytes / 2 ** 20).toFixed(0)} MiB = ${(databaseBytes / summary.bytes).toFixed(2)}× the indexed bytes, ${(databaseBytes / treeBytes).toFixed(2)}× the tree`);
+  log(`- peak RSS while indexing: ${(peakRssKb / 1024).toFixed(0)} MB; symbols: ${summary.symbols}`);
+  return summary.databasePath;
+}
+
+// --database: query an index built before (by `codeloop index`, or an earlier run with --keep-state).
+const databasePath = values.database ?? indexCorpus();
+if (values.database) log(`- queries on the existing index ${values.database}`);
+const index = WorkspaceIndex.open(corpus, config, databasePath);
 log('');
 log('| mode | query | rg p50 ms | codeloop p50 ms | p95 ms | speed-up (p50) | one thread p50 ms | speed-up | candidates → files | hits | identical |');
 log('|---|---|---|---|---|---|---|---|---|---|---|');
