@@ -110,6 +110,22 @@ describe('verification on threads against one thread (built modules)', () => {
       expect(all.matches.filter((match) => match.path === 'drivers/d1/file_001.c').map((match) => match.text)).toEqual(['struct file_operations only_in_the_buffer;']);
       expect(all.matches.some((match) => match.path === 'drivers/d0/file_000.c')).toBe(false);
       expect(all.truncated).toBe(false);
+
+      // An agent session's view: its pending changes are read during the call, the disk on the threads after.
+      const changes = new Map<string, string | null>([
+        ['drivers/d3/file_003.c', 'struct file_operations written_by_the_session;\n'],
+        ['drivers/d1/file_010.c', null],
+        ['new/file.c', 'struct file_operations brand_new;\n'],
+      ]);
+      const request = { pattern: 'struct file_operations', regex: false, caseInsensitive: false, limit: 100_000 };
+      const viewThreads = await index.queryWithChanges(changes, (reader) => reader.searchContent(request, 'always'));
+      const viewOneThread = await index.queryWithChanges(changes, (reader) => reader.searchContent(request, 'never'));
+      expect(viewThreads).toEqual(viewOneThread);
+      const texts = (file: string) => viewThreads.matches.filter((match) => match.path === file).map((match) => match.text);
+      expect(texts('drivers/d3/file_003.c')).toEqual(['struct file_operations written_by_the_session;']);
+      expect(texts('new/file.c')).toEqual(['struct file_operations brand_new;']);
+      expect(texts('drivers/d1/file_010.c')).toEqual([]);
+      expect(all.matches.some((match) => match.path === 'drivers/d1/file_010.c')).toBe(true);
     } finally {
       await index.close();
     }
