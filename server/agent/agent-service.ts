@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createTwoFilesPatch } from 'diff';
 import type { AgentConfig } from '../../protocol/config.js';
 import type { TaskKind } from '../../protocol/lsp-methods.js';
 import { FINAL_SESSION_STATES, nextSessionState, WAITING_SESSION_STATES, type CheckpointSummary, type SessionState, type SessionTransitionEvent } from '../../protocol/session-lifecycle.js';
+import { unifiedDiffOffThread } from '../edits/unified-diff.js';
 import { CodeloopError, errorMessage } from '../errors.js';
 import type { WorkspaceIndex } from '../index/workspace-index.js';
 import type { ModelClient, ModelReply } from '../model/model-client.js';
@@ -21,10 +21,10 @@ import { repoMapTokens } from './conversation/context-policy.js';
 import { Conversation, type CompactionReport } from './conversation/conversation.js';
 import type { ModelRequest } from './conversation/request-builder.js';
 import type { ToolCallRecord, TranscriptData } from './conversation/transcript.js';
-import { changesSince, foldCheckpoints, parseCheckpoint, type CheckpointPhase, type SessionCheckpoint, type ShadowChanges } from './session-checkpoint.js';
+import { changesSince, foldCheckpoints, parseCheckpoint, snapshotEntries, storedCheckpoint, type CheckpointPhase, type SessionCheckpoint, type ShadowChanges, type StoredEntries } from './session-checkpoint.js';
 import { refusedAction, workingElsewhere } from './session-refusal.js';
 import { feedbackMessage, KEEP_GOING, PLAN_REQUEST, planFeedbackMessage, RESUMED_NOTE, reviewFindingsMessage, reviewRequest, rewoundNote, steeringMessage, SYSTEM_PROMPT, taskMessage, testFailureMessage } from './prompts.js';
-import type { ProposedFile, SessionEvent, SessionRecord, SessionStore } from './session-store.js';
+import type { SessionEvent, SessionRecord, SessionStore } from './session-store.js';
 
 /** What a session needs from the workspace it works on. */
 export interface AgentWorkspace {
@@ -76,10 +76,11 @@ interface Run {
   /** Set by pause(): the loop stops at its next turn, checkpointed, as `interrupted`. */
   pauseRequested: boolean;
   /**
-   * The newest checkpoint stored: its turn, the shadow's changes as of the checkpoint before it and as of it. A
-   * checkpoint stores only what changed since the one before (see session-checkpoint.ts).
+   * The newest checkpoint stored: its turn, the shadow's changes and the conversation's entries as of the
+   * checkpoint before it and as of it. A checkpoint stores only what changed since the one before (see
+   * session-checkpoint.ts).
    */
-  checkpointed: { turn: number; before: ShadowChanges; after: ShadowChanges } | null;
+  checkpointed: { turn: number; before: ShadowChanges; after: ShadowChanges; entriesBefore: StoredEntries; entriesAfter: StoredEntries } | null;
 }
 
 /**
@@ -353,7 +354,7 @@ export class AgentService {
   /** The files of a waiting proposal whose text differs from the newest checkpoint's (changed in its last turn). */
   private uncheckpointed(session: SessionRecord): string[] {
     if (session.state !== 'awaitingApproval' || !session.proposal) return [];
-    const folded = new Map(foldCheckpoints(this.store.checkpoints(session.sessionId).map((checkpoint) => checkpoint.data))?.checkpoint.changes ?? []);
+    const folded = new Map(foldCheckpoints(this.store.checkpoints(session.sessionId).map((checkpoint) => checkpoint.data), session.prompt)?.checkpoint.changes ?? []);
     return session.proposal.filter((file) => (folded.has(file.path) ? folded.get(file.path) : file.before) !== file.after).map((file) => file.path);
   }
 
@@ -374,13 +375,13 @@ export class AgentService {
 
   /** The checkpoints a session can be rebuilt from, folded, with what rebuilding needs; invalidArgument when it cannot. */
   private restorable(sessionId: string, host: SessionHost | (() => SessionHost) | undefined): { host: SessionHost; restored: Restored } {
-    const restored = foldCheckpoints(this.store.checkpoints(sessionId).map((checkpoint) => checkpoint.data));
+    const restored = foldCheckpoints(this.store.checkpoints(sessionId).map((checkpoint) => checkpoint.data), this.get(sessionId).prompt);
     if (!restored || !host) throw new CodeloopError('invalidArgument', `session ${sessionId} has no checkpoint to go on from; reject it and start a new task`);
     return { host: typeof host === 'function' ? host() : host, restored };
   }
 
   /** A run rebuilt from its checkpoints: a fresh shadow with their changes written into it once ready. */
-  private restore(session: SessionRecord, { host, restored: { checkpoint, before } }: { host: SessionHost; restored: Restored }): { run: Run; ready: Promise<void> } {
+  private restore(session: SessionRecord, { host, restored: { checkpoint, before, entriesBefore } }: { host: SessionHost; restored: Restored }): { run: Run; ready: Promise<void> } {
     const { workspace, config, model } = host;
     const strategy = chooseShadowStrategy(config.shadow, this.shadowsDir, workspace.root);
     const shadow = new ShadowWorkspace(workspace.root, path.join(this.shadowsDir, session.sessionId), workspace.unsavedBuffers(), strategy,
@@ -390,7 +391,10 @@ export class AgentService {
       workspace, config, model, shadow, abort: new AbortController(),
       conversation: this.conversation(session.sessionId, config, model, shadow, checkpoint.transcript),
       startedAt: Date.now(), turns: checkpoint.turns, repairs: checkpoint.repairs, answerPlan: null, reviewed: checkpoint.reviewed,
-      steering: [], pauseRequested: false, checkpointed: { turn: checkpoint.turns, before, after: new Map(checkpoint.changes) },
+      steering: [], pauseRequested: false, checkpointed: {
+        turn: checkpoint.turns, before, after: new Map(checkpoint.changes),
+        entriesBefore, entriesAfter: snapshotEntries(checkpoint.transcript.entries),
+      },
     };
     this.runs.set(session.sessionId, run);
     this.store.takeOver(session.sessionId);
@@ -411,14 +415,16 @@ export class AgentService {
   private checkpoint(run: Run, phase: CheckpointPhase): void {
     const now = run.shadow.agentChanges();
     const previous = run.checkpointed;
-    const base = previous === null ? new Map() : previous.turn === run.turns ? previous.before : previous.after;
+    const replacing = previous !== null && previous.turn === run.turns;
+    const base = previous === null ? new Map() : replacing ? previous.before : previous.after;
+    const baseEntries = previous === null ? [] : replacing ? previous.entriesBefore : previous.entriesAfter;
     const checkpoint: SessionCheckpoint = {
-      version: 2, phase, request: { path: run.request.path, range: run.request.range, autoApprovePlan: run.request.autoApprovePlan },
+      phase, request: { path: run.request.path, range: run.request.range, autoApprovePlan: run.request.autoApprovePlan },
       transcript: run.conversation.data, changes: changesSince(base, now),
       turns: run.turns, repairs: run.repairs, reviewed: run.reviewed,
     };
-    this.store.saveCheckpoint(run.session.sessionId, run.turns, checkpoint);
-    run.checkpointed = { turn: run.turns, before: base, after: now };
+    this.store.saveCheckpoint(run.session.sessionId, run.turns, storedCheckpoint(checkpoint, baseEntries, run.session.prompt));
+    run.checkpointed = { turn: run.turns, before: base, after: now, entriesBefore: baseEntries, entriesAfter: snapshotEntries(checkpoint.transcript.entries) };
   }
 
   cancel(sessionId: string): void {
@@ -512,7 +518,7 @@ export class AgentService {
           throw error;
         }
       },
-      currentDiff: () => unifiedDiff(shadow.changes((relative) => this.runs.get(sessionId)?.workspace.index.readText(relative) ?? null)),
+      currentDiff: () => unifiedDiffOffThread(shadow.changes((relative) => this.runs.get(sessionId)?.workspace.index.readText(relative) ?? null)),
       compacted: (report) => this.compacted(sessionId, report),
     }, (request) => model.tokens.count(request.messages, request.tools), transcript);
   }
@@ -728,7 +734,7 @@ export class AgentService {
     const files = run.shadow.changes((relative) => run.workspace.index.readText(relative));
     if (!files.length) return false;
     // The reviewer sees the diff alone, bounded like the rest of the context.
-    const diff = capText(unifiedDiff(files), 3 * run.conversation.toolOutputLimit);
+    const diff = capText(await unifiedDiffOffThread(files), 3 * run.conversation.toolOutputLimit);
     const review = await this.call(run, run.conversation.standalone(SYSTEM_PROMPT, reviewRequest(diff)), true);
     const verdict = review.message.content?.trim() ?? '';
     this.record(run, 'message', { review: verdict });
@@ -754,8 +760,11 @@ export class AgentService {
     return result;
   }
 
-  /** Ends the work phase with the shadow's changes as a proposal (or fails when there is nothing to propose). */
-  private propose(run: Run, caveat: string | null): void {
+  /**
+   * Ends the work phase with the shadow's changes as a proposal (or fails when there is nothing to propose). The
+   * diff of large files is made on the diffing thread; a session cancelled meanwhile proposes nothing.
+   */
+  private async propose(run: Run, caveat: string | null): Promise<void> {
     const id = run.session.sessionId;
     const files = run.shadow.changes((relative) => run.workspace.index.readText(relative));
     if (!files.length) {
@@ -765,7 +774,8 @@ export class AgentService {
       this.finish(run);
       return;
     }
-    const diff = unifiedDiff(files);
+    const diff = await unifiedDiffOffThread(files);
+    if (run.abort.signal.aborted) return;
     this.transition(id, 'proposalReady', 'proposal', { files: files.map((file) => file.path), diff, caveat }, { proposal: files, diff, error: caveat });
   }
 
@@ -773,9 +783,9 @@ export class AgentService {
    * Whatever stops a session early (an endpoint that died, a conversation that cannot fit): the changes already
    * in the shadow become a proposal with the reason as its caveat; with no changes the session fails.
    */
-  private fail(run: Run, error: unknown): void {
+  private async fail(run: Run, error: unknown): Promise<void> {
     if (run.abort.signal.aborted) return;
-    this.propose(run, errorMessage(error));
+    await this.propose(run, errorMessage(error));
   }
 
   /** Ends this process's part of the session at a checkpoint, as `interrupted` (the user paused it). */
@@ -814,11 +824,3 @@ function stepBack(checkpoints: CheckpointSummary[]): number | null {
 
 /** A session's checkpoints folded (see foldCheckpoints): what a run is rebuilt from. */
 type Restored = NonNullable<ReturnType<typeof foldCheckpoints>>;
-
-export function unifiedDiff(files: ProposedFile[]): string {
-  return files.map((file) => createTwoFilesPatch(
-    file.before === null ? '/dev/null' : `a/${file.path}`,
-    file.after === null ? '/dev/null' : `b/${file.path}`,
-    file.before ?? '', file.after ?? '', '', '', { context: 3 },
-  )).join('');
-}

@@ -15,6 +15,8 @@ export type { ProposedFile, SessionEvent, SessionRecord } from '../../protocol/s
 const MAX_EVENT_CHARS = 100_000;
 /** A listing shows the start of each prompt: status, listSessions and code actions would otherwise carry every pasted log. */
 const SUMMARY_PROMPT_CHARACTERS = 500;
+/** Sessions whose parsed proposal is kept (see `proposalOf`). */
+const PARSED_PROPOSALS = 8;
 
 /**
  * Sessions and their transcripts in SQLite (WAL), written before anything is announced, so a restart can
@@ -22,6 +24,11 @@ const SUMMARY_PROMPT_CHARACTERS = 500;
  */
 export class SessionStore {
   private readonly db: Database.Database;
+  /**
+   * The proposal last read per session, as stored (JSON) and parsed: a proposal of large files is
+   * megabytes of JSON, and every getSession, transition and listing reads the session again.
+   */
+  private readonly parsedProposals = new Map<string, { text: string; files: readonly ProposedFile[] }>();
 
   constructor(file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
@@ -185,6 +192,20 @@ export class SessionStore {
     this.db.close();
   }
 
+  /**
+   * A stored proposal parsed, from the cache when the text is the one last seen for the session (comparing the
+   * texts costs far less than parsing them). The files are frozen: every reader shares them.
+   */
+  private proposalOf(sessionId: string, text: string): ProposedFile[] {
+    const cached = this.parsedProposals.get(sessionId);
+    if (cached?.text === text) return cached.files as ProposedFile[];
+    const frozen = Object.freeze((JSON.parse(text) as ProposedFile[]).map((file) => Object.freeze(file)));
+    this.parsedProposals.delete(sessionId);
+    this.parsedProposals.set(sessionId, { text, files: frozen });
+    if (this.parsedProposals.size > PARSED_PROPOSALS) this.parsedProposals.delete(this.parsedProposals.keys().next().value!);
+    return frozen as ProposedFile[];
+  }
+
   private toRecord(row: Record<string, unknown>): SessionRecord {
     return {
       sessionId: row.id as string,
@@ -195,7 +216,7 @@ export class SessionStore {
       plan: row.plan as string | null,
       summary: row.summary as string | null,
       error: row.error as string | null,
-      proposal: row.proposal ? JSON.parse(row.proposal as string) as ProposedFile[] : null,
+      proposal: row.proposal ? this.proposalOf(row.id as string, row.proposal as string) : null,
       diff: row.diff as string | null,
       promptTokens: row.prompt_tokens as number,
       completionTokens: row.completion_tokens as number,

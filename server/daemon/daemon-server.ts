@@ -4,6 +4,7 @@ import { errorMessage } from '../errors.js';
 import { connectionOverStreams } from '../lsp/lsp-connection.js';
 import { LspClientSession } from '../lsp/lsp-client-session.js';
 import { createServerContext } from '../lsp/server-context.js';
+import { loadHttpClient } from '../model/model-client.js';
 import { acquireDaemonLock } from './daemon-lock.js';
 import { ensurePrivateDirectory, type DaemonPaths } from './daemon-paths.js';
 import { CODELOOP_VERSION } from '../version.js';
@@ -79,6 +80,7 @@ export async function runDaemon(options: DaemonOptions): Promise<'stopped' | 'al
     });
     session.listen();
   });
+  loadHttpClient();
   const previousMask = process.umask(0o177);
   try {
     await new Promise<void>((resolve, reject) => {

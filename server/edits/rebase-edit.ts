@@ -1,10 +1,12 @@
-import { changedRegions, splitLinesKeepingEnds, type ChangedRegion } from './text-lines.js';
+import { detectLineEndings } from '../workspace/file-encoding.js';
+import { changedRegions, lineBreakOf, sameButBreakKind, splitLinesKeepingEnds, type ChangedRegion } from './text-lines.js';
 
 /**
  * Rebasing a proposal onto the text a file has now: a three-way merge of base = the text the proposal was made
  * from, ours = the current text (the user kept editing), theirs = the proposal. The proposal's hunks that no
  * edit of the user touched are moved to where those lines are now; a hunk the user also changed is a conflict,
  * reported with its lines, and then nothing of the file is applied (half a change is worse than none).
+ * Line breaks that differ only in kind (CRLF against LF) are not edits: Emacs hands a CRLF file over with LFs.
  */
 
 /** One hunk of the proposal placed in the current text: current lines [start, end) (0-based) become `lines`. */
@@ -28,7 +30,18 @@ export type RebaseOutcome =
   | { ok: true; text: string; hunks: RebasedHunk[] }
   | { ok: false; conflicts: HunkConflict[] };
 
-const sameRegion = (a: ChangedRegion, b: ChangedRegion) => a.start === b.start && a.end === b.end && a.lines.join('') === b.lines.join('');
+const sameRegion = (a: ChangedRegion, b: ChangedRegion) => a.start === b.start && a.end === b.end && a.lines.length === b.lines.length
+  && a.lines.every((line, index) => sameButBreakKind(line, b.lines[index]));
+
+/**
+ * The proposal's lines with the breaks of the text they go into: the break of the current line just above them
+ * (below them at the top), else that text's dominant one; a last line without a break, and a lone CR, stay.
+ */
+function inBreaksOf(currentLines: string[], start: number, end: number, lines: string[], dominant: string): string[] {
+  const neighbour = [currentLines[start - 1], currentLines[end]].map((line) => (line ? lineBreakOf(line) : ''))
+    .find((lineBreak) => lineBreak === '\n' || lineBreak === '\r\n') ?? dominant;
+  return lines.map((line) => line.replace(/\r?\n$/, neighbour));
+}
 
 /**
  * Whether two edits of the same base cannot both be applied: they overlap, both insert at the same place (which
@@ -60,7 +73,8 @@ export function rebaseEdit(base: string, proposed: string, current: string): Reb
   const baseLines = splitLinesKeepingEnds(base);
   const currentLines = splitLinesKeepingEnds(current);
   const theirs = changedRegions(baseLines, splitLinesKeepingEnds(proposed));
-  const ours = changedRegions(baseLines, currentLines);
+  const ours = changedRegions(baseLines, currentLines, sameButBreakKind);
+  const { dominant } = detectLineEndings(current);
   const hunks: RebasedHunk[] = [];
   const conflicts: HunkConflict[] = [];
   for (const hunk of theirs) {
@@ -68,7 +82,7 @@ export function rebaseEdit(base: string, proposed: string, current: string): Reb
     const shift = ours.filter((edit) => edit.end <= hunk.start && !collide(edit, hunk)).reduce((sum, edit) => sum + edit.lines.length - (edit.end - edit.start), 0);
     const colliding = ours.filter((edit) => collide(edit, hunk));
     if (!colliding.length) {
-      hunks.push({ start: hunk.start + shift, end: hunk.end + shift, lines: hunk.lines });
+      hunks.push({ start: hunk.start + shift, end: hunk.end + shift, lines: inBreaksOf(currentLines, hunk.start + shift, hunk.end + shift, hunk.lines, dominant) });
       continue;
     }
     // The user's side of the conflict: the hunk's lines and the user's overlapping edits, as they are now

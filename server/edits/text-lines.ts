@@ -14,6 +14,16 @@ export function lineBreakOf(line: string): string {
 }
 
 /**
+ * Whether two lines are the same apart from the kind of their break: `"x\r\n"` = `"x\n"`, but `"x"` ≠ `"x\n"`
+ * (the presence of a break is content). Editors disagree on how they hand a CRLF file over: Neovim and Helix
+ * send its CRLFs, Emacs (eglot) sends the buffer's LFs and writes CRLFs back on save.
+ */
+export function sameButBreakKind(a: string, b: string): boolean {
+  const plain = (line: string) => (line.endsWith('\r\n') ? `${line.slice(0, -2)}\n` : line);
+  return plain(a) === plain(b);
+}
+
+/**
  * One place where `other` differs from `base`: base lines [start, end) (0-based, end exclusive; start = end for
  * a pure insertion before line `start`) are replaced by `lines` (with their breaks).
  */

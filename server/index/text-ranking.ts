@@ -1,4 +1,5 @@
 import type { RankedFile } from '../../protocol/search.js';
+import { yieldToLoop } from '../threads/yield-to-loop.js';
 import type { SqliteDatabase } from './index-database.js';
 import { scanLineTermsOffThread, type LineTerms, type TokenCache } from './line-terms.js';
 import { analyseQuestion, type QuestionAnalysis } from './query-analysis.js';
@@ -35,6 +36,11 @@ const MAX_PATH_MENTIONS = 20;
 /** An identifier defined in more files than this names nothing in particular. */
 const MAX_DEFINERS = 30;
 const WINDOW_LINES = 30;
+/**
+ * After scoring a file of at least this many lines (a 900 KB file has 12,000; scoring it takes 10–30 ms) the
+ * ranking lets the event loop serve other editors before the next file.
+ */
+const YIELD_AFTER_LINES = 2000;
 /** A line holding an identifier the question quotes weighs like a couple of rare words. */
 const IDENTIFIER_LINE_WEIGHT = 4;
 
@@ -301,7 +307,11 @@ async function definitionScores(leaders: Candidate[], perFile: Definition[][], q
     }
   });
   const averageLength = Math.max(20, words / Math.max(1, spans));
-  const raw = scans.map((scan, i) => scan ? bestDefinitionScore(scan, perFile[i], query, averageLength) : 0);
+  const raw: number[] = [];
+  for (const [i, scan] of scans.entries()) {
+    raw.push(scan ? bestDefinitionScore(scan, perFile[i], query, averageLength) : 0);
+    if (scan && scan.lineCount >= YIELD_AFTER_LINES) await yieldToLoop();
+  }
   const top = Math.max(1e-9, ...raw);
   leaders.forEach((candidate, i) => {
     candidate.definitions = raw[i] / top;
@@ -433,11 +443,16 @@ export function startRanking(
         await definitionScores(leaders, perFile, query);
         ranked.sort(byScore(direct));
       }
-      return Promise.all(ranked.slice(0, limit).map(async (candidate) => {
-        const scan = await query.scan(candidate);
+      const results = ranked.slice(0, limit);
+      const scans = results.map((candidate) => query.scan(candidate));
+      const files: RankedFile[] = [];
+      for (const [i, candidate] of results.entries()) {
+        const scan = await scans[i];
         const window = scan && candidate.text ? bestWindow(candidate.text, scan, query, on('windowCoverage')) : { startLine: 1, endLine: 1, preview: '' };
-        return { path: candidate.path, score: Math.round(direct(candidate) * 1000) / 1000, ...window };
-      }));
+        files.push({ path: candidate.path, score: Math.round(direct(candidate) * 1000) / 1000, ...window });
+        if (scan && scan.lineCount >= YIELD_AFTER_LINES) await yieldToLoop();
+      }
+      return files;
     },
   };
 }

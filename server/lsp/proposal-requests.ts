@@ -6,6 +6,7 @@ import { writePlanDocument, writeProposalDocument } from '../agent/session-docum
 import { quoted } from '../agent/session-messages.js';
 import type { ProposedFile, SessionRecord } from '../agent/session-store.js';
 import { APPLY_WORDING, diskText, inverseProposal, planProposalApply, REVERT_WORDING, type EditWording } from '../edits/apply-proposal.js';
+import { toLf } from '../edits/line-endings.js';
 import { CodeloopError } from '../errors.js';
 import { workspacePathToUri } from '../workspace/path-confinement.js';
 import type { ClientContext } from './client-context.js';
@@ -103,7 +104,7 @@ async function sendEdit(client: ClientContext, session: SessionRecord, proposed:
 
 /**
  * The other editor (by its name) holding an unsaved buffer of the file whose text differs from the disk, or
- * null. Such a buffer cannot take this editor's edit: the edit lands on the disk (or in this editor's buffer,
+ * null (line breaks that differ only in kind do not count). Such a buffer cannot take this editor's edit: the edit lands on the disk (or in this editor's buffer,
  * saved later), and the other editor would then hold text that silently undoes it, or overwrite it on its
  * next save. So that file is a conflict, not rebased onto the other buffer's text.
  */
@@ -117,7 +118,8 @@ function unsavedElsewhere(client: ClientContext, root: string, relative: string)
   } catch {
     return null; // a path leading out, or not text: planProposalApply reports it
   }
-  const other = others.find((buffer) => buffer.text !== onDisk);
+  // Emacs hands a CRLF file over with LFs (and writes CRLFs back): a buffer differing only so is not unsaved typing.
+  const other = others.find((buffer) => onDisk === null || toLf(buffer.text) !== toLf(onDisk));
   return other ? `${other.client.name} (another editor)` : null;
 }
 

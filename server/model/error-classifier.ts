@@ -13,7 +13,9 @@ import { ModelError, type ModelErrorKind } from './model-errors.js';
  *   answer 500 with `type: "server_error"`);
  * - Ollama's native routes and LM Studio: `{"error": "…does not support tools"}`, `{"error": "Trying to keep the
  *   first 15857 tokens when context the overflows…"}` — a bare string, sometimes inside a 200 stream;
- * - FastAPI-style servers: `{"detail": "…"}` or `{"detail": [{"loc", "msg", "type"}]}`; anything else: plain text.
+ * - FastAPI-style servers: `{"detail": "…"}` or `{"detail": [{"loc", "msg", "type"}]}`;
+ * - a proxy's or web server's HTML page (nginx's "502 Bad Gateway", Cloudflare's 524, a web UI at the wrong path):
+ *   its title and text, without the markup; anything else: plain text.
  */
 export interface ErrorBody {
   /** The endpoint's own words (never empty: falls back to the raw body, then to the status). */
@@ -47,6 +49,27 @@ function number(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
+const HTML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+
+/**
+ * The words of an HTML page: its title, then its visible text (scripts, styles and tags dropped, entities decoded,
+ * the title not repeated), at most 300 characters. Undefined when the text is not an HTML page.
+ */
+export function htmlPageText(body: string): string | undefined {
+  if (!/^\s*(<!--[\s\S]*?-->\s*)*<(!doctype\s+html|html|head|body)\b/i.test(body)) return undefined;
+  const words = (html: string) => html
+    .replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (entity, name: string) => (name[0] === '#' ? String.fromCodePoint(Number(name[1] === 'x' || name[1] === 'X' ? `0${name.slice(1)}` : name.slice(1))) : HTML_ENTITIES[name.toLowerCase()] ?? entity))
+    .replace(/\s+/g, ' ')
+    .trim();
+  const title = words(/<title[^>]*>([\s\S]*?)<\/title\s*>/i.exec(body)?.[1] ?? '');
+  const page = words(body.replace(/<head\b[\s\S]*?<\/head\s*>/i, ' '));
+  const rest = title ? page.split(title).map((part) => part.trim()).filter(Boolean).join(' ') : page;
+  const text = [title, rest].filter(Boolean).join(' — ') || 'an HTML page with no text';
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
 /** Parses a raw body (JSON text, or already parsed) into the endpoint's message and codes. */
 export function readErrorBody(body: unknown, status?: number): ErrorBody {
   let parsed = body;
@@ -54,7 +77,7 @@ export function readErrorBody(body: unknown, status?: number): ErrorBody {
     try {
       parsed = JSON.parse(body);
     } catch {
-      parsed = body;
+      parsed = htmlPageText(body) ?? body;
     }
   }
   // The fields live at the top level (vLLM, FastAPI) or under `error` (OpenAI and most others), which may be a string.
@@ -218,6 +241,12 @@ export class ErrorBodies {
   wrap(inner: typeof fetch = fetch): typeof fetch {
     return async (input, init) => {
       const response = await inner(input, init);
+      if (response.ok && /\btext\/html\b/i.test(response.headers.get('content-type') ?? '')) {
+        // A web page where the API should be (a web UI, a login portal): the SDK would read it as an empty
+        // stream or an answer with no choices. Thrown here, it reaches toModelError as an APIConnectionError's cause.
+        const page = htmlPageText(await response.text().catch(() => '')) ?? 'an HTML page';
+        throw new ModelError('malformedAnswer', '', page, response.status);
+      }
       if (response.ok) return response;
       const body = await response.text().catch(() => '');
       const headers = new Headers(response.headers);
@@ -251,6 +280,9 @@ export function toModelError(error: unknown, endpoint: EndpointContext, bodies?:
   if (error instanceof ModelError || error instanceof OpenAI.APIUserAbortError) return error;
   const make = (kind: ModelErrorKind, body: ErrorBody, status?: number, parameter?: string) => modelError({ kind, body, parameter }, status, endpoint);
   if (error instanceof OpenAI.APIConnectionTimeoutError) return make('timeout', { message: error.message });
+  if (error instanceof OpenAI.APIConnectionError && error.cause instanceof ModelError && error.cause.kind === 'malformedAnswer') {
+    return make('malformedAnswer', { message: `it answered ${error.cause.status} with a web page, not the API: ${JSON.stringify(error.cause.endpointMessage)}; is model.baseURL the API's address (usually ending in /v1, e.g. http://localhost:11434/v1 for Ollama)?` });
+  }
   if (error instanceof OpenAI.APIConnectionError) {
     const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
     return make('unreachable', { message: `${error.message}${cause}` });

@@ -213,8 +213,12 @@ export class ModelClient {
     this.cache.update(this.baseURL, this.config.model, { toolMode: finding });
   }
 
-  /** One request, retried once without `stream_options` if the endpoint refuses that field. */
-  private async send(messages: ChatCompletionMessageParam[], tools: ChatCompletionTool[], stream: boolean, signal?: AbortSignal, onProgress?: (characters: number) => void): Promise<RawAnswer> {
+  /**
+   * One request, retried once without `stream_options` if the endpoint refuses that field, and up to
+   * `model.maxRetries` times when its stream was cut before the answer ended (the SDK retries only failures that
+   * happen before the body starts).
+   */
+  private async send(messages: ChatCompletionMessageParam[], tools: ChatCompletionTool[], stream: boolean, signal?: AbortSignal, onProgress?: (characters: number) => void, cutRetries = this.config.maxRetries): Promise<RawAnswer> {
     const body = { model: this.config.model, messages, ...(tools.length ? { tools, tool_choice: 'auto' as const } : {}) };
     try {
       return await withChildSignal(signal, async (callSignal) => {
@@ -230,11 +234,21 @@ export class ModelClient {
       if (stream && this.streamOptions && failure instanceof ModelError && failure.kind === 'unsupportedParameter' && failure.details.parameter === 'stream_options') {
         this.streamOptions = false;
         this.cache.update(this.baseURL, this.config.model, { streamOptions: false });
-        return this.send(messages, tools, stream, signal, onProgress);
+        return this.send(messages, tools, stream, signal, onProgress, cutRetries);
       }
+      if (failure instanceof StreamCut && cutRetries > 0 && !signal?.aborted) return this.send(messages, tools, stream, signal, onProgress, cutRetries - 1);
       throw failure;
     }
   }
+}
+
+/**
+ * Loads Node's HTTP client (undici, which Node loads on first use: 90–120 ms of the event loop, measured with Node
+ * 20) so the first model request of a daemon does not hold every editor for it; the daemon calls this before it
+ * listens, when no request can wait.
+ */
+export function loadHttpClient(): void {
+  new Response('');
 }
 
 /** A non-streamed answer, checked and with its tool calls made uniform. */
@@ -248,13 +262,22 @@ function complete(completion: { choices?: { message?: ChatCompletionMessage }[];
   };
 }
 
-/** Builds the final message from streamed deltas: content appended, tool calls assembled by the codec. */
+/** A stream that ended before its answer did: a connection cut by a proxy, a crashed or restarted server. */
+class StreamCut extends ModelError {}
+
+/**
+ * Builds the final message from streamed deltas: content appended, tool calls assembled by the codec. Every
+ * OpenAI-compatible server (OpenAI, vLLM, llama.cpp, Ollama, LM Studio) ends an answer with a chunk carrying
+ * `finish_reason` (then, when asked, the usage chunk, then `[DONE]`); a stream that ends without either was cut,
+ * and its text is not the model's answer (a plan cut mid-sentence must not be offered for approval).
+ */
 async function assemble(stream: AsyncIterable<ChatCompletionChunk>, endpoint: EndpointContext, onProgress?: (characters: number) => void): Promise<RawAnswer> {
   let content = '';
   let characters = 0;
   let chunks = 0;
   const calls = new ToolCallAssembler();
   let usage: RawAnswer['usage'] = null;
+  let finished = false;
   for await (const chunk of stream) {
     chunks++;
     // vLLM reports a failure inside a stream as a chunk with its error fields at the top level.
@@ -262,6 +285,7 @@ async function assemble(stream: AsyncIterable<ChatCompletionChunk>, endpoint: En
       throw modelError(classifyErrorBody(undefined, chunk), undefined, endpoint);
     }
     if (chunk.usage) usage = chunk.usage;
+    if (chunk.usage || chunk.choices?.[0]?.finish_reason) finished = true;
     const delta = chunk.choices?.[0]?.delta;
     if (!delta) continue;
     if (delta.content) {
@@ -272,6 +296,9 @@ async function assemble(stream: AsyncIterable<ChatCompletionChunk>, endpoint: En
     onProgress?.(characters);
   }
   if (!chunks) throw new ModelError('malformedAnswer', `the model endpoint ${endpoint.baseURL} sent an empty stream`, 'empty stream');
+  if (!finished) {
+    throw new StreamCut('server', `the model endpoint ${endpoint.baseURL} cut its answer off after ${characters} characters (the stream ended with no finish_reason)${endpoint.maxRetries ? `, and again on each of ${endpoint.maxRetries} retries (model.maxRetries)` : ''}; check the server's log, or a proxy's read timeout`, 'the stream ended before the answer was complete');
+  }
   const assembled = calls.calls();
   const message: ChatCompletionMessage = {
     role: 'assistant', content: content || null, refusal: null,

@@ -76,10 +76,28 @@ export function describeIsolation(report: IsolationReport = probeIsolation()): s
   return parts.join('; ');
 }
 
-/** Only what builds and tests need: no API keys, tokens or the user's other secrets. */
+/**
+ * Variables that say where a toolchain is installed or which version to run: without them a toolchain outside
+ * its default place cannot start (rustup's proxies look in `$RUSTUP_HOME`, default `~/.rustup`; pyenv's shims in
+ * `$PYENV_ROOT` for `$PYENV_VERSION`; Go finds its module cache through `$GOPATH`/`$GOMODCACHE`, offline). Each
+ * names a place or a version, never a credential. Sources: rustup, Go (`go help environment`), pyenv, venv/conda,
+ * nvm, volta, fnm, pnpm, bun, deno, SDKMAN, Gradle, Maven, rbenv/RubyGems, asdf, mise and .NET documentation.
+ */
+export const TOOLCHAIN_VARIABLES: readonly string[] = [
+  'RUSTUP_HOME', 'CARGO_HOME', 'RUSTUP_TOOLCHAIN',
+  'GOROOT', 'GOPATH', 'GOBIN', 'GOMODCACHE', 'GOFLAGS', 'GOTOOLCHAIN',
+  'PYENV_ROOT', 'PYENV_VERSION', 'VIRTUAL_ENV', 'CONDA_PREFIX', 'CONDA_DEFAULT_ENV', 'PYTHONPATH',
+  'NVM_DIR', 'NVM_BIN', 'VOLTA_HOME', 'FNM_DIR', 'FNM_MULTISHELL_PATH', 'PNPM_HOME', 'BUN_INSTALL', 'NODE_PATH', 'DENO_DIR', 'DENO_INSTALL',
+  'JAVA_HOME', 'SDKMAN_DIR', 'GRADLE_USER_HOME', 'MAVEN_HOME', 'M2_HOME',
+  'GEM_HOME', 'GEM_PATH', 'RBENV_ROOT', 'RBENV_VERSION',
+  'ASDF_DIR', 'ASDF_DATA_DIR', 'MISE_DATA_DIR', 'DOTNET_ROOT', 'ANDROID_HOME', 'ANDROID_SDK_ROOT',
+  'LD_LIBRARY_PATH', 'PKG_CONFIG_PATH',
+];
+
+/** Only what builds and tests need: the PATH, the locale and where toolchains are; no API keys, tokens or the user's other secrets. */
 export function scrubbedEnvironment(home: string, source: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { HOME: home, CI: 'true', TERM: 'dumb', NO_COLOR: '1' };
-  for (const key of ['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR']) if (source[key]) env[key] = source[key];
+  for (const key of ['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', ...TOOLCHAIN_VARIABLES]) if (source[key]) env[key] = source[key];
   return env;
 }
 

@@ -22,6 +22,11 @@ export interface EndpointQuirks {
   truncatePromptAt?: number;
   /** The window the server publishes on its own discovery route. */
   publishes?: Discovery;
+  /**
+   * The first this-many streamed answers stop halfway: no finish_reason, no usage, no `[DONE]` (a proxy's read
+   * timeout or a crashed server; the client sees a stream that simply ends).
+   */
+  cutStreams?: number;
   /** Streamed answers fail inside a 200 stream with this provider's overflow body as an event (LM Studio answers overflow this way). */
   overflowInStream?: Provider;
 }

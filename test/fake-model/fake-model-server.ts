@@ -10,6 +10,7 @@ import { answerByQuirk, shapeChunks, shapeCompletion, type EndpointQuirks } from
 export type FakeStep =
   | { kind: 'text'; content: string }
   | { kind: 'tools'; calls: { name: string; arguments: unknown | string }[]; content?: string }
+  /** An HTTP answer: `body` JSON-encoded, or sent as it is when a string under a `content-type` header other than JSON. */
   | { kind: 'http'; status: number; body?: unknown; headers?: Record<string, string> }
   /** Never answers: the caller is mid-request when the test kills it. */
   | { kind: 'hang' };
@@ -80,6 +81,7 @@ export async function startFakeModel(script: FakeStep[] | FakeResponder, quirks:
   const queue = typeof script === 'function' ? [] : [...script];
   const requests: FakeModel['requests'] = [];
   const probes: unknown[] = [];
+  let cutStreams = quirks.cutStreams ?? 0;
   const server = http.createServer((request, response) => {
     let body = '';
     request.on('data', (chunk) => {
@@ -98,16 +100,21 @@ export async function startFakeModel(script: FakeStep[] | FakeResponder, quirks:
       }
       if (step.kind === 'hang') return;
       if (step.kind === 'http') {
-        response.writeHead(step.status, { 'content-type': 'application/json', ...step.headers });
-        response.end(JSON.stringify(step.body ?? { error: { message: `scripted ${step.status}` } }));
+        const headers = { 'content-type': 'application/json', ...step.headers };
+        response.writeHead(step.status, headers);
+        // A string body under a content type other than JSON (an HTML page, plain text) is sent as it is.
+        const raw = typeof step.body === 'string' && !headers['content-type'].includes('json');
+        response.end(raw ? step.body : JSON.stringify(step.body ?? { error: { message: `scripted ${step.status}` } }));
         return;
       }
       const answer = completion(step) as Completion;
       shapeCompletion(answer, parsed, quirks);
       if (parsed.stream) {
         response.writeHead(200, { 'content-type': 'text/event-stream' });
-        for (const chunk of shapeChunks(streamChunks(answer) as never, quirks)) response.write(`data: ${JSON.stringify(chunk)}\n\n`);
-        response.end('data: [DONE]\n\n');
+        const chunks = shapeChunks(streamChunks(answer) as never, quirks);
+        const cut = cutStreams > 0 && cutStreams-- > 0;
+        for (const chunk of cut ? chunks.slice(0, Math.max(2, Math.floor(chunks.length / 2))) : chunks) response.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        response.end(cut ? '' : 'data: [DONE]\n\n');
         return;
       }
       response.writeHead(200, { 'content-type': 'application/json' });

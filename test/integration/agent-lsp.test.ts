@@ -140,6 +140,25 @@ describe('the agent through LSP', () => {
     expect((await client.connection.sendRequest<any>('codeloop/getSession', { sessionId })).state).toBe('applied');
   });
 
+  it('applies to a CRLF file that the editor hands over with LF breaks (Emacs), in the buffer\'s breaks, with no conflict', async () => {
+    const crlf = 'function total(items) {\r\n  let sum = 0;\r\n  return sum;\r\n}\r\n';
+    const { root, client } = await setup([
+      { kind: 'text', content: '1. Sum the items' },
+      { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/calc.js', edit: { kind: 'blocks', blocks: [{ search: '  let sum = 0;\n', replace: '  let sum = 0;\n  for (const item of items) sum += item;\n' }] } } }] }, done,
+    ], {}, { 'src/calc.js': crlf, 'test.js': '' });
+    const { sessionId } = await client.connection.sendRequest<any>('codeloop/startTask', { prompt: 'sum the items' });
+    await client.waitForNotification('codeloop/sessionUpdate', (p) => p.sessionId === sessionId && p.state === 'awaitingApproval', 20_000);
+    // Eglot sends an Emacs buffer's text: a CRLF file's lines end in LF there, and Emacs writes CRLF back on save.
+    const uri = pathToFileURL(path.join(fs.realpathSync(root), 'src/calc.js')).href;
+    await client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'javascript', version: 1, text: crlf.replaceAll('\r\n', '\n') } });
+    await client.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: `// typed\n${crlf.replaceAll('\r\n', '\n')}` }] });
+    expect(await client.connection.sendRequest<any>('codeloop/applyProposal', { sessionId })).toEqual({ applied: true, conflicts: [] });
+    expect(client.appliedEdits[0].edit.documentChanges).toEqual([{
+      textDocument: { uri, version: 2 },
+      edits: [{ range: { start: { line: 3, character: 0 }, end: { line: 3, character: 0 } }, newText: '  for (const item of items) sum += item;\n' }],
+    }]);
+  });
+
   it('refuses a task on a file reached through a link out of the workspace or a percent-encoded climb, saying why', async () => {
     const { root, client } = await setup([]);
     const outside = makeTree({});

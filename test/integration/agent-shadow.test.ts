@@ -169,4 +169,54 @@ describe('codeloop doctor on sessions\' workspaces and toolchains', () => {
     const hidden = await doctor({});
     expect(hidden['test command']).toMatchObject({ ok: false, detail: expect.stringContaining('npm test: `PATH="$PWD/node_modules/.bin:$PATH" othertool --version` cannot start in the sandbox (not found on PATH inside the sandbox)') });
   }, 120_000);
+
+  it('secret stores that the environment places outside their default place stay hidden from the sandbox', async () => {
+    const stores = {
+      'xdg/gh/hosts.yml': 'gh-token', 'xdg/git/credentials': 'git-token', 'data/keyrings/login.keyring': 'keyring',
+      'rust/cargo/credentials.toml': 'cargo-token', 'keys/gnupg/private-keys-v1.d/k.key': 'gpg-key', 'keys/kube/a.yaml': 'kube-a',
+      'keys/kube/b.yaml': 'kube-b', 'keys/aws-credentials': 'aws-key', 'keys/docker/config.json': 'docker-auth',
+    };
+    const home = makeTree({ ...stores, '.local/bin/mytool': `#!/bin/sh\nfor f in ${Object.keys(stores).map((file) => `"$HOME/${file}"`).join(' ')}; do cat "$f" 2>/dev/null; done; echo read-all-i-could\n` });
+    fs.chmodSync(path.join(home, '.local/bin/mytool'), 0o755);
+    const root = makeTree({ 'package.json': JSON.stringify({ name: 'x', scripts: { test: 'mytool' } }) });
+    const state = makeStateHome();
+    cleanups.push(() => removeTree(root, home, state));
+    fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
+    fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({ model: { baseURL: 'http://127.0.0.1:9/v1', maxRetries: 0 } }));
+    const at = (relative: string) => path.join(home, relative);
+    const result = await runCliAsync(['doctor', '--json'], {
+      cwd: root, stateHome: state,
+      env: {
+        HOME: home, PATH: `${home}/.local/bin:${process.env.PATH}`, XDG_CONFIG_HOME: at('xdg'), XDG_DATA_HOME: at('data'), CARGO_HOME: at('rust/cargo'),
+        GNUPGHOME: at('keys/gnupg'), KUBECONFIG: `${at('keys/kube/a.yaml')}:${at('keys/kube/b.yaml')}`, AWS_SHARED_CREDENTIALS_FILE: at('keys/aws-credentials'), DOCKER_CONFIG: at('keys/docker'),
+      },
+    });
+    const checks = Object.fromEntries(JSON.parse(result.stdout).checks.map((check: { name: string }) => [check.name, check]));
+    // The tool ran, and read nothing: its first line of output is what doctor shows.
+    expect(checks['test command']).toMatchObject({ ok: true, detail: expect.stringMatching(/`PATH="\$PWD\/node_modules\/.bin:\$PATH" mytool --version` \(read-all-i-could\)$/) });
+  }, 120_000);
+
+  it('a toolchain outside its default place starts in the sandbox: the variables that locate it are kept, secrets are not', async () => {
+    // rustup installed the XDG way (RUSTUP_HOME and CARGO_HOME under ~/.local/share): its cargo proxy looks for
+    // the toolchains in $RUSTUP_HOME, default ~/.rustup, as rustup's own proxies do.
+    const rustupHome = '.local/share/rustup';
+    const home = makeTree({
+      '.local/share/cargo/bin/cargo': '#!/bin/sh\ntoolchains="${RUSTUP_HOME:-$HOME/.rustup}/toolchains"\n'
+        + '[ -d "$toolchains/stable" ] || { echo "error: rustup could not choose a version of cargo to run" >&2; exit 1; }\n'
+        + 'exec "$toolchains/stable/bin/cargo" "$@"\n',
+      [`${rustupHome}/toolchains/stable/bin/cargo`]: '#!/bin/sh\necho "cargo 1.80.0 (stable) token=${OPENAI_API_KEY:-none}"\n',
+    });
+    for (const tool of ['.local/share/cargo/bin/cargo', `${rustupHome}/toolchains/stable/bin/cargo`]) fs.chmodSync(path.join(home, tool), 0o755);
+    const root = makeTree({ 'Cargo.toml': '[package]\nname = "x"\nversion = "0.1.0"\n' });
+    const state = makeStateHome();
+    cleanups.push(() => removeTree(root, home, state));
+    fs.mkdirSync(path.join(state, 'config', 'codeloop'), { recursive: true });
+    fs.writeFileSync(path.join(state, 'config', 'codeloop', 'config.json'), JSON.stringify({ model: { baseURL: 'http://127.0.0.1:9/v1', maxRetries: 0 } }));
+    const result = await runCliAsync(['doctor', '--json'], {
+      cwd: root, stateHome: state,
+      env: { HOME: home, RUSTUP_HOME: path.join(home, rustupHome), CARGO_HOME: path.join(home, '.local/share/cargo'), OPENAI_API_KEY: 'sk-secret-kept-out', PATH: `${home}/.local/share/cargo/bin:${process.env.PATH}` },
+    });
+    const checks = Object.fromEntries(JSON.parse(result.stdout).checks.map((check: { name: string }) => [check.name, check]));
+    expect(checks['test command']).toMatchObject({ ok: true, detail: 'cargo test: starts in the sandbox: `cargo --version` (cargo 1.80.0 (stable) token=none)' });
+  }, 120_000);
 });

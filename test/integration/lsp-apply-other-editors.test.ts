@@ -21,6 +21,7 @@ afterEach(async () => {
 const FILES = {
   'src/math.js': 'exports.add = (a, b) => a - b;\n',
   'src/names.js': 'exports.greet = (name) => "hi " + name;\n',
+  'src/limits.js': 'exports.limit = 10;\r\nexports.floor = 0;\r\n',
 };
 const edit = (file: string, search: string, replace: string) => ({ path: file, blocks: [{ search, replace }] });
 const propose = (...edits: ReturnType<typeof edit>[]): FakeStep => ({ kind: 'tools', calls: edits.map((args) => ({ name: 'propose_edit', arguments: args })) });
@@ -88,6 +89,16 @@ describe('apply checks the unsaved buffers of every editor on the workspace', ()
     await expect.poll(async () => (await helix.connection.sendRequest<{ matches: unknown[] }>('codeloop/search', { query: '// draft' })).matches.length, { timeout: 30_000 }).toBe(0);
     expect(await apply(helix)).toEqual({ applied: true, conflicts: [] });
     expect(disk('src/math.js')).toBe('exports.add = (a, b) => a + b;\n');
+    expect(await sessionState(helix, sessionId)).toBe('applied');
+  });
+
+  it('a CRLF file another editor has open unchanged with LF breaks (Emacs hands it over so) is no conflict; the disk keeps CRLF', SESSION_TEST, async () => {
+    const { helix, neovim, sessionId, uri, disk } = await twoEditorsWithProposal([propose(edit('src/limits.js', 'exports.limit = 10;\n', 'exports.limit = 20;\nexports.step = 5;\n'))]);
+    await open(neovim, uri('src/limits.js'), 'exports.limit = 10;\nexports.floor = 0;\n');
+    // Arrived when `0;$` matches: in rg's dialect `$` is before a LF, so it does not match the file's CRLF line.
+    await expect.poll(async () => (await helix.connection.sendRequest<{ matches: unknown[] }>('codeloop/search', { query: 'floor = 0;$', mode: 'regex' })).matches.length, { timeout: 30_000 }).toBe(1);
+    expect(await apply(helix)).toEqual({ applied: true, conflicts: [] });
+    expect(disk('src/limits.js')).toBe('exports.limit = 20;\r\nexports.step = 5;\r\nexports.floor = 0;\r\n');
     expect(await sessionState(helix, sessionId)).toBe('applied');
   });
 

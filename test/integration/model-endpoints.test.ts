@@ -71,6 +71,30 @@ describe('errors show the endpoint\'s own message, whatever its body', () => {
   });
 });
 
+describe('HTML pages instead of the API show their words, not their markup', () => {
+  const html = (status: number, page: string): FakeStep => ({ kind: 'http', status, body: page, headers: { 'content-type': 'text/html' } });
+  it.each([
+    {
+      name: 'a proxy\'s 502 page (nginx)', status: 502,
+      page: '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n</body>\r\n</html>\r\n',
+      shown: 'failed (502) after 2 retries: "502 Bad Gateway — nginx/1.18.0"',
+    },
+    {
+      name: 'a 200 web page where the API should be (a web UI at the base URL)', status: 200,
+      page: '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Open WebUI</title><script>window.x = "<b>"</script></head><body><div id="app">Loading&#8230; &amp; more</div></body></html>',
+      shown: 'sent an answer codeloop cannot use: it answered 200 with a web page, not the API: "Open WebUI — Loading… & more"; is model.baseURL the API\'s address',
+    },
+  ])('$name', async ({ status, page, shown }) => {
+    const { root, state } = project();
+    // The SDK retries (model.maxRetries is 2 here): the page answers every time.
+    await endpoint(state, [html(status, page), html(status, page), html(status, page)]);
+    const { report, stderr } = await run(root, state);
+    expect(report.state, stderr).toBe('failed');
+    expect(report.error).toContain(shown);
+    expect(report.error).not.toMatch(/<\/?(html|title|center|script)|empty stream|no choices/);
+  });
+});
+
 describe('tool calls from any endpoint', () => {
   it.each<{ name: string; quirks: EndpointQuirks; reason: RegExp }>([
     { name: 'vLLM without --enable-auto-tool-choice (rejects tools)', quirks: { tools: { reject: 'vllm' } }, reason: /rejects tools: .*--enable-auto-tool-choice/ },
@@ -127,6 +151,27 @@ describe('tool calls from any endpoint', () => {
     expect(report.tokens.prompt).toBeGreaterThan(0); // counted, since the endpoint sends no usage without stream_options
     const cache = JSON.parse(fs.readFileSync(path.join(state, 'codeloop', 'endpoints.json'), 'utf8'));
     expect(Object.values(cache)).toEqual([expect.objectContaining({ streamOptions: false })]);
+  });
+});
+
+describe('answers whose stream is cut off before it ends (no finish_reason, no [DONE])', () => {
+  it('asks again instead of taking the cut text as the answer: the plan is the whole plan', async () => {
+    const { root, state } = project();
+    // The cut answer used the first step; the retry gets the same plan again.
+    const fake = await endpoint(state, [FIX_ADD[0], ...FIX_ADD], { cutStreams: 1 });
+    const { report, stderr } = await run(root, state);
+    expectFixed(root, report, stderr);
+    expect(report.plan).toBe('1. Read src/math.js\n2. Make add add');
+    expect(fake.remaining()).toBe(0);
+  });
+
+  it('fails with a message naming the cut when every retry is cut too', async () => {
+    const { root, state } = project();
+    await endpoint(state, [FIX_ADD[0], FIX_ADD[0]], { cutStreams: 2 }, { maxRetries: 1 });
+    const { report, stderr } = await run(root, state);
+    expect(report.state, stderr).toBe('failed');
+    expect(report.plan).toBeNull();
+    expect(report.error).toMatch(/^the model endpoint http:\/\/127\.0\.0\.1:\d+\/v1 cut its answer off after \d+ characters \(the stream ended with no finish_reason\), and again on each of 1 retries \(model\.maxRetries\)/);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AgentConfigSchema } from '../../protocol/config.js';
 import { isAllowedCommand, mayAutoApply } from '../../server/agent/auto-apply.js';
-import { unifiedDiff } from '../../server/agent/agent-service.js';
+import { unifiedDiff } from '../../server/edits/unified-diff.js';
 
 const rules = { ...AgentConfigSchema.parse({}).autoApply, maxChangedLines: 4 };
 const change = (path: string, before: string, after: string) => ({ path, before, after });

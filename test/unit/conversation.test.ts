@@ -34,7 +34,7 @@ function world(windowTokens: number, summary: (request: ModelRequest) => string 
       summaries.push(request);
       return summary(request);
     },
-    currentDiff: () => '--- a/src/m.js\n+++ b/src/m.js\n@@ -1 +1 @@\n-return a - b;\n+return a + b;\n',
+    currentDiff: async () => '--- a/src/m.js\n+++ b/src/m.js\n@@ -1 +1 @@\n-return a - b;\n+return a + b;\n',
     compacted: (report) => reports.push(report),
   };
   const conversation = new Conversation(SETTINGS, host, (request) => counter.count(request.messages, request.tools));
@@ -217,7 +217,7 @@ describe('context policy', () => {
     const request = await w.conversation.next(TOOLS);
     const stored = JSON.parse(JSON.stringify(w.conversation.toJSON()));
     expect(stored).toEqual(w.conversation.toJSON());
-    const resumed = new Conversation(SETTINGS, { summarise: async () => null, currentDiff: () => '', compacted: () => undefined }, (r) => w.counter.count(r.messages, r.tools), stored);
+    const resumed = new Conversation(SETTINGS, { summarise: async () => null, currentDiff: async () => '', compacted: () => undefined }, (r) => w.counter.count(r.messages, r.tools), stored);
     expect(await resumed.next(TOOLS)).toEqual(request);
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyFileEdit } from '../../server/edits/file-edit.js';
 import { applyBlock } from '../../server/edits/search-replace.js';
 import type { WorkspaceIndex } from '../../server/index/workspace-index.js';
 import { commentDirective } from '../../server/lsp/code-actions.js';
@@ -66,6 +67,26 @@ describe('linear time on adversarial text', () => {
     expectLinear(file, (text) => applyBlock(text, { search: `${'x = 1;\n'.repeat(2000)}y = 2;\n`, replace: 'z' }), [MB, 10 * MB]);
     expectLinear(file, (text) => applyBlock(text, { search: 'x = 1;', replace: 'z' }), [MB, 10 * MB]);
     expect(applyBlock('a\na\na\n', { search: 'a', replace: 'b' })).toMatchObject({ ok: false, message: expect.stringContaining('3 times') });
+  });
+
+  it('rewrites a large LF or CRLF file whole, one line in ten changed, keeping its line endings', () => {
+    const lines = (size: number, lineBreak: string, changed: boolean) => {
+      const out: string[] = [];
+      for (let i = 0, length = 0; length < size; i++) {
+        const line = `export const value_${i} = compute(${changed && i % 10 === 0 ? i + 1 : i}, 'a fairly long string literal');${lineBreak}`;
+        out.push(line);
+        length += line.length;
+      }
+      return out.join('');
+    };
+    for (const lineBreak of ['\n', '\r\n']) {
+      const rewrite = (original: string) => {
+        const outcome = applyFileEdit(original, { kind: 'content', content: original.replaceAll('\r\n', '\n').replace(/compute\((\d*0),/g, (_, n) => `compute(${Number(n) + 1},`) });
+        return outcome.ok ? outcome.text : null;
+      };
+      expectLinear((size) => lines(size, lineBreak, false), rewrite);
+      expect(rewrite(lines(MB, lineBreak, false))).toBe(lines(MB, lineBreak, true));
+    }
   });
 
   it('skips a 10 MB message in the frame guard without buffering it', () => {

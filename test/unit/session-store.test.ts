@@ -57,3 +57,28 @@ describe('session checkpoints in the store', () => {
     expect(() => new SessionStore(file)).not.toThrow();
   });
 });
+
+describe('a session\'s proposal in the store', () => {
+  it('is parsed once while its text is unchanged, and read anew when this or another process changes it', () => {
+    const file = storeFile();
+    const store = new SessionStore(file);
+    const other = new SessionStore(file);
+    const session = store.create('/w', 'fix it', 'prompt');
+    const big = (n: number) => `export const value = ${n};\n`.repeat(40_000);
+    const proposal = [{ path: 'src/a.ts', before: big(1), after: big(2) }, { path: 'src/b.ts', before: null, after: big(3) }];
+    store.update(session.sessionId, { state: 'awaitingApproval', proposal, diff: '' });
+    const first = store.get(session.sessionId)!.proposal!;
+    expect(first).toEqual(proposal);
+    // The same parsed files are handed out again (frozen, since every reader shares them).
+    expect(store.get(session.sessionId)!.proposal).toBe(first);
+    expect(Object.isFrozen(first[0])).toBe(true);
+    // A change made by another process (the CLI beside the daemon) is seen.
+    const changed = [{ path: 'src/a.ts', before: big(1), after: big(4) }];
+    other.update(session.sessionId, { proposal: changed });
+    expect(store.get(session.sessionId)!.proposal).toEqual(changed);
+    store.update(session.sessionId, { proposal: null });
+    expect(store.get(session.sessionId)!.proposal).toBeNull();
+    store.close();
+    other.close();
+  });
+});

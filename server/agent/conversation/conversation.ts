@@ -10,7 +10,7 @@ export interface ConversationHost {
   /** One model call for a summary of findings; null when it failed (the conversation then uses its tool-call log). */
   summarise(request: ModelRequest): Promise<string | null>;
   /** The shadow workspace's current diff against the user's files. */
-  currentDiff(): string;
+  currentDiff(): Promise<string>;
   /** Told after each compaction (for the session's events). Token counts are estimates of the request size. */
   compacted(report: CompactionReport): void;
 }
@@ -198,7 +198,7 @@ export class Conversation {
     const reason = this.forceCompaction ? 'overflow' : 'threshold';
     this.forceCompaction = false;
     const summary = await this.summary(tools);
-    const diff = this.host.currentDiff();
+    const diff = await this.host.currentDiff();
     const limit = this.settings.maxRequestShare * this.windowTokens;
     let level = this.level;
     let rebuilt = compactedEntries(this.data, level, { summary, diff, windowTokens: this.windowTokens });
