@@ -710,6 +710,8 @@ export class AgentService {
           if (call.name === 'run_tests') run.conversation.testRun(outcome.output);
           if (outcome.done !== undefined) summary = outcome.done;
         }
+        // Calls of the same answer that could not run (miswritten, cut off) are corrected beside the results of those that did.
+        if (answer.toolCallProblems.length) run.conversation.say(answer.toolCallProblems.join('\n\n'));
         if (summary === null) continue;
         this.store.update(id, { summary });
         if (run.config.review && !run.reviewed && await this.reviewFindsProblems(run)) continue;

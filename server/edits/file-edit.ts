@@ -1,4 +1,4 @@
-import { applyPatch } from 'diff';
+import { applyPatch, parsePatch } from 'diff';
 import { indentUnitOf, reindentLines, sameUnit } from './indentation.js';
 import { keepLineEndings, toLf } from './line-endings.js';
 import { applyBlock, type SearchReplaceBlock } from './search-replace.js';
@@ -49,6 +49,30 @@ function addedLinesInFileIndentation(current: string, patched: string): string {
 }
 
 /**
+ * A patch that does not apply as it is, applied hunk by hunk as search/replace blocks (old side → new side), so
+ * the blocks' matching forgives what models get wrong in patches — an indentation unit other than the file's,
+ * line numbers that are off. Null when the patch cannot be read or a hunk matches nowhere (or twice).
+ */
+function patchAsBlocks(text: string, patch: string): string | null {
+  let files: ReturnType<typeof parsePatch>;
+  try {
+    files = parsePatch(patch);
+  } catch {
+    return null;
+  }
+  const hunks = files.flatMap((file) => file.hunks);
+  if (!hunks.length) return null;
+  let result = text;
+  for (const hunk of hunks) {
+    const side = (keep: string) => hunk.lines.filter((line) => line[0] === ' ' || line[0] === keep).map((line) => `${line.slice(1)}\n`).join('');
+    const outcome = applyBlock(result, { search: side('-'), replace: side('+') });
+    if (!outcome.ok) return null;
+    result = outcome.text;
+  }
+  return result;
+}
+
+/**
  * Applies an edit to a file's current text (`null`: the file does not exist) and returns the new text (`null`:
  * delete) with a one-line report for the model, or why nothing was changed. Edits are matched in LF form and the
  * result keeps the file's line endings (line-endings.ts) and indentation unit (indentation.ts), whatever the
@@ -66,6 +90,10 @@ export function applyFileEdit(current: string | null, edit: FileEdit): FileEditO
   if (edit.kind === 'patch') {
     // A little fuzz: models often get a context line's whitespace slightly wrong.
     const patched = applyPatch(lf, toLf(edit.patch), { fuzzFactor: 2 });
+    if (patched === false) {
+      const asBlocks = patchAsBlocks(lf, toLf(edit.patch));
+      if (asBlocks !== null) return { ok: true, text: keepLineEndings(current, asBlocks), report: 'patch applied (its hunks matched as search/replace blocks)' };
+    }
     if (patched === false) return { ok: false, message: 'the patch does not apply: its context lines do not match the file; read the file again or use blocks' };
     return { ok: true, text: keepLineEndings(current, addedLinesInFileIndentation(lf, patched)), report: 'patch applied' };
   }

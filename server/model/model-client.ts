@@ -38,9 +38,18 @@ export interface ToolModeInUse extends ToolModeFinding {
 const TRUNCATION_MIN_TOKENS = 1024;
 /** A reported prompt under this share of the estimate means the endpoint cut it (Ollama's num_ctx). */
 const TRUNCATION_RATIO = 0.5;
+/**
+ * An answer cut off (`finish_reason: "length"`) with prompt + answer at this share of the window, or after fewer
+ * answer tokens than ROOMLESS_ANSWER_TOKENS, ended because the window was full, not at an output cap: vLLM's
+ * default max_tokens is the room the prompt leaves, llama.cpp's n_predict -1 runs to the end of n_ctx.
+ */
+const FULL_WINDOW_SHARE = 0.95;
+const ROOMLESS_ANSWER_TOKENS = 256;
 
 interface RawAnswer {
   message: ChatCompletionMessage;
+  /** Why the answer ended (`stop`, `tool_calls`, `length` …), when the endpoint said. */
+  finishReason?: string | null;
   usage?: { prompt_tokens?: number; completion_tokens?: number; prompt_tokens_details?: { cached_tokens?: number } | null } | null;
 }
 
@@ -179,7 +188,26 @@ export class ModelClient {
     const completionTokens = answer.usage?.completion_tokens
       ?? await this.tokens.countText([message.content ?? '', ...(message.tool_calls ?? []).map((call) => (call.type === 'function' ? call.function.arguments : ''))].join('\n'));
     const costUsd = (promptTokens * this.config.price.input + completionTokens * this.config.price.output) / 1_000_000;
+    if (answer.finishReason === 'length') {
+      await this.checkCutAnswer(promptTokens, completionTokens);
+      toolCallProblems.push(...dropCutCalls(message, completionTokens));
+    }
     return { message, promptTokens, completionTokens, costUsd, warnings, toolCallProblems };
+  }
+
+  /**
+   * An answer the endpoint cut off because the window was full is a context overflow in disguise (a 200 with no
+   * usable answer): thrown as one, so the conversation is compacted and asked again, and the window it revealed
+   * is learnt. An answer cut at an output cap is left to the caller (its incomplete calls are refused as such).
+   */
+  private async checkCutAnswer(promptTokens: number, completionTokens: number): Promise<void> {
+    const window = (await this.contextWindow()).tokens;
+    const used = promptTokens + completionTokens;
+    if (used < FULL_WINDOW_SHARE * window && completionTokens >= ROOMLESS_ANSWER_TOKENS) return;
+    if (used < window) this.learnWindow({ tokens: used, source: 'the endpoint, which cut an answer off where its window ended' });
+    throw new ModelError('contextOverflow',
+      `${this.config.model} at ${this.baseURL} stopped its answer when the context window was full (${promptTokens} prompt + ${completionTokens} answer tokens, finish_reason "length"): the prompt leaves no room to answer. Set model.contextWindow to the server's real window, or raise it on the server`,
+      `finish_reason "length" after ${completionTokens} answer tokens`, undefined, { promptTokens, contextTokens: Math.min(used, window) });
   }
 
   private facts() {
@@ -252,14 +280,36 @@ export function loadHttpClient(): void {
 }
 
 /** A non-streamed answer, checked and with its tool calls made uniform. */
-function complete(completion: { choices?: { message?: ChatCompletionMessage }[]; usage?: RawAnswer['usage'] }): RawAnswer {
+function complete(completion: { choices?: { message?: ChatCompletionMessage; finish_reason?: string | null }[]; usage?: RawAnswer['usage'] }): RawAnswer {
   const message = completion.choices?.[0]?.message;
   if (!message) throw new ModelError('malformedAnswer', 'the model endpoint returned no choices', 'no choices in the answer');
   const calls = normalizeToolCalls(message.tool_calls);
   return {
     message: { role: 'assistant', content: message.content ?? null, refusal: message.refusal ?? null, ...(calls.length ? { tool_calls: calls } : {}) },
     usage: completion.usage,
+    finishReason: completion.choices?.[0]?.finish_reason,
   };
+}
+
+/**
+ * An answer cut at the endpoint's output cap: a tool call whose arguments stopped mid-JSON cannot run; it is taken
+ * out, and the model is told why (not only that the JSON is invalid), so it sends smaller steps.
+ */
+function dropCutCalls(message: ChatCompletionMessage, completionTokens: number): string[] {
+  const cut = (message.tool_calls ?? []).filter((call) => call.type === 'function' && !parsesAsJson(call.function.arguments));
+  if (!cut.length) return [];
+  message.tool_calls = message.tool_calls!.filter((call) => !cut.includes(call));
+  if (!message.tool_calls.length) delete message.tool_calls;
+  return cut.map((call) => `Your answer was cut off after ${completionTokens} tokens (the endpoint's output limit, finish_reason "length") in the middle of your call of ${call.type === 'function' ? call.function.name : 'a tool'}, so it was not run. Send smaller steps: edit with search/replace blocks instead of whole files, and split large edits into several calls.`);
+}
+
+function parsesAsJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A stream that ended before its answer did: a connection cut by a proxy, a crashed or restarted server. */
@@ -277,7 +327,7 @@ async function assemble(stream: AsyncIterable<ChatCompletionChunk>, endpoint: En
   let chunks = 0;
   const calls = new ToolCallAssembler();
   let usage: RawAnswer['usage'] = null;
-  let finished = false;
+  let finishReason: string | null = null;
   for await (const chunk of stream) {
     chunks++;
     // vLLM reports a failure inside a stream as a chunk with its error fields at the top level.
@@ -285,7 +335,7 @@ async function assemble(stream: AsyncIterable<ChatCompletionChunk>, endpoint: En
       throw modelError(classifyErrorBody(undefined, chunk), undefined, endpoint);
     }
     if (chunk.usage) usage = chunk.usage;
-    if (chunk.usage || chunk.choices?.[0]?.finish_reason) finished = true;
+    finishReason = chunk.choices?.[0]?.finish_reason ?? finishReason;
     const delta = chunk.choices?.[0]?.delta;
     if (!delta) continue;
     if (delta.content) {
@@ -296,7 +346,7 @@ async function assemble(stream: AsyncIterable<ChatCompletionChunk>, endpoint: En
     onProgress?.(characters);
   }
   if (!chunks) throw new ModelError('malformedAnswer', `the model endpoint ${endpoint.baseURL} sent an empty stream`, 'empty stream');
-  if (!finished) {
+  if (!finishReason && !usage) {
     throw new StreamCut('server', `the model endpoint ${endpoint.baseURL} cut its answer off after ${characters} characters (the stream ended with no finish_reason)${endpoint.maxRetries ? `, and again on each of ${endpoint.maxRetries} retries (model.maxRetries)` : ''}; check the server's log, or a proxy's read timeout`, 'the stream ended before the answer was complete');
   }
   const assembled = calls.calls();
@@ -304,5 +354,5 @@ async function assemble(stream: AsyncIterable<ChatCompletionChunk>, endpoint: En
     role: 'assistant', content: content || null, refusal: null,
     ...(assembled.length ? { tool_calls: assembled } : {}),
   };
-  return { message, usage };
+  return { message, usage, finishReason };
 }

@@ -203,6 +203,130 @@ function readTagged(body: string, start: number, end: number, style: string, nam
   return shape ? { start, end, style, explicit: true, name: shape.name, payload: shape.args } : { start, end, style, explicit: true, error: 'it names no tool ("name" is missing)' };
 }
 
+/**
+ * A reader of Python call syntax, `[read_file(path="a.ts"), done(summary='ok')]`: the "pythonic" tool-call format
+ * of Llama 3.2+ and Llama 4 (vLLM's `pythonic` parser) and Gemma's ```tool_code blocks. Arguments are keywords
+ * with Python literals (strings, numbers, True/False/None, lists, dicts); anything else is not a call.
+ */
+class PythonCalls {
+  private at: number;
+
+  constructor(private readonly text: string, start: number) {
+    this.at = start;
+  }
+
+  /** `[call, call…]` from the start; the calls and where the list ends, or undefined. */
+  list(): { calls: { name: string; args: Record<string, unknown> }[]; end: number } | undefined {
+    if (!this.take('[')) return undefined;
+    const calls = this.sequence(']', () => this.call());
+    return calls ? { calls, end: this.at } : undefined;
+  }
+
+  /** Calls one after another (one a line, as in a tool_code block) until the text ends. */
+  lines(): { name: string; args: Record<string, unknown> }[] | undefined {
+    const calls: { name: string; args: Record<string, unknown> }[] = [];
+    for (this.space(); this.at < this.text.length; this.space()) {
+      const call = this.call();
+      if (!call) return undefined;
+      calls.push(call);
+    }
+    return calls.length ? calls : undefined;
+  }
+
+  private call(): { name: string; args: Record<string, unknown> } | undefined {
+    this.space();
+    const name = /^[A-Za-z_][\w.]*/.exec(this.text.slice(this.at, this.at + 200))?.[0];
+    if (!name) return undefined;
+    this.at += name.length;
+    if (!this.take('(')) return undefined;
+    const args: Record<string, unknown> = {};
+    const pairs = this.sequence(')', () => {
+      this.space();
+      const key = /^[A-Za-z_]\w*/.exec(this.text.slice(this.at, this.at + 200))?.[0];
+      if (!key) return undefined;
+      this.at += key.length;
+      if (!this.take('=')) return undefined;
+      const value = this.value();
+      if (value === NOT_A_VALUE) return undefined;
+      args[key] = value;
+      return true;
+    });
+    return pairs ? { name: name.replace(/^functions\./, ''), args } : undefined;
+  }
+
+  private value(): unknown {
+    this.space();
+    const char = this.text[this.at];
+    if (char === '"' || char === "'") return this.string();
+    if (char === '[') return this.sequence(']', () => this.value(), true) ?? NOT_A_VALUE;
+    if (char === '{') {
+      const object: Record<string, unknown> = {};
+      this.at++;
+      const entries = this.sequence('}', () => {
+        const key = this.value();
+        if (typeof key !== 'string' || !this.take(':')) return undefined;
+        const value = this.value();
+        if (value === NOT_A_VALUE) return undefined;
+        object[key] = value;
+        return true;
+      });
+      return entries ? object : NOT_A_VALUE;
+    }
+    const word = /^(?:True|False|None|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)/.exec(this.text.slice(this.at, this.at + 64))?.[0];
+    if (!word) return NOT_A_VALUE;
+    this.at += word.length;
+    return word === 'True' ? true : word === 'False' ? false : word === 'None' ? null : Number(word);
+  }
+
+  /** A Python string literal ('…', "…", or triple-quoted), with its escapes. */
+  private string(): unknown {
+    const quote = this.text.startsWith(this.text[this.at].repeat(3), this.at) ? this.text[this.at].repeat(3) : this.text[this.at];
+    let result = '';
+    for (this.at += quote.length; this.at < this.text.length; this.at++) {
+      if (this.text.startsWith(quote, this.at)) {
+        this.at += quote.length;
+        return result;
+      }
+      const char = this.text[this.at];
+      if (char !== '\\') {
+        result += char;
+        continue;
+      }
+      const next = this.text[++this.at];
+      result += ({ n: '\n', t: '\t', r: '\r', '0': '\0' } as Record<string, string>)[next] ?? next;
+    }
+    return NOT_A_VALUE;
+  }
+
+  /** Items separated by commas up to `close` (a trailing comma allowed); with `opening`, the opener is taken first. */
+  private sequence<T>(close: string, item: () => T | undefined, opening = false): T[] | undefined {
+    if (opening) this.at++;
+    const items: T[] = [];
+    for (;;) {
+      this.space();
+      if (this.take(close)) return items;
+      const next = item();
+      if (next === undefined || (next as unknown) === NOT_A_VALUE) return undefined;
+      items.push(next);
+      this.space();
+      if (!this.take(',') && this.text[this.at] !== close) return undefined;
+    }
+  }
+
+  private take(token: string): boolean {
+    this.space();
+    if (!this.text.startsWith(token, this.at)) return false;
+    this.at += token.length;
+    return true;
+  }
+
+  private space(): void {
+    while (this.at < this.text.length && /\s/.test(this.text[this.at])) this.at++;
+  }
+}
+
+const NOT_A_VALUE = Symbol('not a Python literal');
+
 /** Every place in the text that looks like a tool call, in order, without overlaps. */
 function findCandidates(text: string): Candidate[] {
   const found: Candidate[] = [];
@@ -230,6 +354,32 @@ function findCandidates(text: string): Candidate[] {
         ? { start: match.index, end, style: '[TOOL_CALLS]', explicit: true, name: shape.name, payload: shape.args }
         : { start: match.index, end, style: '[TOOL_CALLS]', explicit: true, error: parsed.error ?? 'it names no tool' });
     }
+  }
+  // DeepSeek's `<｜tool▁call▁begin｜>function<｜tool▁sep｜>name ```json {…}``` <｜tool▁call▁end｜>` and Kimi K2's
+  // `<|tool_call_begin|>functions.name:0<|tool_call_argument_begin|>{…}<|tool_call_end|>`, passed through as text.
+  const tokenFormats: [RegExp, string][] = [
+    [/<｜tool▁call▁begin｜>(?:function)?<｜tool▁sep｜>([\w.-]+)\s*([\s\S]*?)(?:<｜tool▁call▁end｜>|$)/g, 'DeepSeek tool-call'],
+    [/<\|tool_call_begin\|>\s*(?:functions\.)?([\w.-]+?)(?::\d+)?\s*<\|tool_call_argument_begin\|>([\s\S]*?)(?:<\|tool_call_end\|>|$)/g, 'Kimi tool-call'],
+  ];
+  for (const [pattern, style] of tokenFormats) {
+    for (const match of text.matchAll(pattern)) {
+      if (!taken(match.index)) found.push(readTagged(match[2], match.index, match.index + match[0].length, style, match[1]));
+    }
+  }
+  // Python call syntax: Gemma's ```tool_code block (a call outright), a `[name(k=v), …]` list (Llama 3.2+) only
+  // when it names an offered tool.
+  for (const match of text.matchAll(/```tool_code\s*\n([\s\S]*?)```/g)) {
+    if (taken(match.index)) continue;
+    const calls = new PythonCalls(match[1], 0).lines();
+    const end = match.index + match[0].length;
+    if (!calls) found.push({ start: match.index, end, style: 'tool_code', explicit: true, error: 'it is not a list of calls like name(key="value")' });
+    else for (const call of calls) found.push({ start: match.index, end, style: 'tool_code', explicit: true, name: call.name, payload: call.args });
+  }
+  for (const match of text.matchAll(/\[\s*[A-Za-z_][\w.]*\(/g)) {
+    if (taken(match.index)) continue;
+    const list = new PythonCalls(text, match.index).list();
+    if (!list) continue;
+    for (const call of list.calls) found.push({ start: match.index, end: list.end, style: 'Python-style', explicit: false, name: call.name, payload: call.args });
   }
   // Bare or fenced JSON objects (and arrays of them) anywhere in the text.
   for (let i = text.indexOf('{'); i >= 0; i = text.indexOf('{', i + 1)) {
@@ -306,7 +456,8 @@ function exampleCall(tool: Extract<ChatCompletionTool, { type: 'function' }>): s
 
 /**
  * Finds tool calls written in an answer's text — `<tool_call>` tags (Hermes, Qwen), `<function=name>` blocks
- * (Llama 3.1, Qwen3-Coder), `[TOOL_CALLS]` (Mistral), fenced or bare JSON naming an offered tool — and turns those
+ * (Llama 3.1, Qwen3-Coder), `[TOOL_CALLS]` (Mistral), DeepSeek's and Kimi's tool-call tokens, Python call syntax
+ * (`[name(k="v")]` of Llama 3.2+, Gemma's ```tool_code), fenced or bare JSON naming an offered tool — and turns those
  * that fit the tool's parameters into calls. A block that is plainly meant as a call but cannot be run (bad JSON,
  * unknown tool, arguments that do not fit) yields a correction naming what is wrong; JSON that names no offered
  * tool is left as text.

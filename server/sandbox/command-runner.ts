@@ -133,10 +133,13 @@ export function folderSandbox(cwd: string, home: string = os.homedir(), hiddenHo
   return { cwd, source: { kind: 'folder' }, home, hidden: hiddenPaths(home, hiddenHomePaths, [stateHome()]) };
 }
 
-/** Mount options for overlayfs; commas and colons would split them, so such paths cannot be layers. */
+/**
+ * Mount options for overlayfs; commas and colons would split them, and mount(8) reads a double quote as quoting
+ * (`mount: … wrong fs type, bad option`), so paths with those cannot be layers.
+ */
 export function overlayOptions(layers: OverlayLayers): string {
   for (const dir of [...layers.lowers, layers.upper, layers.work]) {
-    if (/[,:\\\n]/.test(dir)) throw new CodeloopError('sandboxUnavailable', `the path ${JSON.stringify(dir)} contains a comma, colon, backslash or newline, which overlay mounts cannot take`);
+    if (/[,:"\\\n]/.test(dir)) throw new CodeloopError('sandboxUnavailable', `the path ${JSON.stringify(dir)} contains a comma, colon, double quote, backslash or newline, which overlay mounts cannot take`);
   }
   // userxattr: inside a user namespace overlayfs may only use user.* extended attributes (kernel ≥ 5.11).
   return `lowerdir=${layers.lowers.join(':')},upperdir=${layers.upper},workdir=${layers.work},userxattr`;

@@ -4,10 +4,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeStateHome } from '../helpers/fixture-tree.js';
-import { calcProject, EXPLAIN, FIRST_FIX, FIX_WITH_NEW_FILE, hasEmacsWithEglot, mathFile, NEW_FILE, PAUSABLE_FIX, REVISION, runEditor } from './calc-project.js';
+import { BROKEN_MATH, calcProject, EXPLAIN, FIRST_FIX, FIX_WITH_NEW_FILE, hasEmacsWithEglot, mathFile, NEW_FILE, PAUSABLE_FIX, REVISION, runEditor } from './calc-project.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const STOCK_DRIVER = path.join(HERE, 'emacs-eglot-driver.el');
+const CRLF_DRIVER = path.join(HERE, 'emacs-crlf-driver.el');
 const CLIENT_DRIVER = path.join(HERE, 'emacs-client-driver.el');
 const SESSIONS_DRIVER = path.join(HERE, 'emacs-sessions-driver.el');
 const PLUGIN = path.resolve(HERE, '../../clients/emacs');
@@ -33,6 +34,14 @@ describe.skipIf(!hasEmacs)('Emacs', { retry: 2 }, () => {
     expect(mathFile(project)).toBe('exports.add = (a, b) => a + b;\n');
     expect(fs.readFileSync(path.join(project.root, 'src/double.js'), 'utf8')).toBe(NEW_FILE);
     expect(spawnSync('node', ['test.js'], { cwd: project.root }).status).toBe(0);
+  });
+
+  it('stock eglot applies a proposal to a CRLF file opened after the session made it (Emacs holds it with LF breaks); the file stays CRLF', async () => {
+    const project = await calcProject(FIRST_FIX, cleanups);
+    fs.writeFileSync(path.join(project.root, 'src/math.js'), BROKEN_MATH.replaceAll('\n', '\r\n'));
+    const { result, output } = await runEditor('emacs', ['--batch', '-l', CRLF_DRIVER], project);
+    expect(result, output).toEqual({ status: 'ok', coding: expect.stringMatching(/-dos$/), applied: true, conflicts: [] });
+    expect(mathFile(project)).toBe('exports.add = (a, b) => a + b;\r\n');
   });
 
   it('codeloop.el: codeloop-task → codeloop-review with verdict → reject with feedback refreshes it → second review keeps its keys → apply all → saved file passes', async () => {

@@ -32,7 +32,21 @@ export interface EndpointQuirks {
 }
 
 export type Provider = 'openai' | 'vllm' | 'llamacpp' | 'ollama' | 'lmstudio';
-export type TextStyle = 'hermes' | 'function-tag' | 'fenced-json' | 'bare-json' | 'mistral';
+export type TextStyle = 'hermes' | 'function-tag' | 'fenced-json' | 'bare-json' | 'mistral' | 'pythonic' | 'tool-code' | 'deepseek';
+
+/** A JSON value as a Python literal (what models using Python call syntax write). */
+function python(value: unknown): string {
+  if (value === null) return 'None';
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  if (Array.isArray(value)) return `[${value.map(python).join(', ')}]`;
+  if (typeof value === 'object') return `{${Object.entries(value).map(([key, item]) => `${JSON.stringify(key)}: ${python(item)}`).join(', ')}}`;
+  return JSON.stringify(value);
+}
+
+/** One call in Python syntax: `name(key=value, …)`. */
+function pythonCall(call: Call): string {
+  return `${call.function.name}(${Object.entries(JSON.parse(call.function.arguments) as Record<string, unknown>).map(([key, value]) => `${key}=${python(value)}`).join(', ')})`;
+}
 export type Discovery =
   | { server: 'vllm'; maxModelLen: number }
   | { server: 'llamacpp'; nCtx: number }
@@ -158,6 +172,10 @@ export function callsAsText(style: TextStyle, calls: Call[]): string {
     case 'fenced-json': return `I will call a tool.\n\`\`\`json\n${JSON.stringify(calls.length === 1 ? object(calls[0]) : calls.map(object))}\n\`\`\``;
     case 'bare-json': return JSON.stringify(calls.length === 1 ? object(calls[0]) : calls.map(object));
     case 'mistral': return `[TOOL_CALLS] ${JSON.stringify(calls.map(object))}`;
+    // Llama 3.2+/Llama 4 (vLLM's pythonic parser), Gemma's tool_code block, DeepSeek V3/R1's special tokens.
+    case 'pythonic': return `[${calls.map(pythonCall).join(', ')}]`;
+    case 'tool-code': return `\`\`\`tool_code\n${calls.map(pythonCall).join('\n')}\n\`\`\``;
+    case 'deepseek': return `<｜tool▁calls▁begin｜>${calls.map((call) => `<｜tool▁call▁begin｜>function<｜tool▁sep｜>${call.function.name}\n\`\`\`json\n${call.function.arguments}\n\`\`\`<｜tool▁call▁end｜>`).join('')}<｜tool▁calls▁end｜>`;
   }
 }
 
@@ -168,7 +186,8 @@ export function callsAsText(style: TextStyle, calls: Call[]): string {
 export function shapeCompletion(completion: { choices: { message: { content: string | null; tool_calls?: Call[] }; finish_reason: string }[]; usage: unknown }, parsed: Record<string, unknown>, quirks: EndpointQuirks): void {
   const [choice] = completion.choices;
   const prompt = promptTokens(parsed, quirks);
-  completion.usage = { prompt_tokens: prompt, completion_tokens: 20, total_tokens: prompt + 20 };
+  const answer = (completion.usage as { completion_tokens: number }).completion_tokens;
+  completion.usage = { prompt_tokens: prompt, completion_tokens: answer, total_tokens: prompt + answer };
   const calls = choice.message.tool_calls;
   if (!calls?.length) return;
   if (quirks.toolCallsAsText || quirks.tools === 'ignore' || typeof quirks.tools === 'object') {

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { refuseOverWindow, type ContextWindowOptions } from './context-window.js';
+import { cutAnswerAtWindow, refuseOverWindow, type ContextWindowOptions } from './context-window.js';
 import { answerByQuirk, shapeChunks, shapeCompletion, type EndpointQuirks } from './endpoint-quirks.js';
 
 /**
@@ -8,8 +8,9 @@ import { answerByQuirk, shapeChunks, shapeCompletion, type EndpointQuirks } from
  * It stands in for the model only; everything on our side (the openai SDK included) is real.
  */
 export type FakeStep =
-  | { kind: 'text'; content: string }
-  | { kind: 'tools'; calls: { name: string; arguments: unknown | string }[]; content?: string }
+  /** `cutAt`: the answer hit the server's output cap of that many tokens (finish_reason "length"). */
+  | { kind: 'text'; content: string; cutAt?: number }
+  | { kind: 'tools'; calls: { name: string; arguments: unknown | string }[]; content?: string; cutAt?: number }
   /** An HTTP answer: `body` JSON-encoded, or sent as it is when a string under a `content-type` header other than JSON. */
   | { kind: 'http'; status: number; body?: unknown; headers?: Record<string, string> }
   /** Never answers: the caller is mid-request when the test kills it. */
@@ -44,8 +45,8 @@ function completion(step: Extract<FakeStep, { kind: 'text' | 'tools' }>): unknow
     };
   return {
     id: `chatcmpl-${callCounter}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: 'fake-model',
-    choices: [{ index: 0, message, finish_reason: step.kind === 'text' ? 'stop' : 'tool_calls' }],
-    usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
+    choices: [{ index: 0, message, finish_reason: step.cutAt ? 'length' : step.kind === 'text' ? 'stop' : 'tool_calls' }],
+    usage: { prompt_tokens: 100, completion_tokens: step.cutAt ?? 20, total_tokens: 100 + (step.cutAt ?? 20) },
   };
 }
 
@@ -91,7 +92,7 @@ export async function startFakeModel(script: FakeStep[] | FakeResponder, quirks:
       const parsed = body ? JSON.parse(body) : {};
       if (answerByQuirk(quirks, request, parsed, response, probes)) return;
       requests.push({ messages: parsed.messages ?? [], tools: parsed.tools, authorization: request.headers.authorization, stream: parsed.stream === true });
-      if (contextWindow && refuseOverWindow(parsed, contextWindow, response)) return;
+      if (contextWindow && (refuseOverWindow(parsed, contextWindow, response) || cutAnswerAtWindow(parsed, contextWindow, response))) return;
       const step = typeof script === 'function' ? script(parsed.messages ?? []) : queue.shift();
       if (!step) {
         response.writeHead(500, { 'content-type': 'application/json' });

@@ -167,6 +167,21 @@ describe('context policy through codeloop run (scripted model with a context win
     });
   }
 
+  it('an answer the endpoint cut off because the window was full (a 200 with finish_reason "length") is not taken as the answer: compacted and asked again', async () => {
+    const files = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`src/m${i}.js`, module(`m${i}`, 120)]));
+    const { root, state } = project(files);
+    // Each answer needs 4500 tokens of room; the window is 7000 (as the config says): prompts over 2500 get cut answers.
+    const fake = await model([plan, fixTotal, ...Object.keys(files).map((file) => call('read_file', { path: file })), done], state, { window: { tokens: 7000, answerRoom: 4500 } });
+    const result = await run(root, state, ['--yes']);
+    expect(result.status, result.stderr).toBe(0);
+    expect(sizes(fake).some((size) => size > 2500), JSON.stringify(sizes(fake))).toBe(true);
+    expect(result.stderr).toMatch(/· context overflow: compacting and retrying \(the endpoint said: finish_reason "length" after \d+ answer tokens\)/);
+    expect(result.stderr).toMatch(/session \w+: applied/);
+    expect(fs.readFileSync(path.join(root, 'src/total.js'), 'utf8')).toBe('exports.total = (a, b) => a + b;\n');
+    // The cut words never went back to the model as its answer.
+    expect(fake.requests.flatMap((request) => request.messages).filter((message) => message.role === 'assistant' && text(message).includes('I will now'))).toEqual([]);
+  });
+
   it('ends with the changes as a proposal, the reason as its caveat, when the endpoint dies, the budget is spent, or overflow cannot be recovered', { timeout: 180_000 }, async () => {
     const { root, state } = project();
     await model([plan, fixTotal, { kind: 'http', status: 503, body: { error: { message: 'the GPU node went away' } } }], state);

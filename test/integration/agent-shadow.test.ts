@@ -1,9 +1,12 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeModel, type FakeStep } from '../fake-model/fake-model-server.js';
+import { CALC_FILES } from '../helpers/calc-project.js';
 import { makeStateHome, makeTree, removeTree } from '../helpers/fixture-tree.js';
+import { writeUserConfig } from '../helpers/model-config.js';
 import { runCliAsync } from '../helpers/run-cli.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -141,6 +144,30 @@ describe.each(['overlay', 'copy', 'clone'] as const)('a session with agent.shado
     store.close();
     expect(messages.map((data) => JSON.parse(data).text)).toContainEqual(expect.stringMatching(new RegExp(`^session workspace: ${shadow} \\(`)));
     await expect.poll(() => fs.readdirSync(path.join(state, 'codeloop', 'shadows')), { timeout: 20_000 }).toEqual([]);
+  }, 120_000);
+});
+
+describe('a workspace whose path an overlay mount cannot take', () => {
+  it.each([',', ':', '"'])('(%s in it) gets another shadow, says why, and its tests run', async (character) => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), `codeloop odd${character}path `));
+    for (const [file, text] of Object.entries(CALC_FILES)) {
+      fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+      fs.writeFileSync(path.join(root, file), text);
+    }
+    const state = makeStateHome();
+    const fake = await startFakeModel([
+      { kind: 'text', content: '1. Fix add' },
+      { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/math.js', edit: { kind: 'blocks', blocks: [{ search: 'a - b', replace: 'a + b' }] } } }] },
+      { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'add adds' } }] },
+    ]);
+    cleanups.push(() => removeTree(root, state), () => fake.close());
+    writeUserConfig(state, { model: { baseURL: fake.baseURL, model: 'fake-model', maxRetries: 0 }, agent: { commandTimeoutSeconds: 60 } });
+    const result = await runCliAsync(['run', '--yes', 'make add add'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: 'sk-test' } });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/· session workspace: (clone|copy) \(overlay mounts do not work here \(the path .+ contains a comma, colon, double quote, backslash or newline, which overlay mounts cannot take\)/);
+    expect(result.stderr).toMatch(/tests passed \(npm test\)/);
+    expect(result.stderr).toMatch(/session \w+: applied/);
+    expect(fs.readFileSync(path.join(root, 'src/math.js'), 'utf8')).toBe('exports.add = (a, b) => a + b;\n');
   }, 120_000);
 });
 

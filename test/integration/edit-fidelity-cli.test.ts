@@ -47,7 +47,10 @@ describe('codeloop run writes what was approved, byte for byte', () => {
       'src/script.ps1': utf16,
       'src/whole.bat': '@echo off\r\nset LIMIT=10\r\n',
       'src/patched.ini': '[limits]\r\nmax=10\r\n',
+      'src/patched.py': 'def limit(x):\n\tif x:\n\t\treturn 10\n\treturn 0\n',
     }, [
+      // A patch written with 4-space indentation against a tab-indented file: its hunk matches as a block would.
+      call('propose_edit', { path: 'src/patched.py', edit: { kind: 'patch', patch: '--- a/src/patched.py\n+++ b/src/patched.py\n@@ -1,4 +1,5 @@\n def limit(x):\n     if x:\n-        return 10\n+        y = 20\n+        return y\n     return 0\n' } }),
       call('propose_edit', { path: 'src/whole.bat', edit: { kind: 'content', content: '@echo off\nset LIMIT=20\necho %LIMIT%\n' } }),
       call('propose_edit', { path: 'src/patched.ini', edit: { kind: 'patch', patch: '--- a/src/patched.ini\n+++ b/src/patched.ini\n@@ -1,2 +1,3 @@\n [limits]\n-max=10\n+max=20\n+min=1\n' } }),
       blocks('src/Program.cs', '        return 10;\n', '        var limit = 20;\n        return limit;\n'),
@@ -59,7 +62,8 @@ describe('codeloop run writes what was approved, byte for byte', () => {
     ]);
     expect(result.status, result.stderr).toBe(0);
     expect(toolResults.filter((output) => output.includes('propose_edit') || output.includes('failed'))).toEqual([]);
-    expect(report.applied.sort()).toEqual(['src/Program.cs', 'src/bom.csv', 'src/mixed.txt', 'src/patched.ini', 'src/prefs.conf', 'src/script.ps1', 'src/tabs.py', 'src/whole.bat']);
+    expect(report.applied.sort()).toEqual(['src/Program.cs', 'src/bom.csv', 'src/mixed.txt', 'src/patched.ini', 'src/patched.py', 'src/prefs.conf', 'src/script.ps1', 'src/tabs.py', 'src/whole.bat']);
+    expect(bytes(root, 'src/patched.py').toString()).toBe('def limit(x):\n\tif x:\n\t\ty = 20\n\t\treturn y\n\treturn 0\n');
     expect(bytes(root, 'src/whole.bat').toString()).toBe('@echo off\r\nset LIMIT=20\r\necho %LIMIT%\r\n');
     expect(bytes(root, 'src/patched.ini').toString()).toBe('[limits]\r\nmax=20\r\nmin=1\r\n');
 

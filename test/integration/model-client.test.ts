@@ -122,6 +122,26 @@ describe('tool calls written in the answer\'s text', () => {
   });
 });
 
+describe('answers the endpoint cut off (finish_reason "length")', () => {
+  it.each([true, false])('at the window\'s end: a context overflow, and the window it revealed is learnt (stream: %s)', async (stream) => {
+    const { model } = await client([{ kind: 'text', content: 'I will now', cutAt: 12 }], {}, { stream });
+    const error = await failure(model.complete(question('hi'), tools));
+    expect(error).toMatchObject({ kind: 'contextOverflow', endpointMessage: 'finish_reason "length" after 12 answer tokens' });
+    expect(error.message).toMatch(/^fake-model at http:\/\/127\.0\.0\.1:\d+\/v1 stopped its answer when the context window was full \(\d+ prompt \+ 12 answer tokens/);
+    expect(await model.contextWindow()).toEqual({ tokens: error.details.contextTokens, source: 'the endpoint, which cut an answer off where its window ended' });
+  });
+
+  it('at an output cap: the call cut mid-arguments is not run, and the model is told why', async () => {
+    const { model } = await client([{
+      kind: 'tools', cutAt: 4096,
+      calls: [{ name: 'read_file', arguments: { path: 'src/a.js' } }, { name: 'propose_edit', arguments: '{"path": "src/a.js", "edit": {"kind": "content", "content": "function a() {' }],
+    }], {}, { toolCalls: 'native' });
+    const reply = await model.complete(question('rewrite a.js'), tools);
+    expect(reply.message.tool_calls?.map((call) => call.type === 'function' && call.function.name)).toEqual(['read_file']);
+    expect(reply.toolCallProblems).toEqual(['Your answer was cut off after 4096 tokens (the endpoint\'s output limit, finish_reason "length") in the middle of your call of propose_edit, so it was not run. Send smaller steps: edit with search/replace blocks instead of whole files, and split large edits into several calls.']);
+  });
+});
+
 describe('tokens and the window in use', () => {
   it('warns when the endpoint silently cuts the prompt (Ollama num_ctx), naming how to raise it', async () => {
     const { model } = await client([{ kind: 'text', content: 'ok' }, { kind: 'text', content: 'ok' }], { truncatePromptAt: 2048 });

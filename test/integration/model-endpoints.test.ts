@@ -101,6 +101,9 @@ describe('tool calls from any endpoint', () => {
     { name: 'Ollama model without tool support, calls in fenced JSON', quirks: { tools: { reject: 'ollama' }, toolCallsAsText: 'fenced-json' }, reason: /does not support tools/ },
     { name: 'a server that ignores tools, calls in <function=…> tags', quirks: { tools: 'ignore', toolCallsAsText: 'function-tag' }, reason: /ignored the offered tool/ },
     { name: 'a server that passes Mistral [TOOL_CALLS] text through', quirks: { toolCallsAsText: 'mistral' }, reason: /wrote its tool call as text/ },
+    { name: 'Llama 3.2+ Python-style calls ([name(key=value)]) passed through', quirks: { toolCallsAsText: 'pythonic' }, reason: /wrote its tool call as text/ },
+    { name: 'Gemma\'s ```tool_code blocks passed through', quirks: { toolCallsAsText: 'tool-code' }, reason: /wrote its tool call as text/ },
+    { name: 'DeepSeek\'s tool-call tokens passed through (llama.cpp without --jinja)', quirks: { toolCallsAsText: 'deepseek' }, reason: /wrote its tool call as text/ },
   ])('$name: probed once, then the session runs on calls written as text', async ({ quirks, reason }) => {
     const { root, state } = project();
     const fake = await endpoint(state, [...FIX_ADD, ...FIX_ADD], quirks);
@@ -239,6 +242,22 @@ describe('what the session makes of it', () => {
     const correction = fake.requests[2].messages.at(-1)!;
     expect(correction.role).toBe('user');
     expect(String(correction.content)).toMatch(/^Your <tool_call> call of read_file was not run: its arguments do not fit the tool \(path: /);
+  });
+
+  it('runs the calls of an answer that fit, and corrects the others beside their results: miswritten, or cut off at the output cap', async () => {
+    const { root, state } = project();
+    const fake = await endpoint(state, [
+      FIX_ADD[0],
+      { kind: 'text', content: '<tool_call>{"name": "list_files", "arguments": {"path": "src"}}</tool_call>\n<tool_call>{"name": "read_file", "arguments": {"file": "src/math.js"}}</tool_call>' },
+      { kind: 'tools', cutAt: 4096, calls: [{ name: 'read_file', arguments: { path: 'src/math.js' } }, { name: 'propose_edit', arguments: '{"path": "src/math.js", "edit": {"kind": "content", "content": "exports.add' }] },
+      ...FIX_ADD.slice(2),
+    ], {}, { toolCalls: 'native' });
+    const result = await runCliAsync(['run', '--yes', 'make the test pass'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } });
+    expect(result.status, result.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(root, 'src/math.js'), 'utf8')).toBe('exports.add = (a, b) => a + b;\n');
+    const after = (request: number) => fake.requests[request].messages.slice(-2).map((message) => [message.role, String(message.content)]);
+    expect(after(2)).toEqual([['tool', 'src/math.js'], ['user', expect.stringMatching(/^Your <tool_call> call of read_file was not run: its arguments do not fit the tool \(path: /)]]);
+    expect(after(3)).toEqual([['tool', expect.stringContaining('1: exports.add = (a, b) => a - b;')], ['user', expect.stringMatching(/^Your answer was cut off after 4096 tokens \(the endpoint's output limit, finish_reason "length"\) in the middle of your call of propose_edit, so it was not run/)]]);
   });
 
   it('shows a prompt the endpoint cut (Ollama\'s silent truncation) as a warning with the fix, and then works within that window', async () => {

@@ -100,6 +100,20 @@ describe('decodeTextToolCalls (tool calls written in content)', () => {
     expect(decoded.text).toMatch(/^<think>Maybe/);
   });
 
+  it('reads Python call syntax (Llama 3.2+ lists, Gemma tool_code) with Python literals, and DeepSeek/Kimi tokens', () => {
+    const pythonic = decodeTextToolCalls(`[read_file(path="a.ts", startLine=2), propose_edit(path='b.py', edit={"kind": "content", "content": """x = 1\\nprint('ok')\n"""},)]`, tools);
+    expect(names(pythonic)).toEqual([['read_file', { path: 'a.ts', startLine: 2 }], ['propose_edit', { path: 'b.py', edit: { kind: 'content', content: "x = 1\nprint('ok')\n" } }]]);
+    expect(pythonic.text).toBeNull();
+    const gemma = decodeTextToolCalls('Let me look.\n```tool_code\nlist_files(path="src")\nsearch_code(query="add", caseInsensitive=False)\n```', tools);
+    expect(names(gemma)).toEqual([['list_files', { path: 'src' }], ['search_code', { query: 'add', caseInsensitive: false }]]);
+    const deepseek = decodeTextToolCalls('<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>read_file\n```json\n{"path": "a.ts"}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>', tools);
+    const kimi = decodeTextToolCalls('<|tool_calls_section_begin|><|tool_call_begin|>functions.read_file:0<|tool_call_argument_begin|>{"path": "a.ts"}<|tool_call_end|><|tool_calls_section_end|>', tools);
+    expect([names(deepseek), names(kimi)]).toEqual([[['read_file', { path: 'a.ts' }]], [['read_file', { path: 'a.ts' }]]]);
+    // Code that merely looks like a call list (a name no tool has, positional arguments) stays text.
+    const code = 'Use `[print(x=1)]` or `[read_file("a.ts")]`, or items = [make(n=2)]';
+    expect(decodeTextToolCalls(code, tools)).toEqual({ calls: [], problems: [], text: code });
+  });
+
   it('leaves JSON that names no offered tool, and code, as text', () => {
     const text = 'The package.json is:\n```json\n{"name": "calc", "scripts": {"test": "node test.js"}}\n```\nand code: function f() { return {"a": 1}; }';
     const decoded = decodeTextToolCalls(text, tools);
