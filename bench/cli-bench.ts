@@ -17,11 +17,11 @@ import { QUERY_SETS, type BenchQuery } from './queries.js';
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../server/cli.js');
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { name: { type: 'string' }, runs: { type: 'string' }, 'daemon-only': { type: 'boolean' } },
+  options: { name: { type: 'string' }, runs: { type: 'string' }, 'daemon-only': { type: 'boolean' }, 'state-home': { type: 'string' } },
 });
 const corpus = positionals[0] ? path.resolve(positionals[0]) : undefined;
 if (!corpus) {
-  process.stderr.write('usage: npm run bench:cli -- CORPUS_DIR [--name kernel|node_modules] [--runs N] [--daemon-only]\n');
+  process.stderr.write('usage: npm run bench:cli -- CORPUS_DIR [--name kernel|node_modules] [--runs N] [--daemon-only] [--state-home DIR]\n');
   process.exit(2);
 }
 const name = values.name ?? path.basename(corpus);
@@ -31,7 +31,8 @@ const queries = QUERY_SETS[name] ?? QUERY_SETS.default;
 // folder (node_modules) is searched whole, so ignore files above it are skipped by both (config below).
 const RG_ARGS = ['--hidden', '-g', '!.git', '--max-filesize', '1M', '--no-ignore-parent', '--column', '-n', '--no-heading', '--color', 'never', '--no-messages'];
 
-const stateHome = fs.mkdtempSync(path.join(os.tmpdir(), 'codeloop-cli-bench-'));
+// --state-home: an XDG_STATE_HOME whose index of the corpus is kept (indexing the kernel takes minutes).
+const stateHome = values['state-home'] ? path.resolve(values['state-home']) : fs.mkdtempSync(path.join(os.tmpdir(), 'codeloop-cli-bench-'));
 const configHome = path.join(stateHome, 'config');
 fs.mkdirSync(path.join(configHome, 'codeloop'), { recursive: true });
 fs.writeFileSync(path.join(configHome, 'codeloop', 'config.json'), JSON.stringify({ index: { exclude: ['.git/'] } }));
@@ -76,7 +77,7 @@ function measure(extra: string[]): Row[] {
 function table(title: string, rows: Row[]): string {
   const lines = [`### ${title}`, '', '| mode | query | rg ms | codeloop ms | speed-up | `node -e 0` ms | hits | identical |', '|---|---|---|---|---|---|---|---|'];
   for (const row of rows) {
-    lines.push(`| ${row.query.mode} | \`${row.query.pattern}\` | ${row.rgMs.toFixed(0)} | ${row.codeloopMs.toFixed(0)} | ${(row.rgMs / row.codeloopMs).toFixed(2)}× | ${row.nodeMs.toFixed(0)} | ${row.hits} | ${row.identical ? 'yes' : '**no**'} |`);
+    lines.push(`| ${row.query.mode} | \`${row.query.pattern.replaceAll('|', '\\|')}\` | ${row.rgMs.toFixed(0)} | ${row.codeloopMs.toFixed(0)} | ${(row.rgMs / row.codeloopMs).toFixed(2)}× | ${row.nodeMs.toFixed(0)} | ${row.hits} | ${row.identical ? 'yes' : '**no**'} |`);
   }
   const literals = rows.filter((row) => row.query.mode === 'literal');
   lines.push('', `literal median speed-up ${median(literals.map((row) => row.rgMs / row.codeloopMs)).toFixed(2)}×; all queries median ${median(rows.map((row) => row.rgMs / row.codeloopMs)).toFixed(2)}×`, '');
@@ -95,7 +96,7 @@ function waitForSocket(socket: string, daemon: ChildProcess): void {
 const indexed = spawnSync(process.execPath, [CLI, 'index', '--json', corpus], { env, encoding: 'utf8' });
 if (indexed.status !== 0) throw new Error(`indexing failed: ${indexed.stderr}`);
 const files = JSON.parse(indexed.stdout).files as number;
-process.stdout.write(`# codeloop search vs rg, whole processes: ${name} (${files} files), ${runs} alternating runs per query, medians\n\n`);
+process.stdout.write(`# codeloop search vs rg, whole processes: ${name} (${files} files), ${runs} alternating runs per query, medians; load average ${os.loadavg()[0].toFixed(1)}\n\n`);
 if (!values['daemon-only']) {
   process.stdout.write(table('without a daemon: `codeloop search QUERY` (re-validates the index first)', measure([])));
   process.stdout.write(table('without a daemon: `codeloop search --no-refresh QUERY`', measure(['--no-refresh'])));
@@ -107,7 +108,8 @@ try {
   const opened = run(process.execPath, codeloopArgs(queries[0], []));
   process.stdout.write(`(the daemon opened the workspace on the first search: ${(opened.ms / 1000).toFixed(1)} s, re-validating it once)\n\n`);
   process.stdout.write(table('with a daemon running: `codeloop search QUERY`', measure([])));
+  process.stdout.write(`load average at the end: ${os.loadavg()[0].toFixed(1)}\n`);
 } finally {
   spawnSync(process.execPath, [CLI, 'daemon', 'stop'], { env });
-  fs.rmSync(stateHome, { recursive: true, force: true });
+  if (!values['state-home']) fs.rmSync(stateHome, { recursive: true, force: true });
 }

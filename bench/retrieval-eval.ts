@@ -1,5 +1,5 @@
 /**
- * Ranked-retrieval quality on real bug reports: `npm run bench:retrieval [-- [--repo OWNER/NAME[,…]] [--ablate | --signals a,b] [--verbose]]`.
+ * Ranked-retrieval quality on real bug reports: `npm run bench:retrieval [-- [--repo OWNER/NAME[,…]] [--ablate | --signals a,b] [--verbose] [--misses]]`.
  *
  * Reads `bench/bug-reports.json` (built by bench/build-bug-reports.ts). For each report the repository is put at
  * the fix's parent commit in `bench/corpora/retrieval/<owner>+<name>/tree` (git-ignored) with
@@ -13,7 +13,9 @@
  * the top 50), whether the best line window of that file holds a line the fix changed, and the latency of a
  * query with the daemon's default limit (in process, warm, as in the daemon; wall clock and CPU time, since a busy
  * machine inflates the first). With `--ablate`, every signal of the ranker is also switched off one at a time
- * on the same states, and each variant's Acc/MRR is printed.
+ * on the same states, and each variant's Acc/MRR is printed. With `--misses`, every report whose answer is not
+ * first is printed with its question, the answer's rank and the files ranked above it (what to look at when
+ * changing the ranking).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -138,6 +140,11 @@ for (const repo of repos) {
       const hit = rank ? ranked[rank - 1] : undefined;
       const windowHit = hit ? (report.changedLines[hit.path] ?? []).some(([start, end]) => start <= hit.endLine && end >= hit.startLine) : null;
       outcomes.get(variant.name)!.push({ repo, rank, windowHit, latencyMs, cpuMs });
+      if (variant.disabled.length === 0 && args.includes('--misses') && rank !== 1) {
+        const above = ranked.slice(0, rank ? Math.min(rank - 1, 8) : 8).map((file) => `    ${file.score.toFixed(3)} ${file.path}`);
+        process.stdout.write(`\n## ${report.id} rank ${rank || `>${RANK_LIMIT}`} (answer ${report.answers.join(' ')}${hit ? ` ${hit.score.toFixed(3)}` : ''})\n`
+          + `  ${report.question.replaceAll(/\s+/g, ' ').slice(0, 400)}\n${above.join('\n')}\n`);
+      }
       if (variant.disabled.length === 0 && args.includes('--verbose')) {
         process.stdout.write(`${report.id}\t${rank || `>${RANK_LIMIT}`}\t${ranked[0]?.path ?? '-'}\t${report.answers.join(' ')}\n`);
       }

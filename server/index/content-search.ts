@@ -1,13 +1,15 @@
 import type { LineMatch } from '../../protocol/search.js';
+import {
+  CandidateVerifier, PARALLEL_MIN_CANDIDATES, verifyInParallel, verifyOnDisk, type DiskVerification, type SearchSources,
+} from './candidate-verification.js';
 import type { SqliteDatabase } from './index-database.js';
-import { literalHitsInBytes, searchTextByteLength, searchTextOf, type ByteLineHit, type SearchSource } from './search-text.js';
-import { literalMatcher, regexMatcher, type LineMatcher } from './line-matcher.js';
+import type { ByteLineHit } from './search-text.js';
 import { literalQuery, regexQuery, toMatchExpression } from './trigram-query.js';
 
 export interface ContentSearchResult {
   matches: LineMatch[];
   truncated: boolean;
-  /** Files the trigram filter let through, and how many of them matched: the filter's precision. */
+  /** Files the gram filter let through, and how many of them matched: the filter's precision. */
   candidates: number;
   matchedFiles: number;
 }
@@ -19,62 +21,75 @@ export interface ContentSearchRequest {
   limit: number;
 }
 
-/** A candidate's matching lines: a case-sensitive literal is found in the bytes on disk, the rest in decoded text. */
-function hitsOf(source: SearchSource, matcher: LineMatcher, literalBytes: Buffer | null, limit: number): ByteLineHit[] {
-  const byteHits = literalBytes && typeof source !== 'string' ? literalHitsInBytes(source, literalBytes, limit) : null;
-  if (byteHits) return byteHits;
-  const text = searchTextOf(source);
-  if (text === null) return [];
-  return matcher.matchLines(text, limit).map((hit) => ({ ...hit, column: searchTextByteLength(hit.text.slice(0, hit.character)) + 1 }));
-}
+/** Verification on threads: `true` above {@link PARALLEL_MIN_CANDIDATES} files on disk (the default), or never/always. */
+export type ParallelVerification = 'auto' | 'never' | 'always';
 
 /**
- * Literal and regex search: the gram index narrows the files, then each candidate's current text (unsaved buffer
- * or disk) is matched line by line, so the answer is exact whatever the index holds.
+ * Literal and regex search: the gram index narrows the files, then each candidate's current text (override or
+ * disk) is matched line by line, so the answer is exact whatever the index holds. The index and the overrides
+ * are read now, synchronously (a session's view of the index exists only during this call, see
+ * `queryWithChanges`); files on disk are read and matched after, on the verification threads when there are
+ * many of them. Throws `invalidRegex` / `invalidArgument` for a pattern rg would refuse.
  */
 export function searchContent(
   db: SqliteDatabase,
-  readSource: (relativePath: string) => SearchSource | null,
+  sources: SearchSources,
   request: ContentSearchRequest,
-): ContentSearchResult {
-  const matcher: LineMatcher = request.regex
-    ? regexMatcher(request.pattern, request.caseInsensitive)
-    : literalMatcher(request.pattern, request.caseInsensitive);
-  const expression = toMatchExpression(matcher.tree ? regexQuery(matcher.tree) : literalQuery(request.pattern));
+  parallel: ParallelVerification = 'auto',
+): Promise<ContentSearchResult> {
+  const verifier = new CandidateVerifier(request);
+  const expression = toMatchExpression(verifier.matcher.tree ? regexQuery(verifier.matcher.tree) : literalQuery(request.pattern));
   const candidates = (expression === null
     ? db.prepare('SELECT path FROM files ORDER BY path').pluck().all()
     : db.prepare(
       'SELECT f.path FROM file_trigrams JOIN files f ON f.id = file_trigrams.rowid WHERE file_trigrams MATCH ? ORDER BY f.path',
     ).pluck().all(expression)) as string[];
 
-  // Most candidates of a common literal hold it: searching their bytes skips decoding whole files.
-  // (Not for a pattern with a lone surrogate, which has no UTF-8 form: it round-trips to U+FFFD.)
-  const encoded = Buffer.from(request.pattern);
-  const literalBytes = !request.regex && !request.caseInsensitive && request.pattern && encoded.toString() === request.pattern
-    ? encoded : null;
+  // One more hit than the limit tells whether the answer is truncated.
+  const wanted = request.limit + 1;
+  // Overrides are matched now; an override after the first `wanted` of their hits is marked unread (undefined):
+  // those hits all come before it, so the answer ends before it.
+  const overrides = new Map<number, ByteLineHit[] | null | undefined>();
+  const onDisk: string[] = [];
+  let overrideHits = 0;
+  for (const [index, path] of candidates.entries()) {
+    const override = sources.override(path);
+    if (override === undefined) {
+      onDisk.push(path);
+      continue;
+    }
+    const hits = overrideHits >= wanted ? undefined : override === null ? null : verifier.hitsOf(override, wanted - overrideHits);
+    overrideHits += hits?.length ?? 0;
+    overrides.set(index, hits);
+  }
+  const disk: DiskVerification = { ...request, root: sources.root, paths: onDisk, limit: wanted };
+  const useThreads = parallel === 'always' || (parallel === 'auto' && onDisk.length >= PARALLEL_MIN_CANDIDATES);
+  const diskHits = useThreads ? verifyInParallel(disk) : Promise.resolve(verifyOnDisk(disk));
+  return diskHits.then((hitsOnDisk) => collectMatches(candidates, overrides, hitsOnDisk, request.limit));
+}
+
+/**
+ * The matches in candidate order, up to `limit`: each candidate's hits come from its override or, in turn,
+ * from the disk results (which may end early, once they held enough hits).
+ */
+function collectMatches(
+  candidates: string[],
+  overrides: ReadonlyMap<number, ByteLineHit[] | null | undefined>,
+  hitsOnDisk: (ByteLineHit[] | null)[],
+  limit: number,
+): ContentSearchResult {
   const matches: LineMatch[] = [];
   let matchedFiles = 0;
-  let truncated = false;
-  for (const path of candidates) {
-    const source = readSource(path);
-    if (source === null) continue;
-    const hits = hitsOf(source, matcher, literalBytes, request.limit - matches.length + 1);
-    if (hits.length) matchedFiles++;
+  let nextOnDisk = 0;
+  for (const [index, path] of candidates.entries()) {
+    const hits = overrides.has(index) ? overrides.get(index) : hitsOnDisk[nextOnDisk++];
+    if (hits === undefined) break; // past where verification stopped: the limit was reached before
+    if (!hits?.length) continue;
+    matchedFiles++;
     for (const hit of hits) {
-      if (matches.length === request.limit) {
-        truncated = true;
-        break;
-      }
-      matches.push({
-        path,
-        line: hit.line,
-        column: hit.column,
-        character: hit.character,
-        length: hit.length,
-        text: hit.text,
-      });
+      if (matches.length === limit) return { matches, truncated: true, candidates: candidates.length, matchedFiles };
+      matches.push({ path, line: hit.line, column: hit.column, character: hit.character, length: hit.length, text: hit.text });
     }
-    if (truncated) break;
   }
-  return { matches, truncated, candidates: candidates.length, matchedFiles };
+  return { matches, truncated: false, candidates: candidates.length, matchedFiles };
 }

@@ -19,6 +19,8 @@ export interface QuestionAnalysis {
   paths: string[];
   /** Files of traceback frames (`File "…/pkg/mod.py", line 3`, `at fn (src/x.ts:3:4)`, `x.go:12`), in order. */
   frames: string[];
+  /** Words of the title (the first non-empty line). */
+  titleTerms: Set<string>;
   /** Whether the report is about tests themselves (then test files are not demoted): its title says so. */
   aboutTests: boolean;
 }
@@ -36,6 +38,19 @@ const STOP_WORDS = new Set(
     + 'where which while who why will with would you your i me my our us get gets got use used using also just only '
     + 'after before instead because way like any all no yes very more most other same such out over one two new '
     + 'now fix fixes fixed issue bug error pr https http www com github see here thanks')
+    .split(' '),
+);
+
+/**
+ * Words about the report or the change rather than the code: how a bug report or pull request talks ("steps to
+ * reproduce", "expected behaviour", "added a regression test", "address review comments"). Rare in code, so
+ * their rarity would make them the heaviest words of a report while naming no file; the ranking drops them
+ * (text-ranking.ts, signal `processWords`).
+ */
+export const PROCESS_WORDS: ReadonlySet<string> = new Set(
+  ('added adding addressed addresses comments reviewed reviewer regression lint linting typo typos changelog '
+    + 'reverts reverted squash rebase rebased prepared assistance nit nits reproduce reproduced reproduction '
+    + 'reproducible expected actual behaviour behavior steps minimal workaround facepalm fixing')
     .split(' '),
 );
 
@@ -139,17 +154,23 @@ export function analyseQuestion(question: string): QuestionAnalysis {
     }
     const runs = identifierRuns(token);
     const called = token.includes('(');
+    // A dot between words (`obj.attr`, `pkg.mod`) marks code; a sentence's final period does not.
+    const dotted = /\w\.\w/.test(token);
     for (const run of runs) {
       for (const word of wordsOfIdentifier(run)) {
         if (!STOP_WORDS.has(word) && (termCounts.size < MAX_DISTINCT_TERMS || termCounts.has(word))) add(termCounts, word);
       }
       if (run.length < 3 || CODE_NOISE.has(run) || /^\d/.test(run)) continue;
-      if (code || called || token.includes('.') || CODE_SHAPED.test(run)) add(identifiers, run);
+      if (code || called || dotted || CODE_SHAPED.test(run)) add(identifiers, run);
     }
   });
   // Only the title (first line) decides: a report's body mentions tests in passing ("my tests fail", "added a unit
   // test"), which on bench/bug-reports.json turned test demotion off for six reports whose answer was library code.
   const title = text.trimStart().slice(0, 300).split('\n', 1)[0];
+  const titleTerms = new Set<string>();
+  scanTokens(title, (token) => {
+    for (const run of identifierRuns(token)) for (const word of wordsOfIdentifier(run)) titleTerms.add(word);
+  });
   const aboutTests = /\b(?:tests? (?:fails?|failing|suite)|flaky|unit tests?|test_\w+|conftest|pytest|the tests?\b)/i.test(title);
-  return { termCounts, identifiers, paths: [...paths], frames, aboutTests };
+  return { termCounts, identifiers, paths: [...paths], frames, aboutTests, titleTerms };
 }

@@ -12,11 +12,13 @@ export function isTestPath(relativePath: string): boolean {
 
 /**
  * Code beside the product that is rarely where a reported bug lives: documentation and its examples, examples,
- * benchmarks, maintenance scripts (`misc/`, `scripts/`), and vendored third-party code or stubs (`vendor/`,
- * `third_party/`, `typeshed/`).
+ * benchmarks, maintenance scripts (`misc/`, `scripts/`), vendored third-party code or stubs (`vendor/`,
+ * `third_party/`, `external/`, `typeshed/`), and generated version files (versioneer's `versioneer.py` and
+ * `_version.py`: long, and full of every common word about versions, commands and files).
  */
-const AUXILIARY_FOLDER = /(?:^|\/)(?:docs?|examples?|benchmarks?|bench|misc|scripts|vendor|vendored|third[_-]party|typeshed)\//i;
+const AUXILIARY_FOLDER = /(?:^|\/)(?:docs?|examples?|benchmarks?|bench|misc|scripts|vendor|vendored|third[_-]party|external|typeshed)\//i;
+const GENERATED_FILE = /(?:^|\/)(?:versioneer\.py|_version\.py)$/;
 
 export function isAuxiliaryPath(relativePath: string): boolean {
-  return AUXILIARY_FOLDER.test(relativePath);
+  return AUXILIARY_FOLDER.test(relativePath) || GENERATED_FILE.test(relativePath);
 }

@@ -2,7 +2,8 @@ import type { RankedFile } from '../../protocol/search.js';
 import { yieldToLoop } from '../threads/yield-to-loop.js';
 import type { SqliteDatabase } from './index-database.js';
 import { scanLineTermsOffThread, type LineTerms, type TokenCache } from './line-terms.js';
-import { analyseQuestion, type QuestionAnalysis } from './query-analysis.js';
+import { splitIdentifier } from './identifier-words.js';
+import { analyseQuestion, PROCESS_WORDS, type QuestionAnalysis } from './query-analysis.js';
 import { isAuxiliaryPath, isTestPath } from './test-paths.js';
 
 /**
@@ -10,8 +11,8 @@ import { isAuxiliaryPath, isTestPath } from './test-paths.js';
  * (`npm run bench:retrieval -- --ablate`; the numbers are in bench/RESULTS.md).
  */
 export const RANKING_SIGNALS = [
-  'termRepetition', 'wordForms', 'identifiers', 'paths', 'frames', 'definitions', 'testDemotion', 'codeFirst',
-  'auxiliaryDemotion', 'lengthPrior', 'windowCoverage',
+  'termRepetition', 'titleWords', 'processWords', 'wordForms', 'identifiers', 'paths', 'frames', 'fileNames',
+  'definitions', 'termCoverage', 'testDemotion', 'codeFirst', 'auxiliaryDemotion', 'lengthPrior', 'windowCoverage',
 ] as const;
 export type RankingSignal = (typeof RANKING_SIGNALS)[number];
 
@@ -29,7 +30,7 @@ const BM25_CANDIDATES = 300;
 const MAX_TERMS = 48;
 /** A word said this often counts this many times (more says little more). */
 const MAX_REPEAT = 3;
-/** Files whose definitions are scored one by one (read from disk: the dominant cost of a query). */
+/** Files whose definitions and term coverage are scored from their text (read from disk: the dominant cost of a query). */
 const DEFINITION_CANDIDATES = 30;
 const MAX_IDENTIFIERS = 60;
 const MAX_PATH_MENTIONS = 20;
@@ -55,6 +56,12 @@ const WEIGHTS = {
   auxiliaryFactor: 0.5,
   /** A file far longer than the candidates' median gains up to this fraction, a far shorter one loses it. */
   length: 0.1,
+  /** A word of the report's title counts this many times a word of its body. */
+  title: 1.5,
+  /** Added for a leading file holding every query word (the share of the query's weight it holds). */
+  coverage: 1,
+  /** Added for the file whose name's words are all among the heaviest query words (scaled to the best name). */
+  fileName: 0.5,
 };
 
 /** BM25 parameters for definitions (the usual defaults). */
@@ -93,21 +100,40 @@ function wordForms(word: string): string[] {
   return forms.filter((form) => form.length >= 3);
 }
 
-/** The question's words with the other forms of them that the index has, each with the count of its source word. */
-function termCountsWithForms(analysis: QuestionAnalysis): Map<string, number> {
+/**
+ * The question's words with the other forms of them, each form with the count of its source word, and for each form
+ * its source word (the first one that yields it).
+ */
+function termCountsWithForms(analysis: QuestionAnalysis): { counts: Map<string, number>; sources: Map<string, string> } {
   const counts = new Map(analysis.termCounts);
+  const sources = new Map<string, string>();
   for (const [word, count] of analysis.termCounts) {
-    for (const form of wordForms(word)) if (!counts.has(form)) counts.set(form, count);
+    for (const form of wordForms(word)) {
+      if (counts.has(form)) continue;
+      counts.set(form, count);
+      sources.set(form, word);
+    }
   }
-  return counts;
+  return { counts, sources };
 }
 
-/** Query weight of each kept term: its rarity, times how often the question repeats it (capped). */
-function termWeights(db: SqliteDatabase, analysis: QuestionAnalysis, repetition: boolean): Map<string, number> {
+/**
+ * Query weight of each kept term: its rarity, times how often the question repeats it (capped), times WEIGHTS.title
+ * for a word of the title (a pull request's or issue's title names the problem; its body adds "add a test",
+ * "remove comma to placate black"). A form the question did not use weighs no more than the word it came from:
+ * "reshape" in a report must not turn into a heavier "reshapes" because few files happen to say that (it
+ * outweighed every word of the report on bench/bug-reports.json); a form stands on its own rarity only when the
+ * index lacks the source word. (The file BM25 keeps its own rarity for such a form: leaving rarer forms out of it
+ * was measured and cost 2–3 points of Acc@3/@5.)
+ */
+function termWeights(db: SqliteDatabase, analysis: QuestionAnalysis, sources: Map<string, string>, repetition: boolean, title: boolean): Map<string, number> {
   const idf = inverseDocumentFrequencies(db, analysis.termCounts.keys());
   const weighted = [...idf].map(([term, rarity]) => {
     const count = Math.min(MAX_REPEAT, analysis.termCounts.get(term) ?? 1);
-    return [term, rarity * (repetition ? 1 + Math.log(count) : 1)] as const;
+    const source = sources.get(term);
+    const sourceRarity = source === undefined ? undefined : idf.get(source);
+    const inTitle = title && analysis.titleTerms.has(source ?? term);
+    return [term, Math.min(rarity, sourceRarity ?? rarity) * (repetition ? 1 + Math.log(count) : 1) * (inTitle ? WEIGHTS.title : 1)] as const;
   });
   return new Map(weighted.sort((a, b) => b[1] - a[1]).slice(0, MAX_TERMS));
 }
@@ -126,13 +152,17 @@ interface Candidate extends FileRow {
   identifiers: number;
   paths: number;
   definitions: number;
+  /** Share of the query's weight whose words the file's text holds (leading files only). */
+  coverage: number;
+  /** How much of the file's name the query's words make up, scaled to the best candidate's. */
+  name: number;
   text?: string | null;
 }
 
 function candidateOf(scores: Map<string, Candidate>, file: FileRow): Candidate {
   let candidate = scores.get(file.path);
   if (!candidate) {
-    candidate = { id: file.id, path: file.path, language: file.language, size: file.size, words: 0, identifiers: 0, paths: 0, definitions: 0 };
+    candidate = { id: file.id, path: file.path, language: file.language, size: file.size, words: 0, identifiers: 0, paths: 0, definitions: 0, coverage: 0, name: 0 };
     scores.set(file.path, candidate);
   }
   return candidate;
@@ -212,13 +242,38 @@ function pathCandidates(db: SqliteDatabase, analysis: QuestionAnalysis, frames: 
     return kept;
   };
   for (const mention of analysis.paths.slice(0, MAX_PATH_MENTIONS)) {
-    const files = resolve(mention);
+    // `ma.where`, `cmake.install`: a dotted name is often a module's attribute; with no file for the whole name,
+    // the module before the last dot is the one meant.
+    const module = /\.\w+$/.test(mention) || !mention.includes('/') ? null : mention.slice(0, mention.lastIndexOf('/'));
+    let files = resolve(mention);
+    if (!files.length && module && module.length >= 2) files = resolve(module);
     for (const file of files) candidateOf(scores, file).paths += 1 / files.length;
   }
   if (!frames) return;
   const resolvedFrames = analysis.frames.slice(-MAX_PATH_MENTIONS).map(resolve).filter((files) => files.length === 1);
   const deepest = resolvedFrames.at(-1)?.[0];
   if (deepest) candidateOf(scores, deepest).paths += WEIGHTS.frame / WEIGHTS.path;
+}
+
+/**
+ * A file named for what the report talks about: "Fix reshape bug" and `dask/array/reshape.py`, "fish completion"
+ * and `fish_completions.go`. Each candidate scores the summed weight of its name's words (split like identifiers;
+ * a package's `__init__.py` is named by its folder) over the number of those words, so a name made only of heavy
+ * query words wins; scaled so the best name scores 1. The path column of the file BM25 also holds these words, but
+ * there they are diluted by the file's length.
+ */
+function nameScores(candidates: Iterable<Candidate>, weights: Map<string, number>): void {
+  let top = 1e-9;
+  const all = [...candidates];
+  for (const candidate of all) {
+    const name = candidate.path.replace(/\/__init__\.py$/, '').split('/').at(-1)!.replace(/\..*$/, '');
+    const parts = new Set(splitIdentifier(name.replaceAll('-', '_')));
+    let matched = 0;
+    for (const part of parts) matched += weights.get(part) ?? 0;
+    candidate.name = parts.size ? matched / parts.size : 0;
+    top = Math.max(top, candidate.name);
+  }
+  for (const candidate of all) candidate.name /= top;
 }
 
 interface Definition {
@@ -294,9 +349,37 @@ function definitionsOfLeaders(db: SqliteDatabase, leaders: Candidate[]): Definit
   });
 }
 
-/** Scores the best definition of the leading candidates. */
-async function definitionScores(leaders: Candidate[], perFile: Definition[][], query: QueryTerms): Promise<void> {
+/**
+ * The share of the query's weight whose words occur anywhere in the file. The file BM25 divides by the file's
+ * length, so a 10,000-line module that holds every word of a report (esbuild's `js_parser.go`, mypy's
+ * `checker.py`) ranks below short files holding two of them; this gives such a file back what it covers, without
+ * rewarding repeats.
+ */
+function termCoverage(scan: LineTerms, query: QueryTerms): number {
+  const present = new Uint8Array(query.weightById.length);
+  for (const id of scan.termIds) present[id] = 1;
+  let covered = 0;
+  let total = 0;
+  for (let id = 0; id < present.length; id++) {
+    total += query.weightById[id];
+    if (present[id]) covered += query.weightById[id];
+  }
+  return total ? covered / total : 0;
+}
+
+/** Scores the leading candidates from their scans: the best definition and the term coverage, each if asked. */
+async function leaderScores(leaders: Candidate[], perFile: Definition[][], query: QueryTerms, signals: { definitions: boolean; coverage: boolean }): Promise<void> {
   const scans = await Promise.all(leaders.map((candidate) => query.scan(candidate)));
+  if (signals.coverage) {
+    scans.forEach((scan, i) => {
+      if (scan) leaders[i].coverage = termCoverage(scan, query);
+    });
+  }
+  if (signals.definitions) await definitionScores(leaders, perFile, scans, query);
+}
+
+/** Scores the best definition of the leading candidates, letting the event loop run between long files. */
+async function definitionScores(leaders: Candidate[], perFile: Definition[][], scans: (LineTerms | null)[], query: QueryTerms): Promise<void> {
   let words = 0;
   let spans = 0;
   scans.forEach((scan, i) => {
@@ -371,9 +454,10 @@ function bestWindow(text: string, lines: LineTerms, query: QueryTerms, coverage:
 
 /**
  * Ranks files for a bug report or question. Signals (each measured in bench/RESULTS.md): BM25 over split words
- * of path, defined names and body, with repeated words weighted up; identifiers quoted as code matched exactly
- * against definitions, weighted by rarity; files named by path, module or traceback frame; BM25 of each file's
- * best definition; tests (unless the title is about tests), documentation/examples/scripts/vendored code and
+ * of path, defined names and body, with repeated words and title words weighted up and words about the report
+ * itself dropped; identifiers quoted as code matched exactly against definitions, weighted by rarity; files named
+ * by path, module or traceback frame; files whose name is made of the query's words; BM25 of each file's best
+ * definition; the share of the query's words a leading file holds; tests (unless the title is about tests), documentation/examples/scripts/vendored code and
  * non-code files demoted; a bounded prior for longer files. Two kinds of structure were measured and dropped
  * (bench/RESULTS.md): raising the files the top hits import (cost 5 points of Acc@1) and crediting the file a
  * leading test file is named after (cost 1.5 points of Acc@5).
@@ -412,13 +496,16 @@ export function startRanking(
   const on = (signal: RankingSignal) => !options.disabled?.includes(signal);
   const analysis = analyseQuestion(question);
   if (!on('identifiers')) analysis.identifiers.clear();
-  if (on('wordForms')) analysis.termCounts = termCountsWithForms(analysis);
-  const weights = termWeights(db, analysis, on('termRepetition'));
+  if (on('processWords')) for (const word of PROCESS_WORDS) analysis.termCounts.delete(word);
+  let sources = new Map<string, string>();
+  if (on('wordForms')) ({ counts: analysis.termCounts, sources } = termCountsWithForms(analysis));
+  const weights = termWeights(db, analysis, sources, on('termRepetition'), on('titleWords'));
   const scores = new Map<string, Candidate>();
   wordCandidates(db, weights, analysis.termCounts, on('termRepetition'), scores);
   if (on('identifiers')) identifierCandidates(db, analysis, scores);
   if (on('paths')) pathCandidates(db, analysis, on('frames'), scores);
 
+  if (on('fileNames')) nameScores(scores.values(), weights);
   const medianSize = median([...scores.values()].map((candidate) => candidate.size));
   const demote = (candidate: Candidate) =>
     (on('testDemotion') && !analysis.aboutTests && isTestPath(candidate.path) ? WEIGHTS.testFactor : 1)
@@ -426,21 +513,23 @@ export function startRanking(
     * (on('auxiliaryDemotion') && isAuxiliaryPath(candidate.path) ? WEIGHTS.auxiliaryFactor : 1)
     * (on('lengthPrior') ? lengthFactor(candidate.size, medianSize) : 1);
   const direct = (candidate: Candidate) => demote(candidate) * (candidate.words + WEIGHTS.identifier * candidate.identifiers
-    + WEIGHTS.path * candidate.paths + WEIGHTS.definition * candidate.definitions);
+    + WEIGHTS.path * candidate.paths + WEIGHTS.definition * candidate.definitions + WEIGHTS.coverage * candidate.coverage
+    + WEIGHTS.fileName * candidate.name);
   const byScore = (score: (candidate: Candidate) => number) => (a: Candidate, b: Candidate) => score(b) - score(a) || a.path.localeCompare(b.path);
 
   const ranked = [...scores.values()].sort(byScore(direct));
   const query = new QueryTerms(weights, analysis.identifiers);
-  const leaders = on('definitions') ? ranked.slice(0, DEFINITION_CANDIDATES) : [];
-  const perFile = definitionsOfLeaders(db, leaders);
-  // Only leaders gain a definition score, so the result comes from the leaders and the first `limit`.
+  const signals = { definitions: on('definitions'), coverage: on('termCoverage') };
+  const leaders = signals.definitions || signals.coverage ? ranked.slice(0, DEFINITION_CANDIDATES) : [];
+  const perFile = signals.definitions ? definitionsOfLeaders(db, leaders) : [];
+  // Only leaders gain a definition or coverage score, so the result comes from the leaders and the first `limit`.
   const reachable = ranked.slice(0, Math.max(leaders.length, limit));
   for (const candidate of reachable) candidate.text ??= readText(candidate.path);
   return {
     candidates: reachable.map((candidate) => candidate.path),
     async finish() {
-      if (on('definitions')) {
-        await definitionScores(leaders, perFile, query);
+      if (leaders.length) {
+        await leaderScores(leaders, perFile, query, signals);
         ranked.sort(byScore(direct));
       }
       const results = ranked.slice(0, limit);

@@ -6,7 +6,8 @@ import { workspaceStateDir } from '../config/state-paths.js';
 import { CodeloopError } from '../errors.js';
 import { readTextFile } from '../workspace/confined-files.js';
 import { resolveWorkspaceRoot } from '../workspace/workspace-root.js';
-import { searchContent, type ContentSearchRequest, type ContentSearchResult } from './content-search.js';
+import { readSearchSource, type SearchSources } from './candidate-verification.js';
+import { searchContent, type ContentSearchRequest, type ContentSearchResult, type ParallelVerification } from './content-search.js';
 import { AnalysisPool } from './analysis-pool.js';
 import { FileStore } from './file-store.js';
 import { IgnoreRules } from './ignore-rules.js';
@@ -16,7 +17,7 @@ import { IndexWatcher, inotifyWatchLimit } from './index-watcher.js';
 import { IndexWriter, type SyncProgress, type SyncSummary } from './index-writer.js';
 import { buildRepoMap } from './repo-map.js';
 import { searchSymbols } from './symbol-search.js';
-import { searchTextOf, type SearchSource } from './search-text.js';
+import { searchTextOf } from './search-text.js';
 import { rankFiles, type RankingOptions } from './text-ranking.js';
 
 const DEFAULT_LIMITS = { symbol: 100, text: 20 };
@@ -34,16 +35,17 @@ export function defaultDatabasePath(realRoot: string, config: IndexConfig): stri
 export class IndexQueries {
   constructor(
     private readonly db: SqliteDatabase,
-    private readonly readSource: (relativePath: string) => SearchSource | null,
+    private readonly sources: SearchSources,
   ) {}
 
   private readonly readText = (relativePath: string): string | null => {
-    const source = this.readSource(relativePath);
+    const source = readSearchSource(this.sources, relativePath);
     return source === null ? null : searchTextOf(source);
   };
 
-  searchContent(request: ContentSearchRequest): ContentSearchResult {
-    return searchContent(this.db, this.readSource, request);
+  /** Literal or regex search (see content-search.ts); `parallel` is for benchmarks and tests. */
+  searchContent(request: ContentSearchRequest, parallel?: ParallelVerification): Promise<ContentSearchResult> {
+    return searchContent(this.db, this.sources, request, parallel);
   }
 
   searchSymbols(query: string, limit: number = DEFAULT_LIMITS.symbol): SymbolInfo[] {
@@ -63,7 +65,7 @@ export class IndexQueries {
     switch (params.mode) {
       case 'literal':
       case 'regex': {
-        const result = this.searchContent({
+        const result = await this.searchContent({
           pattern: params.query,
           regex: params.mode === 'regex',
           caseInsensitive: params.caseInsensitive,
@@ -111,7 +113,7 @@ export class WorkspaceIndex {
     this.rules = new IgnoreRules(root, config);
     this.writer = new IndexWriter(root, this.store, this.rules, this.pool, config.maxFileSize,
       (relativePath) => this.overlays.get(relativePath));
-    this.queries = new IndexQueries(db, (file) => this.readSearchSource(file));
+    this.queries = new IndexQueries(db, { root, override: (file) => this.overlays.get(file) });
   }
 
   static open(dir: string, config: IndexConfig, databasePath?: string): WorkspaceIndex {
@@ -265,22 +267,12 @@ export class WorkspaceIndex {
   }
 
   /**
-   * An indexed file as search reads it: the unsaved buffer if open, else the bytes on disk (decoded for matching
-   * by search-text.ts, where bytes that are not valid UTF-8 are kept apart so they never match by accident);
-   * null if gone.
+   * Literal or regex search over the files as search reads them: the unsaved buffer if open, else the bytes on
+   * disk (decoded for matching by search-text.ts, where bytes that are not valid UTF-8 are kept apart so they
+   * never match by accident).
    */
-  private readSearchSource(relativePath: string): SearchSource | null {
-    const overlay = this.overlays.get(relativePath);
-    if (overlay !== undefined) return overlay;
-    try {
-      return fs.readFileSync(path.join(this.root, relativePath));
-    } catch {
-      return null;
-    }
-  }
-
-  searchContent(request: ContentSearchRequest): ContentSearchResult {
-    return this.queries.searchContent(request);
+  searchContent(request: ContentSearchRequest, parallel?: ParallelVerification): Promise<ContentSearchResult> {
+    return this.queries.searchContent(request, parallel);
   }
 
   searchSymbols(query: string, limit?: number): SymbolInfo[] {
@@ -314,7 +306,7 @@ export class WorkspaceIndex {
       const indexable = text !== null && !this.isTooLarge(text) && !this.rules.isIgnored(file, false) && !this.rules.isInsideIgnoredDirectory(file);
       return { file, text, outcome: indexable ? await this.pool.analyze({ root: this.root, path: file, overlay: text }) : null };
     }));
-    const reader = new IndexQueries(this.db, (file) => (changes.has(file) ? changes.get(file)! : this.readSearchSource(file)));
+    const reader = new IndexQueries(this.db, { root: this.root, override: (file) => (changes.has(file) ? changes.get(file)! : this.overlays.get(file)) });
     this.db.exec('SAVEPOINT session_view');
     try {
       for (const { file, text, outcome } of outcomes) {

@@ -24,12 +24,12 @@ function openIndex(files: Record<string, string>, git = true): { root: string; i
   return { root, index, database };
 }
 
-const paths = (index: WorkspaceIndex, pattern: string) =>
-  [...new Set(index.searchContent({ pattern, regex: false, caseInsensitive: false, limit: 1000 }).matches.map((m) => m.path))].sort();
+const paths = async (index: WorkspaceIndex, pattern: string) =>
+  [...new Set((await index.searchContent({ pattern, regex: false, caseInsensitive: false, limit: 1000 })).matches.map((m) => m.path))].sort();
 
-async function until(condition: () => boolean, what: string): Promise<void> {
+async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
   const start = Date.now();
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() - start > 5000) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -43,45 +43,45 @@ describe('incremental index', () => {
     const files = () => index.status().files;
 
     fs.writeFileSync(path.join(root, 'c.ts'), 'export function gamma() { return alpha; }\n');
-    await until(() => files() === 3 && paths(index, 'gamma').length === 1, 'a new file');
+    await until(async () => files() === 3 && (await paths(index, 'gamma')).length === 1, 'a new file');
     expect(index.searchSymbols('gamma')[0]).toMatchObject({ path: 'c.ts', kind: 'function' });
     fs.writeFileSync(path.join(root, 'a.ts'), 'export const alphaRenamed = 1;\n');
-    await until(() => paths(index, 'alphaRenamed').includes('a.ts'), 'a changed file');
+    await until(async () => (await paths(index, 'alphaRenamed')).includes('a.ts'), 'a changed file');
     fs.renameSync(path.join(root, 'dir'), path.join(root, 'moved'));
-    await until(() => files() === 3 && paths(index, 'beta').join() === 'moved/b.ts', 'a renamed folder');
+    await until(async () => files() === 3 && (await paths(index, 'beta')).join() === 'moved/b.ts', 'a renamed folder');
     fs.rmSync(path.join(root, 'c.ts'));
     await until(() => files() === 2 && index.searchSymbols('gamma').length === 0, 'a deleted file');
     fs.writeFileSync(path.join(root, 'note.log'), 'alphaRenamed in a log\n');
-    await until(() => files() === 3 && paths(index, 'alphaRenamed').includes('note.log'), 'a log file');
+    await until(async () => files() === 3 && (await paths(index, 'alphaRenamed')).includes('note.log'), 'a log file');
     // Folders made at once with files inside, then changed, then removed whole.
     fs.mkdirSync(path.join(root, 'deep/er/still'), { recursive: true });
     fs.writeFileSync(path.join(root, 'deep/er/still/d.ts'), 'export const delta = 4;\n');
     fs.writeFileSync(path.join(root, 'deep/e.ts'), 'export const epsilon = 5;\n');
-    await until(() => files() === 5 && paths(index, 'delta').join() === 'deep/er/still/d.ts', 'files in new folders');
+    await until(async () => files() === 5 && (await paths(index, 'delta')).join() === 'deep/er/still/d.ts', 'files in new folders');
     fs.writeFileSync(path.join(root, 'deep/er/still/d.ts'), 'export const deltaChanged = 4;\n');
-    await until(() => paths(index, 'deltaChanged').length === 1, 'a change in a new folder');
+    await until(async () => (await paths(index, 'deltaChanged')).length === 1, 'a change in a new folder');
     fs.rmSync(path.join(root, 'deep'), { recursive: true });
-    await until(() => files() === 3 && paths(index, 'epsilon').length === 0 && paths(index, 'deltaChanged').length === 0, 'a removed folder');
+    await until(async () => files() === 3 && (await paths(index, 'epsilon')).length === 0 && (await paths(index, 'deltaChanged')).length === 0, 'a removed folder');
     // A folder moved in from outside the tree brings its files.
     const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'codeloop-outside-'));
     fs.mkdirSync(path.join(outside, 'pkg'));
     fs.writeFileSync(path.join(outside, 'pkg/z.ts'), 'export const zeta = 6;\n');
     fs.renameSync(path.join(outside, 'pkg'), path.join(root, 'pkg'));
     fs.rmSync(outside, { recursive: true });
-    await until(() => files() === 4 && paths(index, 'zeta').join() === 'pkg/z.ts', 'a folder moved in');
+    await until(async () => files() === 4 && (await paths(index, 'zeta')).join() === 'pkg/z.ts', 'a folder moved in');
   });
 
   it('searches unsaved buffers instead of the disk, and the disk again once closed', async () => {
     const { index } = openIndex({ 'src/main.py': 'def handler():\n    return 1\n' });
     await index.sync();
     await index.setBufferText('src/main.py', 'def handler():\n    return unsaved_value\n');
-    expect(index.searchContent({ pattern: 'unsaved_value', regex: false, caseInsensitive: false, limit: 10 }).matches)
+    expect((await index.searchContent({ pattern: 'unsaved_value', regex: false, caseInsensitive: false, limit: 10 })).matches)
       .toEqual([expect.objectContaining({ path: 'src/main.py', line: 2, column: 12 })]);
     await index.setBufferText('src/new_file.py', 'def brand_new():\n    pass\n');
     expect(index.searchSymbols('brand_new')[0]).toMatchObject({ path: 'src/new_file.py', kind: 'function' });
     await index.closeBuffer('src/main.py');
     await index.closeBuffer('src/new_file.py');
-    expect(paths(index, 'unsaved_value')).toEqual([]);
+    expect(await paths(index, 'unsaved_value')).toEqual([]);
     expect(index.searchSymbols('brand_new')).toEqual([]);
   });
 
@@ -98,7 +98,7 @@ describe('incremental index', () => {
     cleanups.push(() => reopened.close());
     const summary = await reopened.sync();
     expect(summary).toMatchObject({ added: 0, updated: 1, removed: 1, unchanged: 1 });
-    expect(paths(reopened, 'edited')).toEqual(['one.txt']);
+    expect(await paths(reopened, 'edited')).toEqual(['one.txt']);
   });
 });
 

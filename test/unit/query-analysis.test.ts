@@ -25,6 +25,21 @@ describe('analyseQuestion', () => {
     expect(identifiers.get('Model')).toBe(1);
   });
 
+  it('takes a word before a sentence\'s period for prose, and a dotted name for code', () => {
+    const { identifiers } = analyseQuestion('Fix reshape bug. Add relevant test. Calling obj.reshape_all fails.');
+    expect(identifiers.has('bug')).toBe(false);
+    expect(identifiers.has('test')).toBe(false);
+    expect(identifiers.has('obj')).toBe(true);
+    expect(identifiers.has('reshape_all')).toBe(true);
+  });
+
+  it('keeps the words of the title apart', () => {
+    const { titleTerms, termCounts } = analyseQuestion('\nScheduler ignores `maxRetries`\n\n* tidy the banner');
+    expect([...titleTerms]).toEqual(expect.arrayContaining(['scheduler', 'ignores', 'maxretries', 'max', 'retries']));
+    expect(titleTerms.has('banner')).toBe(false);
+    expect(termCounts.get('banner')).toBe(1);
+  });
+
   it('turns named files and dotted modules into paths, and reads traceback frames in order', () => {
     const report = [
       'Traceback (most recent call last):',

@@ -13,11 +13,11 @@ describe('isTestPath', () => {
 });
 
 describe('isAuxiliaryPath', () => {
-  it('knows documentation, examples, scripts and vendored code, and not the product', () => {
-    for (const file of ['docs/examples/models.py', 'doc/conf.py', 'examples/basic/main.go', 'misc/perf_compare.py', 'scripts/build.js', 'benchmarks/run.py', 'mypy/typeshed/stdlib/argparse.pyi', 'vendor/github.com/x/y.go', 'src/third_party/lib.c']) {
+  it('knows documentation, examples, scripts, vendored code and generated version files, and not the product', () => {
+    for (const file of ['docs/examples/models.py', 'doc/conf.py', 'examples/basic/main.go', 'misc/perf_compare.py', 'scripts/build.js', 'benchmarks/run.py', 'mypy/typeshed/stdlib/argparse.pyi', 'vendor/github.com/x/y.go', 'src/third_party/lib.c', 'mypyc/external/googletest/src/gtest.cc', 'versioneer.py', 'dask/_version.py']) {
       expect(isAuxiliaryPath(file), file).toBe(true);
     }
-    for (const file of ['conan/tools/cmake/cmake.py', 'pydantic/main.py', 'internal/js_parser/js_parser.go', 'src/documents.ts', 'pkg/examples_test_helper.py']) {
+    for (const file of ['conan/tools/cmake/cmake.py', 'pydantic/main.py', 'internal/js_parser/js_parser.go', 'src/documents.ts', 'pkg/examples_test_helper.py', 'pkg/external_api.py', 'conans/model/version.py']) {
       expect(isAuxiliaryPath(file), file).toBe(false);
     }
   });
