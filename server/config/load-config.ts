@@ -61,10 +61,16 @@ export interface ConfigOverrides {
 
 /**
  * Removes the keys the schema does not know from one layer (a copy), telling `warn` about each with the layer's
- * source: a typo or a key of a newer version is ignored, never a reason to refuse a workspace.
+ * source: a typo or a key of a newer version is ignored, never a reason to refuse a workspace. A layer that is
+ * not an object at all (a list, a string) is ignored with a warning too.
  */
 function withoutUnknownKeys(layer: unknown, source: string, warn: (message: string) => void): unknown {
-  if (!isObject(layer)) return layer;
+  if (layer === undefined || layer === null) return layer;
+  if (!isObject(layer)) {
+    // A Lua list or a bare string where settings belong (Neovim's init_options = { "…" }) says nothing usable.
+    warn(`${source}: settings must be a JSON object, not ${Array.isArray(layer) ? 'a list' : `a ${typeof layer}`} (ignored)`);
+    return undefined;
+  }
   const copy = structuredClone(layer);
   for (const issue of ConfigSchema.safeParse(copy).error?.issues ?? []) {
     if (issue.code !== 'unrecognized_keys') continue;

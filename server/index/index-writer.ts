@@ -31,6 +31,23 @@ export type SyncProgress = (done: number, total: number) => void;
  * 40 MB at the same CPU time, bench/RESULTS.md).
  */
 const BATCH_SIZE = 64;
+/**
+ * A batch also ends once its files hold this many bytes: the kernel's generated register headers (hundreds of
+ * ~1 MB files with tens of thousands of `#define`s each) otherwise make a 64-file batch of analyses hold
+ * hundreds of MB at once.
+ */
+const BATCH_BYTES = 8 * 1024 * 1024;
+
+/** Where the batch of `files` that starts at `start` ends (exclusive): BATCH_SIZE files or BATCH_BYTES, at least one file. */
+function batchEnd(files: readonly CrawledFile[], start: number): number {
+  let end = start;
+  let bytes = 0;
+  while (end < files.length && end - start < BATCH_SIZE && (end === start || bytes + files[end].size <= BATCH_BYTES)) {
+    bytes += files[end].size;
+    end++;
+  }
+  return end;
+}
 
 /** mtime recorded for rows whose content came from an unsaved buffer, so the next validation rereads the disk. */
 const OVERLAY_MTIME = -1;
@@ -118,16 +135,17 @@ export class IndexWriter {
     let done = summary.unchanged;
     onProgress?.(done, total);
     const analyseBatch = (start: number) => {
-      const batch = stale.slice(start, start + BATCH_SIZE);
+      const batch = stale.slice(start, batchEnd(stale, start));
       const records = batch.map((file) => this.store.get(file.path));
       return Promise.all(batch.map((file, i) => this.analyze(file, records[i])))
         .then((outcomes) => ({ batch, records, outcomes }));
     };
     // Analyse the next batch while this one is written: workers and the writer overlap.
     let next = stale.length ? analyseBatch(0) : null;
-    for (let start = 0; next; start += BATCH_SIZE) {
+    for (let start = 0; next;) {
       const { batch, records, outcomes } = await next;
-      next = start + BATCH_SIZE < stale.length && !this.stopping ? analyseBatch(start + BATCH_SIZE) : null;
+      start += batch.length;
+      next = start < stale.length && !this.stopping ? analyseBatch(start) : null;
       this.store.transaction(() => {
         batch.forEach((file, i) => {
           const record = records[i];

@@ -89,6 +89,8 @@ export class ModelClient {
   private window: Promise<ContextWindow> | undefined;
   private mode: Promise<ToolModeInUse> | undefined;
   private streamOptions: boolean;
+  /** The last stream line the SDK could not read as JSON (its logger hears it; the SyntaxError it throws does not say it). */
+  private unreadLine: string | undefined;
 
   constructor(
     private readonly config: ModelConfig,
@@ -107,6 +109,16 @@ export class ModelClient {
       timeout: config.timeoutSeconds * 1000,
       maxRetries: config.maxRetries,
       fetch: this.errorBodies.wrap(),
+      // The SDK prints a stream line it cannot parse to the console; it is kept here to be shown in the error instead.
+      logger: {
+        error: (message: string, ...rest: unknown[]) => {
+          if (message.startsWith('Could not parse message into JSON')) this.unreadLine = String(rest[0] ?? '');
+          else if (!message.startsWith('From chunk')) console.error(message, ...rest);
+        },
+        warn: (message: string, ...rest: unknown[]) => console.warn(message, ...rest),
+        info: () => undefined,
+        debug: () => undefined,
+      },
     });
     this.streamOptions = this.facts().streamOptions ?? true;
   }
@@ -255,7 +267,8 @@ export class ModelClient {
           { ...body, stream: true, ...(this.streamOptions ? { stream_options: { include_usage: true } } : {}) },
           { signal: callSignal },
         );
-        return await assemble(chunks, this.endpoint, onProgress);
+        this.unreadLine = undefined;
+        return await assemble(chunks, this.endpoint, onProgress, () => this.unreadLine);
       });
     } catch (error) {
       const failure = toModelError(error, this.endpoint, this.errorBodies);
@@ -321,33 +334,41 @@ class StreamCut extends ModelError {}
  * `finish_reason` (then, when asked, the usage chunk, then `[DONE]`); a stream that ends without either was cut,
  * and its text is not the model's answer (a plan cut mid-sentence must not be offered for approval).
  */
-async function assemble(stream: AsyncIterable<ChatCompletionChunk>, endpoint: EndpointContext, onProgress?: (characters: number) => void): Promise<RawAnswer> {
+async function assemble(stream: AsyncIterable<ChatCompletionChunk>, endpoint: EndpointContext, onProgress?: (characters: number) => void, unreadLine?: () => string | undefined): Promise<RawAnswer> {
   let content = '';
   let characters = 0;
   let chunks = 0;
   const calls = new ToolCallAssembler();
   let usage: RawAnswer['usage'] = null;
   let finishReason: string | null = null;
-  for await (const chunk of stream) {
-    chunks++;
-    // vLLM reports a failure inside a stream as a chunk with its error fields at the top level.
-    if ((chunk as { object?: string }).object === 'error') {
-      throw modelError(classifyErrorBody(undefined, chunk), undefined, endpoint);
+  const retries = endpoint.maxRetries ? `, and again on each of ${endpoint.maxRetries} retries (model.maxRetries)` : '';
+  try {
+    for await (const chunk of stream) {
+      chunks++;
+      // vLLM reports a failure inside a stream as a chunk with its error fields at the top level.
+      if ((chunk as { object?: string }).object === 'error') {
+        throw modelError(classifyErrorBody(undefined, chunk), undefined, endpoint);
+      }
+      if (chunk.usage) usage = chunk.usage;
+      finishReason = chunk.choices?.[0]?.finish_reason ?? finishReason;
+      const delta = chunk.choices?.[0]?.delta;
+      if (!delta) continue;
+      if (delta.content) {
+        content += delta.content;
+        characters += delta.content.length;
+      }
+      characters += calls.add(delta.tool_calls ?? []);
+      onProgress?.(characters);
     }
-    if (chunk.usage) usage = chunk.usage;
-    finishReason = chunk.choices?.[0]?.finish_reason ?? finishReason;
-    const delta = chunk.choices?.[0]?.delta;
-    if (!delta) continue;
-    if (delta.content) {
-      content += delta.content;
-      characters += delta.content.length;
-    }
-    characters += calls.add(delta.tool_calls ?? []);
-    onProgress?.(characters);
+  } catch (error) {
+    // A proxy or server that breaks off a stream with plain text (Envoy's "upstream connect error…"): its words, asked again.
+    const line = unreadLine?.();
+    if (!(error instanceof SyntaxError) || line === undefined) throw error;
+    throw new StreamCut('server', `the model endpoint ${endpoint.baseURL} broke off its answer after ${characters} characters with a line that is not JSON: ${JSON.stringify(line.slice(0, 300))}${retries}`, line.slice(0, 1000));
   }
   if (!chunks) throw new ModelError('malformedAnswer', `the model endpoint ${endpoint.baseURL} sent an empty stream`, 'empty stream');
   if (!finishReason && !usage) {
-    throw new StreamCut('server', `the model endpoint ${endpoint.baseURL} cut its answer off after ${characters} characters (the stream ended with no finish_reason)${endpoint.maxRetries ? `, and again on each of ${endpoint.maxRetries} retries (model.maxRetries)` : ''}; check the server's log, or a proxy's read timeout`, 'the stream ended before the answer was complete');
+    throw new StreamCut('server', `the model endpoint ${endpoint.baseURL} cut its answer off after ${characters} characters (the stream ended with no finish_reason)${retries}; check the server's log, or a proxy's read timeout`, 'the stream ended before the answer was complete');
   }
   const assembled = calls.calls();
   const message: ChatCompletionMessage = {

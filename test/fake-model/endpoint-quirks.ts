@@ -27,6 +27,8 @@ export interface EndpointQuirks {
    * timeout or a crashed server; the client sees a stream that simply ends).
    */
   cutStreams?: number;
+  /** The line a cut stream ends with instead of nothing: a proxy's plain-text error (not JSON) as a `data:` line. */
+  cutWith?: string;
   /** Streamed answers fail inside a 200 stream with this provider's overflow body as an event (LM Studio answers overflow this way). */
   overflowInStream?: Provider;
 }

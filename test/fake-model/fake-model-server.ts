@@ -115,7 +115,7 @@ export async function startFakeModel(script: FakeStep[] | FakeResponder, quirks:
         const chunks = shapeChunks(streamChunks(answer) as never, quirks);
         const cut = cutStreams > 0 && cutStreams-- > 0;
         for (const chunk of cut ? chunks.slice(0, Math.max(2, Math.floor(chunks.length / 2))) : chunks) response.write(`data: ${JSON.stringify(chunk)}\n\n`);
-        response.end(cut ? '' : 'data: [DONE]\n\n');
+        response.end(!cut ? 'data: [DONE]\n\n' : quirks.cutWith ? `data: ${quirks.cutWith}\n\n` : '');
         return;
       }
       response.writeHead(200, { 'content-type': 'application/json' });

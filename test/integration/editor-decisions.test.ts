@@ -255,6 +255,16 @@ describe('workspaces and configuration', () => {
     expect((await client.connection.sendRequest<any[]>('workspace/symbol', { query: 'onlyInB' })).map((symbol) => symbol.name)).toEqual(['onlyInB']);
   });
 
+  it.each([
+    { options: ['agent.autoApprovePlan', true], shape: 'a list' },
+    { options: 'autoApprovePlan=true', shape: 'a string' },
+  ])('initializationOptions that are not an object ($shape) warn, naming their source, and the workspace opens', SESSION_TEST, async ({ options, shape }) => {
+    const { client } = await setup([], { initializationOptions: options });
+    expect(messages(client).filter((m) => m.type === 2).map((m) => m.message))
+      .toContain(`codeloop: initializationOptions from decisions-test: settings must be a JSON object, not ${shape} (ignored)`);
+    expect((await client.connection.sendRequest<any>('codeloop/status', {})).workspaces).toHaveLength(1);
+  });
+
   it('an unknown initializationOptions key warns, naming its source, and the workspace still opens; a wrong value is an error naming it', SESSION_TEST, async () => {
     const { client } = await setup([], { initializationOptions: { agent: { autoApprovePlan: true, maxTurn: 3 }, colour: 'blue' } });
     const warnings = messages(client).filter((m) => m.type === 2).map((m) => m.message);

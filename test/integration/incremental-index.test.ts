@@ -100,6 +100,20 @@ describe('incremental index', () => {
     expect(summary).toMatchObject({ added: 0, updated: 1, removed: 1, unchanged: 1 });
     expect(await paths(reopened, 'edited')).toEqual(['one.txt']);
   });
+
+  it('indexes every file when large files end batches early (8 MB per batch)', { timeout: 120_000 }, async () => {
+    // 20 files of ~900 KB between small ones: batches of 9, 9 and the rest, by bytes rather than by count.
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 30; i++) {
+      const body = i % 3 === 0 ? `small_${i}\n` : `${`int filler_${i} = ${i};\n`.repeat(45_000).slice(0, 900_000)}\n`;
+      files[`gen/f${String(i).padStart(2, '0')}.h`] = `#define MARKER_${i} 1\n${body}`;
+    }
+    const { index } = openIndex(files, false);
+    const summary = await index.sync();
+    expect(summary).toMatchObject({ added: 30, files: 30, skippedTooLarge: 0 });
+    for (const i of [0, 1, 2, 13, 29]) expect(await paths(index, `MARKER_${i} `)).toEqual([`gen/f${String(i).padStart(2, '0')}.h`]);
+    expect(await paths(index, 'filler_29 = 29;')).toEqual(['gen/f29.h']);
+  });
 });
 
 describe('crash safety', () => {

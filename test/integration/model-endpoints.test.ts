@@ -168,6 +168,21 @@ describe('answers whose stream is cut off before it ends (no finish_reason, no [
     expect(fake.remaining()).toBe(0);
   });
 
+  const ENVOY = 'upstream connect error or disconnect/reset before headers. reset reason: overflow';
+  it('shows the words of a proxy that broke the stream off with plain text, and asks again', async () => {
+    const { root, state } = project();
+    await endpoint(state, [FIX_ADD[0], ...FIX_ADD], { cutStreams: 1, cutWith: ENVOY });
+    const { report, stderr } = await run(root, state);
+    expectFixed(root, report, stderr);
+    expect(report.plan).toBe('1. Read src/math.js\n2. Make add add');
+    expect(stderr).not.toContain('Could not parse message into JSON');
+    const failed = project();
+    await endpoint(failed.state, [FIX_ADD[0], FIX_ADD[0]], { cutStreams: 2, cutWith: ENVOY }, { maxRetries: 1 });
+    const second = await run(failed.root, failed.state);
+    expect(second.report.error).toMatch(new RegExp(`^the model endpoint http://127\\.0\\.0\\.1:\\d+/v1 broke off its answer after \\d+ characters with a line that is not JSON: "${ENVOY}", and again on each of 1 retries`));
+    expect(second.stderr).not.toContain('Could not parse message into JSON');
+  });
+
   it('fails with a message naming the cut when every retry is cut too', async () => {
     const { root, state } = project();
     await endpoint(state, [FIX_ADD[0], FIX_ADD[0]], { cutStreams: 2 }, { maxRetries: 1 });

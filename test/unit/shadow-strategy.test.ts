@@ -41,7 +41,7 @@ describe('choosing how a session gets its workspace', () => {
     const shadows = path.join(tempDir('codeloop-strategy-'), 'shad:ows');
     const fallback = chooseShadowStrategy('auto', shadows);
     expect(fallback.kind).toMatch(/^(clone|copy)$/);
-    expect(fallback.reason).toMatch(/^overlay mounts do not work here \(the path ".*shad:ows.*" contains a comma, colon, backslash or newline, which overlay mounts cannot take\)/);
+    expect(fallback.reason).toMatch(/^overlay mounts do not work here \(the path ".*shad:ows.*" contains a comma, colon, double quote, backslash or newline, which overlay mounts cannot take\)/);
     expect(() => chooseShadowStrategy('overlay', shadows)).toThrow(/agent.shadow is "overlay" but overlay mounts do not work here: the path/);
     // The tree itself cannot be a layer either.
     const root = tempDir('codeloop,tree-');
