@@ -28,7 +28,9 @@ function agentConfig(baseURL: string) {
 
 describe('codeloop sessions resume|pause|steer', () => {
   it('through a running daemon: steer and pause a session at work, resume it; a wrong state is refused in words a user can act on', { timeout: 180_000 }, async () => {
-    const fake = await startFakeModel([plan, { kind: 'tools', calls: [{ name: 'run_command', arguments: { command: 'sleep 2' } }] }, edit, done]);
+    // The command runs long enough for the steer and the pause to land while it does: each is a CLI process, whose
+    // Node start took up to 4 s at a load of 14 (with `sleep 2` the session proposed first, and never paused).
+    const fake = await startFakeModel([plan, { kind: 'tools', calls: [{ name: 'run_command', arguments: { command: 'sleep 12' } }] }, edit, done]);
     cleanups.push(() => fake.close());
     const world = await editorOnDaemon(CALC_FILES, 'control-test', agentConfig(fake.baseURL));
     cleanups.push(() => world.close());
