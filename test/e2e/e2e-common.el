@@ -50,6 +50,19 @@
   (apply #'eglot (eglot--guess-contact))
   (e2e-wait (lambda () (eglot-current-server)) "the server"))
 
+(defvar e2e-states nil "Session states codeloop/sessionUpdate announced, newest first (see `e2e-setup-stock-eglot').")
+
+(defun e2e-setup-stock-eglot ()
+  "Sets stock eglot up to run this checkout's `codeloop lsp --standalone' for `js-mode', applying the server's
+edits without asking, and collects announced session states in `e2e-states' (shown when a wait times out)."
+  (setq eglot-confirm-server-initiated-edits nil)
+  (setq e2e-wait-context (lambda () (list :states e2e-states)))
+  (cl-defmethod eglot-handle-notification (_server (_method (eql codeloop/sessionUpdate)) &key state &allow-other-keys)
+    (push state e2e-states))
+  (cl-defmethod eglot-handle-notification (_server (_method (eql codeloop/indexUpdate)) &rest _) nil)
+  (add-to-list 'eglot-server-programs
+               `(js-mode . (,(getenv "E2E_NODE") ,(getenv "E2E_CLI") "lsp" "--standalone"))))
+
 (defun e2e-setup-codeloop-el (&rest lsp-args)
   "Loads clients/emacs/codeloop.el from E2E_PLUGIN and sets it up to run `codeloop lsp LSP-ARGS…' from this checkout."
   (add-to-list 'load-path (getenv "E2E_PLUGIN"))

@@ -3,18 +3,10 @@
 ;; it with LF breaks, as it holds every CRLF file. Apply through the code action, save; the outcome goes to E2E_OUT.
 (package-initialize)
 (load (expand-file-name "e2e-common.el" (file-name-directory load-file-name)) nil t)
-(setq eglot-confirm-server-initiated-edits nil)
-(defvar e2e-states nil)
-(setq e2e-wait-context (lambda () (list :states e2e-states)))
-
-(cl-defmethod eglot-handle-notification (_server (_method (eql codeloop/sessionUpdate)) &key state &allow-other-keys)
-  (push state e2e-states))
-(cl-defmethod eglot-handle-notification (_server (_method (eql codeloop/indexUpdate)) &rest _) nil)
+(e2e-setup-stock-eglot)
 
 (condition-case err
     (progn
-      (add-to-list 'eglot-server-programs
-                   `(js-mode . (,(getenv "E2E_NODE") ,(getenv "E2E_CLI") "lsp" "--standalone")))
       (e2e-open-with-eglot (expand-file-name "test.js" (getenv "E2E_ROOT")))
       (jsonrpc-request (eglot-current-server) :workspace/executeCommand
                        (list :command "codeloop.startTask" :arguments (vector (list :prompt "make add add"))))

@@ -3,18 +3,10 @@
 ;; Inputs from the environment; the outcome is written as JSON to E2E_OUT.
 (package-initialize)
 (load (expand-file-name "e2e-common.el" (file-name-directory load-file-name)) nil t)
-(setq eglot-confirm-server-initiated-edits nil)
-(defvar e2e-states nil)
-(setq e2e-wait-context (lambda () (list :states e2e-states)))
-
-(cl-defmethod eglot-handle-notification (_server (_method (eql codeloop/sessionUpdate)) &key state &allow-other-keys)
-  (push state e2e-states))
-(cl-defmethod eglot-handle-notification (_server (_method (eql codeloop/indexUpdate)) &rest _) nil)
+(e2e-setup-stock-eglot)
 
 (condition-case err
     (let* ((file (getenv "E2E_FILE")))
-      (add-to-list 'eglot-server-programs
-                   `(js-mode . (,(getenv "E2E_NODE") ,(getenv "E2E_CLI") "lsp" "--standalone")))
       (e2e-open-with-eglot file)
       (let* ((server (eglot-current-server))
              (task (e2e-pick-action server "codeloop: Run task in comment")))
