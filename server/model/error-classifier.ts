@@ -241,13 +241,7 @@ export class ErrorBodies {
   wrap(inner: typeof fetch = fetch): typeof fetch {
     return async (input, init) => {
       const response = await inner(input, init);
-      if (response.ok && /\btext\/html\b/i.test(response.headers.get('content-type') ?? '')) {
-        // A web page where the API should be (a web UI, a login portal): the SDK would read it as an empty
-        // stream or an answer with no choices. Thrown here, it reaches toModelError as an APIConnectionError's cause.
-        const page = htmlPageText(await response.text().catch(() => '')) ?? 'an HTML page';
-        throw new ModelError('malformedAnswer', '', page, response.status);
-      }
-      if (response.ok) return response;
+      if (response.ok) return answerOfTheApi(response, typeof init?.body === 'string' && init.body.includes('"stream":true'));
       const body = await response.text().catch(() => '');
       const headers = new Headers(response.headers);
       if (response.status >= 500 && FINAL_KINDS.has(classifyErrorBody(response.status, body).kind)) headers.set('x-should-retry', 'false');
@@ -261,6 +255,43 @@ export class ErrorBodies {
   of(headers: Headers | undefined): string | undefined {
     return headers ? this.bodies.get(headers) : undefined;
   }
+}
+
+/**
+ * A 2xx answer as the SDK can read it: an event stream, or JSON (a streamed request's JSON-typed answer is left
+ * unread). What is neither — a web page where the API should be (a web UI, a login portal), a proxy's plain text,
+ * a non-streamed answer that does not parse — is thrown as a malformedAnswer ModelError whose message says what came
+ * and whose endpoint message holds its first words: the SDK would read it as an empty stream, an answer with no
+ * choices, or a SyntaxError without the body. Thrown here, it reaches toModelError as an APIConnectionError's cause.
+ * `streamed`: the request asked for a stream.
+ */
+async function answerOfTheApi(response: Response, streamed: boolean): Promise<Response> {
+  const type = response.headers.get('content-type') ?? '';
+  if (/\bevent-stream\b/i.test(type) || (streamed && !/\btext\/(html|plain)\b/i.test(type))) return response;
+  const text = await response.text().catch(() => '');
+  const page = htmlPageText(text) ?? (/\bhtml\b/i.test(type) ? 'an HTML page' : undefined);
+  if (page !== undefined) throw new ModelError('malformedAnswer', 'a web page', page, response.status);
+  // A stream sent as text/plain is still a stream; a JSON answer sent under another type is still JSON.
+  if (streamed ? /^\s*(data|event|id|retry)?:/.test(text) : parsesAsJson(text)) {
+    return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
+  }
+  throw new ModelError('malformedAnswer', streamed ? 'text, not an event stream' : 'a body that is not JSON', firstWords(text), response.status);
+}
+
+/** Whether `text` parses as JSON. */
+export function parsesAsJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The start of a body as a user reads it: whitespace runs as one space, at most 300 characters; "an empty body" when blank. */
+export function firstWords(text: string): string {
+  const words = text.slice(0, 2000).replace(/\s+/g, ' ').trim();
+  return words ? words.slice(0, 300) : 'an empty body';
 }
 
 /** The ModelError for a classified failure: the user's message, the endpoint's words, and the facts its body gave. */
@@ -281,7 +312,7 @@ export function toModelError(error: unknown, endpoint: EndpointContext, bodies?:
   const make = (kind: ModelErrorKind, body: ErrorBody, status?: number, parameter?: string) => modelError({ kind, body, parameter }, status, endpoint);
   if (error instanceof OpenAI.APIConnectionTimeoutError) return make('timeout', { message: error.message });
   if (error instanceof OpenAI.APIConnectionError && error.cause instanceof ModelError && error.cause.kind === 'malformedAnswer') {
-    return make('malformedAnswer', { message: `it answered ${error.cause.status} with a web page, not the API: ${JSON.stringify(error.cause.endpointMessage)}; is model.baseURL the API's address (usually ending in /v1, e.g. http://localhost:11434/v1 for Ollama)?` });
+    return make('malformedAnswer', { message: `it answered ${error.cause.status} with ${error.cause.message}, not the API: ${JSON.stringify(error.cause.endpointMessage)}; is model.baseURL the API's address (usually ending in /v1, e.g. http://localhost:11434/v1 for Ollama)?` });
   }
   if (error instanceof OpenAI.APIConnectionError) {
     const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';

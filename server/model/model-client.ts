@@ -4,7 +4,7 @@ import type { ModelConfig } from '../../protocol/config.js';
 import { CodeloopError } from '../errors.js';
 import { DEFAULT_CONTEXT_WINDOW, discoverContextWindow, type ContextWindow } from './context-window.js';
 import { EndpointCache } from './endpoint-cache.js';
-import { classifyErrorBody, ErrorBodies, modelError, toModelError, type EndpointContext } from './error-classifier.js';
+import { classifyErrorBody, ErrorBodies, firstWords, modelError, parsesAsJson, toModelError, type EndpointContext } from './error-classifier.js';
 import { isLocalEndpoint, resolveBaseURL } from './model-endpoint.js';
 import { ModelError } from './model-errors.js';
 import { TokenCounter } from './token-count.js';
@@ -295,7 +295,7 @@ export function loadHttpClient(): void {
 /** A non-streamed answer, checked and with its tool calls made uniform. */
 function complete(completion: { choices?: { message?: ChatCompletionMessage; finish_reason?: string | null }[]; usage?: RawAnswer['usage'] }): RawAnswer {
   const message = completion.choices?.[0]?.message;
-  if (!message) throw new ModelError('malformedAnswer', 'the model endpoint returned no choices', 'no choices in the answer');
+  if (!message) throw new ModelError('malformedAnswer', `the model endpoint returned no choices: ${JSON.stringify(firstWords(JSON.stringify(completion) ?? ''))}`, 'no choices in the answer');
   const calls = normalizeToolCalls(message.tool_calls);
   return {
     message: { role: 'assistant', content: message.content ?? null, refusal: message.refusal ?? null, ...(calls.length ? { tool_calls: calls } : {}) },
@@ -314,15 +314,6 @@ function dropCutCalls(message: ChatCompletionMessage, completionTokens: number):
   message.tool_calls = message.tool_calls!.filter((call) => !cut.includes(call));
   if (!message.tool_calls.length) delete message.tool_calls;
   return cut.map((call) => `Your answer was cut off after ${completionTokens} tokens (the endpoint's output limit, finish_reason "length") in the middle of your call of ${call.type === 'function' ? call.function.name : 'a tool'}, so it was not run. Send smaller steps: edit with search/replace blocks instead of whole files, and split large edits into several calls.`);
-}
-
-function parsesAsJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A stream that ended before its answer did: a connection cut by a proxy, a crashed or restarted server. */

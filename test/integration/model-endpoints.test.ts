@@ -95,6 +95,34 @@ describe('HTML pages instead of the API show their words, not their markup', () 
   });
 });
 
+describe('a 2xx answer that is not the API\'s shows its words', () => {
+  const text = (body: string, type = 'text/plain'): FakeStep => ({ kind: 'http', status: 200, body, headers: { 'content-type': type } });
+  it.each([
+    {
+      name: 'a proxy\'s plain text where the stream should be', stream: true,
+      step: text('Upstream model unavailable.\n  Retry later.\n'),
+      shown: 'it answered 200 with text, not an event stream, not the API: "Upstream model unavailable. Retry later."',
+    },
+    {
+      name: 'a non-streamed answer that is not JSON (a captive portal\'s text)', stream: false,
+      step: text('Please sign in to the guest network to continue'),
+      shown: 'it answered 200 with a body that is not JSON, not the API: "Please sign in to the guest network to continue"',
+    },
+    {
+      name: 'a non-streamed JSON answer without choices (a server\'s own status object)', stream: false,
+      step: { kind: 'http', status: 200, body: { status: 'loading', detail: 'model weights 40% loaded' } } as FakeStep,
+      shown: 'returned no choices: "{\\"status\\":\\"loading\\",\\"detail\\":\\"model weights 40% loaded\\"}"',
+    },
+  ])('$name', async ({ stream, step, shown }) => {
+    const { root, state } = project();
+    await endpoint(state, [step, step, step], {}, { stream });
+    const { report, stderr } = await run(root, state);
+    expect(report.state, stderr).toBe('failed');
+    expect(report.error).toContain(shown);
+    expect(report.error).not.toMatch(/empty stream|Unexpected token|SyntaxError/);
+  });
+});
+
 describe('tool calls from any endpoint', () => {
   it.each<{ name: string; quirks: EndpointQuirks; reason: RegExp }>([
     { name: 'vLLM without --enable-auto-tool-choice (rejects tools)', quirks: { tools: { reject: 'vllm' } }, reason: /rejects tools: .*--enable-auto-tool-choice/ },

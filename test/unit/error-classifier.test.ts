@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyErrorBody, describeFailure, readErrorBody } from '../../server/model/error-classifier.js';
+import { classifyErrorBody, describeFailure, ErrorBodies, readErrorBody } from '../../server/model/error-classifier.js';
+import { ModelError } from '../../server/model/model-errors.js';
 
 /** Bodies as the servers send them (from their code and trackers), plus invented variants. */
 const cases: { name: string; status: number | undefined; body: unknown; kind: string; message: RegExp; parameter?: string; promptTokens?: number; contextTokens?: number }[] = [
@@ -119,5 +120,32 @@ describe('describeFailure', () => {
     const message = describeFailure('authentication', echoed, 401, endpoint);
     expect(message).not.toContain('sk-secret-value-123');
     expect(message).toContain('refused the API key from VLLM_KEY (401): "Incorrect API key provided: ***"');
+  });
+});
+
+describe('2xx answers through ErrorBodies.wrap', () => {
+  const answering = (body: string, type: string) => new ErrorBodies().wrap(async () => new Response(body, { status: 200, headers: { 'content-type': type } }));
+  const ask = (fetcher: typeof fetch, stream: boolean) => fetcher('http://x/v1/chat/completions', { method: 'POST', body: JSON.stringify({ model: 'm', messages: [], stream }) });
+  const SSE = 'data: {"choices":[{"delta":{"content":"hi"}}]}\n\ndata: [DONE]\n\n';
+
+  it('hands streams and JSON on as they came, whatever their content type says', async () => {
+    expect(await (await ask(answering(SSE, 'text/event-stream'), true)).text()).toBe(SSE);
+    // A proxy that labels the stream text/plain, or JSON as text/plain: still readable, so handed on.
+    expect(await (await ask(answering(SSE, 'text/plain; charset=utf-8'), true)).text()).toBe(SSE);
+    expect(await (await ask(answering('{"choices":[]}', 'text/plain'), false)).text()).toBe('{"choices":[]}');
+    // A streamed request answered with JSON is left for the SDK (it reports the JSON error itself).
+    expect(await (await ask(answering('{"error":"x"}', 'application/json'), true)).text()).toBe('{"error":"x"}');
+  });
+
+  it.each([
+    { body: 'Service   temporarily\nunavailable', type: 'text/plain', stream: true, what: 'text, not an event stream', words: 'Service temporarily unavailable' },
+    { body: '', type: 'text/plain', stream: true, what: 'text, not an event stream', words: 'an empty body' },
+    { body: 'not json {', type: 'application/json', stream: false, what: 'a body that is not JSON', words: 'not json {' },
+    { body: '<html><title>Login</title><body>Sign in</body></html>', type: 'text/html', stream: false, what: 'a web page', words: 'Login — Sign in' },
+    { body: `${'x'.repeat(5000)}`, type: 'text/plain', stream: false, what: 'a body that is not JSON', words: 'x'.repeat(300) },
+  ])('throws what came and its first words: $what ($type, $words.length characters)', async ({ body, type, stream, what, words }) => {
+    const failure = await ask(answering(body, type), stream).then(() => null, (error: unknown) => error);
+    expect(failure).toBeInstanceOf(ModelError);
+    expect(failure).toMatchObject({ kind: 'malformedAnswer', message: what, endpointMessage: words, status: 200 });
   });
 });
