@@ -550,7 +550,7 @@ export class AgentService {
    * The model's next answer in the conversation: the request is made to fit the context window, and an
    * endpoint's context-overflow error compacts harder and retries until nothing can shrink further.
    */
-  private async ask(run: Run, withTools: boolean): Promise<{ text: string | null; toolCalls: ToolCallRecord[]; toolCallProblems: string[] }> {
+  private async ask(run: Run, withTools: boolean): Promise<{ text: string | null; toolCalls: ToolCallRecord[]; toolCallProblems: string[]; cutAtOutputLimit: number | null }> {
     for (;;) {
       const request = await run.conversation.next(withTools ? toolSpecifications() : []);
       let reply: ModelReply;
@@ -563,7 +563,7 @@ export class AgentService {
         this.record(run, 'message', { text: `context overflow: compacting and retrying (the endpoint said: ${error.endpointMessage})` });
         continue;
       }
-      return { ...run.conversation.reply(reply.message), toolCallProblems: reply.toolCallProblems };
+      return { ...run.conversation.reply(reply.message), toolCallProblems: reply.toolCallProblems, cutAtOutputLimit: reply.cutAtOutputLimit };
     }
   }
 
@@ -633,8 +633,12 @@ export class AgentService {
     await this.startWork(run);
   }
 
+  /** The model's plan; one the endpoint stopped at its output limit says so, so it is not approved as whole. */
   private async writePlan(run: Run): Promise<string> {
-    return (await this.ask(run, false)).text?.trim() || '(the model gave no plan)';
+    const answer = await this.ask(run, false);
+    const plan = answer.text?.trim() || '(the model gave no plan)';
+    if (answer.cutAtOutputLimit === null) return plan;
+    return `${plan}\n\n(The plan is cut off here: the model endpoint stopped it at its output limit, after ${answer.cutAtOutputLimit} tokens. Send it back asking for a shorter plan, or raise the server's output limit: max_tokens, Ollama's num_predict, llama.cpp's --n-predict.)`;
   }
 
   private async startWork(run: Run): Promise<void> {

@@ -27,6 +27,11 @@ export interface ModelReply {
    * the model (instead of a generic "keep going").
    */
   toolCallProblems: string[];
+  /**
+   * The answer's tokens when the endpoint stopped it at its output limit (finish_reason "length" with room left in
+   * the window: a cut at a full window is thrown as a context overflow instead); null when it ended by itself.
+   */
+  cutAtOutputLimit: number | null;
 }
 
 /** The tool mode in use and how it was decided. */
@@ -200,11 +205,12 @@ export class ModelClient {
     const completionTokens = answer.usage?.completion_tokens
       ?? await this.tokens.countText([message.content ?? '', ...(message.tool_calls ?? []).map((call) => (call.type === 'function' ? call.function.arguments : ''))].join('\n'));
     const costUsd = (promptTokens * this.config.price.input + completionTokens * this.config.price.output) / 1_000_000;
-    if (answer.finishReason === 'length') {
+    const cut = answer.finishReason === 'length';
+    if (cut) {
       await this.checkCutAnswer(promptTokens, completionTokens);
       toolCallProblems.push(...dropCutCalls(message, completionTokens));
     }
-    return { message, promptTokens, completionTokens, costUsd, warnings, toolCallProblems };
+    return { message, promptTokens, completionTokens, costUsd, warnings, toolCallProblems, cutAtOutputLimit: cut ? completionTokens : null };
   }
 
   /**

@@ -221,6 +221,24 @@ describe('answers whose stream is cut off before it ends (no finish_reason, no [
   });
 });
 
+describe('a plan the endpoint stopped at its output limit', () => {
+  it.each([true, false])('is shown as cut, with what to do, before anyone approves it (stream: %s)', async (stream) => {
+    const { root, state } = project();
+    await endpoint(state, [{ kind: 'text', content: '1. Read src/math.js\n2. Make add', cutAt: 512 }], {}, { stream });
+    const result = await runCliAsync(['run', '--json', '--plan-only', 'make the test pass'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } });
+    const report = JSON.parse(result.stdout);
+    expect(report.plan).toBe('1. Read src/math.js\n2. Make add\n\n(The plan is cut off here: the model endpoint stopped it at its output limit, after 512 tokens. '
+      + 'Send it back asking for a shorter plan, or raise the server\'s output limit: max_tokens, Ollama\'s num_predict, llama.cpp\'s --n-predict.)');
+  });
+
+  it('a whole plan carries no such note', async () => {
+    const { root, state } = project();
+    await endpoint(state, [FIX_ADD[0]]);
+    const result = await runCliAsync(['run', '--json', '--plan-only', 'make the test pass'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } });
+    expect(JSON.parse(result.stdout).plan).toBe('1. Read src/math.js\n2. Make add add');
+  });
+});
+
 describe('the endpoint from OPENAI_BASE_URL, and doctor\'s view of it', () => {
   it('honours OPENAI_BASE_URL when the config sets no model.baseURL, and the config when it does', async () => {
     const { root, state } = project();
