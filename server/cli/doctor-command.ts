@@ -5,7 +5,7 @@ import { errorMessage } from '../errors.js';
 import { inotifyWatchLimit } from '../index/index-watcher.js';
 import { defaultDatabasePath, WorkspaceIndex } from '../index/workspace-index.js';
 import { resolveWorkspaceRoot } from '../workspace/workspace-root.js';
-import { describeIsolation, folderSandbox, probeIsolation, runCommand, scrubbedEnvironment } from '../sandbox/command-runner.js';
+import { describeIsolation, folderSandbox, probeIsolation, runCommand, scrubbedEnvironment, type CommandResult } from '../sandbox/command-runner.js';
 import { chooseShadowStrategy } from '../sandbox/shadow-strategy.js';
 import { detectTestCommand, interpreterChecks } from '../sandbox/test-command.js';
 import { stateHome } from '../config/state-paths.js';
@@ -33,7 +33,12 @@ async function toolchainCheck(root: string, config: Config): Promise<Check> {
   const spec = { ...folderSandbox(root, home, config.agent.hiddenHomePaths), source: { kind: 'folder' as const, readOnly: true } };
   const started: string[] = [];
   for (const check of interpreterChecks(root, testCommand)) {
-    const result = await runCommand(check, spec, scrubbedEnvironment(home), { timeoutMs: 30_000, outputBytes: 4000, fileSizeBytes: 1024 * 1024, processes: 256 });
+    let result: CommandResult;
+    try {
+      result = await runCommand(check, spec, scrubbedEnvironment(home), { timeoutMs: 30_000, outputBytes: 4000, fileSizeBytes: 1024 * 1024, processes: 256 });
+    } catch (error) {
+      return { name: 'test command', ok: false, detail: `${testCommand}: ${errorMessage(error)}` };
+    }
     const lines = result.output.trim().split('\n');
     if (result.exitCode !== 0 || result.timedOut) {
       const why = result.timedOut ? 'timed out' : result.exitCode === 127 ? 'not found on PATH inside the sandbox' : `exit code ${result.exitCode}`;

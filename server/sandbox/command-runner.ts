@@ -169,7 +169,7 @@ function sandboxArgv(command: string, spec: SandboxSpec, limits: CommandLimits, 
     const mounts: string[] = [];
     if (source.kind === 'overlay') mounts.push(overlayOptions(source), cwd);
     if (homeLayer) mounts.push(overlayOptions(homeLayer), homeLayer.mountpoint);
-    const script = 'while [ "$1" != -- ]; do mount -t overlay overlay -o "$1" "$2" || exit 125; shift 2; done; shift; cd "$0" && exec "$@"';
+    const script = `while [ "$1" != -- ]; do mount -t overlay overlay -o "$1" "$2" || exit ${MOUNT_FAILED}; shift 2; done; shift; cd "$0" && exec "$@"`;
     argv.push('unshare', '--user', '--map-root-user', '--mount', ...(isolation.filesystem ? [] : ['--net']), '--', 'sh', '-c', script, cwd, ...mounts, '--');
   }
   if (isolation.filesystem) {
@@ -194,16 +194,34 @@ function sandboxArgv(command: string, spec: SandboxSpec, limits: CommandLimits, 
   return { argv, spawnDir: source.kind === 'copy' && !isolation.filesystem ? source.dir : cwd };
 }
 
+/** The mount script's exit status when an overlay mount fails (before the command starts). */
+const MOUNT_FAILED = 125;
+
+/**
+ * The sandbox's own failure to set up, told from the command's: bubblewrap reports its set-up errors as
+ * "bwrap: …" and exits 1 before the command starts (so they come first), and the mount script exits MOUNT_FAILED
+ * after mount(8)'s "mount: …". Null when the command ran (whatever it exited with).
+ */
+function setupFailure(argv: readonly string[], exitCode: number | null, output: string): string | null {
+  const firstLine = output.trimStart().split('\n', 1)[0];
+  if (argv.includes('bwrap') && exitCode === 1 && firstLine.startsWith('bwrap: ')) return firstLine;
+  if (argv.includes('unshare') && exitCode === MOUNT_FAILED && firstLine.startsWith('mount: ')) return firstLine;
+  return null;
+}
+
 /**
  * Runs a shell command with a wall-time limit (the whole process group is killed), an output cap, process and
  * file-size limits, and — where the machine allows it — no network and nothing writable but its tree and a
  * private /tmp. `sandbox` is a folder (its own content, writable) or a session's view (see SandboxSpec).
+ * Resolves with how the command ended, whatever its exit status; rejects with CodeloopError `sandboxUnavailable`
+ * when the sandbox itself could not be set up (the command never ran: a failing test run would be a lie, and no
+ * repair by the model can fix it).
  */
 export async function runCommand(command: string, sandbox: string | SandboxSpec, env: NodeJS.ProcessEnv, limits: CommandLimits = DEFAULT_LIMITS, signal?: AbortSignal): Promise<CommandResult> {
   const spec = typeof sandbox === 'string' ? folderSandbox(sandbox) : sandbox;
   const { argv, spawnDir } = sandboxArgv(command, spec, limits, await isolation());
   const started = performance.now();
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), { cwd: spawnDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const half = Math.floor(limits.outputBytes / 2);
     let head = '';
@@ -244,6 +262,11 @@ export async function runCommand(command: string, sandbox: string | SandboxSpec,
       signal?.removeEventListener('abort', killGroup);
       killGroup(); // orphans left in the group die with it
       const output = dropped ? `${head}\n… [${dropped} bytes of output cut] …\n${tail}` : head + tail;
+      const failure = timedOut ? null : setupFailure(argv, exitCode, output);
+      if (failure) {
+        reject(new CodeloopError('sandboxUnavailable', `the sandbox could not be set up to run ${JSON.stringify(command.slice(0, 200))}, so it did not run: ${failure}; \`codeloop doctor\` checks the sandbox`));
+        return;
+      }
       resolve({ exitCode, signal: exitSignal, timedOut, output, droppedBytes: dropped, durationMs: performance.now() - started });
     });
     child.on('error', (error) => {

@@ -232,6 +232,8 @@ export async function runToolCall(name: string, rawArguments: string, context: T
     }
     return withinLimit(await definition.run(parsed.data, context), context.outputLimit);
   } catch (error) {
+    // A sandbox that cannot be set up is the user's to fix, not the model's: the session ends with it.
+    if (error instanceof CodeloopError && error.code === 'sandboxUnavailable') throw error;
     return { output: `${name} failed: ${errorMessage(error)}` };
   }
 }

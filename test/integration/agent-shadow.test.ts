@@ -171,6 +171,42 @@ describe('a workspace whose path an overlay mount cannot take', () => {
   }, 120_000);
 });
 
+describe('a sandbox that cannot be set up', () => {
+  it('ends the session with the sandbox\'s own words (its work kept, tests not run), instead of showing the model a failing test run to repair', async () => {
+    const root = makeTree(CALC_FILES);
+    const state = makeStateHome();
+    const steps: FakeStep[] = [
+      { kind: 'text', content: '1. Fix add' },
+      { kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/math.js', edit: { kind: 'blocks', blocks: [{ search: 'a - b', replace: 'a + b' }] } } }] },
+      { kind: 'tools', calls: [{ name: 'run_tests', arguments: {} }] },
+      { kind: 'tools', calls: [{ name: 'done', arguments: { summary: 'add adds' } }] },
+    ];
+    let turn = 0;
+    let removed = '';
+    const fake = await startFakeModel(() => {
+      // Before the tests run, the session's private cache folder vanishes (a cleaner emptied the state's tmp):
+      // the sandbox binds it writable for the commands, and bubblewrap cannot bind what is not there.
+      if (turn === 2) {
+        removed = (fs.readdirSync(state, { recursive: true }) as string[]).map((entry) => path.join(state, entry)).find((entry) => path.basename(entry) === 'cache' && fs.statSync(entry).isDirectory()) ?? '';
+        fs.rmSync(removed, { recursive: true });
+      }
+      return steps[turn++];
+    });
+    cleanups.push(() => removeTree(root, state), () => fake.close());
+    writeUserConfig(state, { model: { baseURL: fake.baseURL, model: 'fake-model', maxRetries: 0 }, agent: { shadow: 'copy', commandTimeoutSeconds: 60 } });
+    const result = await runCliAsync(['run', '--json', '--yes', 'make add add'], { cwd: root, stateHome: state, env: { OPENAI_API_KEY: 'sk-test' } });
+    const report = JSON.parse(result.stdout);
+    expect(removed).not.toBe('');
+    const why = `the sandbox could not be set up to run "npm test", so it did not run: bwrap: Can't find source path ${removed}: No such file or directory; \`codeloop doctor\` checks the sandbox`;
+    // The session ends there with the sandbox's words; its work is kept as a proposal whose verdict says no tests ran.
+    expect(report.error, result.stdout).toBe(why);
+    expect(report.verdict).toMatchObject({ tests: 'notRun', text: `no tests ran; ${why}` });
+    expect(report.diff).toContain('+exports.add = (a, b) => a + b;');
+    // The model never saw a test failure to repair: the run_tests call was its last request.
+    expect(fake.requests).toHaveLength(3);
+  }, 120_000);
+});
+
 describe('codeloop doctor on sessions\' workspaces and toolchains', () => {
   it('says which shadow sessions get, and whether the test command\'s tool starts in the sandbox', async () => {
     const root = makeTree({ 'package.json': JSON.stringify({ name: 'x', scripts: { test: 'mytool run-tests' } }) });

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CodeloopError } from '../../server/errors.js';
 import { folderSandbox, probeIsolation, runCommand, scrubbedEnvironment } from '../../server/sandbox/command-runner.js';
 import { hiddenPaths } from '../../server/sandbox/home-access.js';
 
@@ -88,6 +89,33 @@ describe('sandboxed command runner', () => {
     } finally {
       fs.rmSync(home, { recursive: true, force: true });
       fs.rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects when the sandbox itself cannot be set up, naming why; a command failing on its own is a result', async () => {
+    if (!probeIsolation().filesystem) return expect(probeIsolation().filesystem).toBe(false);
+    // A writable folder that is gone by the time the command runs (a cleaner emptied /tmp): bubblewrap refuses.
+    const gone = path.join(dir, 'gone-cache');
+    const failure = await runCommand('echo ran', { ...folderSandbox(dir), writable: [gone] }, env, limits).then(() => null, (error: unknown) => error);
+    expect(failure).toBeInstanceOf(CodeloopError);
+    expect(failure).toMatchObject({ code: 'sandboxUnavailable' });
+    expect((failure as Error).message).toBe(`the sandbox could not be set up to run "echo ran", so it did not run: bwrap: Can't find source path ${gone}: No such file or directory; \`codeloop doctor\` checks the sandbox`);
+    // Exit statuses 1 and 125 of the command's own are its result (git bisect's 125 "skip" among them).
+    expect(await runCommand('echo failing >&2; exit 1', dir, env, limits)).toMatchObject({ exitCode: 1, output: 'failing\n' });
+    expect(await runCommand('echo "mount: not mine"; exit 125', dir, env, limits)).toMatchObject({ exitCode: 125 });
+  });
+
+  it('rejects when an overlay mount fails inside the sandbox (the command never ran)', async () => {
+    if (!probeIsolation().filesystem) return expect(probeIsolation().filesystem).toBe(false);
+    const layers = fs.mkdtempSync(path.join(os.tmpdir(), 'codeloop-layers-'));
+    try {
+      // overlayfs refuses a work folder on another file system than its upper one: here, one that does not exist.
+      const spec = { ...folderSandbox(dir), source: { kind: 'overlay' as const, lowers: [dir], upper: path.join(layers, 'upper'), work: path.join(layers, 'missing', 'work') } };
+      fs.mkdirSync(spec.source.upper);
+      const failure = await runCommand('echo ran', spec, env, limits).then(() => null, (error: unknown) => error);
+      expect(failure).toMatchObject({ code: 'sandboxUnavailable', message: expect.stringMatching(/^the sandbox could not be set up to run "echo ran", so it did not run: mount: /) });
+    } finally {
+      fs.rmSync(layers, { recursive: true, force: true });
     }
   });
 
