@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jsonInTurns } from '../../server/lsp/json-in-turns.js';
+import { loopDuring } from '../helpers/loop-turns.js';
 
 describe('encoding large JSON-RPC answers in turns of the event loop', () => {
   const big = (unit: string, characters: number) => unit.repeat(Math.ceil(characters / unit.length)).slice(0, characters);
@@ -30,17 +31,7 @@ describe('encoding large JSON-RPC answers in turns of the event loop', () => {
 
   it('lets the event loop run while it encodes megabytes of strings', async () => {
     const answer = { jsonrpc: '2.0', id: 1, result: { prompt: big('p', 1_000_000), files: Array.from({ length: 4 }, (_, i) => ({ before: big(`b${i}`, 900_000), after: big(`a${i}`, 900_000) })) } };
-    let turns = 0;
-    let encoding = true;
-    const probe = () => {
-      if (!encoding) return;
-      turns++;
-      setImmediate(probe);
-    };
-    setImmediate(probe);
-    const encoded = await jsonInTurns(answer).finally(() => {
-      encoding = false;
-    });
+    const { result: encoded, turns } = await loopDuring(() => jsonInTurns(answer));
     expect(encoded.length).toBe(Buffer.byteLength(JSON.stringify(answer)));
     // At least one turn per long string (nine of them) but the first.
     expect(turns).toBeGreaterThanOrEqual(8);

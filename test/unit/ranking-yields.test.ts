@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { indexedTree, type FixtureIndex } from '../helpers/fixture-index.js';
+import { loopDuring } from '../helpers/loop-turns.js';
 
 /**
  * Ranking a question over large files scores each file's definitions and best window on the event loop; between
@@ -20,17 +21,7 @@ describe('ranking large files in turns', () => {
     const question = 'the retry budget is exhausted in `scheduleRetry`; see src/big2.ts';
     const search = () => fixture.index.search({ query: question, mode: 'text', caseInsensitive: false });
     const alone = await search();
-    let turns = 0;
-    let ranking = true;
-    const probe = () => {
-      if (!ranking) return;
-      turns++;
-      setImmediate(probe);
-    };
-    setImmediate(probe);
-    const beside = await search().finally(() => {
-      ranking = false;
-    });
+    const { result: beside, turns } = await loopDuring(search);
     expect(beside).toEqual(alone);
     expect(alone.mode === 'text' && alone.files.filter((file) => file.path.startsWith('src/big')).map((file) => file.path).sort()).toEqual(['src/big0.ts', 'src/big1.ts', 'src/big2.ts', 'src/big3.ts']);
     // At least one turn after each large file's definitions and each one's window.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { countO200kTokens } from '../../server/model/o200k-count.js';
 import { TokenCounter } from '../../server/model/token-count.js';
+import { loopDuring } from '../helpers/loop-turns.js';
 
 const file = 'export function add(a: number, b: number): number {\n  return a + b;\n}\n'.repeat(200);
 
@@ -52,12 +53,7 @@ describe('TokenCounter', () => {
     const log = `ERROR at com.example.Service.run(Service.java:812)\n  payload=${'a'.repeat(20_000)}\n  ${'#'.repeat(5_000)} ${'src/'.repeat(3_000)}\n`.repeat(8);
     const texts = ['hi', file, log, `${file}${file}${file}${file}${file}`];
     const messages = texts.map((content) => ({ role: 'user' as const, content }));
-    let ticks = 0;
-    const ticker = setInterval(() => ticks++, 5);
-    const started = performance.now();
-    const inWorker = await counter.count(messages);
-    const elapsed = performance.now() - started;
-    clearInterval(ticker);
+    const { result: inWorker, ticks, elapsedMs: elapsed } = await loopDuring(() => counter.count(messages));
     const inline = 3 + texts.reduce((sum, text) => sum + 4 + countO200kTokens(`user\n${text}`), 0);
     expect(inWorker).toBe(inline);
     for (const text of texts) expect(await counter.countText(text)).toBe(countO200kTokens(text));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { unifiedDiff } from '../../server/edits/unified-diff.js';
+import { loopDuring } from '../helpers/loop-turns.js';
 
 describe('diffing a large proposal off the event loop', () => {
   it('gives the same diff on the diffing thread as inline, for small, created, deleted and 900 KB files, while the main thread stays free', { timeout: 120_000 }, async () => {
@@ -12,12 +13,7 @@ describe('diffing a large proposal off the event loop', () => {
       [{ path: 'src/big.ts', before: big(false), after: big(true) }, { path: 'src/a.ts', before: 'x\n', after: 'y\n' }],
     ];
     for (const files of proposals) {
-      let ticks = 0;
-      const ticker = setInterval(() => ticks++, 5);
-      const started = performance.now();
-      const offThread = await built.unifiedDiffOffThread(files);
-      const elapsed = performance.now() - started;
-      clearInterval(ticker);
+      const { result: offThread, ticks, elapsedMs: elapsed } = await loopDuring(() => built.unifiedDiffOffThread(files));
       expect(offThread).toBe(unifiedDiff(files));
       if (files[0].path === 'src/big.ts') {
         expect(offThread).toContain('-export const value_10 = compute(10,');
