@@ -4,32 +4,25 @@
  * run, alternating one run of each (so load on the machine hits both alike), median wall time per query —
  * without a daemon (default re-validation, and `--no-refresh`) and with a running daemon (after one search
  * has made the daemon open the workspace). Every codeloop answer is checked to print exactly rg's lines.
- * A third process, `node -e 0`, runs in the same rotation: the floor any Node CLI pays to start.
+ * `codeloop` is the installed command (bin/codeloop): with a daemon, `search` is answered by the native client
+ * when one was built (clients/cli/), else by the Node CLI. A third process, `node -e 0`, runs in the same
+ * rotation: the floor any Node CLI pays to start.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { QUERY_SETS, type BenchQuery } from './queries.js';
+import { corpusArguments, RG_ARGS } from './corpus-arguments.js';
+import type { BenchQuery } from './queries.js';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../server/cli.js');
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { name: { type: 'string' }, runs: { type: 'string' }, 'daemon-only': { type: 'boolean' }, 'state-home': { type: 'string' } },
-});
-const corpus = positionals[0] ? path.resolve(positionals[0]) : undefined;
-if (!corpus) {
-  process.stderr.write('usage: npm run bench:cli -- CORPUS_DIR [--name kernel|node_modules] [--runs N] [--daemon-only] [--state-home DIR]\n');
-  process.exit(2);
-}
-const name = values.name ?? path.basename(corpus);
-const runs = Number(values.runs ?? 5);
-const queries = QUERY_SETS[name] ?? QUERY_SETS.default;
-// rg with codeloop's defaults: hidden files, .git skipped, the same size limit; a corpus inside an ignored
-// folder (node_modules) is searched whole, so ignore files above it are skipped by both (config below).
-const RG_ARGS = ['--hidden', '-g', '!.git', '--max-filesize', '1M', '--no-ignore-parent', '--column', '-n', '--no-heading', '--color', 'never', '--no-messages'];
+// The `codeloop` command as installed (package.json "bin"): the native client for `search` when it was built.
+const COMMAND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/codeloop');
+const { corpus, name, runs, queries, values } = corpusArguments(
+  'npm run bench:cli -- CORPUS_DIR [--name kernel|node_modules] [--runs N] [--daemon-only] [--state-home DIR]',
+  ['state-home'], ['daemon-only'],
+);
 
 // --state-home: an XDG_STATE_HOME whose index of the corpus is kept (indexing the kernel takes minutes).
 const stateHome = values['state-home'] ? path.resolve(values['state-home']) : fs.mkdtempSync(path.join(os.tmpdir(), 'codeloop-cli-bench-'));
@@ -48,7 +41,7 @@ function run(command: string, args: string[]): { ms: number; lines: string[]; st
 const median = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)];
 
 const rgArgs = (query: BenchQuery) => [...RG_ARGS, ...(query.mode === 'literal' ? ['-F'] : []), '--', query.pattern, '.'];
-const codeloopArgs = (query: BenchQuery, extra: string[]) => [CLI, 'search', ...extra, ...(query.mode === 'regex' ? ['--regex'] : []), '--', query.pattern];
+const codeloopArgs = (query: BenchQuery, extra: string[]) => ['search', ...extra, ...(query.mode === 'regex' ? ['--regex'] : []), '--', query.pattern];
 
 interface Row { query: BenchQuery; rgMs: number; codeloopMs: number; nodeMs: number; hits: number; identical: boolean }
 
@@ -62,7 +55,7 @@ function measure(extra: string[]): Row[] {
     let hits = 0;
     for (let i = 0; i < runs; i++) {
       const theirs = run('rg', rgArgs(query));
-      const ours = run(process.execPath, codeloopArgs(query, extra));
+      const ours = run(COMMAND, codeloopArgs(query, extra));
       if (ours.status !== 0 && ours.status !== 1) throw new Error(`codeloop failed on ${query.pattern}`);
       rgTimes.push(theirs.ms);
       ourTimes.push(ours.ms);
@@ -105,7 +98,7 @@ if (!values['daemon-only']) {
 const daemon = spawn(process.execPath, [CLI, 'daemon', '--idle-seconds', '0'], { env, stdio: 'ignore' });
 try {
   waitForSocket(path.join(stateHome, 'runtime', 'daemon.sock'), daemon);
-  const opened = run(process.execPath, codeloopArgs(queries[0], []));
+  const opened = run(COMMAND, codeloopArgs(queries[0], []));
   process.stdout.write(`(the daemon opened the workspace on the first search: ${(opened.ms / 1000).toFixed(1)} s, re-validating it once)\n\n`);
   process.stdout.write(table('with a daemon running: `codeloop search QUERY`', measure([])));
   process.stdout.write(`load average at the end: ${os.loadavg()[0].toFixed(1)}\n`);

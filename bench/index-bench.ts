@@ -9,27 +9,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { IndexConfigSchema } from '../protocol/config.js';
 import { WorkspaceIndex } from '../server/index/workspace-index.js';
-import { QUERY_SETS } from './queries.js';
+import { corpusArguments, RG_ARGS } from './corpus-arguments.js';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../server/cli.js');
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { name: { type: 'string' }, runs: { type: 'string' }, 'keep-state': { type: 'boolean' }, database: { type: 'string' } },
-});
-const corpus = positionals[0];
-if (!corpus) {
-  process.stderr.write('usage: npm run bench:index -- CORPUS_DIR [--name kernel|node_modules] [--runs N] [--keep-state] [--database INDEX_DB]\n');
-  process.exit(2);
-}
-const name = values.name ?? path.basename(corpus);
-const runs = Number(values.runs ?? 5);
-const queries = QUERY_SETS[name] ?? QUERY_SETS.default;
-// Flags that give rg codeloop's defaults: hidden files searched, .git skipped, the same size limit; ignore files
-// of folders above the corpus are skipped (a corpus inside an ignored folder, like node_modules, is indexed whole).
-const RG_ARGS = ['--hidden', '-g', '!.git', '--max-filesize', '1M', '--no-ignore-parent', '--column', '-n', '--no-heading', '--color', 'never', '--no-messages'];
+const { corpus, name, runs, queries, values } = corpusArguments(
+  'npm run bench:index -- CORPUS_DIR [--name kernel|node_modules] [--runs N] [--keep-state] [--database INDEX_DB]',
+  ['database'], ['keep-state'],
+);
 const config = IndexConfigSchema.parse({ exclude: ['.git/'] });
 
 function percentile(samples: number[], p: number): number {

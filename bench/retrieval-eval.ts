@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { IndexConfigSchema } from '../protocol/config.js';
 import { RANKING_SIGNALS, type RankingSignal } from '../server/index/text-ranking.js';
+import { SCHEMA_VERSION } from '../server/index/index-database.js';
 import { WorkspaceIndex } from '../server/index/workspace-index.js';
 import type { BugReport } from './build-bug-reports.js';
 
@@ -61,6 +62,16 @@ function materialise(mirror: string, tree: string, gitIndex: string, commit: str
     env: { ...process.env, GIT_INDEX_FILE: gitIndex },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+}
+
+/** The schema version an index file was written with (`PRAGMA user_version`). */
+function schemaOf(file: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.pragma('user_version', { simple: true }) as number;
+  } finally {
+    db.close();
+  }
 }
 
 function rankOf(ranked: string[], answers: string[]): number {
@@ -115,6 +126,8 @@ for (const repo of repos) {
     materialise(mirror, tree, path.join(cache, 'git-index'), report.parent);
     // Each state's index is kept (a compact copy), so later runs only rank: indexing is what takes minutes.
     const state = path.join(states, `${report.parent}.db`);
+    // A state written by an older schema is indexed again: its migration may empty it, or the extractor changed.
+    if (fs.existsSync(state) && schemaOf(state) !== SCHEMA_VERSION) fs.rmSync(state);
     if (!fs.existsSync(state)) {
       working ??= WorkspaceIndex.open(tree, IndexConfigSchema.parse({}), path.join(cache, 'index.db'));
       await working.sync();

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { LIMITS, overLimit } from './limits.js';
-import { CliIndexParamsSchema, CliIndexResultSchema, CliSearchParamsSchema, IndexProblemSchema, IndexStatusSchema, SearchModeSchema, SearchResultSchema } from './search.js';
+import {
+  CliIndexParamsSchema, CliIndexResultSchema, CliSearchOutputParamsSchema, CliSearchOutputSchema, CliSearchParamsSchema, IndexProblemSchema, IndexStatusSchema, SearchModeSchema, SearchResultSchema,
+} from './search.js';
 import { SessionDetailSchema, SessionEventTypeSchema, SessionStateSchema, TaskKindSchema, type SessionState } from './session-lifecycle.js';
 
 /**
@@ -122,6 +124,23 @@ export const DaemonStatusSchema = z.object({
 });
 export type DaemonStatus = z.infer<typeof DaemonStatusSchema>;
 
+/** A build of codeloop: a hash of its compiled code, when that code was first built (ms since the epoch), its version. */
+export const BuildSchema = z.object({ buildId: z.string().min(1).max(100), builtAt: z.number(), version: z.string().max(100) }).strict();
+
+/**
+ * The daemon's answer to `codeloop/hello`: its own build, where it runs from (`cliPath`, its dist/server/cli.js),
+ * and whether stopping it now would cut work short (`sessionsAtWork` sessions running, a workspace `indexing`).
+ */
+export const DaemonHelloSchema = z.object({
+  build: BuildSchema,
+  pid: z.number().int(),
+  cliPath: z.string(),
+  sessionsAtWork: z.number().int(),
+  indexing: z.boolean(),
+  clients: z.number().int(),
+});
+export type DaemonHello = z.infer<typeof DaemonHelloSchema>;
+
 export const IndexUpdateSchema = z.object({
   root: z.string(),
   files: z.number().int(),
@@ -190,7 +209,9 @@ export const clientRequests = {
   'codeloop/indexStatus': [WorkspaceParamsSchema, IndexStatusSchema],
   'codeloop/status': [z.object({}).strict(), DaemonStatusSchema],
   'codeloop/stopDaemon': [z.object({}).strict(), z.null()],
+  'codeloop/hello': [BuildSchema, DaemonHelloSchema],
   'codeloop/cliSearch': [CliSearchParamsSchema, SearchResultSchema],
+  'codeloop/cliSearchOutput': [CliSearchOutputParamsSchema, CliSearchOutputSchema],
   'codeloop/cliIndex': [CliIndexParamsSchema, CliIndexResultSchema],
   'codeloop/sessionTranscript': [SessionParamsSchema, z.object({ text: z.string() })],
   'codeloop/cliResume': [SessionParamsSchema, SessionSummarySchema],

@@ -84,6 +84,25 @@ export const IndexProblemSchema = z.object({ severity: z.enum(['warning', 'note'
 /** Params of `codeloop/cliSearch`: `codeloop search` asking the daemon about the workspace at `root` (a folder path). */
 export const CliSearchParamsSchema = SearchParamsSchema.extend({ root: z.string().min(1) }).strict();
 
+/**
+ * Params of `codeloop/cliSearchOutput`: a `codeloop/cliSearch` whose answer is what `codeloop search` prints —
+ * `json` as with `--json`, `displayDir` the DIR argument as the user typed it (paths are printed under it).
+ */
+export const CliSearchOutputParamsSchema = CliSearchParamsSchema.extend({
+  json: z.boolean().default(false),
+  displayDir: z.string().min(1).optional(),
+  /** The asking client's build id (server/build-info.ts): a daemon of another build refuses, and the client hands over to the Node CLI, which meets the daemon (`codeloop/hello`). */
+  buildId: z.string().max(100).optional(),
+}).strict();
+
+/**
+ * What `codeloop search` prints and how it exits: `output` is the exact bytes for stdout, base64-encoded (a line
+ * may hold a file's bytes that are not UTF-8, which a JSON string cannot carry), `exitCode` 0 with results and
+ * 1 without, as rg.
+ */
+export const CliSearchOutputSchema = z.object({ exitCode: z.union([z.literal(0), z.literal(1)]), output: z.string() });
+export type CliSearchOutput = z.infer<typeof CliSearchOutputSchema>;
+
 /** Params of `codeloop/cliIndex`: `codeloop index` asking the daemon to bring the workspace at `root` up to date. */
 export const CliIndexParamsSchema = z.object({ root: z.string().min(1) }).strict();
 
@@ -101,6 +120,10 @@ export const IndexSummarySchema = z.object({
   skippedBinary: z.number().int(),
   /** Folders that could not be read. */
   unreadable: z.array(z.string()),
+  /** Kernel pseudo-filesystems (/proc, /sys…) mounted inside the tree, left out, each with its kind: "mnt/proc (proc)". */
+  pseudoFilesystems: z.array(z.string()),
+  /** Files and folders left out for names that are not valid UTF-8 (paths are text), with U+FFFD for the bad bytes. */
+  undecodableNames: z.array(z.string()),
   /** Folders a watcher of this tree watches (one inotify watch each). */
   watchTargets: z.number().int(),
   durationMs: z.number(),

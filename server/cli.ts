@@ -215,6 +215,17 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Standard output that cannot be written: a reader gone (`| head -1`: EPIPE) ends the command quietly with 0, as
+ * the native client does (clients/cli/codeloop-client.c) and as rg does; any other failure (a full disk: ENOSPC,
+ * EIO) is said once, by its error code, with exit 74 (EX_IOERR, sysexits.h) — never an unhandled stack trace.
+ */
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  process.stderr.write(`codeloop: cannot write to standard output (${error.code ?? error.message})\n`);
+  process.exit(74);
+});
+
 run(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

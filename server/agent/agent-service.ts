@@ -140,6 +140,14 @@ export class AgentService {
     return this.runs.size > 0;
   }
 
+  /**
+   * How many of this process's sessions are at work now (planning, working, testing). One waiting for approval
+   * is not: its proposal is stored, and any later process serves it.
+   */
+  atWork(): number {
+    return [...this.runs.keys()].filter((sessionId) => AT_WORK.has(this.stored(sessionId).state)).length;
+  }
+
   start(workspace: AgentWorkspace, config: AgentConfig, model: ModelClient, request: TaskRequest): SessionRecord {
     const strategy = chooseShadowStrategy(config.shadow, this.shadowsDir, workspace.root);
     const session = this.store.create(workspace.root, request.prompt, request.kind);

@@ -15,8 +15,17 @@ export type { ProposedFile, SessionEvent, SessionRecord } from '../../protocol/s
 const MAX_EVENT_CHARS = 100_000;
 /** A listing shows the start of each prompt: status, listSessions and code actions would otherwise carry every pasted log. */
 const SUMMARY_PROMPT_CHARACTERS = 500;
-/** Sessions whose parsed proposal, and whose record, are kept (see `proposalOf`, `records`). */
+/** Sessions whose parsed proposal, record and transcript are kept (see `proposalOf`, `records`, `transcripts`). */
 const PARSED_PROPOSALS = 8;
+/** Stored event text (characters) the transcripts kept parsed in memory may hold in all: 16 Mi. */
+const TRANSCRIPT_CHARACTERS = 16 * 1024 * 1024;
+/**
+ * The columns that can hold megabytes (a pasted log, a proposal of large files, its diff): stored in
+ * `session_texts`, one row each, so a change of state or token counts rewrites a small row instead of all of
+ * them (SQLite rewrites a whole record on UPDATE: 28 ms for a 6 MB one, on the loop every editor shares).
+ */
+const LARGE_COLUMNS = { prompt: 'prompt', proposal: 'proposal', diff: 'diff' } as const;
+type LargeColumn = keyof typeof LARGE_COLUMNS;
 
 /**
  * Sessions and their transcripts in SQLite (WAL), written before anything is announced, so a restart can
@@ -38,12 +47,25 @@ export class SessionStore {
   /** SQLite's data_version when `records` was last checked: it changes when another connection commits. */
   private dataVersion = -1;
   private readonly readDataVersion: Database.Statement;
+  /**
+   * Transcripts as last read, per session: events are only ever appended (seq grows), so a later read fetches
+   * the rows after the last one seen — getSession asks every half second, and a transcript holds tool outputs of
+   * up to MAX_EVENT_CHARS each. At most PARSED_PROPOSALS sessions and TRANSCRIPT_CHARACTERS of stored event text
+   * in all (a longer transcript is parsed at each read, as before).
+   */
+  private readonly transcripts = new Map<string, { events: SessionEvent[]; characters: number }>();
+  private transcriptCharacters = 0;
 
   constructor(file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
+    // The wait for another process's lock first: switching a new file to WAL takes the lock too.
     this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('journal_mode = WAL');
+    // Each commit waited for the disk (fsync) on the loop every editor shares: 4 ms typically, 45 ms and more when
+    // the disk is busy, for each event, checkpoint and state change of a session. In WAL mode NORMAL keeps every
+    // commit atomic and durable through a crash or kill of the process; only the OS failing can lose the last ones.
+    this.db.pragma('synchronous = NORMAL');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS sessions (
         id TEXT PRIMARY KEY, root TEXT NOT NULL, state TEXT NOT NULL, prompt TEXT NOT NULL, kind TEXT NOT NULL,
@@ -51,6 +73,9 @@ export class SessionStore {
         prompt_tokens INTEGER NOT NULL DEFAULT 0, completion_tokens INTEGER NOT NULL DEFAULT 0, cost_usd REAL NOT NULL DEFAULT 0,
         created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
         owner_pid INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE TABLE IF NOT EXISTS session_texts (
+        session_id TEXT NOT NULL, name TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (session_id, name)
       );
       CREATE TABLE IF NOT EXISTS session_events (
         session_id TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, at TEXT NOT NULL,
@@ -89,8 +114,11 @@ export class SessionStore {
   create(root: string, prompt: string, kind: TaskKind): SessionRecord {
     const now = new Date().toISOString();
     const sessionId = randomUUID().slice(0, 8);
-    this.db.prepare('INSERT INTO sessions (id, root, state, prompt, kind, created_at, updated_at, owner_pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(sessionId, root, 'planning', prompt, kind, now, now, process.pid);
+    this.db.transaction(() => {
+      this.db.prepare('INSERT INTO sessions (id, root, state, prompt, kind, created_at, updated_at, owner_pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(sessionId, root, 'planning', '', kind, now, now, process.pid);
+      this.writeText(sessionId, 'prompt', prompt);
+    })();
     return this.get(sessionId)!;
   }
 
@@ -121,22 +149,51 @@ export class SessionStore {
     return rows.map((row) => this.toRecord(row));
   }
 
+  /**
+   * Changes a session and returns it as it now stands: from the record already read, with the changes applied,
+   * rather than read back (a row of megabytes, converted from UTF-8 again at every state change).
+   */
   update(sessionId: string, changes: Partial<Omit<SessionRecord, 'sessionId' | 'root' | 'createdAt' | 'updatedAt' | 'ownerPid'>>): SessionRecord {
     const columns: Record<string, string> = {
-      state: 'state', plan: 'plan', summary: 'summary', error: 'error', proposal: 'proposal', diff: 'diff',
-      promptTokens: 'prompt_tokens', completionTokens: 'completion_tokens', costUsd: 'cost_usd', prompt: 'prompt', kind: 'kind',
+      state: 'state', plan: 'plan', summary: 'summary', error: 'error',
+      promptTokens: 'prompt_tokens', completionTokens: 'completion_tokens', costUsd: 'cost_usd', kind: 'kind',
     };
+    const current = this.get(sessionId);
+    const updatedAt = new Date().toISOString();
     const sets: string[] = [];
     const values: unknown[] = [];
-    for (const [key, value] of Object.entries(changes)) {
-      sets.push(`${columns[key]} = ?`);
-      values.push(key === 'proposal' && value !== null ? JSON.stringify(value) : value);
-    }
-    sets.push('updated_at = ?');
-    values.push(new Date().toISOString(), sessionId);
-    this.db.prepare(`UPDATE sessions SET ${sets.join(', ')} WHERE id = ?`).run(...values);
-    this.records.delete(sessionId);
-    return this.get(sessionId)!;
+    let proposal: { text: string; files: readonly ProposedFile[] } | null = null;
+    this.db.transaction(() => {
+      for (const [key, value] of Object.entries(changes)) {
+        if (!(key in LARGE_COLUMNS)) {
+          sets.push(`${columns[key]} = ?`);
+          values.push(value);
+          continue;
+        }
+        // A session stored before session_texts may hold the value in its own column: cleared with it.
+        if (value === null) sets.push(`${LARGE_COLUMNS[key as LargeColumn]} = NULL`);
+        if (key === 'proposal' && value !== null) {
+          proposal = { text: JSON.stringify(value), files: frozenFiles(value as ProposedFile[]) };
+          this.writeText(sessionId, 'proposal', proposal.text);
+        } else {
+          this.writeText(sessionId, key as LargeColumn, value as string | null);
+        }
+      }
+      sets.push('updated_at = ?');
+      values.push(updatedAt, sessionId);
+      this.db.prepare(`UPDATE sessions SET ${sets.join(', ')} WHERE id = ?`).run(...values);
+    })();
+    if (!current) return this.get(sessionId)!;
+    if (proposal) this.rememberProposal(sessionId, proposal);
+    const record = Object.freeze({ ...current, ...changes, ...(proposal ? { proposal: (proposal as { files: ProposedFile[] }).files } : {}), updatedAt });
+    this.records.set(sessionId, record);
+    return record;
+  }
+
+  /** Stores (or, for null, removes) one of a session's large texts. Call inside a transaction with the row's update. */
+  private writeText(sessionId: string, name: LargeColumn, text: string | null): void {
+    if (text === null) this.db.prepare('DELETE FROM session_texts WHERE session_id = ? AND name = ?').run(sessionId, name);
+    else this.db.prepare('INSERT OR REPLACE INTO session_texts (session_id, name, text) VALUES (?, ?, ?)').run(sessionId, name, text);
   }
 
   addEvent(sessionId: string, type: SessionEvent['type'], data: unknown): SessionEvent {
@@ -151,13 +208,28 @@ export class SessionStore {
     return { seq, type, data: JSON.parse(text), at };
   }
 
-  /** A session's transcript in order; only the events of one type when `type` is given. */
+  /**
+   * A session's transcript in order; only the events of one type when `type` is given. The events are shared
+   * with later readers (frozen); the array is the caller's own.
+   */
   events(sessionId: string, type?: SessionEvent['type']): SessionEvent[] {
-    const rows = (type === undefined
-      ? this.db.prepare('SELECT seq, type, data, at FROM session_events WHERE session_id = ? ORDER BY seq').all(sessionId)
-      : this.db.prepare('SELECT seq, type, data, at FROM session_events WHERE session_id = ? AND type = ? ORDER BY seq').all(sessionId, type)
-    ) as { seq: number; type: SessionEvent['type']; data: string; at: string }[];
-    return rows.map((row) => ({ ...row, data: JSON.parse(row.data) }));
+    const known = this.transcripts.get(sessionId) ?? { events: [], characters: 0 };
+    const rows = this.db.prepare('SELECT seq, type, data, at FROM session_events WHERE session_id = ? AND seq > ? ORDER BY seq')
+      .all(sessionId, known.events.at(-1)?.seq ?? 0) as { seq: number; type: SessionEvent['type']; data: string; at: string }[];
+    const events = rows.length ? [...known.events, ...rows.map((row) => Object.freeze({ ...row, data: JSON.parse(row.data) as unknown }))] : known.events;
+    const characters = rows.reduce((sum, row) => sum + row.data.length, known.characters);
+    this.transcripts.delete(sessionId);
+    this.transcriptCharacters -= known.characters;
+    if (characters <= TRANSCRIPT_CHARACTERS) {
+      this.transcripts.set(sessionId, { events, characters });
+      this.transcriptCharacters += characters;
+    }
+    for (const [oldest, transcript] of this.transcripts) {
+      if (this.transcripts.size <= PARSED_PROPOSALS && this.transcriptCharacters <= TRANSCRIPT_CHARACTERS) break;
+      this.transcripts.delete(oldest);
+      this.transcriptCharacters -= transcript.characters;
+    }
+    return type === undefined ? [...events] : events.filter((event) => event.type === type);
   }
 
   /** Makes this process the session's owner (it resumes the work; a restart then knows whose it was). */
@@ -226,14 +298,23 @@ export class SessionStore {
   private proposalOf(sessionId: string, text: string): ProposedFile[] {
     const cached = this.parsedProposals.get(sessionId);
     if (cached?.text === text) return cached.files as ProposedFile[];
-    const frozen = Object.freeze((JSON.parse(text) as ProposedFile[]).map((file) => Object.freeze(file)));
-    this.parsedProposals.delete(sessionId);
-    this.parsedProposals.set(sessionId, { text, files: frozen });
-    if (this.parsedProposals.size > PARSED_PROPOSALS) this.parsedProposals.delete(this.parsedProposals.keys().next().value!);
-    return frozen as ProposedFile[];
+    const files = frozenFiles(JSON.parse(text) as ProposedFile[]);
+    this.rememberProposal(sessionId, { text, files });
+    return files;
   }
 
-  private toRecord(row: Record<string, unknown>): SessionRecord {
+  private rememberProposal(sessionId: string, proposal: { text: string; files: readonly ProposedFile[] }): void {
+    this.parsedProposals.delete(sessionId);
+    this.parsedProposals.set(sessionId, proposal);
+    if (this.parsedProposals.size > PARSED_PROPOSALS) this.parsedProposals.delete(this.parsedProposals.keys().next().value!);
+  }
+
+  /** A row of `sessions` as a record, its large texts from session_texts where stored there. */
+  private toRecord(stored: Record<string, unknown>): SessionRecord {
+    const row = { ...stored };
+    for (const { name, text } of this.db.prepare('SELECT name, text FROM session_texts WHERE session_id = ?').all(row.id) as { name: string; text: string }[]) {
+      row[name] = text;
+    }
     return {
       sessionId: row.id as string,
       root: row.root as string,
@@ -253,6 +334,11 @@ export class SessionStore {
       ownerPid: row.owner_pid as number,
     };
   }
+}
+
+/** Proposed files frozen for sharing, as copies (the caller's objects stay its own). */
+function frozenFiles(files: readonly ProposedFile[]): ProposedFile[] {
+  return Object.freeze(files.map((file) => Object.freeze({ ...file, ...(file.encoding ? { encoding: Object.freeze({ ...file.encoding }) } : {}) }))) as ProposedFile[];
 }
 
 /** Lines added and removed in a unified diff. */

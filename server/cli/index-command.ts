@@ -1,5 +1,6 @@
 import type { CliIndexResult } from '../../protocol/search.js';
 import { noticeWhenBusy } from '../daemon/busy-notice.js';
+import { meetDaemon } from '../daemon/daemon-build.js';
 import { daemonPaths } from '../daemon/daemon-paths.js';
 import { requestDaemon } from '../daemon/daemon-request.js';
 import { CodeloopError } from '../errors.js';
@@ -25,6 +26,10 @@ async function indexInProcess(root: string, rebuild: boolean): Promise<CliIndexR
 export async function indexCommand(dir: string, options: { rebuild: boolean; json: boolean }): Promise<number> {
   const root = resolveWorkspaceRoot(dir);
   const paths = daemonPaths();
+  // Counting from here: waiting for the daemon to say its build is waiting for the indexing too.
+  const answeredNow = options.rebuild ? () => undefined : noticeWhenBusy(paths, 'the indexing');
+  const met = await meetDaemon(paths);
+  if (met.notice) process.stderr.write(`${met.notice}\n`);
   const socket = paths.socket;
   let answered: { result: CliIndexResult } | null = null;
   if (options.rebuild) {
@@ -33,7 +38,6 @@ export async function indexCommand(dir: string, options: { rebuild: boolean; jso
       throw new CodeloopError('invalidArgument', `the codeloop daemon has ${root} open; stop it first (codeloop daemon stop), then run codeloop index --rebuild`);
     }
   } else {
-    const answeredNow = noticeWhenBusy(paths, 'the indexing');
     answered = await requestDaemon<CliIndexResult>(socket, 'codeloop/cliIndex', { root }).finally(answeredNow);
   }
   const { summary, status, problems } = answered ? answered.result : await indexInProcess(root, options.rebuild);

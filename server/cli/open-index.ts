@@ -13,7 +13,10 @@ export function openIndexForCli(dir: string, options: { rebuild?: boolean } = {}
   return WorkspaceIndex.open(root, config.index);
 }
 
+/** Re-validates (or first indexes) with a progress bar, saying first why when an older index is being rebuilt. */
 export async function syncWithProgress(index: WorkspaceIndex, label: string): Promise<SyncSummary> {
+  const note = index.rebuildNote();
+  if (note) process.stderr.write(`codeloop: ${note}\n`);
   const bar = progressBar(label);
   try {
     return await index.sync((done, total) => bar.update(done, total));

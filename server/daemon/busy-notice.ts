@@ -7,6 +7,12 @@ import { daemonLogPath, type DaemonPaths } from './daemon-paths.js';
  */
 export const BUSY_NOTICE_MS = Number(process.env.CODELOOP_BUSY_NOTICE_MS ?? 10_000);
 
+/**
+ * How long the native client (clients/cli/) already waited on the daemon before it handed this command to Node,
+ * in ms (`CODELOOP_WAITED_MS`, set only by it): the notice counts from the command's start, not from Node's.
+ */
+export const WAITED_BEFORE_MS = Number(process.env.CODELOOP_WAITED_MS ?? 0) || 0;
+
 /** "codeloop: the daemon (pid N) is busy: METHOD has had no answer for S s. It is still running; …" */
 export function busyMessage(pid: number, method: string, waitedMs: number): string {
   return `codeloop: the daemon (pid ${pid}) is busy: ${method} has had no answer for ${Math.round(waitedMs / 1000)} s. `
@@ -19,10 +25,10 @@ export function busyMessage(pid: number, method: string, waitedMs: number): stri
  * function that cancels the notice once the answer came.
  */
 export function noticeWhenBusy(paths: DaemonPaths, method: string): () => void {
-  const started = Date.now();
+  const started = Date.now() - WAITED_BEFORE_MS;
   const timer = setTimeout(() => {
     const pid = liveLockHolder(paths.lock);
     if (pid !== null) process.stderr.write(`${busyMessage(pid, method, Date.now() - started)} Still waiting.\n`);
-  }, BUSY_NOTICE_MS);
+  }, Math.max(0, BUSY_NOTICE_MS - WAITED_BEFORE_MS));
   return () => clearTimeout(timer);
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { CodeloopError } from '../errors.js';
-import { daemonLogPath, ensurePrivateDirectory, type DaemonPaths } from './daemon-paths.js';
+import { daemonLogPath, ensurePrivateDirectory, isPrivateSocket, type DaemonPaths } from './daemon-paths.js';
 
 export { daemonLogPath };
 
@@ -14,6 +14,7 @@ const START_TIMEOUT_MS = 10_000;
 
 /** Connects to the daemon's socket, or resolves null when no daemon answers. */
 export function connectToDaemon(paths: DaemonPaths): Promise<net.Socket | null> {
+  if (!isPrivateSocket(paths.socket)) return Promise.resolve(null);
   return new Promise((resolve) => {
     const socket = net.connect(paths.socket);
     socket.once('connect', () => resolve(socket));

@@ -1,16 +1,18 @@
 import net from 'node:net';
 import { CodeloopError } from '../errors.js';
+import { isPrivateSocket } from './daemon-paths.js';
 
 /**
  * One JSON-RPC request from a command-line process to the running daemon, framed like LSP (`Content-Length`
  * headers). Written here rather than through vscode-jsonrpc so `codeloop search` with a daemon loads nothing but
  * this: the daemon is the one doing the work, and the command's cost should be starting node and connecting.
- * Resolves `{ result }`, or null when no daemon listens on `socketPath`; a JSON-RPC error becomes a
+ * Resolves `{ result }`, or null when no daemon listens on `socketPath` (or it is not private: isPrivateSocket); a JSON-RPC error becomes a
  * `CodeloopError('daemonRequest')` carrying the daemon's message (e.g. "invalid regex …").
  */
 const METHOD_NOT_FOUND = -32601;
 
 export function requestDaemon<T>(socketPath: string, method: string, params: unknown, timeoutMs?: number): Promise<{ result: T } | null> {
+  if (!isPrivateSocket(socketPath)) return Promise.resolve(null);
   return new Promise((resolve, reject) => {
     const socket = net.connect(socketPath);
     // A daemon that holds the socket but does not answer (busy) must not hold this process forever.

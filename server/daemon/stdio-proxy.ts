@@ -1,4 +1,5 @@
 import type net from 'node:net';
+import { meetDaemon } from './daemon-build.js';
 import { connectOrStartDaemon } from './daemon-client.js';
 import { BUSY_NOTICE_MS, busyMessage } from './busy-notice.js';
 import { liveLockHolder } from './daemon-lock.js';
@@ -32,7 +33,14 @@ function parsed(body: string): { id?: unknown; method?: unknown } | null {
  * Messages are inserted only between the daemon's messages, never inside one.
  */
 export async function runStdioProxy(paths: DaemonPaths): Promise<number> {
+  // An older daemon left running after an upgrade is replaced (or, busy, named) before the editor is bridged to it.
+  const met = await meetDaemon(paths);
   const socket = await connectOrStartDaemon(paths);
+  if (met.notice) {
+    process.stderr.write(`${met.notice}\n`);
+    // Nothing of the daemon's has been relayed yet: the editor's reader is between messages.
+    process.stdout.write(showMessage(met.replaced ? 3 : 2, met.notice));
+  }
   const pending = new Map<unknown, { method: string; at: number }>();
   const toEditor: Buffer[] = [];
   const fromDaemon = new FrameSplitter((body) => {

@@ -6,11 +6,11 @@
 /** One level of indentation: a tab, or `width` spaces. */
 export type IndentUnit = { kind: 'tab' } | { kind: 'space'; width: number };
 
+const isBlank = (line: string) => line.trim() === '';
+
 function leadingWhitespace(line: string): string {
   return /^[ \t]*/.exec(line)![0];
 }
-
-const isBlank = (line: string) => line.trim() === '';
 
 /**
  * The indentation unit of some lines, or null when none of them is indented. Tabs win when more lines start with
@@ -20,21 +20,29 @@ const isBlank = (line: string) => line.trim() === '';
  * width), else the smallest indentation.
  */
 export function indentUnitOf(lines: string[], widthWithoutChanges?: number): IndentUnit | null {
-  const indented = lines.filter((line) => !isBlank(line));
-  const tabLed = indented.filter((line) => line.startsWith('\t')).length;
-  const spaceLed = indented.filter((line) => line.startsWith(' ')).length;
+  // One pass without copying lines: this runs over whole files (a 900 KB file at every search/replace block).
+  let tabLed = 0;
+  let spaceLed = 0;
+  let previous = -1;
+  let least = Infinity;
+  const deltas = new Map<number, number>();
+  for (const line of lines) {
+    let width = 0;
+    while (width < line.length && (line[width] === ' ' || line[width] === '\t')) width++;
+    if (width === line.length || (/\s/.test(line[width]) && line.trim() === '')) continue;
+    if (line[0] === '\t') {
+      tabLed++;
+      continue;
+    }
+    if (line[0] === ' ') spaceLed++;
+    if (previous >= 0 && width !== previous) deltas.set(Math.abs(width - previous), (deltas.get(Math.abs(width - previous)) ?? 0) + 1);
+    if (width > 0 && width < least) least = width;
+    previous = width;
+  }
   if (tabLed === 0 && spaceLed === 0) return null;
   if (tabLed > spaceLed) return { kind: 'tab' };
-  const widths = indented.map((line) => (line.startsWith('\t') ? -1 : leadingWhitespace(line).length)).filter((width) => width >= 0);
-  const deltas = new Map<number, number>();
-  for (let i = 1; i < widths.length; i++) {
-    const delta = Math.abs(widths[i] - widths[i - 1]);
-    if (delta) deltas.set(delta, (deltas.get(delta) ?? 0) + 1);
-  }
   const ranked = [...deltas].filter(([delta]) => delta > 1).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-  // A loop, not Math.min(...widths): spreading a long file's lines as arguments overflows the stack.
-  const width = ranked[0]?.[0] ?? widthWithoutChanges ?? widths.reduce((least, w) => (w > 0 && w < least ? w : least), Infinity);
-  return { kind: 'space', width };
+  return { kind: 'space', width: ranked[0]?.[0] ?? widthWithoutChanges ?? least };
 }
 
 export function sameUnit(a: IndentUnit, b: IndentUnit): boolean {

@@ -102,11 +102,15 @@ export function applyBlock(text: string, block: SearchReplaceBlock): BlockOutcom
   if (block.search === '') {
     return { ok: false, reason: 'notFound', message: 'the SEARCH part is empty; to create or replace a whole file, send its full content instead' };
   }
+  const exact = occurrences(text, block.search);
+  if (exact.length > 1) {
+    return { ok: false, reason: 'ambiguous', message: `the SEARCH text occurs ${exact.length}${exact.length === OCCURRENCES_COUNTED ? ' or more' : ''} times; include more surrounding lines so it matches once` };
+  }
+  // Split only once the answer is not already known: a 10 MB file's million lines cost more than the search.
   const fileLines = text.split('\n');
   const fileUnit = indentUnitOf(fileLines);
   const searchLines = splitKeepingFinal(block.search);
   const replaceLines = splitKeepingFinal(block.replace);
-  const exact = occurrences(text, block.search);
   if (exact.length === 1) {
     const at = exact[0];
     // The replacement's own unit (the SEARCH part matched as the file has it, so it says nothing of the model's)
@@ -118,9 +122,6 @@ export function applyBlock(text: string, block: SearchReplaceBlock): BlockOutcom
       replacement = [...(startsLine ? [] : [lines.shift()!]), ...reindentLines(lines, blockUnit, fileUnit)].join('\n');
     }
     return { ok: true, text: text.slice(0, at) + replacement + text.slice(at + block.search.length), how: 'exact' };
-  }
-  if (exact.length > 1) {
-    return { ok: false, reason: 'ambiguous', message: `the SEARCH text occurs ${exact.length}${exact.length === OCCURRENCES_COUNTED ? ' or more' : ''} times; include more surrounding lines so it matches once` };
   }
   const loose = looseMatches(fileLines, searchLines);
   if (loose.length > 1) {

@@ -7,7 +7,9 @@ const extractor = new SymbolExtractor();
 
 parentPort!.on('message', async ({ id, request }: { id: number; request: AnalysisRequest }) => {
   try {
-    parentPort!.postMessage({ id, outcome: await readAndAnalyze(request, extractor) });
+    const outcome = await readAndAnalyze(request, extractor);
+    // The grams' buffer is moved, not copied: it is the largest part of an analysis.
+    parentPort!.postMessage({ id, outcome }, outcome.kind === 'analysed' ? [outcome.analysis.grams.buffer as ArrayBuffer] : []);
   } catch (error) {
     parentPort!.postMessage({ id, error: (error as Error).message });
   }

@@ -14,6 +14,11 @@ export interface SearchSources {
   root: string;
   /** The file's overriding text, null when the override deletes it, undefined when the disk holds it. */
   override(relativePath: string): string | null | undefined;
+  /**
+   * The grams (trigram-tokens.ts) of a file written without postings whose analysis is at hand (a session view's
+   * changed files, see `queryWithChanges`): the filter tests them instead of taking the file as a candidate.
+   */
+  unpostedGrams?(relativePath: string): ArrayLike<number> | undefined;
 }
 
 /** A file as search reads it (see {@link SearchSources}); null when it is gone. */

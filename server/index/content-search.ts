@@ -2,9 +2,10 @@ import type { LineMatch } from '../../protocol/search.js';
 import {
   CandidateVerifier, PARALLEL_MIN_CANDIDATES, verifyInParallel, verifyOnDisk, type DiskVerification, type SearchSources,
 } from './candidate-verification.js';
+import type { GramPostings } from './gram-postings.js';
 import type { SqliteDatabase } from './index-database.js';
 import type { ByteLineHit } from './search-text.js';
-import { literalQuery, regexQuery, toMatchExpression } from './trigram-query.js';
+import { admitsGrams, candidateFileIds, literalQuery, regexQuery } from './trigram-query.js';
 
 export interface ContentSearchResult {
   matches: LineMatch[];
@@ -33,17 +34,26 @@ export type ParallelVerification = 'auto' | 'never' | 'always';
  */
 export function searchContent(
   db: SqliteDatabase,
+  postings: GramPostings,
   sources: SearchSources,
   request: ContentSearchRequest,
   parallel: ParallelVerification = 'auto',
 ): Promise<ContentSearchResult> {
   const verifier = new CandidateVerifier(request);
-  const expression = toMatchExpression(verifier.matcher.tree ? regexQuery(verifier.matcher.tree) : literalQuery(request.pattern));
-  const candidates = (expression === null
+  const query = verifier.matcher.tree ? regexQuery(verifier.matcher.tree) : literalQuery(request.pattern);
+  const ids = candidateFileIds(query, postings.reader());
+  // Files above the watermark have no postings yet (gram-postings.ts): candidates, unless their grams are at hand
+  // and fail the filter. Two queries: one with `OR id > ?` or a UNION scanned every file's path to keep the order
+  // (3–25 ms on the kernel for 15 candidates).
+  const unposted = () => (db.prepare('SELECT id, path FROM files WHERE id > ?').raw().all(postings.postedThrough()) as [number, string][])
+    .filter(([, path]) => {
+      const grams = sources.unpostedGrams?.(path);
+      return grams === undefined || admitsGrams(query, grams);
+    })
+    .map(([id]) => id);
+  const candidates = (ids === null
     ? db.prepare('SELECT path FROM files ORDER BY path').pluck().all()
-    : db.prepare(
-      'SELECT f.path FROM file_trigrams JOIN files f ON f.id = file_trigrams.rowid WHERE file_trigrams MATCH ? ORDER BY f.path',
-    ).pluck().all(expression)) as string[];
+    : db.prepare('SELECT path FROM files WHERE id IN (SELECT value FROM json_each(?)) ORDER BY path').pluck().all(JSON.stringify(ids.concat(unposted())))) as string[];
 
   // One more hit than the limit tells whether the answer is truncated.
   const wanted = request.limit + 1;

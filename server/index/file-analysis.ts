@@ -4,14 +4,14 @@ import path from 'node:path';
 import { distinctWords } from './identifier-words.js';
 import { languageOf } from './languages.js';
 import { decodeSearchText } from './search-text.js';
-import type { ExtractedSymbol, SymbolExtractor } from './symbols/symbol-extractor.js';
-import { gramDocument } from './trigram-tokens.js';
+import { definesForRanking, type ExtractedSymbol, type SymbolExtractor } from './symbols/symbol-extractor.js';
+import { indexGramIds } from './trigram-tokens.js';
 
 export interface FileAnalysis {
   hash: string;
   language: string | null;
-  /** Distinct sparse n-gram tokens of the text (see trigram-tokens.ts). */
-  trigrams: string;
+  /** Distinct sparse n-gram ids of the text (see trigram-tokens.ts), for the gram postings. */
+  grams: Float64Array;
   symbols: ExtractedSymbol[];
   /** Space-separated distinct words of the path, the symbol names and the body, for ranked retrieval. */
   pathWords: string;
@@ -52,10 +52,10 @@ export async function analyzeText(
   return {
     hash,
     language,
-    trigrams: gramDocument(text),
+    grams: indexGramIds(text),
     symbols,
     pathWords: distinctWords(relativePath).join(' '),
-    symbolWords: distinctWords(symbols.map((symbol) => symbol.name).join(' ')).join(' '),
+    symbolWords: distinctWords(symbols.filter(definesForRanking).map((symbol) => symbol.name).join(' ')).join(' '),
     bodyWords: distinctWords(text).join(' '),
   };
 }

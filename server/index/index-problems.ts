@@ -7,7 +7,7 @@ export interface IndexProblem {
   message: string;
 }
 
-const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+const count = (n: number, noun: string, plural = `${noun}s`) => `${n} ${n === 1 ? noun : plural}`;
 /** Paths in messages keep their start and end (a folder too deep to read can be thousands of characters long). */
 const shorten = (relative: string) => (relative.length > 100 ? `${relative.slice(0, 40)}…${relative.slice(-55)}` : relative);
 const list = (paths: string[], total: number) => `${paths.map(shorten).join(', ')}${total > paths.length ? ', …' : ''}`;
@@ -26,6 +26,18 @@ export function syncProblems(summary: SyncSummary, maxFileSize: number): IndexPr
   if (summary.unreadable.length) {
     const names = list(summary.unreadable.slice(0, 5), summary.unreadable.length);
     problems.push({ severity: 'note', message: `Not indexed, being unreadable: ${count(summary.unreadable.length, 'folder')} (${names}).` });
+  }
+  if (summary.pseudoFilesystems.length) {
+    const names = list(summary.pseudoFilesystems.slice(0, 5), summary.pseudoFilesystems.length);
+    problems.push({ severity: 'note', message: `Not indexed, being kernel pseudo-filesystems (their files never end or block when read): ${count(summary.pseudoFilesystems.length, 'folder')} (${names}).` });
+  }
+  if (summary.undecodableNames.length) {
+    const names = list(summary.undecodableNames.slice(0, 5), summary.undecodableNames.length);
+    problems.push({
+      severity: 'note',
+      message: `Not indexed, having names that are not valid UTF-8 (codeloop keeps paths as text; \`rg\` still reads them): `
+        + `${count(summary.undecodableNames.length, 'file or folder', 'files or folders')} (${names}; � marks the bytes that are not UTF-8). Rename them to UTF-8 to include them.`,
+    });
   }
   return problems;
 }

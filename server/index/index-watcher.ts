@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { IgnoreRules } from './ignore-rules.js';
+import { pseudoFilesystemOf } from '../workspace/pseudo-filesystems.js';
 
 /** Events arriving within this window are written in one transaction. */
 const BATCH_WINDOW_MS = 15;
@@ -55,6 +56,7 @@ export class IndexWatcher {
     const pending = [top];
     while (pending.length && !this.stopped) {
       const dir = pending.pop()!;
+      if (dir && pseudoFilesystemOf(path.join(this.root, dir))) continue; // left out as the crawl leaves it out
       // Watch before listing, so nothing created in between is missed.
       if (!this.watchFolder(dir)) return;
       let entries: fs.Dirent[];

@@ -23,11 +23,21 @@ export interface QuestionAnalysis {
   titleTerms: Set<string>;
   /** Whether the report is about tests themselves (then test files are not demoted): its title says so. */
   aboutTests: boolean;
+  /**
+   * Quoted text that is more than one identifier (`"Expected key to be a string"`, `` `type_ is NoneType` ``,
+   * `'date-time'`), as written: a message or expression a file may hold literally. At most MAX_PHRASES.
+   */
+  phrases: string[];
 }
 
 export const MAX_ANALYSED_CHARS = 32 * 1024;
 /** Distinct words of a question whose rarity is looked up (one index lookup each). */
 const MAX_DISTINCT_TERMS = 2000;
+/** Quoted phrases kept, and their length in characters (shorter ones match anything, longer ones are pasted output). */
+const MAX_PHRASES = 20;
+const MIN_PHRASE_CHARS = 6;
+const MAX_PHRASE_CHARS = 120;
+
 /** Tokens longer than this are not code a person quotes (base64, minified lines): skipped. */
 const MAX_TOKEN_CHARS = 200;
 
@@ -128,6 +138,36 @@ function pathOf(token: string): string | null {
   return null;
 }
 
+const QUOTES = new Set(['"', "'", '`']);
+
+/**
+ * The question's quoted phrases (see QuestionAnalysis.phrases): a quote opened after a non-word character and
+ * closed on the same line; one pass over each line, each quote looking ahead at most MAX_PHRASE_CHARS.
+ */
+function quotedPhrases(text: string): string[] {
+  const phrases = new Set<string>();
+  for (const line of text.split('\n')) {
+    let i = 0;
+    while (i < line.length && phrases.size < MAX_PHRASES) {
+      const quote = line[i];
+      if (!QUOTES.has(quote) || (i > 0 && /\w/.test(line[i - 1]))) {
+        i++;
+        continue;
+      }
+      const close = line.indexOf(quote, i + 1);
+      if (close < 0 || close - i - 1 > MAX_PHRASE_CHARS) {
+        i++;
+        continue;
+      }
+      const phrase = line.slice(i + 1, close);
+      // A lone identifier is matched against definitions already (`identifiers`).
+      if (phrase.trim().length >= MIN_PHRASE_CHARS && /[^\w$]/.test(phrase)) phrases.add(phrase);
+      i = close + 1;
+    }
+  }
+  return [...phrases];
+}
+
 export function analyseQuestion(question: string): QuestionAnalysis {
   const half = MAX_ANALYSED_CHARS / 2;
   const text = question.length > MAX_ANALYSED_CHARS ? `${question.slice(0, half)}\n${question.slice(-half)}` : question;
@@ -172,5 +212,5 @@ export function analyseQuestion(question: string): QuestionAnalysis {
     for (const run of identifierRuns(token)) for (const word of wordsOfIdentifier(run)) titleTerms.add(word);
   });
   const aboutTests = /\b(?:tests? (?:fails?|failing|suite)|flaky|unit tests?|test_\w+|conftest|pytest|the tests?\b)/i.test(title);
-  return { termCounts, identifiers, paths: [...paths], frames, aboutTests, titleTerms };
+  return { termCounts, identifiers, paths: [...paths], frames, aboutTests, titleTerms, phrases: quotedPhrases(text) };
 }

@@ -4,7 +4,10 @@ import type { SqliteDatabase } from './index-database.js';
 import { bestWindow } from './best-window.js';
 import { scanLineTermsOffThread, type LineTerms, type ScannedText, type TokenCache } from './line-terms.js';
 import { splitIdentifier } from './identifier-words.js';
+import { BINDING_KINDS } from './symbols/symbol-extractor.js';
 import { analyseQuestion, PROCESS_WORDS, type QuestionAnalysis } from './query-analysis.js';
+import { supersededPaths } from './superseded-paths.js';
+import { raiseLinked, structureLinks } from './structure-ranking.js';
 import { isAuxiliaryPath, isTestPath } from './test-paths.js';
 
 /**
@@ -14,6 +17,7 @@ import { isAuxiliaryPath, isTestPath } from './test-paths.js';
 export const RANKING_SIGNALS = [
   'termRepetition', 'titleWords', 'processWords', 'wordForms', 'identifiers', 'paths', 'frames', 'fileNames',
   'definitions', 'termCoverage', 'testDemotion', 'codeFirst', 'auxiliaryDemotion', 'lengthPrior', 'windowCoverage',
+  'structure', 'supersededDemotion', 'quotedPhrases',
 ] as const;
 export type RankingSignal = (typeof RANKING_SIGNALS)[number];
 
@@ -42,6 +46,10 @@ const MAX_DEFINERS = 30;
  * ranking lets the event loop serve other editors before the next file.
  */
 const YIELD_AFTER_LINES = 2000;
+/** The best files whose structural links (imports either way, a Go package) are followed. */
+const STRUCTURE_SOURCES = 1;
+/** A quoted phrase held by more leading files than this names none of them. */
+const MAX_PHRASE_HOLDERS = 3;
 
 /** Weights of the signals, on a scale where the best file's word score is 1 (tuned on bench/bug-reports.json). */
 const WEIGHTS = {
@@ -60,6 +68,10 @@ const WEIGHTS = {
   coverage: 1,
   /** Added for the file whose name's words are all among the heaviest query words (scaled to the best name). */
   fileName: 0.5,
+  /** Added for a leading file holding a phrase the report quotes (scaled to the best such file). */
+  phrase: 1,
+  /** A file linked to one of the best files gains this fraction of its own score (never passing that file). */
+  structure: 0.1,
 };
 
 /** BM25 parameters for definitions (the usual defaults). */
@@ -154,13 +166,17 @@ interface Candidate extends FileRow {
   coverage: number;
   /** How much of the file's name the query's words make up, scaled to the best candidate's. */
   name: number;
+  /** The quoted phrases the file's text holds literally, each weighed by how few leaders hold it (leaders only). */
+  phrases: number;
+  /** The score after structure raised the file (it is linked to a better one); unset when not raised. */
+  final?: number;
   text?: string | null;
 }
 
 function candidateOf(scores: Map<string, Candidate>, file: FileRow): Candidate {
   let candidate = scores.get(file.path);
   if (!candidate) {
-    candidate = { id: file.id, path: file.path, language: file.language, size: file.size, words: 0, identifiers: 0, paths: 0, definitions: 0, coverage: 0, name: 0 };
+    candidate = { id: file.id, path: file.path, language: file.language, size: file.size, words: 0, identifiers: 0, paths: 0, definitions: 0, coverage: 0, name: 0, phrases: 0 };
     scores.set(file.path, candidate);
   }
   return candidate;
@@ -182,15 +198,18 @@ function wordCandidates(db: SqliteDatabase, weights: Map<string, number>, counts
 
 /** Files defining the identifiers the question quotes as code, exactly as written; rarer names weigh more. */
 function identifierCandidates(db: SqliteDatabase, analysis: QuestionAnalysis, scores: Map<string, Candidate>): void {
+  // The length first: the symbols' name index leads with it (index-database.ts).
   const definers = db.prepare(
     `SELECT DISTINCT f.id, f.path, f.language, f.size, s.name FROM symbols s JOIN files f ON f.id = s.file_id
-     WHERE s.name = ? LIMIT ${MAX_DEFINERS * 4}`,
+     WHERE length(s.name) = length(:name) AND s.name = :name
+       AND NOT (s.container IS NOT NULL AND s.kind IN (${[...BINDING_KINDS].map((kind) => `'${kind}'`).join(', ')}))
+     LIMIT ${MAX_DEFINERS * 4}`,
   );
   const identifiers = [...analysis.identifiers].sort((a, b) => b[1] - a[1]).slice(0, MAX_IDENTIFIERS);
   const gains = new Map<string, { file: FileRow; gain: number }>();
   for (const [identifier, count] of identifiers) {
     // The symbols table compares names without case; a report's `Model` is not `model`.
-    const rows = (definers.all(identifier) as (FileRow & { name: string })[])
+    const rows = (definers.all({ name: identifier }) as (FileRow & { name: string })[])
       .filter((row) => row.name === identifier);
     const files = new Set(rows.map((row) => row.path));
     if (!files.size || files.size > MAX_DEFINERS) continue;
@@ -272,6 +291,22 @@ function nameScores(candidates: Iterable<Candidate>, weights: Map<string, number
     top = Math.max(top, candidate.name);
   }
   for (const candidate of all) candidate.name /= top;
+}
+
+/**
+ * Leading files holding a phrase the report quotes, as written: an error message, an option, an expression. A
+ * phrase held by one leader points at it; one held by more than MAX_PHRASE_HOLDERS (`"utf-8"`, `', '`) by none.
+ * Scores are scaled so the best file scores 1.
+ */
+function phraseScores(leaders: Candidate[], phrases: string[]): void {
+  const gains = new Map<Candidate, number>();
+  for (const phrase of phrases) {
+    const holders = leaders.filter((candidate) => candidate.text?.includes(phrase));
+    if (!holders.length || holders.length > MAX_PHRASE_HOLDERS) continue;
+    for (const holder of holders) gains.set(holder, (gains.get(holder) ?? 0) + 1 / holders.length);
+  }
+  const top = Math.max(1e-9, ...gains.values());
+  for (const [candidate, gain] of gains) candidate.phrases = gain / top;
 }
 
 interface Definition {
@@ -407,9 +442,11 @@ async function definitionScores(leaders: Candidate[], perFile: Definition[][], s
  * itself dropped; identifiers quoted as code matched exactly against definitions, weighted by rarity; files named
  * by path, module or traceback frame; files whose name is made of the query's words; BM25 of each file's best
  * definition; the share of the query's words a leading file holds; tests (unless the title is about tests), documentation/examples/scripts/vendored code and
- * non-code files demoted; a bounded prior for longer files. Two kinds of structure were measured and dropped
- * (bench/RESULTS.md): raising the files the top hits import (cost 5 points of Acc@1) and crediting the file a
- * leading test file is named after (cost 1.5 points of Acc@5).
+ * non-code files demoted, and superseded copies (`v1/` beside the current module, `v3/` beside `v4/`); a bounded
+ * prior for longer files; then structure: the files linked to the best one (imports either way, its Go package)
+ * gain a little, never passing it (structure-ranking.ts). Two earlier kinds of structure were measured and
+ * dropped (bench/RESULTS.md): raising the files the top hits import without that ceiling (cost 5 points of
+ * Acc@1) and crediting the file a leading test file is named after (cost 1.5 points of Acc@5).
  * Cost: a handful of SQLite queries plus reading and scanning the ~30 leading files (most of a query's latency).
  */
 export function rankFiles(
@@ -455,15 +492,20 @@ export function startRanking(
   if (on('paths')) pathCandidates(db, analysis, on('frames'), scores);
 
   if (on('fileNames')) nameScores(scores.values(), weights);
+  // Read from the index now: `direct` is also called after the index view is gone (see startRanking).
+  const isSuperseded = supersededPaths(db);
+  const superseded = new Set(on('supersededDemotion') ? [...scores.keys()].filter(isSuperseded) : []);
   const medianSize = median([...scores.values()].map((candidate) => candidate.size));
   const demote = (candidate: Candidate) =>
     (on('testDemotion') && !analysis.aboutTests && isTestPath(candidate.path) ? WEIGHTS.testFactor : 1)
     * (on('codeFirst') && !isCode(candidate.language) ? WEIGHTS.nonCodeFactor : 1)
     * (on('auxiliaryDemotion') && isAuxiliaryPath(candidate.path) ? WEIGHTS.auxiliaryFactor : 1)
+    * (superseded.has(candidate.path) ? WEIGHTS.auxiliaryFactor : 1)
     * (on('lengthPrior') ? lengthFactor(candidate.size, medianSize) : 1);
   const direct = (candidate: Candidate) => demote(candidate) * (candidate.words + WEIGHTS.identifier * candidate.identifiers
     + WEIGHTS.path * candidate.paths + WEIGHTS.definition * candidate.definitions + WEIGHTS.coverage * candidate.coverage
-    + WEIGHTS.fileName * candidate.name);
+    + WEIGHTS.fileName * candidate.name + WEIGHTS.phrase * candidate.phrases);
+  const final = (candidate: Candidate) => candidate.final ?? direct(candidate);
   const byScore = (score: (candidate: Candidate) => number) => (a: Candidate, b: Candidate) => score(b) - score(a) || a.path.localeCompare(b.path);
 
   const ranked = [...scores.values()].sort(byScore(direct));
@@ -474,6 +516,9 @@ export function startRanking(
   // Only leaders gain a definition or coverage score, so the result comes from the leaders and the first `limit`.
   const reachable = ranked.slice(0, Math.max(leaders.length, limit));
   for (const candidate of reachable) candidate.text ??= readText(candidate.path);
+  if (on('quotedPhrases')) phraseScores(leaders, analysis.phrases);
+  // Links only among the leaders: each has its text read, and the order cannot depend on the limit asked for.
+  const links = on('structure') ? structureLinks(leaders, leaders.map((candidate) => candidate.path)) : new Map<string, Set<string>>();
   return {
     candidates: reachable.map((candidate) => candidate.path),
     async finish() {
@@ -481,13 +526,18 @@ export function startRanking(
         await leaderScores(leaders, perFile, query, signals);
         ranked.sort(byScore(direct));
       }
+      if (links.size) {
+        const raised = raiseLinked(ranked.map((candidate) => candidate.path), (file) => direct(scores.get(file)!), links, STRUCTURE_SOURCES, WEIGHTS.structure);
+        for (const candidate of ranked) candidate.final = raised.get(candidate.path);
+        ranked.sort(byScore(final));
+      }
       const results = ranked.slice(0, limit);
       const scans = results.map((candidate) => query.scan(candidate));
       const files: RankedFile[] = [];
       for (const [i, candidate] of results.entries()) {
         const scan = await scans[i];
         const window = scan?.window ?? (scan && candidate.text ? bestWindow(candidate.text, scan, query.weightById, query.coverage) : { startLine: 1, endLine: 1, preview: '' });
-        files.push({ path: candidate.path, score: Math.round(direct(candidate) * 1000) / 1000, ...window });
+        files.push({ path: candidate.path, score: Math.round(final(candidate) * 1000) / 1000, ...window });
         if (scan && scan.lineCount >= YIELD_AFTER_LINES) await yieldToLoop();
       }
       return files;

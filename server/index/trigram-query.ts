@@ -1,5 +1,7 @@
 import type { RegexNode } from './ripgrep-regex.js';
-import { gramToken, queryGramIds } from './trigram-tokens.js';
+import { AndCursor, NO_IDS, OrCursor, allIds } from './id-cursors.js';
+import type { IdCursor } from './posting-blocks.js';
+import { queryGramIds } from './trigram-tokens.js';
 
 /**
  * Turns a literal or a regular expression into a boolean query over literals (each expanded into its sparse
@@ -85,32 +87,48 @@ export function regexQuery(node: RegexNode): TrigramQuery {
 /** At most this many grams per literal: past it, extra terms cost more than they filter. */
 const MAX_GRAMS_PER_LITERAL = 16;
 
-function literalTokens(text: string): string[] {
+/** The grams a literal is filtered by: at most {@link MAX_GRAMS_PER_LITERAL}, spread over the whole literal. */
+function literalGrams(text: string): number[] {
   const ids = queryGramIds(text);
-  // Spread the kept grams over the whole literal.
-  const step = Math.max(1, ids.length / MAX_GRAMS_PER_LITERAL);
-  const kept = ids.length <= MAX_GRAMS_PER_LITERAL ? ids
-    : Array.from({ length: MAX_GRAMS_PER_LITERAL }, (_, i) => ids[Math.floor(i * step)]);
-  return kept.map(gramToken);
+  if (ids.length <= MAX_GRAMS_PER_LITERAL) return ids;
+  const step = ids.length / MAX_GRAMS_PER_LITERAL;
+  return Array.from({ length: MAX_GRAMS_PER_LITERAL }, (_, i) => ids[Math.floor(i * step)]);
 }
 
-/** The FTS5 MATCH expression for a query, or null when every file is a candidate. */
-export function toMatchExpression(query: TrigramQuery): string | null {
+/**
+ * The ids (ascending) of the files a query admits, given each gram's posting list as a cursor (`lookup`), or
+ * null when it admits every file. Literals and ANDs intersect lazily from their rarest list (id-cursors.ts), so
+ * a rare gram bounds the work and a common gram's long list is decoded only around its candidates.
+ */
+export function candidateFileIds(query: TrigramQuery, lookup: (gram: number) => IdCursor): number[] | null {
+  const cursor = queryCursor(query, lookup);
+  return cursor && allIds(cursor);
+}
+
+/** Whether one file holding `grams` passes the query's filter (a file without postings whose grams are known). */
+export function admitsGrams(query: TrigramQuery, grams: ArrayLike<number>): boolean {
+  const held = new Set(Array.from(grams));
+  const only: IdCursor = { size: 1, seek: (target) => (target <= 1 ? 1 : Infinity) };
+  const ids = candidateFileIds(query, (gram) => (held.has(gram) ? only : NO_IDS));
+  return ids === null || ids.length > 0;
+}
+
+function queryCursor(query: TrigramQuery, lookup: (gram: number) => IdCursor): IdCursor | null {
   switch (query.type) {
     case 'any':
       return null;
     case 'literal': {
-      // A literal made only of non-ASCII characters has no indexed trigrams: it constrains nothing.
-      const tokens = literalTokens(query.text);
-      return tokens.length ? tokens.join(' AND ') : null;
+      // A literal made only of non-ASCII characters has no indexed grams: it constrains nothing.
+      const lists = literalGrams(query.text).map(lookup);
+      return lists.length ? new AndCursor(lists) : null;
     }
     case 'and': {
-      const parts = query.items.map(toMatchExpression).filter((part): part is string => part !== null);
-      return parts.length ? parts.map((part) => `(${part})`).join(' AND ') : null;
+      const parts = query.items.map((item) => queryCursor(item, lookup)).filter((part): part is IdCursor => part !== null);
+      return parts.length ? new AndCursor(parts) : null;
     }
     case 'or': {
-      const parts = query.items.map(toMatchExpression);
-      return parts.includes(null) ? null : parts.map((part) => `(${part})`).join(' OR ');
+      const parts = query.items.map((item) => queryCursor(item, lookup));
+      return parts.includes(null) ? null : new OrCursor(parts as IdCursor[]);
     }
   }
 }

@@ -133,32 +133,105 @@ function forEachRun(text: string, onRun: (codes: Uint8Array, length: number) => 
   }
 }
 
-/** Trigrams seen in the current text, by id (< 2^21): a flat bitmap is much faster than a Set for them. */
-const SEEN_TRIGRAMS = new Uint8Array(1 << 21);
+/** Trigrams seen in the current text, one bit per id (< 2^21): 256 KB, small enough to stay in the CPU's cache. */
+const SEEN_TRIGRAMS = new Int32Array(1 << 16);
+const TRIGRAM_IDS = 1 << 21;
 
-/** Distinct sparse n-gram ids of a text: what the index stores for a file. */
-export function indexGramIds(text: string): number[] {
-  const ids: number[] = [];
-  const longer = new Set<number>();
-  forEachRun(text, (codes, length) => {
+/**
+ * Longer grams (ids up to 2^35) seen in the current text: an open-addressing set of doubles (0 = empty; no gram
+ * id is 0), cleared slot by slot after each text. A `Set<number>` boxes every id above 2^31 and made this the
+ * worker's hottest allocation.
+ */
+let seenLonger = new Float64Array(1 << 16);
+let usedSlots = new Int32Array(1 << 15);
+let usedCount = 0;
+
+/** Adds `id` to the set of longer grams; true when it was not there yet. */
+function addLonger(id: number): boolean {
+  if (usedCount * 2 >= seenLonger.length) growLonger();
+  const mask = seenLonger.length - 1;
+  let slot = (Math.imul((id % 0x40000000) | 0, 0x9E3779B1) ^ Math.floor(id / 0x40000000)) & mask;
+  for (;;) {
+    const held = seenLonger[slot];
+    if (held === id) return false;
+    if (held === 0) break;
+    slot = (slot + 1) & mask;
+  }
+  seenLonger[slot] = id;
+  usedSlots[usedCount++] = slot;
+  return true;
+}
+
+function growLonger(): void {
+  const held = Array.from(usedSlots.subarray(0, usedCount), (slot) => seenLonger[slot]);
+  seenLonger = new Float64Array(seenLonger.length * 2);
+  usedSlots = new Int32Array(seenLonger.length / 2);
+  usedCount = 0;
+  for (const id of held) addLonger(id);
+}
+
+function clearLonger(): void {
+  for (let k = 0; k < usedCount; k++) seenLonger[usedSlots[k]] = 0;
+  usedCount = 0;
+}
+
+/**
+ * Calls `onGram` with each distinct sparse n-gram id of a text, in first-seen order. One pass over the
+ * characters with no per-run callback: this is the indexer's hottest loop (bench/RESULTS.md, issue 16).
+ */
+function forEachIndexGram(text: string, onGram: (id: number) => void): void {
+  if (runCodes.length < text.length) runCodes = new Uint8Array(text.length);
+  const codes = runCodes;
+  let length = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const code = i < text.length ? foldedCode(text, i) : -1;
+    if (code >= 0 && code !== 10) {
+      codes[length++] = code;
+      continue;
+    }
     const found = findSparseGrams(codes, length);
+    length = 0;
     for (let k = 0; k < found; k++) {
       const start = gramStarts[k];
       const end = gramEnds[k];
       const id = gramId(codes, start, end);
       if (end - start === 3) {
-        if (SEEN_TRIGRAMS[id] === 0) {
-          SEEN_TRIGRAMS[id] = 1;
-          ids.push(id);
-        }
-      } else if (!longer.has(id)) {
-        longer.add(id);
-        ids.push(id);
+        const bit = 1 << (id & 31);
+        if ((SEEN_TRIGRAMS[id >>> 5] & bit) !== 0) continue;
+        SEEN_TRIGRAMS[id >>> 5] |= bit;
+      } else if (!addLonger(id)) {
+        continue;
       }
+      onGram(id);
     }
+  }
+}
+
+/** Forgets the grams one text marked as seen (`ids` are that text's grams). */
+function clearSeen(ids: ArrayLike<number>, count: number): void {
+  for (let k = 0; k < count; k++) if (ids[k] < TRIGRAM_IDS) SEEN_TRIGRAMS[ids[k] >>> 5] = 0;
+  clearLonger();
+}
+
+/** Scratch space for one text's gram ids, grown as needed. */
+let textGrams = new Float64Array(1 << 16);
+
+/**
+ * Distinct sparse n-gram ids of a text, in first-seen order: what the index stores for a file (its postings,
+ * gram-postings.ts). A typed array, so it crosses from the analysis worker as one copy of its bytes.
+ */
+export function indexGramIds(text: string): Float64Array {
+  let count = 0;
+  forEachIndexGram(text, (id) => {
+    if (count === textGrams.length) {
+      const grown = new Float64Array(textGrams.length * 2);
+      grown.set(textGrams);
+      textGrams = grown;
+    }
+    textGrams[count++] = id;
   });
-  for (const id of ids) if (id < SEEN_TRIGRAMS.length) SEEN_TRIGRAMS[id] = 0;
-  return ids;
+  clearSeen(textGrams, count);
+  return textGrams.slice(0, count);
 }
 
 /**
@@ -180,14 +253,4 @@ export function queryGramIds(text: string): number[] {
     }
   });
   return [...kept];
-}
-
-/** A gram id as an FTS5 token for the `ascii` tokenizer (letters and digits only). */
-export function gramToken(id: number): string {
-  return `t${id.toString(36)}`;
-}
-
-/** The document the FTS table indexes for a file: its distinct sparse n-gram tokens. */
-export function gramDocument(text: string): string {
-  return indexGramIds(text).map(gramToken).join(' ');
 }

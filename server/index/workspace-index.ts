@@ -10,14 +10,17 @@ import { readSearchSource, type SearchSources } from './candidate-verification.j
 import { searchContent, type ContentSearchRequest, type ContentSearchResult, type ParallelVerification } from './content-search.js';
 import { AnalysisPool } from './analysis-pool.js';
 import { FileStore } from './file-store.js';
+import { GramPostings } from './gram-postings.js';
 import { IgnoreRules } from './ignore-rules.js';
-import { openIndexDatabase, SCHEMA_VERSION, type SqliteDatabase } from './index-database.js';
+import { openIndexDatabase, REBUILT_FROM_META, SCHEMA_VERSION, type SqliteDatabase } from './index-database.js';
 import { syncProblems, watchStoppedProblem, type IndexProblem } from './index-problems.js';
 import { IndexWatcher, inotifyWatchLimit } from './index-watcher.js';
 import { IndexWriter, type SyncProgress, type SyncSummary } from './index-writer.js';
-import { buildRepoMap } from './repo-map.js';
 import { searchSymbols } from './symbol-search.js';
 import { searchTextOf } from './search-text.js';
+import { WorkerThread } from '../threads/worker-thread.js';
+import { buildRepoMap } from './repo-map.js';
+import { answerInView, type ViewFile, type ViewWordsAnswer, type ViewWordsRequest } from './session-view-ranking.js';
 import { rankFiles, type RankingOptions } from './text-ranking.js';
 
 const DEFAULT_LIMITS = { symbol: 100, text: 20 };
@@ -31,12 +34,27 @@ export function defaultDatabasePath(realRoot: string, config: IndexConfig): stri
   return path.join(config.stateDir ?? workspaceStateDir(realRoot), 'index.db');
 }
 
-/** The read side of an index: one database connection, and where file text comes from (to verify matches). */
+/** Where a reader ranks and maps when not on its own connection: a session's view does it on the session view thread. */
+export interface WordQueries {
+  rankFiles(question: string, limit: number, options?: RankingOptions): Promise<RankedFile[]>;
+  repoMap(question: string | undefined, tokenBudget: number): Promise<string>;
+}
+
+/**
+ * The read side of an index: one database connection, and where file text comes from (to verify matches).
+ * Ranking and the repo map (the queries that read the words tables) go to `words` when given (see
+ * `queryWithChanges`).
+ */
 export class IndexQueries {
+  private readonly postings: GramPostings;
+
   constructor(
     private readonly db: SqliteDatabase,
     private readonly sources: SearchSources,
-  ) {}
+    private readonly words?: WordQueries,
+  ) {
+    this.postings = new GramPostings(db);
+  }
 
   private readonly readText = (relativePath: string): string | null => {
     const source = readSearchSource(this.sources, relativePath);
@@ -45,19 +63,25 @@ export class IndexQueries {
 
   /** Literal or regex search (see content-search.ts); `parallel` is for benchmarks and tests. */
   searchContent(request: ContentSearchRequest, parallel?: ParallelVerification): Promise<ContentSearchResult> {
-    return searchContent(this.db, this.sources, request, parallel);
+    return searchContent(this.db, this.postings, this.sources, request, parallel);
   }
 
   searchSymbols(query: string, limit: number = DEFAULT_LIMITS.symbol): SymbolInfo[] {
     return searchSymbols(this.db, query, limit);
   }
 
-  /** Ranked files for a question; large files are scanned off the event loop, hence a promise. */
-  rankFiles(question: string, limit: number = DEFAULT_LIMITS.text, options?: RankingOptions): Promise<RankedFile[]> {
+  /**
+   * Ranked files for a question; large files are scanned off the event loop, hence a promise. (The ranking modules
+   * are imported statically: loaded with `import()` on first use, a 10 MB question's ranking took minutes in the
+   * test suite, run from sources; the cause was not found in time, and the saving was ≈ 10 ms.)
+   */
+  async rankFiles(question: string, limit: number = DEFAULT_LIMITS.text, options?: RankingOptions): Promise<RankedFile[]> {
+    if (this.words) return this.words.rankFiles(question, limit, options);
     return rankFiles(this.db, this.readText, question, limit, options);
   }
 
-  repoMap(question: string | undefined, tokenBudget: number): Promise<string> {
+  async repoMap(question: string | undefined, tokenBudget: number): Promise<string> {
+    if (this.words) return this.words.repoMap(question, tokenBudget);
     return buildRepoMap(this.db, this.readText, { question, tokenBudget });
   }
 
@@ -94,6 +118,10 @@ export class WorkspaceIndex {
   private readonly queries: IndexQueries;
   private watcher: IndexWatcher | null = null;
   private writeQueue: Promise<unknown> = Promise.resolve();
+  /** Rankings and maps of session views in flight: on the session view thread they write to the index file. */
+  private readonly viewAnswers = new Set<Promise<unknown>>();
+  /** Where session views rank and map (from TypeScript sources: inline, inside the view's savepoint on this connection). */
+  private readonly viewThread = new WorkerThread<ViewWordsRequest, ViewWordsAnswer>(new URL('./session-view-worker.js', import.meta.url), (request) => answerInView(this.db, request));
   private readonly listeners = new Set<IndexUpdateListener>();
   private readonly pendingBuffers = new Set<string>();
   private bufferFlush: Promise<string[]> | null = null;
@@ -124,9 +152,19 @@ export class WorkspaceIndex {
 
   /** Runs writes one at a time; a failed write does not block the ones after it. */
   private enqueue<T>(write: () => Promise<T>): Promise<T> {
-    const next = this.writeQueue.then(write, write);
+    const next = this.writeQueue.then(() => this.viewAnswersSettled()).then(write);
     this.writeQueue = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * Resolves when the session views' rankings and maps asked so far are done. The session view thread holds
+   * SQLite's write lock while it writes a view (its own connection); this connection's writes and views wait for
+   * it here, on a promise, rather than in SQLite's busy handler, which would hold the event loop for as long. (A
+   * full sync already under way when a view is asked still meets the lock between its batches, and waits there.)
+   */
+  private viewAnswersSettled(): Promise<unknown> {
+    return Promise.allSettled([...this.viewAnswers]);
   }
 
   /** Brings the index in line with the tree (first index, or re-validation after a restart). */
@@ -157,14 +195,21 @@ export class WorkspaceIndex {
     return this.store.getMeta('lastIndexedAt') === null;
   }
 
+  /** Why the next full index starts from nothing when an older codeloop's index was emptied on opening, else null. */
+  rebuildNote(): string | null {
+    const version = this.store.getMeta(REBUILT_FROM_META);
+    return version === null ? null
+      : `the index was written by an older codeloop (schema v${version}, now v${SCHEMA_VERSION}) and cannot be converted; indexing ${this.root} again`;
+  }
+
   /** Re-reads paths (a trailing `/` means everything indexed below that folder); returns those that changed. */
   updatePaths(relativePaths: string[]): Promise<string[]> {
     return this.enqueue(async () => {
       // A buffer's debounced write or a closed buffer can be queued after close() has waited for the queue.
       if (this.closed) return [];
-      const expanded = relativePaths.flatMap((rel) => rel.endsWith('/')
-        ? this.db.prepare('SELECT path FROM files WHERE substr(path, 1, ?) = ?').pluck().all(rel.length, rel) as string[]
-        : [rel]);
+      // A folder's binary files too, so that they are forgotten when it goes.
+      const below = this.db.prepare('SELECT path FROM files WHERE substr(path, 1, :length) = :folder UNION ALL SELECT path FROM binary_files WHERE substr(path, 1, :length) = :folder').pluck();
+      const expanded = relativePaths.flatMap((rel) => (rel.endsWith('/') ? below.all({ length: rel.length, folder: rel }) as string[] : [rel]));
       const changed = await this.writer.updatePaths(expanded);
       if (changed.length) this.emit(changed);
       return changed;
@@ -271,24 +316,30 @@ export class WorkspaceIndex {
    * disk (decoded for matching by search-text.ts, where bytes that are not valid UTF-8 are kept apart so they
    * never match by accident).
    */
-  searchContent(request: ContentSearchRequest, parallel?: ParallelVerification): Promise<ContentSearchResult> {
-    return this.queries.searchContent(request, parallel);
+  async searchContent(request: ContentSearchRequest, parallel?: ParallelVerification): Promise<ContentSearchResult> {
+    return this.reader().searchContent(request, parallel);
   }
 
   searchSymbols(query: string, limit?: number): SymbolInfo[] {
-    return this.queries.searchSymbols(query, limit);
+    return this.reader().searchSymbols(query, limit);
   }
 
-  rankFiles(question: string, limit?: number, options?: RankingOptions): Promise<RankedFile[]> {
-    return this.queries.rankFiles(question, limit, options);
+  async rankFiles(question: string, limit?: number, options?: RankingOptions): Promise<RankedFile[]> {
+    return this.reader().rankFiles(question, limit, options);
   }
 
-  repoMap(question: string | undefined, tokenBudget: number): Promise<string> {
-    return this.queries.repoMap(question, tokenBudget);
+  async repoMap(question: string | undefined, tokenBudget: number): Promise<string> {
+    return this.reader().repoMap(question, tokenBudget);
   }
 
-  search(params: SearchParams): Promise<SearchResult> {
-    return this.queries.search(params);
+  async search(params: SearchParams): Promise<SearchResult> {
+    return this.reader().search(params);
+  }
+
+  /** The read side, while the index is open; a closed index is refused with a message (not SQLite's own). */
+  private reader(): IndexQueries {
+    if (this.closed) throw new CodeloopError('invalidArgument', `the index of ${this.root} is closed`);
+    return this.queries;
   }
 
   /**
@@ -297,21 +348,49 @@ export class WorkspaceIndex {
    * an editor's unsaved buffers do, but for this query only: the changed files are analysed, written into the
    * database inside a savepoint, queried, and rolled back — nobody else ever sees them. The query must read the
    * index and files synchronously (it runs inside the savepoint); what it returns may be a promise of work that
-   * reads neither (ranking's scans, see `startRanking`).
+   * reads neither (ranking's scans, see `startRanking`). The savepoint holds the event loop, so the changed
+   * files' words — most of the write's cost (≈ 3/4 for 1 MB files) — are left out of it: a ranking or repo map
+   * asked in the view runs on the session view thread, on its own connection with its own savepoint that writes
+   * the files whole (session-view-ranking.ts; inline from TypeScript sources, inside this savepoint).
    */
   async queryWithChanges<T>(changes: ReadonlyMap<string, string | null>, query: (reader: IndexQueries) => T): Promise<T> {
-    if (this.closed) throw new CodeloopError('invalidArgument', `the index of ${this.root} is closed`);
-    if (!changes.size) return query(this.queries);
+    const current = this.reader();
+    if (!changes.size) return query(current);
     const outcomes = await Promise.all([...changes].map(async ([file, text]) => {
       const indexable = text !== null && !this.isTooLarge(text) && !this.rules.isIgnored(file, false) && !this.rules.isInsideIgnoredDirectory(file);
       return { file, text, outcome: indexable ? await this.pool.analyze({ root: this.root, path: file, overlay: text }) : null };
     }));
-    const reader = new IndexQueries(this.db, { root: this.root, override: (file) => (changes.has(file) ? changes.get(file)! : this.overlays.get(file)) });
+    const files: ViewFile[] = outcomes.map(({ file, text, outcome }) => ({ path: file, text, analysis: outcome?.kind === 'analysed' ? outcome.analysis : null }));
+    const answer = (viewQuery: ViewWordsRequest['query']): Promise<ViewWordsAnswer> => {
+      const request: ViewWordsRequest = { databasePath: this.databasePath, root: this.root, files, overlays: [...this.overlays], query: viewQuery };
+      const pending = this.viewThread.run(request);
+      this.viewAnswers.add(pending);
+      void pending.finally(() => this.viewAnswers.delete(pending)).catch(() => undefined);
+      return pending;
+    };
+    const viewGrams = new Map(files.flatMap(({ path: file, analysis }) => (analysis ? [[file, analysis.grams] as const] : [])));
+    const reader = new IndexQueries(this.db, {
+      root: this.root,
+      override: (file) => (changes.has(file) ? changes.get(file)! : this.overlays.get(file)),
+      // The view writes its files without postings (they would join the writer's run): the filter reads these.
+      unpostedGrams: (file) => viewGrams.get(file),
+    }, {
+      rankFiles: async (question, limit, options) => {
+        const answered = await answer({ kind: 'rank', question, limit, options });
+        return answered.kind === 'rank' ? answered.files : [];
+      },
+      repoMap: async (question, tokenBudget) => {
+        const answered = await answer({ kind: 'map', question, tokenBudget });
+        return answered.kind === 'map' ? answered.text : '';
+      },
+    });
+    while (this.viewAnswers.size) await this.viewAnswersSettled();
     this.db.exec('SAVEPOINT session_view');
     try {
-      for (const { file, text, outcome } of outcomes) {
-        if (outcome?.kind === 'analysed') this.store.write(file, Buffer.byteLength(text ?? ''), -1, outcome.analysis);
-        else {
+      for (const { path: file, analysis } of files) {
+        if (analysis) {
+          this.store.write(file, Buffer.byteLength(changes.get(file) ?? ''), -1, analysis, { words: false, postings: false });
+        } else {
           const existing = this.store.get(file);
           if (existing) this.store.remove(existing.id);
         }
@@ -365,6 +444,11 @@ export class WorkspaceIndex {
     return this.db.pragma('integrity_check', { simple: true }) as string;
   }
 
+  /** Whether close() was called: a sync that was running then stopped at its next batch, part done. */
+  isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Closes the index; a full sync in progress stops at its next batch rather than running to the end. */
   async close(): Promise<void> {
     this.closed = true;
@@ -374,6 +458,8 @@ export class WorkspaceIndex {
     await this.watcher?.stop();
     this.watcher = null;
     await this.idle();
+    await this.viewAnswersSettled();
+    await this.viewThread.close();
     await this.pool.close();
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();

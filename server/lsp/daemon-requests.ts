@@ -1,4 +1,5 @@
-import type { DaemonStatus } from '../../protocol/lsp-methods.js';
+import type { DaemonHello, DaemonStatus } from '../../protocol/lsp-methods.js';
+import { BUILD_INFO } from '../build-info.js';
 import { CodeloopError } from '../errors.js';
 import type { ServerContext } from './server-context.js';
 
@@ -23,6 +24,14 @@ export function daemonStatus(server: ServerContext): DaemonStatus {
     })),
     // Every workspace's recent sessions, open or not: what `codeloop status` shows the user.
     sessions: server.agent.list().slice(0, STATUS_SESSION_LIMIT).map((session) => server.agent.summary(session)),
+  };
+}
+
+/** `codeloop/hello`: this process's build, and whether stopping it now would cut work short. */
+export function daemonHello(server: ServerContext): DaemonHello {
+  return {
+    build: BUILD_INFO, pid: process.pid, cliPath: process.argv[1] ?? '', sessionsAtWork: server.agent.atWork(),
+    indexing: server.registry.isBusy(), clients: server.clients.size,
   };
 }
 

@@ -33,7 +33,7 @@ const LOOP_THREAD_STAT = `/proc/self/task/${process.pid}/stat`;
  * resolution), so the worker threads that count tokens and scan files — working while the loop is free — are
  * not counted as blocking it. Elsewhere the whole process's (`process.cpuUsage`), as `where` says.
  */
-function loopThreadCpuMs(): { ms: number; where: string } {
+export function loopThreadCpuMs(): { ms: number; where: string } {
   try {
     const fields = fs.readFileSync(LOOP_THREAD_STAT, 'latin1');
     const [utime, stime] = fields.slice(fields.lastIndexOf(')') + 2).split(' ').slice(11, 13).map(Number);

@@ -17,6 +17,8 @@ export class LspClientSession implements ConnectedClient {
   private readonly channel: ConnectionEditorChannel;
   private readonly features: ClientFeatures;
   private advertisesFolders = false;
+  /** Requests being served: a stopping daemon lets their answers out before it ends the connection. */
+  private readonly serving = new Set<Promise<unknown>>();
 
   constructor(private readonly connection: Connection, private readonly context: ServerContext) {
     this.channel = new ConnectionEditorChannel(connection, () => this.client.disposed);
@@ -50,7 +52,13 @@ export class LspClientSession implements ConnectedClient {
     // validation, so a malformed request became an internal error instead of InvalidParams. Params absent or
     // `[]` (Neovim encodes an empty table so) reach a by-name handler as no argument: `requestParams` sorts it.
     for (const method of Object.keys(requests) as RequestMethod[]) {
-      c.onRequest(method, guarded((...args: unknown[]) => handleRequest(requests, method, requestParams(args, method))));
+      const handler = guarded((...args: unknown[]) => handleRequest(requests, method, requestParams(args, method)));
+      c.onRequest(method, (...args: unknown[]) => {
+        const answer = handler(...args);
+        this.serving.add(answer);
+        void answer.finally(() => this.serving.delete(answer));
+        return answer;
+      });
     }
     for (const [method, handler] of Object.entries(notifications)) c.onNotification(method, handler);
     listenToDocuments(this.features, boundedDocumentConnection(c, this.client.documents, (uri, characters) => buffers.tooLarge(uri, characters)));
@@ -66,6 +74,17 @@ export class LspClientSession implements ConnectedClient {
     this.advertisesFolders = Boolean(params.capabilities.workspace?.workspaceFolders);
     this.features.folders.initialize(params);
     return { capabilities: serverCapabilities(), serverInfo: { name: 'codeloop', version: this.context.version } };
+  }
+
+  async answered(withinMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeUp = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, withinMs);
+    });
+    await Promise.race([Promise.allSettled([...this.serving]), timeUp]);
+    clearTimeout(timer);
+    // The library writes an answer a turn of the event loop after its handler settles.
+    await new Promise((resolve) => setImmediate(resolve));
   }
 
   /** The connection is gone (exit, closed socket, crashed editor): release what this client held. */

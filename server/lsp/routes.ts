@@ -8,9 +8,9 @@ import type { ClientContext } from './client-context.js';
 import { codeActions } from './code-action-request.js';
 import { commandRequest } from './command-arguments.js';
 import { changeConfiguration } from './configuration.js';
-import { daemonStatus, stopDaemon } from './daemon-requests.js';
+import { daemonHello, daemonStatus, stopDaemon } from './daemon-requests.js';
 import { OVERSIZED_MESSAGE_METHOD, OversizedMessageSchema, oversizedMessageText } from './frame-guard.js';
-import { cliIndex, cliSearch, indexStatus, search } from './index-requests.js';
+import { cliIndex, cliSearch, cliSearchOutput, indexStatus, search } from './index-requests.js';
 import { applyProposal, revertProposal, showPlan, showProposal } from './proposal-requests.js';
 import { parseParams } from './response-errors.js';
 import {
@@ -66,7 +66,9 @@ export function clientRoutes(client: ClientContext, follower: SessionFollower, f
     'codeloop/indexStatus': (p) => indexStatus(client, p),
     'codeloop/status': () => daemonStatus(client.server),
     'codeloop/stopDaemon': () => stopDaemon(client.server),
+    'codeloop/hello': () => daemonHello(client.server),
     'codeloop/cliSearch': (p) => cliSearch(client, p),
+    'codeloop/cliSearchOutput': (p) => cliSearchOutput(client, p),
     'codeloop/cliIndex': (p) => cliIndex(client, p),
     'codeloop/cliResume': (p) => cliResume(client, p),
     'codeloop/cliPause': (p) => cliPause(client, p),

@@ -4,11 +4,16 @@ import type { AgentService } from '../agent/agent-service.js';
 import { WorkspaceRegistry, type AttachedClient } from '../workspace/workspace-registry.js';
 import { EventLoopMonitor } from './event-loop-monitor.js';
 
+/** How long a closing server waits for the answers to requests in flight (most end at once: their index closed), in ms. */
+const ANSWER_WAIT_MS = 2000;
+
 /** A connection of this process: the client attached to workspaces, and how to release it. */
 export interface ConnectedClient {
   readonly client: AttachedClient;
   /** Releases what the client held (its workspaces, its buffers); the connection is gone. */
   dispose(): Promise<void>;
+  /** Resolves once the requests being served have been answered, or after `withinMs` ms at most. */
+  answered(withinMs: number): Promise<void>;
 }
 
 /** What every client connection of one process shares. */
@@ -61,8 +66,11 @@ export function createServerContext(options: {
   return {
     context,
     async close() {
-      for (const client of [...context.clients]) await client.dispose();
+      // Workspaces first: a sync under way stops part done, and the requests waiting on it answer so (a command
+      // told the daemon stopped) before their clients' connections are disposed.
       await registry.closeAll();
+      await Promise.all([...context.clients].map((client) => client.answered(ANSWER_WAIT_MS)));
+      for (const client of [...context.clients]) await client.dispose();
       store.close();
       loop.stop();
     },

@@ -8,7 +8,7 @@ import { classifyErrorBody, ErrorBodies, firstWords, modelError, parsesAsJson, t
 import { isLocalEndpoint, resolveBaseURL } from './model-endpoint.js';
 import { ModelError } from './model-errors.js';
 import { TokenCounter } from './token-count.js';
-import { decodeTextToolCalls, normalizeToolCalls, ToolCallAssembler, toPromptedMessages, type ToolMode } from './tool-call-codec.js';
+import { decodeTextToolCallsOffThread, normalizeToolCalls, ToolCallAssembler, toPromptedMessages, type ToolMode } from './tool-call-codec.js';
 import { probeToolMode, type ToolModeFinding } from './tool-mode-probe.js';
 
 export { DEFAULT_CONTEXT_WINDOW, type ContextWindow } from './context-window.js';
@@ -180,7 +180,7 @@ export class ModelClient {
     const message = answer.message;
     const toolCallProblems: string[] = [];
     if (tools.length && !message.tool_calls?.length && message.content) {
-      const decoded = decodeTextToolCalls(message.content, tools);
+      const decoded = await decodeTextToolCallsOffThread(message.content, tools);
       if (decoded.calls.length) {
         message.tool_calls = decoded.calls;
         message.content = decoded.text;

@@ -6,6 +6,7 @@ import type {
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
 import { z } from 'zod';
+import { WorkerThread } from '../threads/worker-thread.js';
 
 /**
  * How tools reach an endpoint: `native` sends `tools` and reads `tool_calls`; `prompted` describes the tools in
@@ -327,19 +328,37 @@ class PythonCalls {
 
 const NOT_A_VALUE = Symbol('not a Python literal');
 
+/** Characters scanned for the ends of bare JSON objects, per character of the answer (see findCandidates). */
+const JSON_SCAN_SHARE = 4;
+const JSON_SCAN_MINIMUM = 1_000_000;
+
+/** Where the run of characters matching `char` (one character each) that ends at `end` begins: scanned backwards. */
+function lastBefore(text: string, end: number, char: RegExp): number {
+  let at = end;
+  while (at > 0 && char.test(text[at - 1])) at--;
+  return at;
+}
+
 /** Every place in the text that looks like a tool call, in order, without overlaps. */
 function findCandidates(text: string): Candidate[] {
   const found: Candidate[] = [];
+  // Which characters a call or a <think> block already holds, one byte each: the text is the model's, and may be
+  // megabytes of anything (a list of spans searched at every match was quadratic in the number of matches).
+  const covered = new Uint8Array(text.length + 1);
+  const taken = (at: number) => covered[at] === 1;
+  const add = (candidate: Candidate) => {
+    found.push(candidate);
+    covered.fill(1, candidate.start, candidate.end);
+  };
   // A reasoning model's <think> block (Qwen3, DeepSeek-R1 without a reasoning parser) may rehearse calls: not calls.
-  const thinking = [...text.matchAll(/<think>[\s\S]*?(?:<\/think>|$)/g)].map((match) => ({ start: match.index, end: match.index + match[0].length }));
-  const taken = (at: number) => [...found, ...thinking].some((span) => at >= span.start && at < span.end);
+  for (const match of text.matchAll(/<think>[\s\S]*?(?:<\/think>|$)/g)) covered.fill(1, match.index, match.index + match[0].length);
   // Hermes/Qwen `<tool_call>…</tool_call>` (an unclosed last one too), and `<function_call>` variants.
   for (const match of text.matchAll(/<(tool_call|function_call)>([\s\S]*?)(?:<\/\1>|$)/g)) {
-    if (!taken(match.index)) found.push(readTagged(match[2], match.index, match.index + match[0].length, `<${match[1]}>`));
+    if (!taken(match.index)) add(readTagged(match[2], match.index, match.index + match[0].length, `<${match[1]}>`));
   }
   // `<function=name>{…}</function>` (Llama 3.1's custom format, Qwen3-Coder's XML parameters).
   for (const match of text.matchAll(/<function=([^>\s]+)>([\s\S]*?)(?:<\/function>|$)/g)) {
-    if (!taken(match.index)) found.push(readTagged(match[2], match.index, match.index + match[0].length, '<function=…>', match[1]));
+    if (!taken(match.index)) add(readTagged(match[2], match.index, match.index + match[0].length, '<function=…>', match[1]));
   }
   // Mistral's `[TOOL_CALLS] [{…}]`.
   for (const match of text.matchAll(/\[TOOL_CALLS\]\s*/g)) {
@@ -350,7 +369,7 @@ function findCandidates(text: string): Candidate[] {
     const items = Array.isArray(parsed.value) ? parsed.value : [parsed.value];
     for (const item of items) {
       const shape = callShape(item);
-      found.push(shape
+      add(shape
         ? { start: match.index, end, style: '[TOOL_CALLS]', explicit: true, name: shape.name, payload: shape.args }
         : { start: match.index, end, style: '[TOOL_CALLS]', explicit: true, error: parsed.error ?? 'it names no tool' });
     }
@@ -363,7 +382,7 @@ function findCandidates(text: string): Candidate[] {
   ];
   for (const [pattern, style] of tokenFormats) {
     for (const match of text.matchAll(pattern)) {
-      if (!taken(match.index)) found.push(readTagged(match[2], match.index, match.index + match[0].length, style, match[1]));
+      if (!taken(match.index)) add(readTagged(match[2], match.index, match.index + match[0].length, style, match[1]));
     }
   }
   // Python call syntax: Gemma's ```tool_code block (a call outright), a `[name(k=v), …]` list (Llama 3.2+) only
@@ -372,33 +391,38 @@ function findCandidates(text: string): Candidate[] {
     if (taken(match.index)) continue;
     const calls = new PythonCalls(match[1], 0).lines();
     const end = match.index + match[0].length;
-    if (!calls) found.push({ start: match.index, end, style: 'tool_code', explicit: true, error: 'it is not a list of calls like name(key="value")' });
-    else for (const call of calls) found.push({ start: match.index, end, style: 'tool_code', explicit: true, name: call.name, payload: call.args });
+    if (!calls) add({ start: match.index, end, style: 'tool_code', explicit: true, error: 'it is not a list of calls like name(key="value")' });
+    else for (const call of calls) add({ start: match.index, end, style: 'tool_code', explicit: true, name: call.name, payload: call.args });
   }
   for (const match of text.matchAll(/\[\s*[A-Za-z_][\w.]*\(/g)) {
     if (taken(match.index)) continue;
     const list = new PythonCalls(text, match.index).list();
     if (!list) continue;
-    for (const call of list.calls) found.push({ start: match.index, end: list.end, style: 'Python-style', explicit: false, name: call.name, payload: call.args });
+    for (const call of list.calls) add({ start: match.index, end: list.end, style: 'Python-style', explicit: false, name: call.name, payload: call.args });
   }
-  // Bare or fenced JSON objects (and arrays of them) anywhere in the text.
-  for (let i = text.indexOf('{'); i >= 0; i = text.indexOf('{', i + 1)) {
+  // Bare or fenced JSON objects (and arrays of them) anywhere in the text. Looking for an object's end scans on to
+  // the end of the text when it is never closed: past JSON_SCAN_SHARE of the text's length in all, the rest of it
+  // is left as text (a megabyte of `{"a` would otherwise be read once per brace).
+  let scanBudget = JSON_SCAN_SHARE * text.length + JSON_SCAN_MINIMUM;
+  for (let i = text.indexOf('{'); i >= 0 && scanBudget > 0; i = text.indexOf('{', i + 1)) {
     // Only objects that open with a key can be calls; this skips code like `{ return a; }` cheaply.
     if (taken(i) || !/^\{\s*"/.test(text.slice(i, i + 64))) continue;
-    const arrayStart = /\[\s*$/.exec(text.slice(0, i));
-    const start = arrayStart && !taken(arrayStart.index) ? arrayStart.index : i;
+    const opening = lastBefore(text, i, /\s/);
+    const start = text[opening - 1] === '[' && !taken(opening - 1) ? opening - 1 : i;
     const end = jsonEnd(text, start);
+    scanBudget -= (end < 0 ? text.length : end) - start;
     if (end < 0) continue;
     const parsed = parseJson(text.slice(start, end));
     const items = Array.isArray(parsed.value) ? parsed.value : [parsed.value];
     const shapes = items.map(callShape);
     if (parsed.error !== undefined || !shapes.every(Boolean)) continue;
     // A fence around the JSON goes with it.
-    const fenceBefore = /```[\w-]*\s*$/.exec(text.slice(0, start));
+    const language = lastBefore(text, lastBefore(text, start, /\s/), /[\w-]/);
+    const fenceBefore = text.endsWith('```', language) ? { index: language - 3 } : null;
     const fenceAfter = /^\s*```/.exec(text.slice(end));
     const spanStart = fenceBefore && fenceAfter ? fenceBefore.index : start;
     const spanEnd = fenceBefore && fenceAfter ? end + fenceAfter[0].length : end;
-    for (const shape of shapes) found.push({ start: spanStart, end: spanEnd, style: fenceBefore && fenceAfter ? 'fenced JSON' : 'JSON', explicit: false, name: shape!.name, payload: shape!.args });
+    for (const shape of shapes) add({ start: spanStart, end: spanEnd, style: fenceBefore && fenceAfter ? 'fenced JSON' : 'JSON', explicit: false, name: shape!.name, payload: shape!.args });
     i = end - 1;
   }
   return found.sort((a, b) => a.start - b.start);
@@ -497,6 +521,20 @@ export function decodeTextToolCalls(content: string, tools: readonly ChatComplet
   }
   rest = (rest + content.slice(at)).trim();
   return { calls, problems, text: consumed.length ? rest || null : content };
+}
+
+/**
+ * Answers at least this long (characters) are read on the decoding thread: reading calls out of text is linear
+ * but takes 0.3–2 µs a character (a 1 MB answer of look-alike calls: 0.7–1.8 s), which every editor of the
+ * daemon would wait for; shorter ones cost less than the trip to the thread.
+ */
+const OFF_THREAD_CHARACTERS = 64 * 1024;
+const decoder = new WorkerThread<{ content: string; tools: readonly ChatCompletionTool[] }, DecodedText>(
+  new URL('./text-tool-calls-worker.js', import.meta.url), ({ content, tools }) => decodeTextToolCalls(content, tools));
+
+/** `decodeTextToolCalls`, on the process's decoding thread for a long answer (the same result either way). */
+export function decodeTextToolCallsOffThread(content: string, tools: readonly ChatCompletionTool[]): Promise<DecodedText> {
+  return content.length < OFF_THREAD_CHARACTERS ? Promise.resolve(decodeTextToolCalls(content, tools)) : decoder.run({ content, tools });
 }
 
 /**

@@ -1,7 +1,12 @@
-import { parentPort, Worker } from 'node:worker_threads';
+import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 
 /** Worker threads are only possible from the built JavaScript; from TypeScript sources (tests) work runs inline. */
 const RUNNING_FROM_SOURCE = import.meta.url.endsWith('.ts');
+/**
+ * Inside a worker thread (the session view thread ranks, and so scans files) work runs inline: it is already off
+ * the event loop, and a nested thread would only add its heap.
+ */
+const INLINE = RUNNING_FROM_SOURCE || !isMainThread;
 const WORKER_HEAP_MB = 256;
 
 interface Pending<Result> {
@@ -23,11 +28,18 @@ export class WorkerThread<Request, Result> {
   private readonly pending = new Map<number, Pending<Result>>();
   private nextId = 0;
 
-  constructor(private readonly workerUrl: URL, private readonly inline: (request: Request) => Result) {}
+  constructor(private readonly workerUrl: URL, private readonly inline: (request: Request) => Result | Promise<Result>) {}
 
   run(request: Request): Promise<Result> {
-    if (RUNNING_FROM_SOURCE) return Promise.resolve(this.inline(request));
+    if (INLINE) return Promise.resolve(this.inline(request));
     return this.inWorker(request).catch(() => this.inline(request));
+  }
+
+  /** Stops the thread (for a thread that belongs to something closed); a later request starts a new one. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    await worker?.terminate();
   }
 
   private inWorker(request: Request): Promise<Result> {
@@ -63,13 +75,15 @@ export class WorkerThread<Request, Result> {
   }
 }
 
-/** The worker side of a WorkerThread: answers each request with `handle`'s result (or its error's message). */
-export function serveRequests<Request, Result>(handle: (request: Request) => Result): void {
+/**
+ * The worker side of a WorkerThread: answers each request with `handle`'s result, awaited when it is a promise
+ * (or with its error's message).
+ */
+export function serveRequests<Request, Result>(handle: (request: Request) => Result | Promise<Result>): void {
   parentPort!.on('message', ({ id, request }: { id: number; request: Request }) => {
-    try {
-      parentPort!.postMessage({ id, result: handle(request) });
-    } catch (error) {
-      parentPort!.postMessage({ id, error: (error as Error).message });
-    }
+    new Promise<Result>((resolve) => resolve(handle(request))).then(
+      (result) => parentPort!.postMessage({ id, result }),
+      (error: unknown) => parentPort!.postMessage({ id, error: (error as Error).message }),
+    );
   });
 }

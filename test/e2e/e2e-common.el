@@ -5,6 +5,9 @@
 (require 'json)
 (require 'seq)
 
+;; jsonrpc-request gives up after 10 s by default: too short for a request with both cores busy (CI).
+(setq jsonrpc-default-request-timeout 60)
+
 (defvar e2e-wait-context nil
   "A function returning what to add to a timeout's message (e.g. the states seen so far), or nil.")
 

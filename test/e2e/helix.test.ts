@@ -50,7 +50,7 @@ describe.skipIf(!hxVersion || !hasTmux)(`Helix (${hxVersion}) in tmux, stock LSP
     };
     launch();
     const screen = () => tmux('capture-pane', '-p', '-t', session);
-    const until = async (what: string, condition: () => boolean, timeoutMs = 20_000) => {
+    const until = async (what: string, condition: () => boolean, timeoutMs = 30_000) => {
       const deadline = Date.now() + timeoutMs;
       while (!condition()) {
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; screen:\n${screen()}`);

@@ -16,7 +16,7 @@ run(function(out)
   local function request(method, params)
     local done, result = false, nil
     client.request(method, params, function(e, r) done = true; result = e or r end, 0)
-    assert(vim.wait(5000, function() return done end), method .. ' did not answer')
+    assert(vim.wait(20000, function() return done end), method .. ' did not answer')
     return result
   end
   vim.lsp.buf.add_workspace_folder(os.getenv('E2E_OTHER'))
@@ -24,7 +24,9 @@ run(function(out)
   assert(vim.wait(25000, function()
     local status = request('codeloop/status', vim.empty_dict())
     local folders = status.clients[1].workspaces
-    return #folders == 1 and folders[1] == os.getenv('E2E_OTHER') and not status.workspaces[1].indexing
+    -- Folder A stays listed (not indexing) while it closes: wait for B's own entry, wherever it sits.
+    local b = vim.tbl_filter(function(w) return w.root == os.getenv('E2E_OTHER') end, status.workspaces)[1]
+    return #folders == 1 and folders[1] == os.getenv('E2E_OTHER') and b ~= nil and not b.indexing
   end), 'codeloop did not follow the folder change')
   out.workspaces = request('codeloop/status', {}).clients[1].workspaces
   out.symbols = vim.tbl_map(function(s) return s.name end, request('workspace/symbol', { query = 'onlyIn' }))

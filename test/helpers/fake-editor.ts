@@ -103,7 +103,7 @@ export function fakeEditorClient(server: ServerContext, name: string, configurat
   client.name = name;
   client.configuration = { values: configuration, source: `initializationOptions from ${name}` };
   client.workspaceEditCapabilities = { documentChanges: true, resourceOperations: ['create', 'rename', 'delete'] };
-  server.clients.add({ client, dispose: async () => server.registry.detach(client) });
+  server.clients.add({ client, dispose: async () => server.registry.detach(client), answered: async () => undefined });
   const handlers: { open?: (params: any) => void; close?: (params: any) => void } = {};
   const documents: TextDocumentConnection = {
     onDidOpenTextDocument: (handler) => (handlers.open = handler, { dispose: () => undefined }),

@@ -24,10 +24,11 @@ export interface TestLspClient {
 
 /**
  * Spawns `codeloop lsp …` like an editor does and speaks JSON-RPC to it over its stdio. `wrapper` is a command
- * the server is started through (it gets the server's command line as its last arguments).
+ * the server is started through (it gets the server's command line as its last arguments); `cli` is the
+ * codeloop installation's dist/server/cli.js (another build's, say).
  */
-export function startLspClient(args: string[], env: NodeJS.ProcessEnv, wrapper: string[] = []): TestLspClient {
-  const command = [...wrapper, process.execPath, CLI_PATH, 'lsp', ...args];
+export function startLspClient(args: string[], env: NodeJS.ProcessEnv, wrapper: string[] = [], cli = CLI_PATH): TestLspClient {
+  const command = [...wrapper, process.execPath, cli, 'lsp', ...args];
   const child = spawn(command[0], command.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk) => {

@@ -19,10 +19,12 @@ function cliEnvironment(stateHome: string, env?: NodeJS.ProcessEnv): NodeJS.Proc
 
 /**
  * Runs the built `codeloop` CLI as a user would, with a private state dir. `encoding: 'latin1'` reads the output
- * byte for byte (for comparing lines that are not UTF-8 with rg's).
+ * byte for byte (for comparing lines that are not UTF-8 with rg's). `timeoutMs` kills a CLI that hangs (its
+ * status is then null).
  */
-export function runCli(args: string[], options: { cwd?: string; stateHome: string; env?: NodeJS.ProcessEnv; encoding?: BufferEncoding }): CliResult {
+export function runCli(args: string[], options: { cwd?: string; stateHome: string; env?: NodeJS.ProcessEnv; encoding?: BufferEncoding; timeoutMs?: number }): CliResult {
   const result = spawnSync(process.execPath, [CLI_PATH, ...args], {
+    timeout: options.timeoutMs,
     cwd: options.cwd,
     env: cliEnvironment(options.stateHome, options.env),
     encoding: options.encoding ?? 'utf8',

@@ -73,6 +73,8 @@ const script: { step: FakeStep; before?: (root: string) => void }[] = [
     { name: 'find_symbol', arguments: { name: 'oldName' } },
     { name: 'search_code', arguments: { query: 'goneSoon' } },
     { name: 'search_code', arguments: { query: 'a + b' } },
+    // Ranked in the session's view (on the session view thread from the built daemon): the renamed file, not the deleted one.
+    { name: 'search_code', arguments: { query: 'why does newName or oldName return 2', mode: 'text' } },
     { name: 'read_file', arguments: { path: 'src/old.js' } },
   ] } },
   // The user edits a file the agent never touched while the session runs.
@@ -123,6 +125,9 @@ describe.each(['overlay', 'copy', 'clone'] as const)('a session with agent.shado
     expect(toolResults).toContain('no symbols'); // oldName: indexed in src/old.js, which the session deleted
     expect(toolResults).toContain('no matches');
     expect(toolResults).toContain('src/math.js:1: exports.add = (a, b) => a + b;');
+    const ranked = toolResults.find((text) => text.includes('function newName() { return 2; }')) ?? toolResults.join('\n---\n');
+    expect(ranked).toMatch(/^src\/new\.js:1-\d+: function newName\(\) \{ return 2; \}/);
+    expect(ranked).not.toContain('src/old.js');
     expect(toolResults).toContain('no file src/old.js in the workspace');
     // The tests ran in the merged tree: the agent's changes, the user's node_modules, the home's toolchain.
     const tests = resultOf('exit code 0');

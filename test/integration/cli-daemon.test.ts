@@ -106,4 +106,24 @@ describe('the CLI without a daemon', () => {
       removeTree(tree, stateHome);
     }
   });
+
+  it('passes over the binary files it left out, unread, until they change', { timeout: 120_000 }, async () => {
+    const tree = makeTree({ ...FILES, 'assets/logo.png': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0x73, 0x74]) }, { git: true });
+    const stateHome = makeStateHome();
+    const search = () => runCliAsync(['search', 'startServer'], { cwd: tree, stateHome, env: { NODE_OPTIONS: `--import=${hooks}/register.mjs` } });
+    const analysed = (stderr: string) => /^MODULE .*\/analysis-worker\.js$/m.test(stderr);
+    try {
+      expect(JSON.parse(runCli(['index', '--json'], { cwd: tree, stateHome }).stdout)).toMatchObject({ files: 2, skippedBinary: 1 });
+      const unchanged = await search();
+      expect(unchanged.stdout).toContain('src/app.ts:1:17:');
+      expect(analysed(unchanged.stderr), 'an unchanged binary file started the analysis workers').toBe(false);
+      // Changed, it is read again (and found binary again, remembered at its new stamp).
+      fs.appendFileSync(path.join(tree, 'assets/logo.png'), Buffer.from([0x00, 0x02]));
+      expect(analysed((await search()).stderr)).toBe(true);
+      expect(analysed((await search()).stderr)).toBe(false);
+      expect(JSON.parse(runCli(['index', '--json'], { cwd: tree, stateHome }).stdout)).toMatchObject({ files: 2, unchanged: 2, skippedBinary: 1 });
+    } finally {
+      removeTree(tree, stateHome);
+    }
+  });
 });

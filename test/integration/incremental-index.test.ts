@@ -30,7 +30,7 @@ const paths = async (index: WorkspaceIndex, pattern: string) =>
 async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
   const start = Date.now();
   while (!(await condition())) {
-    if (Date.now() - start > 5000) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() - start > 30_000) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -99,6 +99,21 @@ describe('incremental index', () => {
     const summary = await reopened.sync();
     expect(summary).toMatchObject({ added: 0, updated: 1, removed: 1, unchanged: 1 });
     expect(await paths(reopened, 'edited')).toEqual(['one.txt']);
+  });
+
+  it('refuses every search of a closed index with a message naming it, at once', async () => {
+    const { root, index } = openIndex({ 'a.ts': 'export function hello() { return 1; }\n' });
+    await index.sync();
+    await index.close();
+    cleanups.pop();
+    const closed = `the index of ${fs.realpathSync(root)} is closed`;
+    await expect(index.searchContent({ pattern: 'hello', regex: false, caseInsensitive: false, limit: 10 })).rejects.toThrow(closed);
+    await expect(index.search({ mode: 'literal', query: 'hello', caseInsensitive: false })).rejects.toThrow(closed);
+    await expect(index.search({ mode: 'text', query: 'hello', caseInsensitive: false })).rejects.toThrow(closed);
+    expect(() => index.searchSymbols('hello')).toThrow(closed);
+    await expect(index.rankFiles('hello')).rejects.toThrow(closed);
+    await expect(index.repoMap('hello', 500)).rejects.toThrow(closed);
+    await expect(index.queryWithChanges(new Map([['b.ts', 'hello']]), (reader) => reader.searchSymbols('hello'))).rejects.toThrow(closed);
   });
 
   it('indexes every file when large files end batches early (8 MB per batch)', { timeout: 120_000 }, async () => {

@@ -30,7 +30,7 @@ afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
   for (const w of worlds.splice(0)) {
     runCli(['daemon', 'stop'], { stateHome: w.state, env: w.env });
-    await expect.poll(() => fs.existsSync(w.socket), { timeout: 5000 }).toBe(false);
+    await expect.poll(() => fs.existsSync(w.socket), { timeout: 20_000 }).toBe(false);
     removeTree(w.state);
   }
 });
@@ -40,6 +40,27 @@ afterAll(() => Promise.all(trees.map((root) => fs.promises.rm(root, { recursive:
 const status = (c: TestLspClient) => c.connection.sendRequest<any>('codeloop/status', {});
 
 describe('shared daemon over the socket', () => {
+  it('refuses a runtime folder others can write (CODELOOP_RUNTIME_DIR=a shared 1777 folder), leaving its permissions as they are', { timeout: 60_000 }, () => {
+    const w = daemonWorld();
+    try {
+      const shared = path.join(w.state, 'shared');
+      fs.mkdirSync(shared);
+      for (const mode of [0o1777, 0o777, 0o770]) {
+        fs.chmodSync(shared, mode);
+        const env = { ...w.env, CODELOOP_RUNTIME_DIR: shared };
+        for (const command of [['lsp'], ['daemon']]) {
+          const refused = runCli(command, { stateHome: w.state, env });
+          expect(refused.status, command[0]).toBe(2);
+          expect(refused.stderr, command[0]).toBe(`codeloop: ${shared} can be written by other users (mode ${mode.toString(8)}); codeloop will not keep its socket there nor change the folder's permissions: set CODELOOP_RUNTIME_DIR to a folder of your own, or unset it (codeloop then makes a private one)\n`);
+          expect(fs.statSync(shared).mode & 0o7777, command[0]).toBe(mode);
+          expect(fs.readdirSync(shared), command[0]).toEqual([]);
+        }
+      }
+    } finally {
+      removeTree(w.state);
+    }
+  });
+
   it('lets two editors share one workspace: same index, same notifications, each other\'s unsaved buffers', async () => {
     const w = world();
     const root = tree({ 'lib/shared.ts': 'export function sharedHelper() { return 1; }\n' });
@@ -47,7 +68,7 @@ describe('shared daemon over the socket', () => {
     await first.initialize(root, 'editor-one');
     const second = client(w.env);
     await second.initialize(root, 'editor-two');
-    await expect.poll(async () => (await status(second)).workspaces[0]?.indexing, { timeout: 10_000 }).toBe(false);
+    await expect.poll(async () => (await status(second)).workspaces[0]?.indexing, { timeout: 30_000 }).toBe(false);
 
     const daemon = await status(second);
     expect(daemon.mode).toBe('daemon');
@@ -82,11 +103,11 @@ describe('shared daemon over the socket', () => {
     await victim.initialize(root, 'victim');
     const survivor = client(w.env);
     await survivor.initialize(root, 'survivor');
-    await expect.poll(async () => (await status(survivor)).workspaces[0]?.indexing, { timeout: 10_000 }).toBe(false);
+    await expect.poll(async () => (await status(survivor)).workspaces[0]?.indexing, { timeout: 30_000 }).toBe(false);
 
     void victim.connection.sendRequest('codeloop/search', { query: 'w.r.d', mode: 'regex', limit: 10_000 }).catch(() => 'dropped');
     victim.child.kill('SIGKILL');
-    await expect.poll(async () => (await status(survivor)).clients.map((c: any) => c.name), { timeout: 5000 }).toEqual(['survivor']);
+    await expect.poll(async () => (await status(survivor)).clients.map((c: any) => c.name), { timeout: 20_000 }).toEqual(['survivor']);
     const result = await survivor.connection.sendRequest<any>('codeloop/search', { query: 'line 399' });
     expect(result.matches).toHaveLength(1);
   });
@@ -111,24 +132,24 @@ describe('shared daemon over the socket', () => {
     expect(fs.existsSync(w.socket)).toBe(true);
     await editor.close();
     clients.splice(clients.indexOf(editor), 1);
-    await expect.poll(() => fs.existsSync(w.socket), { timeout: 8000, interval: 100 }).toBe(false);
+    await expect.poll(() => fs.existsSync(w.socket), { timeout: 30_000, interval: 100 }).toBe(false);
     expect(runCli(['status', root], { stateHome: w.state, env: w.env }).stdout).toMatch(/^daemon {4}not running/);
 
     const again = client(w.env);
     await again.initialize(root);
     const stopped = runCli(['daemon', 'stop'], { stateHome: w.state, env: w.env });
     expect(stopped.stdout, stopped.stderr).toBe('codeloop daemon stopping\n');
-    await expect.poll(() => fs.existsSync(w.socket), { timeout: 5000 }).toBe(false);
+    await expect.poll(() => fs.existsSync(w.socket), { timeout: 20_000 }).toBe(false);
   });
 
-  it('stops promptly in the middle of a long first index, and the next start finishes it', { timeout: 120_000 }, async () => {
+  it('stops promptly in the middle of a long first index, and the next start finishes it', { timeout: 300_000 }, async () => {
     const w = world();
     const files: Record<string, string> = {};
     for (let i = 0; i < 30_000; i++) files[`src/d${i % 300}/f${i}.ts`] = `export const value${i} = ${i}; // stopmarker\n`;
     const root = tree(files);
     const editor = client(w.env);
     await editor.initialize(root);
-    await expect.poll(async () => (await status(editor)).workspaces[0]?.indexing, { timeout: 10_000 }).toBe(true);
+    await expect.poll(async () => (await status(editor)).workspaces[0]?.indexing, { timeout: 30_000 }).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const started = performance.now();
     runCli(['daemon', 'stop'], { stateHome: w.state, env: w.env });
@@ -142,7 +163,7 @@ describe('shared daemon over the socket', () => {
 
     const again = client(w.env);
     await again.initialize(root);
-    await expect.poll(async () => (await status(again)).workspaces[0]?.indexing, { timeout: 60_000, interval: 200 }).toBe(false);
+    await expect.poll(async () => (await status(again)).workspaces[0]?.indexing, { timeout: 150_000, interval: 200 }).toBe(false);
     const hits = await again.connection.sendRequest<any>('codeloop/search', { query: 'stopmarker', limit: 10_000 });
     expect(hits.matches).toHaveLength(10_000);
     expect((await status(again)).workspaces[0].index.files).toBe(30_000);

@@ -17,9 +17,9 @@ import { connectSocket, socketEditor, type Received } from '../helpers/socket-ed
  * keeps asking workspace/symbol. Its p99 may rise by at most 100 ms over a baseline measured in the same test.
  * Then an agent session on a 1 MB pasted log reads, edits and deletes large files, tests and proposes, while
  * another client asks long questions without pause (ranking reads the same large files): the latency client's
- * p99 stays under QUIET_SESSION_P99_MS (250 ms: the 100 ms target is not confirmed on a quiet machine yet) where the
- * machine can run everyone; on an oversubscribed one the daemon must not hold its loop for 150 ms of its own CPU
- * (scaled by the CPU's slowness), and the p99 is recorded (see
+ * p99 stays under the issue's 100 ms (× the CPU's slowness) where the machine can run everyone; on an
+ * oversubscribed one the daemon must not hold its loop for 150 ms of its own CPU (scaled by the CPU's slowness),
+ * and the p99 is recorded (see
  * latencyBound and test/RELIABILITY.md).
  * BUDGET_REPORT=file writes the figures, with the daemon's logged stalls, as JSON.
  */
@@ -29,11 +29,6 @@ const METHODS = ['initialize', 'initialized', 'shutdown', 'textDocument/didOpen'
   'codeloop/applyProposal', 'codeloop/listSessions', 'codeloop/getSession', 'codeloop/search', 'codeloop/indexStatus', 'codeloop/status',
   'codeloop/stopDaemon'];
 const TEN_MB = 10 * 1000 * 1000;
-/**
- * The other editor's p99 beside a long session on a quiet machine: the level last measured quiet (159–184 ms,
- * before the second round of issue 13), kept until a quiet run confirms the 100 ms target (test/RELIABILITY.md).
- */
-const QUIET_SESSION_P99_MS = 250;
 
 /** A pasted log: stack traces with identifiers, paths and long runs that used to make retrieval super-linear. */
 function pastedLog(characters: number): string {
@@ -218,7 +213,7 @@ describe('the event-loop budget of the shared daemon', () => {
     await attacker.dispose();
   });
 
-  it('keeps another editor\'s p99 under 100 ms while an agent session works on a 1 MB pasted log and large files beside a long-query client', { timeout: 300_000 }, async () => {
+  it('keeps another editor\'s p99 under 100 ms on a quiet machine while an agent session works on a 1 MB pasted log and large files beside a long-query client', { timeout: 300_000 }, async () => {
     const received: Received = { notifications: [], appliedEdits: [] };
     const agent = await socketEditor(await connectSocket(world.socket), world.root, 'agent', received);
     const asker = await socketEditor(await connectSocket(world.socket), world.root, 'asker');
@@ -269,13 +264,16 @@ describe('the event-loop budget of the shared daemon', () => {
     // beside the scaled bound it would be held to (test/RELIABILITY.md: under load it follows the machine, not the
     // daemon: stalls of 250–620 ms used 20–100 ms of the loop's CPU).
     // On a quiet machine the p99 was 159–184 ms before the second round moved the turn's checkpoint, whole-file
-    // edit, proposal diff and ranking windows off the loop or made them proportional to what changed; the test
-    // holds the daemon to that level until a quiet run confirms the 100 ms target (no quiet machine was
-    // available for it), so a regression fails it, and the gap stays on record.
+    // edit, proposal diff and ranking windows off the loop or made them proportional to what changed, 64–71 ms
+    // after it, 76–122 ms at the end of the third (held to 150 ms then). The fourth found the long-question
+    // client's import resolution scanning each 900 KB leading file with a backtracking regular expression
+    // (15–50 ms of the loop per question in the daemon's profile) and holds the issue's 100 ms again
+    // (test/RELIABILITY.md).
     const bound = latencyBound('session', loads);
-    if (bound === 100) expect(percentile(samples, 99)).toBeLessThan(QUIET_SESSION_P99_MS);
+    const slowness = (report.cpuSlowness = cpuSlowness());
+    if (bound === 100) expect(percentile(samples, 99)).toBeLessThan(bound * slowness);
     // CPU bounds were set on the development machine; a slower CPU slows the daemon's own work alike.
-    const loopCpuBound = 150 * (report.cpuSlowness = cpuSlowness());
+    const loopCpuBound = 150 * slowness;
     const loopCpu = (report.sessionStalls as string[]).map((line) => Number(/\((\d+) ms of CPU on the event loop's thread/.exec(line)?.[1] ?? 0));
     expect(loopCpu.filter((ms) => ms >= loopCpuBound), (report.sessionStalls as string[]).join('\n')).toEqual([]);
     await agent.dispose();

@@ -103,4 +103,30 @@ describe('ignore rules', () => {
     expect(rules.isIgnored('.env', false)).toBe(true);
     expect(new IgnoreRules(root, defaults).isIgnored('.env', false)).toBe(false);
   });
+  it('gives a walk, folder by folder from its listing, the verdicts it gives path by path; no .gitignore above a repository applies', () => {
+    const root = tree({
+      '.gitignore': 'a.txt\n',
+      '.ignore': 'e.txt\n',
+      'repo/.gitignore': 'b.txt\n',
+      'repo/sub/.ignore': 'c.txt\n',
+      'repo/sub/deeper/.rgignore': '!b.txt\n',
+      'plain/.gitignore': 'd.txt\n',
+    }, false);
+    fs.mkdirSync(`${root}/repo/.git`);
+    const byPath = new IgnoreRules(root, defaults);
+    const walk = new IgnoreRules(root, defaults);
+    const names = ['a.txt', 'b.txt', 'c.txt', 'd.txt', 'e.txt', '.hidden'];
+    const verdicts: Record<string, boolean> = {};
+    for (const folder of ['', 'repo', 'repo/sub', 'repo/sub/deeper', 'plain']) {
+      const isIgnored = walk.entriesOf(folder, new Set(fs.readdirSync(folder ? `${root}/${folder}` : root)));
+      for (const name of names) {
+        const relative = folder ? `${folder}/${name}` : name;
+        verdicts[relative] = isIgnored(relative, name, false);
+        expect(verdicts[relative], relative).toBe(byPath.isIgnored(relative, false));
+      }
+    }
+    expect(Object.keys(verdicts).filter((file) => verdicts[file]).sort()).toEqual([
+      'e.txt', 'plain/e.txt', 'repo/b.txt', 'repo/e.txt', 'repo/sub/b.txt', 'repo/sub/c.txt', 'repo/sub/deeper/c.txt', 'repo/sub/deeper/e.txt', 'repo/sub/e.txt',
+    ]);
+  });
 });

@@ -4,7 +4,16 @@ import { applyBlock } from '../../server/edits/search-replace.js';
 import type { WorkspaceIndex } from '../../server/index/workspace-index.js';
 import { commentDirective } from '../../server/lsp/code-actions.js';
 import { FrameGuard } from '../../server/lsp/frame-guard.js';
+import { ModelConfigSchema } from '../../protocol/config.js';
+import { importedPaths } from '../../server/index/import-resolution.js';
+import { htmlPageText } from '../../server/model/error-classifier.js';
+import { ModelClient } from '../../server/model/model-client.js';
+import { decodeTextToolCalls } from '../../server/model/tool-call-codec.js';
+import { toolSpecifications } from '../../server/tools/agent-tools.js';
+import { startFakeModel } from '../fake-model/fake-model-server.js';
 import { indexedTree, type FixtureIndex } from '../helpers/fixture-index.js';
+import { makeStateHome, removeTree } from '../helpers/fixture-tree.js';
+import { loopDuring } from '../helpers/loop-turns.js';
 
 /**
  * No super-linear work on untrusted text: each function that reads a prompt, a query, model output or file text is
@@ -89,6 +98,15 @@ describe('linear time on adversarial text', () => {
     }
   });
 
+  it('reads the imports of a module of 1 MB or 10 MB of look-alike lines', () => {
+    const exists = (file: string) => file === 'src/a.ts';
+    // One long line of matches (each must not look for its line again), matches inside words; then a line per
+    // match, each one resolved (to 1 MB: that many imports cost seconds at 10 MB, linearly).
+    for (const unit of ['require(', '_import_\n']) expectLinear(repeat(unit), (text) => importedPaths('src/b.ts', text, exists), [MB, 10 * MB]);
+    expectLinear(repeat("import x from './a';\n"), (text) => importedPaths('src/b.ts', text, exists));
+    expectLinear(repeat('import a.b\n'), (text) => importedPaths('src/b.py', text, exists));
+  });
+
   it('skips a 10 MB message in the frame guard without buffering it', () => {
     const skip = (body: string) => {
       const guard = new FrameGuard(() => {
@@ -103,6 +121,69 @@ describe('linear time on adversarial text', () => {
     const message = (size: number) => `{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"text":"${repeat('x\\"')(size)}"},"id":7}`;
     expectLinear(message, skip, [MB, 10 * MB]);
     expect(skip(message(MB))).toMatch(/"id":7,"method":"\$\/codeloop\/oversizedMessage","params":\{"method":"textDocument\/didOpen","bytes":\d+\}/);
+  });
+
+  it('reads a streamed answer whose one tool call brings 1 MB or 10 MB of arguments in a single event', { timeout: 120_000 }, async () => {
+    // The real openai SDK over HTTP, as sessions use it: the scripted endpoint streams the arguments in two events.
+    let content = '';
+    const fake = await startFakeModel(() => ({ kind: 'tools', calls: [{ name: 'propose_edit', arguments: { path: 'src/a.ts', edit: { kind: 'content', content } } }] }));
+    const state = makeStateHome();
+    try {
+      const config = ModelConfigSchema.parse({ baseURL: fake.baseURL, model: 'fake-model', maxRetries: 0, stream: true });
+      const model = new ModelClient(config, { XDG_STATE_HOME: state, OPENAI_API_KEY: '' });
+      const tools = toolSpecifications();
+      const times: number[] = [];
+      for (const size of [MB, 10 * MB]) {
+        content = repeat('x = 1; ')(size);
+        let best = Infinity;
+        for (let run = 0; run < 3; run++) {
+          const started = cpuMilliseconds();
+          const answer = await model.complete([{ role: 'user', content: 'edit' }], tools);
+          best = Math.min(best, cpuMilliseconds() - started);
+          expect(JSON.parse((answer.message.tool_calls![0] as { function: { arguments: string } }).function.arguments).edit.content).toHaveLength(size);
+        }
+        times.push(best);
+      }
+      // Before the SDK was handed whole lines: 34 ms → 1,974 ms of CPU (it rescanned the event per piece); after: 22 → 208 ms.
+      expect(times[1] / times[0], `times ${times.map((t) => t.toFixed(0)).join(' → ')} ms`).toBeLessThan(30);
+    } finally {
+      await fake.close();
+      removeTree(state);
+    }
+  });
+
+  it('reads tool calls written in an answer of 100 KB or 1 MB of look-alikes, a long answer off the event loop', { timeout: 300_000 }, async () => {
+    // Before: 100 KB of `{"a` held the loop 57 s (each brace's object read to the end of the text, and each match
+    // compared with every call found so far); 100 KB of bare calls 1.5 s.
+    const tools = toolSpecifications();
+    const decode = (text: string) => decodeTextToolCalls(text, tools);
+    const call = '{"name":"read_file","arguments":{"path":"src/a.ts"}} ';
+    const shapes = ['{"a', '{"a":1} ', '{"name":"x","arguments":{}} ', '```tool_code\n', '[f(', '```json\n{"name":"read_file","arguments":{"path":"a"}}\n```\n', call];
+    for (const unit of shapes) expectLinear(repeat(unit), decode);
+    // Still read where they are meant: a call after a megabyte of unclosed braces, a fenced call, an array.
+    expect(decode(`${repeat('{"a')(MB)}\n<tool_call>${call}</tool_call>`).calls.map((c) => c.function.name)).toEqual(['read_file']);
+    expect(decode(`see:\n\`\`\`json\n${call}\n\`\`\`\ndone`)).toMatchObject({ calls: [{ function: { name: 'read_file' } }], text: 'see:\n\ndone' });
+    expect(decode(`[ ${call}, ${call}]`).calls).toHaveLength(2);
+    // The daemon (built JavaScript) reads a long answer on its decoding thread: the same calls, the loop free.
+    const built = await import(new URL('../../dist/server/model/tool-call-codec.js', import.meta.url).href) as typeof import('../../server/model/tool-call-codec.js');
+    const answer = repeat(call)(MB);
+    const { result, ticks, elapsedMs } = await loopDuring(() => built.decodeTextToolCallsOffThread(answer, tools));
+    const inline = decode(answer);
+    const withoutIds = (calls: { function: unknown }[]) => calls.map((c) => c.function);
+    expect(withoutIds(result.calls)).toEqual(withoutIds(inline.calls));
+    expect(result.calls.length).toBeGreaterThan(10_000);
+    expect(ticks).toBeGreaterThan(Math.min(3, elapsedMs / 50));
+  });
+
+  it('reads the words of an endpoint\'s HTML error page of any size and shape', () => {
+    // Before: 25 empty comments before the page took 0.6 s (each one more doubled it), 100,000 `<` 23 s.
+    const page = '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>nginx</body></html>';
+    for (const unit of ['<!-- -->', '<script>', '<', '<head>', '<title', '&a', '<style></style>']) {
+      expectLinear((size) => `<html><body>${repeat(unit)(size)}`, htmlPageText, [MB, 10 * MB]);
+    }
+    expectLinear((size) => `${repeat('<!-- -->')(size)}x`, htmlPageText, [MB, 10 * MB]);
+    expect(htmlPageText(`${'<!-- -->'.repeat(1000)}\n${page}`)).toBe('502 Bad Gateway — nginx');
+    expect(htmlPageText(`<!DOCTYPE html>${page.replace('nginx', '<script>var a = "<b>";</script>nginx &amp; co<style>p {}</style>')}`)).toBe('502 Bad Gateway — nginx & co');
   });
 
   describe('retrieval', () => {

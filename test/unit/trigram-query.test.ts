@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { BlockWriter, listInBlock, type IdCursor } from '../../server/index/posting-blocks.js';
 import { compileRipgrepRegex } from '../../server/index/ripgrep-regex.js';
-import { literalQuery, regexQuery as queryOfTree, toMatchExpression, type TrigramQuery } from '../../server/index/trigram-query.js';
+import { candidateFileIds, literalQuery, regexQuery as queryOfTree, type TrigramQuery } from '../../server/index/trigram-query.js';
 import { indexGramIds, queryGramIds } from '../../server/index/trigram-tokens.js';
 
 /** Evaluates a query against one text the way the index would: a literal needs all its query grams present. */
@@ -34,8 +35,9 @@ describe('regex → trigram query', () => {
     expect(regexQuery('ab|cdef')).toEqual({ type: 'any' });
     expect(regexQuery('[abc]+xy')).toEqual({ type: 'any' });
     expect(regexQuery('ab\\bcd')).toEqual({ type: 'literal', text: 'abcd' });
-    expect(toMatchExpression(literalQuery('ab'))).toBeNull();
-    expect(toMatchExpression(literalQuery('日本語'))).toBeNull();
+    const lookup = (): IdCursor => ({ size: 0, seek: () => Infinity });
+    expect(candidateFileIds(literalQuery('ab'), lookup)).toBeNull();
+    expect(candidateFileIds(literalQuery('日本語'), lookup)).toBeNull();
   });
 
   it('admits every line a regex matches (random lines and patterns)', () => {
@@ -73,6 +75,40 @@ describe('regex → trigram query', () => {
   });
 });
 
+describe('candidate files from posting lists (lazy intersection)', () => {
+  it('admit exactly the files whose grams satisfy the query: literals, ANDs and ORs over short and chunked lists', () => {
+    let seed = 5;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    // 900 files of words from a small vocabulary: common words' grams are in most files (lists of hundreds of
+    // ids, several chunks), rare ones in a few, and some files are left out of every list (ids with gaps).
+    const vocabulary = ['file', 'operations', 'struct', 'lock', 'mutex', 'spin', 'tcp', 'connect', 'probe', 'zebra', 'quartz', 'fops'];
+    const texts = new Map<number, string>();
+    for (let id = 1; texts.size < 900; id += 1 + Math.floor(random() * 3)) {
+      const words = Array.from({ length: 1 + Math.floor(random() * 6) }, () => vocabulary[Math.floor(vocabulary.length * random() ** 2)]);
+      texts.set(id, words.join(random() < 0.5 ? ' ' : '_'));
+    }
+    const lists = new Map<number, number[]>();
+    for (const [id, text] of texts) for (const gram of indexGramIds(text)) lists.set(gram, [...(lists.get(gram) ?? []), id]);
+    expect(Math.max(...[...lists.values()].map((ids) => ids.length))).toBeGreaterThan(300);
+    const lookup = (gram: number): IdCursor => {
+      const blocks: Buffer[] = [];
+      const writer = new BlockWriter((_, data) => blocks.push(data));
+      writer.add(gram, lists.get(gram) ?? [0]);
+      writer.finish();
+      return lists.has(gram) ? listInBlock(blocks[0], gram, gram)! : { size: 0, seek: () => Infinity };
+    };
+    const queries = [
+      'struct file', 'spin_lock', 'zebra quartz', 'tcp_connect', 'file_operations', 'mutex', 'nothing here',
+      'parse(struct|mutex)_lock', 'zebra|quartz|fops', '(spin|mutex)_(lock|probe)', 'file.*fops', 'connect (probe|zebra)',
+    ];
+    for (const pattern of queries) {
+      const query = pattern.includes('(') || pattern.includes('|') || pattern.includes('*') ? regexQuery(pattern) : literalQuery(pattern);
+      const expected = [...texts].filter(([, text]) => admits(query, text)).map(([id]) => id);
+      expect(candidateFileIds(query, lookup), pattern).toEqual(expected);
+    }
+  });
+});
+
 /** Every trigram of a text, as ids (the index stores these and the longer sparse grams). */
 function trigramsOf(text: string): number[] {
   const ids = new Set<number>();
@@ -88,9 +124,9 @@ function trigramsOf(text: string): number[] {
 describe('sparse n-gram tokens', () => {
   it('fold ASCII case, skip line breaks and non-ASCII, and count each gram once', () => {
     expect(indexGramIds('abcABC')).toEqual(indexGramIds('abcabc'));
-    expect(indexGramIds('ab\ncd')).toEqual([]);
+    expect(indexGramIds('ab\ncd')).toHaveLength(0);
     expect(indexGramIds('aaaa')).toHaveLength(1);
-    expect(indexGramIds('ab\u00e9cd')).toEqual([]);
+    expect(indexGramIds('ab\u00e9cd')).toHaveLength(0);
     // The Kelvin sign folds to k under /i, so it must index as k.
     expect(indexGramIds('\u212Aey')).toEqual(indexGramIds('key'));
     expect(indexGramIds('\u017Ftr')).toEqual(indexGramIds('str'));
@@ -106,6 +142,26 @@ describe('sparse n-gram tokens', () => {
     const query = queryGramIds('struct file_operations');
     expect(query.length).toBeLessThan(trigramsOf('struct file_operations').length);
     expect(query.some((id) => id >= 128 ** 3)).toBe(true);
+  });
+
+  it('list a file\'s distinct grams once each, in first-seen order, the same on every call (short, long, repeated texts)', () => {
+    const alphabet = ['e', 't', '_', ' ', 'r', '(', '>', 'x', 'Q', '\t', '\n', 'é', '\u212A', 'k', '~', '\u007f', '0'];
+    let seed = 3;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const texts = ['', 'ab', 'abc', '~~~~~', '\u007f~\u007f~\u007f', 'abc\u0000def'];
+    // 300 KB of text overflows the scratch buffers, so growing them is exercised too.
+    for (const length of [10, 100, 5000, 300_000]) texts.push(Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join(''));
+    for (const text of texts) {
+      const ids = [...indexGramIds(text)];
+      // (A NUL, which makes a file binary and never reaches the index, lets a longer gram's id equal a trigram's.)
+      if (!text.includes('\u0000')) expect(new Set(ids).size).toBe(ids.length);
+      expect([...indexGramIds(text)]).toEqual(ids);
+      const held = new Set(ids);
+      for (const trigram of trigramsOf(text)) expect(held.has(trigram), JSON.stringify(text.slice(0, 20))).toBe(true);
+    }
+    expect(indexGramIds('abc')).toEqual(Float64Array.of(97 * 128 ** 2 + 98 * 128 + 99));
+    // Five-character grams make the largest ids (35 bits).
+    expect([...indexGramIds(texts.at(-1)!)].some((id) => id >= 128 ** 4)).toBe(true);
   });
 
   it('find every query gram in any text containing the query (random texts, any case)', () => {

@@ -2,15 +2,30 @@ import type { SymbolKind } from '../../../protocol/search.js';
 
 /**
  * Which syntax nodes define symbols, per grammar. `kind: null` marks a node that only names a container
- * for what is inside it (a Rust `impl`). `topLevel` keeps module-level variables without every local.
+ * for what is inside it (a Rust `impl`). `scope` keeps module-level (and class-level) variables without every local.
  */
 export interface NodeRule {
   kind: SymbolKind | null;
-  /** Field holding the name; `declarator` follows C/C++ declarator chains. Default: `name`. */
-  nameField?: 'name' | 'declarator' | 'type' | 'left';
-  topLevel?: boolean;
-  /** Only a symbol when its `value` field is a function (JS `const f = () => …`). */
+  /**
+   * Where the name is: a field (`declarator` follows C/C++/Java declarator chains to the declared name),
+   * `firstNamed` the first named child, `self` the node itself. Default: `name`.
+   */
+  nameField?: 'name' | 'declarator' | 'type' | 'left' | 'property' | 'firstNamed' | 'self';
+  /** The name node's types that count (Ruby: only `constant` assignments, not local variables). */
+  nameTypes?: string[];
+  /** Only under a parent of this type (TypeScript enum members are bare `property_identifier`s of an `enum_body`). */
+  parent?: string;
+  /** Only at module level, or at module level and directly in a type's body (class attributes, fields). */
+  scope?: 'module' | 'moduleOrType';
+  /** The kind when the declarator chain declares a function (C++ `void m();` in a class is a method). */
+  functionKind?: SymbolKind;
+  /** Only a symbol when its `value` field is a function (JS `const f = () => …`)… */
   functionValue?: boolean;
+  /**
+   * …or, with this, when it binds a name at module level (JS `export const LIMIT = 3`): a `constant` when
+   * declared `const`, a `variable` for `let`/`var`. `require(…)` bindings are imports, not definitions.
+   */
+  moduleBinding?: boolean;
 }
 
 export type GrammarRules = Record<string, NodeRule>;
@@ -26,10 +41,14 @@ const typescript: GrammarRules = {
   method_definition: { kind: 'method' },
   method_signature: { kind: 'method' },
   abstract_method_signature: { kind: 'method' },
+  function_signature: { kind: 'function' }, // `declare function`, overloads, .d.ts files
+  property_signature: { kind: 'property' },
   public_field_definition: { kind: 'property' },
+  enum_assignment: { kind: 'enumMember' },
+  property_identifier: { kind: 'enumMember', nameField: 'self', parent: 'enum_body' },
   internal_module: { kind: 'namespace' },
   module: { kind: 'module' },
-  variable_declarator: { kind: 'function', functionValue: true },
+  variable_declarator: { kind: 'function', functionValue: true, moduleBinding: true },
 };
 
 const javascript: GrammarRules = {
@@ -37,8 +56,8 @@ const javascript: GrammarRules = {
   function_declaration: { kind: 'function' },
   generator_function_declaration: { kind: 'function' },
   method_definition: { kind: 'method' },
-  field_definition: { kind: 'property', nameField: 'name' },
-  variable_declarator: { kind: 'function', functionValue: true },
+  field_definition: { kind: 'property', nameField: 'property' }, // tree-sitter-javascript names it `property`
+  variable_declarator: { kind: 'function', functionValue: true, moduleBinding: true },
 };
 
 export const GRAMMAR_RULES: Record<string, { grammar: string; rules: GrammarRules }> = {
@@ -51,7 +70,7 @@ export const GRAMMAR_RULES: Record<string, { grammar: string; rules: GrammarRule
     rules: {
       class_definition: { kind: 'class' },
       function_definition: { kind: 'function' },
-      assignment: { kind: 'variable', nameField: 'left', topLevel: true },
+      assignment: { kind: 'variable', nameField: 'left', nameTypes: ['identifier'], scope: 'moduleOrType' },
     },
   },
   go: {
@@ -60,8 +79,8 @@ export const GRAMMAR_RULES: Record<string, { grammar: string; rules: GrammarRule
       function_declaration: { kind: 'function' },
       method_declaration: { kind: 'method' },
       type_spec: { kind: 'type' },
-      const_spec: { kind: 'constant', topLevel: true },
-      var_spec: { kind: 'variable', topLevel: true },
+      const_spec: { kind: 'constant', scope: 'module' },
+      var_spec: { kind: 'variable', scope: 'module' },
     },
   },
   rust: {
@@ -70,7 +89,9 @@ export const GRAMMAR_RULES: Record<string, { grammar: string; rules: GrammarRule
       function_item: { kind: 'function' },
       function_signature_item: { kind: 'function' },
       struct_item: { kind: 'struct' },
+      union_item: { kind: 'struct' },
       enum_item: { kind: 'enum' },
+      enum_variant: { kind: 'enumMember' },
       trait_item: { kind: 'trait' },
       mod_item: { kind: 'module' },
       const_item: { kind: 'constant' },
@@ -90,6 +111,8 @@ export const GRAMMAR_RULES: Record<string, { grammar: string; rules: GrammarRule
       method_declaration: { kind: 'method' },
       constructor_declaration: { kind: 'constructor' },
       field_declaration: { kind: 'field', nameField: 'declarator' },
+      constant_declaration: { kind: 'constant', nameField: 'declarator' }, // in an interface
+      enum_constant: { kind: 'enumMember' },
     },
   },
   csharp: {
@@ -105,6 +128,9 @@ export const GRAMMAR_RULES: Record<string, { grammar: string; rules: GrammarRule
       method_declaration: { kind: 'method' },
       constructor_declaration: { kind: 'constructor' },
       property_declaration: { kind: 'property' },
+      variable_declarator: { kind: 'field', scope: 'moduleOrType' }, // fields and events; locals are in blocks
+      delegate_declaration: { kind: 'type' },
+      enum_member_declaration: { kind: 'enumMember' },
     },
   },
   cpp: {
@@ -115,6 +141,9 @@ export const GRAMMAR_RULES: Record<string, { grammar: string; rules: GrammarRule
       struct_specifier: { kind: 'struct' },
       enum_specifier: { kind: 'enum' },
       function_definition: { kind: 'function', nameField: 'declarator' },
+      field_declaration: { kind: 'field', nameField: 'declarator', functionKind: 'method' },
+      // Prototypes and globals (headers); a function's locals are in its body, not at namespace level.
+      declaration: { kind: 'variable', nameField: 'declarator', functionKind: 'function', scope: 'moduleOrType' },
     },
   },
   ruby: {
@@ -124,6 +153,7 @@ export const GRAMMAR_RULES: Record<string, { grammar: string; rules: GrammarRule
       class: { kind: 'class' },
       method: { kind: 'method' },
       singleton_method: { kind: 'method' },
+      assignment: { kind: 'constant', nameField: 'left', nameTypes: ['constant'], scope: 'moduleOrType' },
     },
   },
   php: {
@@ -136,6 +166,9 @@ export const GRAMMAR_RULES: Record<string, { grammar: string; rules: GrammarRule
       enum_declaration: { kind: 'enum' },
       function_definition: { kind: 'function' },
       method_declaration: { kind: 'method' },
+      const_element: { kind: 'constant', nameField: 'firstNamed' },
+      property_element: { kind: 'property' },
+      enum_case: { kind: 'enumMember' },
     },
   },
   shellscript: { grammar: 'bash', rules: { function_definition: { kind: 'function' } } },
