@@ -49,7 +49,6 @@ export class FileStore {
       insertFile: db.prepare('INSERT INTO files (path, size, mtime_ms, hash, language) VALUES (?, ?, ?, ?, ?)'),
       touchFile: db.prepare('UPDATE files SET size = ?, mtime_ms = ? WHERE id = ?'),
       deleteFile: db.prepare('DELETE FROM files WHERE id = ?'),
-      filesAbove: db.prepare('SELECT id FROM files WHERE id > ?').pluck(),
       binaryStamps: db.prepare('SELECT path, size, mtime_ms FROM binary_files').raw(),
       markBinary: db.prepare('INSERT OR REPLACE INTO binary_files (path, size, mtime_ms) VALUES (?, ?, ?)'),
       forgetBinary: db.prepare('DELETE FROM binary_files WHERE path = ?'),
@@ -162,34 +161,24 @@ export class FileStore {
     return (this.statements.getMeta.get(key) as { value: string } | undefined)?.value ?? null;
   }
 
-  /** Writes the postings still held in memory (see {@link GramPostings}). Call inside a transaction. */
-  flushPostings(): void {
-    this.postings.flush();
-  }
-
   /**
-   * Files above this id have no postings and none in memory: a build that ended without writing its run (the
-   * process was killed). Re-validation re-analyses them. Infinity while a run is held in memory.
-   */
-  lostPostingsAbove(): number {
-    return this.postings.pending ? Number.POSITIVE_INFINITY : this.postings.postedThrough();
-  }
-
-  /**
-   * Runs `work` in a transaction. When it fails, the run of postings in memory is lost with it (it may hold
-   * files of earlier transactions), so the files that have no postings — above the watermark — leave the index
-   * too: the next sync adds them again, and no later segment can raise the watermark over a file it lacks.
+   * Runs `work` in a write transaction and writes the postings of the files it wrote before committing, so no
+   * committed file ever lacks its postings: another process (a second CLI, the daemon) writing right after sees
+   * a watermark that covers only files whose postings are in, whatever this process does next, and a killed
+   * process leaves nothing half-written. A failed transaction loses its files and its run together.
    */
   transaction<T>(work: () => T): T {
     try {
       // IMMEDIATE: the write lock is taken (waiting busy_timeout for it) before the first read. A deferred
       // transaction that read first and then wrote failed at once with "database is locked" when another process
       // (a second CLI indexing the same tree) had written meanwhile: SQLite cannot wait for a stale snapshot.
-      return this.db.transaction(work).immediate();
+      return this.db.transaction(() => {
+        const result = work();
+        this.postings.flush();
+        return result;
+      }).immediate();
     } catch (error) {
       this.postings.discard();
-      const unposted = this.statements.filesAbove.all(this.postings.postedThrough()) as number[];
-      this.db.transaction(() => unposted.forEach((id) => this.remove(id))).immediate();
       throw error;
     }
   }

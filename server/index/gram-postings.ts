@@ -31,15 +31,16 @@ interface Segment {
  * contain it. Replaces an FTS5 table whose pending-term hash cost more than half of the indexer's main thread
  * (bench/RESULTS.md, issue 16).
  *
- * A write adds a file's grams to an in-memory *run*; a full run is sorted (one typed-array sort) and written as a
- * *segment*: blocks of delta-varint lists (posting-blocks.ts) in `gram_blocks`. Segments are merged size class
- * by size class ({@link FAN_IN} at a time, as an LSM tree does), so a save adds a tiny segment and a full index
- * a few large ones. File ids only grow (`files` is AUTOINCREMENT and a rewritten file gets a new id), so every
- * segment's ids are above the older segments' — a gram's list across segments is their concatenation — and
- * `last_file` of the newest segment is a watermark: files above it have no postings yet (their run is not
- * written, or a view wrote them without postings) and are always candidates, which keeps the filter a superset
- * of the true answer at every moment. Postings of removed and rewritten files (dead ids) stay until a merge
- * drops them; until then they only admit ids that no longer name a file.
+ * A write adds a file's grams to an in-memory *run*; the run is sorted (one typed-array sort) and written as a
+ * *segment* — blocks of delta-varint lists (posting-blocks.ts) in `gram_blocks` — when it fills and at the end of
+ * every write transaction (FileStore.transaction), so a committed file always has its postings. Segments are
+ * merged size class by size class ({@link FAN_IN} at a time, as an LSM tree does). File ids only grow (`files` is
+ * AUTOINCREMENT, a rewritten file gets a new id, and writers of all processes take turns under SQLite's write
+ * lock), so every segment's ids are above the older segments' — a gram's list across segments is their
+ * concatenation — and `last_file` of the newest segment is a watermark: files above it have no postings (a
+ * session view wrote them inside its savepoint) and are always candidates, which keeps the filter a superset of
+ * the true answer. Postings of removed and rewritten files (dead ids) stay until a merge drops them; until then
+ * they only admit ids that no longer name a file.
  */
 export class GramPostings {
   /** The run's sort keys, allocated on first use (a reader never needs them) and grown up to a run's size. */
@@ -79,11 +80,6 @@ export class GramPostings {
     const place = this.runFiles.length;
     this.runFiles.push(fileId);
     for (let k = 0; k < grams.length; k++) this.keys[this.used++] = grams[k] * RUN_FILES + place;
-  }
-
-  /** Whether a run is waiting to be written. */
-  get pending(): boolean {
-    return this.runFiles.length > 0;
   }
 
   /** Forgets the run (its transaction rolled back: the files it held are not in the index). */

@@ -106,7 +106,7 @@ export class IndexWriter {
    * files, the ids that left the tree, the binary files no longer there): on a million-file tree the full
    * listings are hundreds of megabytes. A file known to be binary at the same stamp is passed over unread.
    */
-  private async compareWithTree(summary: SyncSummary, lostPostings: number): Promise<{ stale: CrawledFile[]; removedIds: number[]; goneBinaries: string[]; total: number } | null> {
+  private async compareWithTree(summary: SyncSummary): Promise<{ stale: CrawledFile[]; removedIds: number[]; goneBinaries: string[]; total: number } | null> {
     // The stamps are read before the walk so that each file is compared as it is stat'ed, and only the changed
     // ones are kept.
     const indexed = this.store.stamps();
@@ -125,7 +125,7 @@ export class IndexWriter {
       if (binary !== undefined) binaries.delete(path);
       if (this.overlayText(path) !== undefined) {
         stale.push({ path, size, mtimeMs });
-      } else if (row !== undefined && indexed.sizes[row] === size && indexed.mtimesMs[row] === mtimeMs && indexed.ids[row] <= lostPostings) {
+      } else if (row !== undefined && indexed.sizes[row] === size && indexed.mtimesMs[row] === mtimeMs) {
         unchanged++;
         unchangedBytes += size;
       } else if (row === undefined && binary !== undefined && binary.size === size && binary.mtimeMs === mtimeMs) {
@@ -162,9 +162,7 @@ export class IndexWriter {
       files: 0, bytes: 0, added: 0, updated: 0, removed: 0, unchanged: 0,
       skippedTooLarge: 0, tooLargeExamples: [], skippedBinary: 0, unreadable: [], pseudoFilesystems: [], undecodableNames: [], durationMs: 0, watchTargets: 0,
     };
-    // Files whose postings a killed build never wrote are analysed again, whatever their stamps and hash say.
-    const lostPostings = this.store.lostPostingsAbove();
-    const compared = await this.compareWithTree(summary, lostPostings);
+    const compared = await this.compareWithTree(summary);
     if (!compared) return summary;
     const { stale, removedIds, goneBinaries, total } = compared;
     this.store.transaction(() => {
@@ -178,7 +176,7 @@ export class IndexWriter {
     const analyseBatch = (start: number) => {
       const batch = stale.slice(start, batchEnd(stale, start));
       const records = batch.map((file) => this.store.get(file.path));
-      return Promise.all(batch.map((file, i) => this.analyze(file, records[i] && records[i].id <= lostPostings ? records[i].hash : undefined)))
+      return Promise.all(batch.map((file, i) => this.analyze(file, records[i]?.hash)))
         .then((outcomes) => ({ batch, records, outcomes }));
     };
     // Analyse the next batch while this one is written: workers and the writer overlap.
@@ -205,8 +203,6 @@ export class IndexWriter {
       done += batch.length;
       onProgress?.(done, total);
     }
-    // The last run of postings, also when the sync was stopped: its files are in the index.
-    this.store.transaction(() => this.store.flushPostings());
     summary.durationMs = performance.now() - started;
     // A sync cut short leaves every batch it wrote in place; the next one re-validates and finishes the rest.
     if (!this.stopping) {
@@ -246,7 +242,6 @@ export class IndexWriter {
         const result = this.apply(file, record, outcome);
         if (result === 'written' || result === 'removed') changed.push(file.path);
       }
-      this.store.flushPostings(); // searchable now, not after the next full run
     });
     return changed;
   }

@@ -140,7 +140,6 @@ describe('gram postings (segments of delta-varint blocks in SQLite)', () => {
             truth.set(file, grams);
           }
         }
-        store.flushPostings();
       });
       if (step % 50 === 49) expectExact();
     }
@@ -154,45 +153,43 @@ describe('gram postings (segments of delta-varint blocks in SQLite)', () => {
     expectExact();
   });
 
-  it('takes files whose run is not written yet as candidates, and a reopened store finds them', () => {
-    store.transaction(() => {
-      for (let k = 0; k < 20; k++) {
-        const grams = randomGrams();
-        store.write(`a${k}.c`, 1, 1, analysis(grams));
-        truth.set(`a${k}.c`, grams);
+  it('writes the postings of a transaction with it, so files one connection wrote stay found when another writes after it', () => {
+    // Two processes indexing the same tree (two `codeloop search` at once): their write transactions alternate.
+    const other = openIndexDatabase(path.join(dir, 'index.db'));
+    const otherStore = new FileStore(other);
+    try {
+      for (let round = 0; round < 12; round++) {
+        const [writer, prefix] = round % 2 === 0 ? [store, 'a'] : [otherStore, 'b'];
+        writer.transaction(() => {
+          for (let k = 0; k < 1 + (round % 5); k++) {
+            const grams = randomGrams();
+            writer.write(`${prefix}${round}-${k}.c`, 1, 1, analysis(grams));
+            truth.set(`${prefix}${round}-${k}.c`, grams);
+          }
+        });
+        // Nothing is above the watermark: every committed file is found through its postings alone.
+        const newest = db.prepare('SELECT max(id) FROM files').pluck().get() as number;
+        expect(postings.postedThrough()).toBe(newest);
       }
-      store.flushPostings();
-    });
-    // A build killed before its last run was written: rows without postings.
-    store.transaction(() => {
-      for (let k = 0; k < 5; k++) {
-        const grams = randomGrams();
-        store.write(`b${k}.c`, 1, 1, analysis(grams));
-        truth.set(`b${k}.c`, grams);
-      }
-    });
-    for (const file of ['b0.c', 'b4.c']) expect(candidates(123_456).has(file)).toBe(true);
-    const reopened = new FileStore(db);
-    const lost = db.prepare('SELECT path FROM files WHERE id > ?').pluck().all(reopened.lostPostingsAbove());
-    expect(lost.sort()).toEqual(['b0.c', 'b1.c', 'b2.c', 'b3.c', 'b4.c']);
-    expect(store.lostPostingsAbove()).toBe(Number.POSITIVE_INFINITY);
+      expectExact();
+    } finally {
+      other.close();
+    }
   });
 
-  it('drops the files of a run lost with a failed transaction, so no later segment can hide them', () => {
-    store.transaction(() => {
-      store.write('kept.c', 1, 1, analysis([5, 6, 7]));
-      store.flushPostings();
-    });
-    store.transaction(() => store.write('unwritten.c', 1, 1, analysis([5, 9])));
+  it('loses the files and postings of a failed transaction together, and the next write is found as before', () => {
+    store.transaction(() => store.write('kept.c', 1, 1, analysis([5, 6, 7])));
     expect(() => store.transaction(() => {
       store.write('failed.c', 1, 1, analysis([5]));
+      for (let k = 0; k < 3000; k++) store.write(`big${k}.c`, 1, 1, analysis(Array.from({ length: 800 }, (_, g) => g))); // fills a run: a segment is written mid-transaction
       throw new Error('disk full');
     })).toThrow('disk full');
     expect(db.prepare('SELECT path FROM files ORDER BY path').pluck().all()).toEqual(['kept.c']);
-    store.transaction(() => {
-      store.write('later.c', 1, 1, analysis([5]));
-      store.flushPostings();
-    });
+    expect(db.prepare('SELECT count(*) FROM gram_segments').pluck().get()).toBe(1);
+    store.transaction(() => store.write('later.c', 1, 1, analysis([5])));
+    truth.set('kept.c', [5, 6, 7]);
+    truth.set('later.c', [5]);
     expect([...candidates(5)].sort()).toEqual(['kept.c', 'later.c']);
+    expectExact();
   });
 });
