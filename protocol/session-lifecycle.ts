@@ -29,6 +29,8 @@ export const SessionTransitionEventSchema = z.enum([
   'testsStarted',
   /** The tests failed and the model repairs. */
   'repairStarted',
+  /** The user sent a message (or paused) while the tests ran: the model hears it before anything is proposed. */
+  'steeredAfterTests',
   /** The shadow's changes are ready for the user. */
   'proposalReady',
   /** The work ended with nothing to change. */
@@ -65,7 +67,7 @@ export const sessionTransitions: TransitionTable = {
   planning: { planProposed: 'awaitingPlanApproval', planApproved: 'working', ...ENDINGS },
   awaitingPlanApproval: { planApproved: 'working', rejected: 'rejected', feedbackGiven: 'planning', ...ENDINGS },
   working: { testsStarted: 'testing', proposalReady: 'awaitingApproval', finishedWithoutChanges: 'finished', ...ENDINGS },
-  testing: { repairStarted: 'working', proposalReady: 'awaitingApproval', finishedWithoutChanges: 'finished', ...ENDINGS },
+  testing: { repairStarted: 'working', steeredAfterTests: 'working', proposalReady: 'awaitingApproval', finishedWithoutChanges: 'finished', ...ENDINGS },
   awaitingApproval: { applied: 'applied', rejected: 'rejected', feedbackGiven: 'working', cancelled: 'cancelled', rewound: 'interrupted' },
   interrupted: { resumed: 'working', planningResumed: 'planning', cancelled: 'cancelled', failed: 'failed', rewound: 'interrupted' },
   applied: { reverted: 'reverted' },

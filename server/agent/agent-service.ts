@@ -728,13 +728,22 @@ export class AgentService {
         this.store.update(id, { summary });
         if (run.config.review && !run.reviewed && await this.reviewFindsProblems(run)) continue;
         // An explanation that changed nothing has nothing for the tests to judge: its answer is the summary.
-        if (run.session.kind === 'explain' && !run.shadow.changes((relative) => run.workspace.index.readText(relative)).length) return this.propose(run, null);
-        const tests = await this.test(run, context);
-        if (!tests || (tests.exitCode === 0 && !tests.timedOut)) return this.propose(run, null);
-        if (run.repairs >= run.config.maxRepairs) return this.propose(run, `the tests still fail after ${run.repairs} repairs`);
-        run.repairs++;
-        run.conversation.say(testFailureMessage(reduceCommandOutput(tests.output, run.conversation.toolOutputLimit)));
-        this.transition(id, 'repairStarted', 'message', { text: `tests failed; repair ${run.repairs} of ${run.config.maxRepairs}` });
+        const explained = run.session.kind === 'explain' && !run.shadow.changes((relative) => run.workspace.index.readText(relative)).length;
+        const tests = explained ? null : await this.test(run, context);
+        const passed = !tests || (tests.exitCode === 0 && !tests.timedOut);
+        if (!passed && run.repairs < run.config.maxRepairs) {
+          run.repairs++;
+          run.conversation.say(testFailureMessage(reduceCommandOutput(tests.output, run.conversation.toolOutputLimit)));
+          this.transition(id, 'repairStarted', 'message', { text: `tests failed; repair ${run.repairs} of ${run.config.maxRepairs}` });
+          continue;
+        }
+        // A message or a pause accepted while the tests ran is honoured before anything is proposed: the loop's top
+        // gives the model the message, or checkpoints and stops.
+        if (run.steering.length || run.pauseRequested) {
+          if (!explained) this.transition(id, 'steeredAfterTests', 'message', { text: run.steering.length ? 'your message came while the tests ran: back to work' : 'paused while the tests ran' });
+          continue;
+        }
+        return this.propose(run, passed ? null : `the tests still fail after ${run.repairs} repairs`);
       }
     } catch (error) {
       if (error instanceof BudgetExhausted) return this.propose(run, error.message);

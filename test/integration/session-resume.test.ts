@@ -14,13 +14,13 @@ afterEach(async () => {
 
 const MATH = 'exports.add = (a, b) => a - b;\n';
 
-async function setup(steps: FakeStep[]) {
+async function setup(steps: FakeStep[], agent: Record<string, unknown> = {}) {
   const { root, state } = calcProject(cleanups);
   const fake = await startFakeModel(steps);
   cleanups.push(() => fake.close());
   writeUserConfig(state, {
     model: { baseURL: fake.baseURL, model: 'fake', maxRetries: 0, toolCalls: 'native' },
-    agent: { autoApprovePlan: true, commandTimeoutSeconds: 30, allowedCommands: ['sleep'] },
+    agent: { autoApprovePlan: true, commandTimeoutSeconds: 30, allowedCommands: ['sleep'], ...agent },
   });
   const env = { ...process.env, OPENAI_API_KEY: 'sk-resume-test', XDG_STATE_HOME: state, XDG_CONFIG_HOME: path.join(state, 'config') };
   const client = await open(root, env);
@@ -51,7 +51,8 @@ describe('durable, steerable sessions (LSP)', () => {
   it('pause stops at the next step; the message steered by code action meanwhile and the interruption reach the model when the Resume code action runs', async () => {
     const { client, fake, uri } = await setup([
       { kind: 'text', content: '1. Fix add' },
-      { kind: 'tools', calls: [{ name: 'run_command', arguments: { command: 'sleep 2' } }] },
+      // Long enough for the four requests below to land while it runs, on a machine as busy as CI's.
+      { kind: 'tools', calls: [{ name: 'run_command', arguments: { command: 'sleep 6' } }] },
       edit, done,
     ]);
     const { sessionId } = await client.connection.sendRequest<any>('codeloop/startTask', { prompt: 'fix add', uri });
@@ -80,6 +81,37 @@ describe('durable, steerable sessions (LSP)', () => {
     const session = await client.connection.sendRequest<any>('codeloop/getSession', { sessionId });
     const texts = session.events.map((event: any) => event.data?.text).filter(Boolean);
     expect(texts).toEqual(expect.arrayContaining(['your message: keep the arrow function', 'paused; resume it to go on', 'resumed from the last completed step']));
+  });
+
+  // The tests run long enough (a slow suite) for the message and the pause to land while they do.
+  const slowTests = { testCommand: 'sleep 4; node test.js' };
+  const whileTesting = (client: TestLspClient, sessionId: string) => waitState(client, sessionId, 'testing');
+
+  it('a message sent while the tests run reaches the model before anything is proposed', async () => {
+    const { client, fake, uri } = await setup([{ kind: 'text', content: '1. Fix add' }, edit, done, done], slowTests);
+    const { sessionId } = await client.connection.sendRequest<any>('codeloop/startTask', { prompt: 'fix add', uri });
+    await whileTesting(client, sessionId);
+    await client.connection.sendRequest('codeloop/steer', { sessionId, message: 'mention the fix in the summary' });
+    const proposal = await waitState(client, sessionId, 'awaitingApproval');
+    expect(proposal.event.data.diff).toContain('+exports.add = (a, b) => a + b;');
+    expect(fake.requests).toHaveLength(4);
+    expect(lastPrompt(fake)).toContain('mention the fix in the summary');
+    const session = await client.connection.sendRequest<any>('codeloop/getSession', { sessionId });
+    const texts = session.events.map((event: any) => event.data?.text).filter(Boolean);
+    expect(texts).toEqual(expect.arrayContaining(['your message came while the tests ran: back to work']));
+  });
+
+  it('a pause sent while the tests run stops the session there; resumed, it ends in the proposal', async () => {
+    const { client, fake, uri } = await setup([{ kind: 'text', content: '1. Fix add' }, edit, done, done], slowTests);
+    const { sessionId } = await client.connection.sendRequest<any>('codeloop/startTask', { prompt: 'fix add', uri });
+    await whileTesting(client, sessionId);
+    await client.connection.sendRequest('codeloop/pause', { sessionId });
+    await waitState(client, sessionId, 'interrupted');
+    expect(fake.requests).toHaveLength(3);
+    await client.connection.sendRequest('codeloop/resume', { sessionId });
+    const proposal = await waitState(client, sessionId, 'awaitingApproval');
+    expect(proposal.event.data.diff).toContain('+exports.add = (a, b) => a + b;');
+    expect(lastPrompt(fake)).toContain('interrupted and has now been resumed');
   });
 
   it('a daemon killed mid-session leaves it interrupted; resumed, it ends in the proposal an uninterrupted run makes', async () => {

@@ -183,6 +183,9 @@ describe('linear time on adversarial text', () => {
     }
     expectLinear((size) => `${repeat('<!-- -->')(size)}x`, htmlPageText, [MB, 10 * MB]);
     expect(htmlPageText(`${'<!-- -->'.repeat(1000)}\n${page}`)).toBe('502 Bad Gateway — nginx');
+    // Only the page's first 64 KiB are read: a title before 10 MB of unclosed scripts is still found, quickly.
+    const titled = `<html><head><title>504 Gateway Time-out</title></head><body>${repeat('<script>')(10 * MB)}`;
+    expect(bestOfThree(() => expect(htmlPageText(titled)).toBe('504 Gateway Time-out'))).toBeLessThan(50);
     expect(htmlPageText(`<!DOCTYPE html>${page.replace('nginx', '<script>var a = "<b>";</script>nginx &amp; co<style>p {}</style>')}`)).toBe('502 Bad Gateway — nginx & co');
   });
 

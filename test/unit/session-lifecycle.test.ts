@@ -29,6 +29,7 @@ const ALLOWED: [SessionState, SessionTransitionEvent, SessionState][] = [
   ['working', 'cancelled', 'cancelled'],
   ['working', 'failed', 'failed'],
   ['testing', 'repairStarted', 'working'],
+  ['testing', 'steeredAfterTests', 'working'],
   ['testing', 'proposalReady', 'awaitingApproval'],
   ['testing', 'finishedWithoutChanges', 'finished'],
   ['testing', 'cancelled', 'cancelled'],
