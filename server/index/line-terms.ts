@@ -1,6 +1,8 @@
 import { WorkerThread } from '../threads/worker-thread.js';
 import { bestWindow, type LineWindow } from './best-window.js';
 import { isWordCode, wordsOfIdentifier } from './identifier-words.js';
+import { searchTextOf } from './search-text.js';
+import { importsAmong } from './structure-ranking.js';
 
 /**
  * Where a query's words and identifiers occur in one file, line by line: what definition scoring and the best
@@ -107,40 +109,63 @@ export function scanLineTerms(
 }
 
 /**
- * What one scan needs (plain data, so it can cross to the scanning thread); with `window`, the text's best window
- * for the query's term weights (by term id) is found too, where the scan is.
+ * What one scan needs (plain data, so it can cross to the scanning thread): the file's text, or for a large file
+ * read from disk its bytes (decoded where the scan runs, as search decodes them: search-text.ts), so the loop
+ * every editor shares neither decodes nor copies it. With `window`, the text's best window for the query's term
+ * weights (by term id) is found too, where the scan is; with `phrases`, which of them the text holds; with
+ * `links`, the ones among those candidate files that the file (at `path`) imports (structure-ranking.ts).
  */
 export interface LineTermsRequest {
-  text: string;
+  text?: string;
+  bytes?: Uint8Array;
   termIds: ReadonlyMap<string, number>;
   identifiers: ReadonlySet<string>;
   window?: { weights: readonly number[]; coverage: boolean };
+  phrases?: readonly string[];
+  links?: { path: string; candidates: readonly string[] };
 }
 
-/** A scan, with the text's best window when the request asked for it. */
-export type ScannedText = LineTerms & { window?: LineWindow };
+/**
+ * A scan, with the text's best window, the phrases it holds (by the request's order) and the candidates it
+ * imports when the request asked for them (an empty text imports nothing: null).
+ */
+export type ScannedText = LineTerms & { window?: LineWindow; phrasesHeld?: boolean[]; imports?: string[] | null };
 
-/** A request served the same on either thread: the scan, and the window when asked for. */
-export function scanRequest(request: LineTermsRequest): ScannedText {
-  const scan: ScannedText = scanLineTerms(request.text, request.termIds, request.identifiers);
-  if (request.window) scan.window = bestWindow(request.text, scan, request.window.weights, request.window.coverage);
+/** A request served the same on either thread: the scan, and what else it asks for; null for bytes that are not text. */
+export function scanRequest(request: LineTermsRequest): ScannedText | null {
+  const text = request.text ?? (request.bytes ? searchTextOf(Buffer.from(request.bytes.buffer, request.bytes.byteOffset, request.bytes.byteLength)) : null);
+  return text === null ? null : scanText(text, request, true);
+}
+
+/** The scan of `text` with what `request` asks for beside it (the window only when `window`). */
+function scanText(text: string, request: LineTermsRequest, window: boolean, tokens?: TokenCache): ScannedText {
+  const scan: ScannedText = scanLineTerms(text, request.termIds, request.identifiers, tokens);
+  if (window && request.window) scan.window = bestWindow(text, scan, request.window.weights, request.window.coverage);
+  if (request.phrases) scan.phrasesHeld = request.phrases.map((phrase) => text.includes(phrase));
+  if (request.links) scan.imports = text ? importsAmong(request.links.path, text, request.links.candidates) : null;
   return scan;
 }
 
 /**
- * Texts at least this long (characters) are scanned on the scanning thread: a 1 MB file takes 70–500 ms, which
- * on the main thread every editor would wait for; shorter ones cost less than the trip to the thread.
+ * Texts at least this long (characters, or bytes of a file read from disk) are scanned on the scanning thread: a
+ * 1 MB file takes 70–500 ms, which on the main thread every editor would wait for; shorter ones cost less than
+ * the trip to the thread.
  */
-const OFF_THREAD_CHARACTERS = 64 * 1024;
-const scanner = new WorkerThread<LineTermsRequest, ScannedText>(new URL('./line-terms-worker.js', import.meta.url), scanRequest);
+export const OFF_THREAD_CHARACTERS = 64 * 1024;
+const scanner = new WorkerThread<LineTermsRequest, ScannedText | null>(new URL('./line-terms-worker.js', import.meta.url), scanRequest);
 
 /**
- * `scanLineTerms` (sharing `tokens` for a short text), with a long text scanned — and its window found, when the
- * request asks — on the process's scanning thread (same result either way). A short text's window is left to the
- * caller: it costs less than the trip.
+ * `scanRequest`, with a long text or a file's bytes scanned — and its window found, when the request asks — on the
+ * process's scanning thread (same result either way); the bytes are handed over, not copied, and are unusable
+ * here afterwards. A short text is scanned here, sharing `tokens`, and its window is left to the caller: it
+ * costs less than the trip. Null for bytes that are not text, and for a scan lost with its thread (the thread
+ * died with the bytes).
  */
-export function scanLineTermsOffThread(request: LineTermsRequest, tokens?: TokenCache): Promise<ScannedText> {
+export function scanLineTermsOffThread(request: LineTermsRequest, tokens?: TokenCache): Promise<ScannedText | null> {
   // The token cache stays on this thread (it is not plain data): the scanning thread builds its own per text.
-  if (request.text.length < OFF_THREAD_CHARACTERS) return Promise.resolve(scanLineTerms(request.text, request.termIds, request.identifiers, tokens));
-  return scanner.run(request);
+  if (request.text !== undefined && request.text.length < OFF_THREAD_CHARACTERS) return Promise.resolve(scanText(request.text, request, false, tokens));
+  const bytes = request.bytes;
+  // Bytes that are the whole of their buffer move without a copy (readFileSync gives a large file its own).
+  const movable = bytes && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+  return movable ? scanner.run(request, [bytes.buffer as ArrayBuffer]).catch(() => null) : scanner.run(request);
 }

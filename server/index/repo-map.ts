@@ -1,4 +1,5 @@
 import type { SqliteDatabase } from './index-database.js';
+import type { SearchSource } from './search-text.js';
 import { startRanking } from './text-ranking.js';
 
 export interface RepoMapOptions {
@@ -23,7 +24,7 @@ const CHARS_PER_TOKEN = 4;
  * symbols of every file that can be shown, read before the ranking's scans are awaited (see `startRanking`: a
  * session's view of the index is gone by then).
  */
-async function orderedFiles(db: SqliteDatabase, readText: (path: string) => string | null, question: string | undefined): Promise<{ paths: string[]; symbols: Map<string, MapSymbol[]> }> {
+async function orderedFiles(db: SqliteDatabase, readSource: (path: string) => SearchSource | null, question: string | undefined): Promise<{ paths: string[]; symbols: Map<string, MapSymbol[]> }> {
   const symbolsOf = db.prepare(
     `SELECT s.name, s.kind, s.container, s.start_line + 1 AS line, coalesce(v.doc, 0) AS mentions
      FROM symbols s JOIN files f ON f.id = s.file_id
@@ -32,7 +33,7 @@ async function orderedFiles(db: SqliteDatabase, readText: (path: string) => stri
   );
   const symbolsFor = (paths: string[]) => new Map(paths.map((path) => [path, symbolsOf.all(path) as MapSymbol[]]));
   if (question?.trim()) {
-    const ranking = startRanking(db, readText, question, FILES_CONSIDERED);
+    const ranking = startRanking(db, readSource, question, FILES_CONSIDERED);
     const symbols = symbolsFor(ranking.candidates);
     return { paths: (await ranking.finish()).map((file) => file.path), symbols };
   }
@@ -49,8 +50,8 @@ async function orderedFiles(db: SqliteDatabase, readText: (path: string) => stri
  * A compact outline of the workspace's most relevant files and their most referenced definitions, fitted to a
  * token budget: the agent's first view of a large repository.
  */
-export async function buildRepoMap(db: SqliteDatabase, readText: (path: string) => string | null, options: RepoMapOptions): Promise<string> {
-  const files = await orderedFiles(db, readText, options.question);
+export async function buildRepoMap(db: SqliteDatabase, readSource: (path: string) => SearchSource | null, options: RepoMapOptions): Promise<string> {
+  const files = await orderedFiles(db, readSource, options.question);
   const budget = options.tokenBudget * CHARS_PER_TOKEN;
   const blocks: string[] = [];
   let used = 0;

@@ -4,7 +4,6 @@ import type { FileAnalysis } from './file-analysis.js';
 import { FileStore } from './file-store.js';
 import { openIndexDatabase, type SqliteDatabase } from './index-database.js';
 import { buildRepoMap } from './repo-map.js';
-import { searchTextOf } from './search-text.js';
 import { rankFiles, type RankingOptions } from './text-ranking.js';
 
 /** A changed file of a session's view: its analysis, or null when the view removes it (deleted, or not indexable). */
@@ -42,10 +41,7 @@ export function answerInView(db: SqliteDatabase, request: ViewWordsRequest): Pro
   const changed = new Map(request.files.map((file) => [file.path, file.text]));
   const overlays = new Map(request.overlays);
   const sources = { root: request.root, override: (file: string) => (changed.has(file) ? changed.get(file)! : overlays.get(file)) };
-  const readText = (file: string): string | null => {
-    const source = readSearchSource(sources, file);
-    return source === null ? null : searchTextOf(source);
-  };
+  const readSource = (file: string) => readSearchSource(sources, file);
   const store = new FileStore(db);
   db.exec('SAVEPOINT session_view_words');
   try {
@@ -60,8 +56,8 @@ export function answerInView(db: SqliteDatabase, request: ViewWordsRequest): Pro
     }
     const { query } = request;
     return query.kind === 'rank'
-      ? rankFiles(db, readText, query.question, query.limit, query.options).then((files) => ({ kind: 'rank', files }))
-      : buildRepoMap(db, readText, { question: query.question, tokenBudget: query.tokenBudget }).then((text) => ({ kind: 'map', text }));
+      ? rankFiles(db, readSource, query.question, query.limit, query.options).then((files) => ({ kind: 'rank', files }))
+      : buildRepoMap(db, readSource, { question: query.question, tokenBudget: query.tokenBudget }).then((text) => ({ kind: 'map', text }));
   } finally {
     db.exec('ROLLBACK TO session_view_words');
     db.exec('RELEASE session_view_words');

@@ -1,36 +1,50 @@
 import path from 'node:path';
 import { importedPaths } from './import-resolution.js';
 
-/** A leading file of a ranking: its repository-relative path and its text (null when unreadable). */
+/**
+ * A leading file of a ranking: its repository-relative path and the candidates it imports (`importsAmong`; null
+ * when its text could not be read).
+ */
 export interface LinkedSource {
   path: string;
-  text?: string | null;
+  imports: readonly string[] | null;
+}
+
+/** For each folder of `candidates`, its Go files other than tests (a Go package); `.` for the root. */
+function goPackages(candidates: Iterable<string>): (dir: string) => string[] {
+  const goFolders = new Map<string, string[]>();
+  for (const file of candidates) {
+    if (!file.endsWith('.go') || file.endsWith('_test.go')) continue;
+    const dir = path.posix.dirname(file);
+    goFolders.set(dir, [...goFolders.get(dir) ?? [], file]);
+  }
+  return (dir) => goFolders.get(dir === '' ? '.' : dir) ?? [];
+}
+
+/**
+ * The files among `candidates` that `file` (whose text is `text`) imports. Resolved against the candidates alone:
+ * no index read, so it can run wherever the text is (the scanning thread reads large files).
+ */
+export function importsAmong(file: string, text: string, candidates: readonly string[]): string[] {
+  const known = new Set(candidates);
+  return importedPaths(file, text, (candidate) => known.has(candidate), goPackages(known));
 }
 
 /**
  * The files linked to each leading file in the code's structure: the files it imports (callees, the modules
  * defining what it uses), the leading files that import it (callers), and for Go the other files of its package
  * (a folder; they share one scope without importing each other). Only `candidates` (the files the words already
- * found) can be linked, so imports are resolved against them alone: no index read, and a module no word of the
- * report touches is never raised. Reads the leaders' texts only.
+ * found) can be linked, and a leader whose text could not be read links nothing.
  */
 export function structureLinks(leaders: LinkedSource[], candidates: Iterable<string>): Map<string, Set<string>> {
-  const known = new Set(candidates);
-  const goFolders = new Map<string, string[]>();
-  for (const file of known) {
-    if (!file.endsWith('.go') || file.endsWith('_test.go')) continue;
-    const dir = path.posix.dirname(file);
-    goFolders.set(dir, [...goFolders.get(dir) ?? [], file]);
-  }
-  const goFilesIn = (dir: string): string[] => goFolders.get(dir === '' ? '.' : dir) ?? [];
-  const exists = (file: string) => known.has(file);
+  const goFilesIn = goPackages(candidates);
   const links = new Map<string, Set<string>>(leaders.map((leader) => [leader.path, new Set<string>()]));
   const link = (from: string, to: string) => {
     if (from !== to) links.get(from)?.add(to);
   };
   for (const leader of leaders) {
-    if (!leader.text) continue;
-    for (const target of importedPaths(leader.path, leader.text, exists, goFilesIn)) {
+    if (!leader.imports) continue;
+    for (const target of leader.imports) {
       link(leader.path, target);
       link(target, leader.path);
     }

@@ -2,7 +2,8 @@ import type { RankedFile } from '../../protocol/search.js';
 import { yieldToLoop } from '../threads/yield-to-loop.js';
 import type { SqliteDatabase } from './index-database.js';
 import { bestWindow } from './best-window.js';
-import { scanLineTermsOffThread, type LineTerms, type ScannedText, type TokenCache } from './line-terms.js';
+import { OFF_THREAD_CHARACTERS, scanLineTermsOffThread, type LineTerms, type ScannedText, type TokenCache } from './line-terms.js';
+import { searchTextOf, type SearchSource } from './search-text.js';
 import { splitIdentifier } from './identifier-words.js';
 import { BINDING_KINDS } from './symbols/symbol-extractor.js';
 import { analyseQuestion, PROCESS_WORDS, type QuestionAnalysis } from './query-analysis.js';
@@ -170,7 +171,10 @@ interface Candidate extends FileRow {
   phrases: number;
   /** The score after structure raised the file (it is linked to a better one); unset when not raised. */
   final?: number;
+  /** The file's text (null: gone or not text); unset while only its bytes are held. */
   text?: string | null;
+  /** A large file's bytes as read from disk, decoded where it is scanned (off the event loop). */
+  bytes?: Buffer;
 }
 
 function candidateOf(scores: Map<string, Candidate>, file: FileRow): Candidate {
@@ -294,14 +298,14 @@ function nameScores(candidates: Iterable<Candidate>, weights: Map<string, number
 }
 
 /**
- * Leading files holding a phrase the report quotes, as written: an error message, an option, an expression. A
+ * Leading files holding a phrase the report quotes (`scans[i].phrasesHeld` for leader i), as written: an error message, an option, an expression. A
  * phrase held by one leader points at it; one held by more than MAX_PHRASE_HOLDERS (`"utf-8"`, `', '`) by none.
  * Scores are scaled so the best file scores 1.
  */
-function phraseScores(leaders: Candidate[], phrases: string[]): void {
+function phraseScores(leaders: Candidate[], phrases: string[], scans: (ScannedText | null)[]): void {
   const gains = new Map<Candidate, number>();
-  for (const phrase of phrases) {
-    const holders = leaders.filter((candidate) => candidate.text?.includes(phrase));
+  for (let k = 0; k < phrases.length; k++) {
+    const holders = leaders.filter((_, i) => scans[i]?.phrasesHeld?.[k]);
     if (!holders.length || holders.length > MAX_PHRASE_HOLDERS) continue;
     for (const holder of holders) gains.set(holder, (gains.get(holder) ?? 0) + 1 / holders.length);
   }
@@ -322,8 +326,17 @@ class QueryTerms {
   private readonly scans = new Map<string, Promise<ScannedText | null>>();
   private readonly tokens: TokenCache = new Map();
 
-  /** `coverage`: how windows are scored (see bestWindow). */
-  constructor(weights: Map<string, number>, identifiers: Map<string, number>, readonly coverage: boolean) {
+  /**
+   * `coverage`: how windows are scored (see bestWindow); each scan also tells which of `phrases` its file holds
+   * and, with `linkCandidates`, which of them it imports (structure-ranking.ts).
+   */
+  constructor(
+    weights: Map<string, number>,
+    identifiers: Map<string, number>,
+    readonly coverage: boolean,
+    private readonly phrases: readonly string[],
+    private readonly linkCandidates: readonly string[] | null,
+  ) {
     for (const [term, weight] of weights) {
       this.ids.set(term, this.weightById.length);
       this.weightById.push(weight);
@@ -332,15 +345,21 @@ class QueryTerms {
   }
 
   /**
-   * The candidate's scan, once per query, from the text read before any await (`startRanking`); a large file is
-   * scanned, and its best window found, off the event loop (line-terms.ts).
+   * The candidate's scan, once per query, from the text or bytes read before any await (`startRanking`); a large
+   * file is decoded, scanned, and its best window found, off the event loop (line-terms.ts). Null when the file
+   * could not be read as text.
    */
   scan(candidate: Candidate): Promise<ScannedText | null> {
     let scan = this.scans.get(candidate.path);
     if (!scan) {
-      const text = candidate.text ?? null;
-      const window = { weights: this.weightById, coverage: this.coverage };
-      scan = text === null ? Promise.resolve(null) : scanLineTermsOffThread({ text, termIds: this.ids, identifiers: this.identifiers, window }, this.tokens);
+      const request = {
+        termIds: this.ids, identifiers: this.identifiers, window: { weights: this.weightById, coverage: this.coverage }, phrases: this.phrases,
+        ...(this.linkCandidates ? { links: { path: candidate.path, candidates: this.linkCandidates } } : {}),
+      };
+      if (candidate.bytes) scan = scanLineTermsOffThread({ ...request, bytes: candidate.bytes }, this.tokens);
+      else scan = candidate.text == null ? Promise.resolve(null) : scanLineTermsOffThread({ ...request, text: candidate.text }, this.tokens);
+      // The bytes went to the scanning thread: nothing here reads them again.
+      candidate.bytes = undefined;
       this.scans.set(candidate.path, scan);
     }
     return scan;
@@ -403,8 +422,7 @@ function termCoverage(scan: LineTerms, query: QueryTerms): number {
 }
 
 /** Scores the leading candidates from their scans: the best definition and the term coverage, each if asked. */
-async function leaderScores(leaders: Candidate[], perFile: Definition[][], query: QueryTerms, signals: { definitions: boolean; coverage: boolean }): Promise<void> {
-  const scans = await Promise.all(leaders.map((candidate) => query.scan(candidate)));
+async function leaderScores(leaders: Candidate[], scans: (ScannedText | null)[], perFile: Definition[][], query: QueryTerms, signals: { definitions: boolean; coverage: boolean }): Promise<void> {
   if (signals.coverage) {
     scans.forEach((scan, i) => {
       if (scan) leaders[i].coverage = termCoverage(scan, query);
@@ -451,12 +469,12 @@ async function definitionScores(leaders: Candidate[], perFile: Definition[][], s
  */
 export function rankFiles(
   db: SqliteDatabase,
-  readText: (relativePath: string) => string | null,
+  readSource: (relativePath: string) => SearchSource | null,
   question: string,
   limit: number,
   options: RankingOptions = {},
 ): Promise<RankedFile[]> {
-  return startRanking(db, readText, question, limit, options).finish();
+  return startRanking(db, readSource, question, limit, options).finish();
 }
 
 /** A ranking whose index and file reads are done: `finish` scans and scores without touching either again. */
@@ -474,7 +492,7 @@ export interface StartedRanking {
  */
 export function startRanking(
   db: SqliteDatabase,
-  readText: (relativePath: string) => string | null,
+  readSource: (relativePath: string) => SearchSource | null,
   question: string,
   limit: number,
   options: RankingOptions = {},
@@ -509,22 +527,31 @@ export function startRanking(
   const byScore = (score: (candidate: Candidate) => number) => (a: Candidate, b: Candidate) => score(b) - score(a) || a.path.localeCompare(b.path);
 
   const ranked = [...scores.values()].sort(byScore(direct));
-  const query = new QueryTerms(weights, analysis.identifiers, on('windowCoverage'));
   const signals = { definitions: on('definitions'), coverage: on('termCoverage') };
   const leaders = signals.definitions || signals.coverage ? ranked.slice(0, DEFINITION_CANDIDATES) : [];
+  const leaderPaths = leaders.map((candidate) => candidate.path);
+  const phrases = on('quotedPhrases') ? analysis.phrases : [];
+  // Links only among the leaders: each has its text read, and the order cannot depend on the limit asked for.
+  const query = new QueryTerms(weights, analysis.identifiers, on('windowCoverage'), phrases, on('structure') ? leaderPaths : null);
   const perFile = signals.definitions ? definitionsOfLeaders(db, leaders) : [];
   // Only leaders gain a definition or coverage score, so the result comes from the leaders and the first `limit`.
   const reachable = ranked.slice(0, Math.max(leaders.length, limit));
-  for (const candidate of reachable) candidate.text ??= readText(candidate.path);
-  if (on('quotedPhrases')) phraseScores(leaders, analysis.phrases);
-  // Links only among the leaders: each has its text read, and the order cannot depend on the limit asked for.
-  const links = on('structure') ? structureLinks(leaders, leaders.map((candidate) => candidate.path)) : new Map<string, Set<string>>();
+  for (const candidate of reachable) {
+    const source = readSource(candidate.path);
+    // A large file's bytes are decoded where it is scanned; the rest are decoded now.
+    if (Buffer.isBuffer(source) && source.length >= OFF_THREAD_CHARACTERS) candidate.bytes = source;
+    else candidate.text = source === null ? null : searchTextOf(source);
+  }
   return {
     candidates: reachable.map((candidate) => candidate.path),
     async finish() {
+      let links = new Map<string, Set<string>>();
       if (leaders.length) {
-        await leaderScores(leaders, perFile, query, signals);
+        const scans = await Promise.all(leaders.map((candidate) => query.scan(candidate)));
+        phraseScores(leaders, phrases, scans);
+        await leaderScores(leaders, scans, perFile, query, signals);
         ranked.sort(byScore(direct));
+        if (on('structure')) links = structureLinks(leaders.map((candidate, i) => ({ path: candidate.path, imports: scans[i]?.imports ?? null })), leaderPaths);
       }
       if (links.size) {
         const raised = raiseLinked(ranked.map((candidate) => candidate.path), (file) => direct(scores.get(file)!), links, STRUCTURE_SOURCES, WEIGHTS.structure);

@@ -17,7 +17,7 @@ import { syncProblems, watchStoppedProblem, type IndexProblem } from './index-pr
 import { IndexWatcher, inotifyWatchLimit } from './index-watcher.js';
 import { IndexWriter, type SyncProgress, type SyncSummary } from './index-writer.js';
 import { searchSymbols } from './symbol-search.js';
-import { searchTextOf } from './search-text.js';
+import type { SearchSource } from './search-text.js';
 import { WorkerThread } from '../threads/worker-thread.js';
 import { buildRepoMap } from './repo-map.js';
 import { answerInView, type ViewFile, type ViewWordsAnswer, type ViewWordsRequest } from './session-view-ranking.js';
@@ -56,10 +56,7 @@ export class IndexQueries {
     this.postings = new GramPostings(db);
   }
 
-  private readonly readText = (relativePath: string): string | null => {
-    const source = readSearchSource(this.sources, relativePath);
-    return source === null ? null : searchTextOf(source);
-  };
+  private readonly readSource = (relativePath: string): SearchSource | null => readSearchSource(this.sources, relativePath);
 
   /** Literal or regex search (see content-search.ts); `parallel` is for benchmarks and tests. */
   searchContent(request: ContentSearchRequest, parallel?: ParallelVerification): Promise<ContentSearchResult> {
@@ -77,12 +74,12 @@ export class IndexQueries {
    */
   async rankFiles(question: string, limit: number = DEFAULT_LIMITS.text, options?: RankingOptions): Promise<RankedFile[]> {
     if (this.words) return this.words.rankFiles(question, limit, options);
-    return rankFiles(this.db, this.readText, question, limit, options);
+    return rankFiles(this.db, this.readSource, question, limit, options);
   }
 
   async repoMap(question: string | undefined, tokenBudget: number): Promise<string> {
     if (this.words) return this.words.repoMap(question, tokenBudget);
-    return buildRepoMap(this.db, this.readText, { question, tokenBudget });
+    return buildRepoMap(this.db, this.readSource, { question, tokenBudget });
   }
 
   async search(params: SearchParams): Promise<SearchResult> {

@@ -1,4 +1,4 @@
-import { isMainThread, parentPort, Worker } from 'node:worker_threads';
+import { isMainThread, parentPort, Worker, type Transferable } from 'node:worker_threads';
 
 /** Worker threads are only possible from the built JavaScript; from TypeScript sources (tests) work runs inline. */
 const RUNNING_FROM_SOURCE = import.meta.url.endsWith('.ts');
@@ -30,8 +30,14 @@ export class WorkerThread<Request, Result> {
 
   constructor(private readonly workerUrl: URL, private readonly inline: (request: Request) => Result | Promise<Result>) {}
 
-  run(request: Request): Promise<Result> {
+  /**
+   * The result of `request`, from the worker (or inline, see above). With `transfer`, those buffers move to the
+   * worker instead of being copied: they are unusable here afterwards, so a request whose worker died is not run
+   * inline again — its promise rejects.
+   */
+  run(request: Request, transfer: Transferable[] = []): Promise<Result> {
     if (INLINE) return Promise.resolve(this.inline(request));
+    if (transfer.length) return this.inWorker(request, transfer);
     return this.inWorker(request).catch(() => this.inline(request));
   }
 
@@ -42,13 +48,13 @@ export class WorkerThread<Request, Result> {
     await worker?.terminate();
   }
 
-  private inWorker(request: Request): Promise<Result> {
+  private inWorker(request: Request, transfer: Transferable[] = []): Promise<Result> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ id, request });
+      worker.postMessage({ id, request }, transfer);
     });
   }
 
