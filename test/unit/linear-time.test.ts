@@ -18,8 +18,10 @@ import { loopDuring } from '../helpers/loop-turns.js';
 /**
  * No super-linear work on untrusted text: each function that reads a prompt, a query, model output or file text is
  * timed on adversarial inputs of 100 KB and 1 MB (and 10 MB where the input may be that long). Linear work grows
- * about 10× per step, quadratic 100×: the ratio must stay under 30, in CPU time (best of three on each size) so a
- * busy machine cannot fail it, and the 1 MB run must finish within seconds.
+ * about 10× per step, quadratic 100×: the ratio must stay under 50, in CPU time (best of three on each size) so a
+ * busy machine cannot fail it, and the 1 MB run must finish within seconds. (Under 30 until 2026-12-02: the
+ * collector's work on a megabyte's worth of match objects — which counts as this process's CPU — made linear
+ * decoders measure 13–17× quiet and 35× in CI beside two busy processes; 50 still fails anything quadratic.)
  */
 const KB = 1000;
 const MB = 1000 * KB;
@@ -55,7 +57,7 @@ function expectLinear(make: (size: number) => string, run: (input: string) => un
     // Runs under a millisecond are dominated by call overhead and the clock: the floor keeps the ratio meaningful.
     return Math.max(1, bestOfThree(() => run(input)));
   });
-  for (let i = 1; i < times.length; i++) expect(times[i] / times[i - 1], `times ${times.map((t) => t.toFixed(1)).join(' → ')} ms`).toBeLessThan(30);
+  for (let i = 1; i < times.length; i++) expect(times[i] / times[i - 1], `times ${times.map((t) => t.toFixed(1)).join(' → ')} ms`).toBeLessThan(50);
   expect(times.at(-1)!).toBeLessThan(sizes.at(-1)! >= 10 * MB ? 20_000 : 5_000);
   return times;
 }
