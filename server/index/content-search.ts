@@ -5,7 +5,7 @@ import {
 import type { GramPostings } from './gram-postings.js';
 import type { SqliteDatabase } from './index-database.js';
 import type { ByteLineHit } from './search-text.js';
-import { admitsGrams, candidateFileIds, literalQuery, regexQuery } from './trigram-query.js';
+import { admitsGrams, candidateFileIds, literalQuery, regexQuery, type TrigramQuery } from './trigram-query.js';
 
 export interface ContentSearchResult {
   matches: LineMatch[];
@@ -41,19 +41,10 @@ export function searchContent(
 ): Promise<ContentSearchResult> {
   const verifier = new CandidateVerifier(request);
   const query = verifier.matcher.tree ? regexQuery(verifier.matcher.tree) : literalQuery(request.pattern);
-  const ids = candidateFileIds(query, postings.reader());
-  // Files above the watermark have no postings yet (gram-postings.ts): candidates, unless their grams are at hand
-  // and fail the filter. Two queries: one with `OR id > ?` or a UNION scanned every file's path to keep the order
-  // (3–25 ms on the kernel for 15 candidates).
-  const unposted = () => (db.prepare('SELECT id, path FROM files WHERE id > ?').raw().all(postings.postedThrough()) as [number, string][])
-    .filter(([, path]) => {
-      const grams = sources.unpostedGrams?.(path);
-      return grams === undefined || admitsGrams(query, grams);
-    })
-    .map(([id]) => id);
-  const candidates = (ids === null
-    ? db.prepare('SELECT path FROM files ORDER BY path').pluck().all()
-    : db.prepare('SELECT path FROM files WHERE id IN (SELECT value FROM json_each(?)) ORDER BY path').pluck().all(JSON.stringify(ids.concat(unposted())))) as string[];
+  // One read snapshot for every index read below: another process (a second `codeloop search` indexing the same
+  // new tree) may commit a merge of segments or rewrite a file between two statements, and its ids would then be
+  // in neither the postings read nor above the watermark read after them (CI: concurrent-cli).
+  const candidates = db.transaction(() => candidatePaths(db, postings, sources, query))();
 
   // One more hit than the limit tells whether the answer is truncated.
   const wanted = request.limit + 1;
@@ -76,6 +67,23 @@ export function searchContent(
   const useThreads = parallel === 'always' || (parallel === 'auto' && onDisk.length >= PARALLEL_MIN_CANDIDATES);
   const diskHits = useThreads ? verifyInParallel(disk) : Promise.resolve(verifyOnDisk(disk));
   return diskHits.then((hitsOnDisk) => collectMatches(candidates, overrides, hitsOnDisk, request.limit));
+}
+
+/** The candidate files of `query`, in path order: those the gram postings admit and those above their watermark. */
+function candidatePaths(db: SqliteDatabase, postings: GramPostings, sources: SearchSources, query: TrigramQuery): string[] {
+  const ids = candidateFileIds(query, postings.reader());
+  // Files above the watermark have no postings yet (gram-postings.ts): candidates, unless their grams are at hand
+  // and fail the filter. Two queries: one with `OR id > ?` or a UNION scanned every file's path to keep the order
+  // (3–25 ms on the kernel for 15 candidates).
+  const unposted = () => (db.prepare('SELECT id, path FROM files WHERE id > ?').raw().all(postings.postedThrough()) as [number, string][])
+    .filter(([, path]) => {
+      const grams = sources.unpostedGrams?.(path);
+      return grams === undefined || admitsGrams(query, grams);
+    })
+    .map(([id]) => id);
+  return (ids === null
+    ? db.prepare('SELECT path FROM files ORDER BY path').pluck().all()
+    : db.prepare('SELECT path FROM files WHERE id IN (SELECT value FROM json_each(?)) ORDER BY path').pluck().all(JSON.stringify(ids.concat(unposted())))) as string[];
 }
 
 /**
