@@ -298,9 +298,9 @@ function nameScores(candidates: Iterable<Candidate>, weights: Map<string, number
 }
 
 /**
- * Leading files holding a phrase the report quotes (`scans[i].phrasesHeld` for leader i), as written: an error message, an option, an expression. A
- * phrase held by one leader points at it; one held by more than MAX_PHRASE_HOLDERS (`"utf-8"`, `', '`) by none.
- * Scores are scaled so the best file scores 1.
+ * Leading files holding a phrase the report quotes, as written: an error message, an option, an expression
+ * (`scans[i].phrasesHeld` for leader i). A phrase held by one leader points at it; one held by more than
+ * MAX_PHRASE_HOLDERS (`"utf-8"`, `', '`) by none. Scores are scaled so the best file scores 1.
  */
 function phraseScores(leaders: Candidate[], phrases: string[], scans: (ScannedText | null)[]): void {
   const gains = new Map<Candidate, number>();

@@ -2,12 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { bestWindow } from '../../server/index/best-window.js';
 import { scanLineTerms } from '../../server/index/line-terms.js';
 
+/** The daemon runs the built JavaScript, whose ranking scans texts of 64 KiB and more on the scanning thread. */
+const builtLineTerms = async () => await import(new URL('../../dist/server/index/line-terms.js', import.meta.url).href) as typeof import('../../server/index/line-terms.js');
+const termIds = new Map([['compute', 0], ['value', 1], ['retry', 2], ['schedule', 3]]);
+const identifiers = new Set(['scheduleRetry']);
+const weights = [0.5, 0.2, 2, 1.5];
+
 describe('scanning large files for ranking off the event loop', () => {
   it('gives the same line terms on the scanning thread as inline, for small and 1 MB texts, while the main thread stays free', { timeout: 120_000 }, async () => {
-    // The daemon runs the built JavaScript, whose ranking scans texts of 64 KiB and more on the scanning thread.
-    const built = await import(new URL('../../dist/server/index/line-terms.js', import.meta.url).href) as typeof import('../../server/index/line-terms.js');
-    const termIds = new Map([['compute', 0], ['value', 1], ['retry', 2], ['schedule', 3]]);
-    const identifiers = new Set(['scheduleRetry']);
+    const built = await builtLineTerms();
     const large = Array.from({ length: 12_000 }, (_, line) => `export const value_${line} = compute(${line}); scheduleRetry(value_${line});\n`).join('');
     for (const text of ['', 'scheduleRetry(compute(1))', large, `${large}no newline at the end scheduleRetry`]) {
       let ticks = 0;
@@ -23,10 +26,7 @@ describe('scanning large files for ranking off the event loop', () => {
   });
 
   it('finds a large file\'s best window on the scanning thread, as inline, with and without coverage', { timeout: 120_000 }, async () => {
-    const built = await import(new URL('../../dist/server/index/line-terms.js', import.meta.url).href) as typeof import('../../server/index/line-terms.js');
-    const termIds = new Map([['compute', 0], ['value', 1], ['retry', 2], ['schedule', 3]]);
-    const identifiers = new Set(['scheduleRetry']);
-    const weights = [0.5, 0.2, 2, 1.5];
+    const built = await builtLineTerms();
     const large = Array.from({ length: 12_000 }, (_, line) => (line === 7_000 ? '  scheduleRetry(compute(value)); // retry\n' : `export const value_${line} = compute(${line});\n`)).join('');
     for (const coverage of [true, false]) {
       const offThread = (await built.scanLineTermsOffThread({ text: large, termIds, identifiers, window: { weights, coverage } }))!;
@@ -38,10 +38,7 @@ describe('scanning large files for ranking off the event loop', () => {
   });
 
   it('decodes a large file\'s bytes on the scanning thread, moved there uncopied: the scan, window, phrases and imports a text gives', { timeout: 120_000 }, async () => {
-    const built = await import(new URL('../../dist/server/index/line-terms.js', import.meta.url).href) as typeof import('../../server/index/line-terms.js');
-    const termIds = new Map([['compute', 0], ['value', 1], ['retry', 2], ['schedule', 3]]);
-    const identifiers = new Set(['scheduleRetry']);
-    const weights = [0.5, 0.2, 2, 1.5];
+    const built = await builtLineTerms();
     const body = Array.from({ length: 12_000 }, (_, line) => (line === 9_000 ? '  scheduleRetry(compute(value)); // réessayer\n' : `export const value_${line} = compute(${line});\n`)).join('');
     const request = {
       termIds, identifiers, window: { weights, coverage: true }, phrases: ['// réessayer', 'not in the file'],
